@@ -1,0 +1,64 @@
+/**
+ * Cube-level facts (stream `cube-<id>`) and the tenant's cube registry
+ * (stream `cube-registry-<tenant>`). A cube groups memory units for a user,
+ * an agent, a session or a project.
+ */
+export type CubeOwnerKind = "user" | "agent" | "session" | "project";
+
+export interface CubeOwner {
+  readonly kind: CubeOwnerKind;
+  readonly id: string;
+}
+
+export type CubeCreated = {
+  readonly type: "CubeCreated";
+  readonly data: {
+    readonly cubeId: string;
+    readonly name: string;
+    readonly owner: CubeOwner;
+    readonly description?: string;
+    /** Set when this cube is a what-if branch of another cube. */
+    readonly branchedFrom?: { readonly cubeId: string; readonly asOf: string };
+  };
+};
+
+/** Written before the unit's own stream so a cube can always list its units. */
+export type CubeMemoryRegistered = {
+  readonly type: "CubeMemoryRegistered";
+  readonly data: { readonly cubeId: string; readonly memoryId: string };
+};
+
+export interface RollbackOutcome {
+  readonly memoryId: string;
+  readonly action: "reverted" | "archived" | "unchanged" | "skipped";
+  readonly toRevision?: number;
+  readonly why?: string;
+}
+
+export type CubeRolledBack = {
+  readonly type: "CubeRolledBack";
+  readonly data: { readonly cubeId: string; readonly toTime: string; readonly outcomes: readonly RollbackOutcome[] };
+};
+
+export type CubeBranched = {
+  readonly type: "CubeBranched";
+  readonly data: { readonly cubeId: string; readonly branchCubeId: string; readonly asOf: string; readonly memoryMap: Readonly<Record<string, string>> };
+};
+
+export type CubeEvent = CubeCreated | CubeMemoryRegistered | CubeRolledBack | CubeBranched;
+
+export type CubeRegistered = {
+  readonly type: "CubeRegistered";
+  readonly data: { readonly cubeId: string };
+};
+
+export const cubeEventCatalog = {
+  CubeCreated: { schemaVersion: 1 },
+  CubeMemoryRegistered: { schemaVersion: 1 },
+  CubeRolledBack: { schemaVersion: 1 },
+  CubeBranched: { schemaVersion: 1 },
+  CubeRegistered: { schemaVersion: 1 },
+} as const;
+
+export const cubeStreamId = (cubeId: string): string => `cube-${cubeId}`;
+export const cubeRegistryStreamId = (tenantId: string): string => `cube-registry-${tenantId}`;
