@@ -1,0 +1,12 @@
+/** Who is acting, for which tenant, and why; travels into every event's envelope. */
+export interface CommandContext {
+  readonly tenantId: string;
+  readonly actor: string;
+  readonly reason?: string;
+  readonly correlationId?: string;
+  readonly causationId?: string;
+  /** Idempotency key: a command retried with the same id is applied once. */
+  readonly commandId?: string;
+}
+
+export const systemContext = (process: string, tenantId = "default"): CommandContext => ({ tenantId, actor: `system:${process}` });

@@ -1,0 +1,134 @@
+import { Cause, Effect, Exit, Layer, ManagedRuntime, Option } from "effect";
+import { join } from "node:path";
+import type { FreezeReason } from "../../domain/memory/memoryEvents.js";
+import type { AsOf } from "../../projections/asOf.js";
+import type { HistoryEntry } from "../../projections/memoryHistory.js";
+import type { MemoryDiff } from "../../projections/memoryDiff.js";
+import type { MemoryView } from "../../projections/memoryView.js";
+import { layerClock, layerSystemClock, type ClockPort } from "../clock/clock.js";
+import { layerKeyRing } from "../crypto/keyRingService.js";
+import { CubeService, layerCubeService, type BranchReport, type CubeView, type ListMemoriesOptions, type NewCubeInput, type RollbackReport } from "../cube/cubeService.js";
+import { layerSubjectErasure, SubjectErasure, type ErasureCertificate } from "../erasure/subjectErasure.js";
+import { EventStore } from "../eventStore/eventStorePort.js";
+import { layerSqliteEventStore, type Durability } from "../eventStore/sqliteEventStore.js";
+import { layerIdGenerator, layerRandomIds, type IdGeneratorPort } from "../ids/idGenerator.js";
+import { layerSqliteKeyStore } from "../keyStore/sqliteKeyStore.js";
+import { layerMemoryRepository } from "../memory/memoryRepository.js";
+import { layerMemoryService, MemoryService, type MemoryEdit, type NewMemoryInput, type WriteOptions } from "../memory/memoryService.js";
+import type { CommandContext } from "./commandContext.js";
+
+export type EventStoreConfig =
+  | { readonly kind: "sqlite"; readonly durability?: Durability }
+  | { readonly kind: "eventstoredb"; readonly url: string };
+
+export interface MemLedgerOptions {
+  /** Everything embedded lives here: events.db (the log) and keys/ (data keys, outside the log). */
+  readonly dataDir: string;
+  readonly eventStore?: EventStoreConfig;
+  readonly clock?: ClockPort;
+  readonly ids?: IdGeneratorPort;
+  /** Used when a call gives no context. */
+  readonly defaultContext?: CommandContext;
+}
+
+/** The typed in-process API an agent imports. The server and the CLI are thin layers over it. */
+export interface MemLedger {
+  readonly cubes: {
+    create(input: NewCubeInput, ctx?: CommandContext): Promise<CubeView>;
+    get(cubeId: string): Promise<CubeView>;
+    list(tenantId?: string): Promise<readonly CubeView[]>;
+    memories(cubeId: string, options?: ListMemoriesOptions): Promise<readonly MemoryView[]>;
+    rollback(cubeId: string, toTime: string, ctx?: CommandContext): Promise<RollbackReport>;
+    branch(cubeId: string, asOf: string, target?: { cubeId?: string; name?: string }, ctx?: CommandContext): Promise<BranchReport>;
+  };
+  readonly memories: {
+    create(input: NewMemoryInput, ctx?: CommandContext): Promise<MemoryView>;
+    activate(memoryId: string, ctx?: CommandContext, options?: WriteOptions): Promise<MemoryView>;
+    edit(memoryId: string, edit: MemoryEdit, ctx?: CommandContext, options?: WriteOptions): Promise<MemoryView>;
+    merge(memoryId: string, successorId: string, ctx?: CommandContext, options?: WriteOptions): Promise<MemoryView>;
+    archive(memoryId: string, ctx?: CommandContext, options?: WriteOptions): Promise<MemoryView>;
+    restore(memoryId: string, ctx?: CommandContext, options?: WriteOptions): Promise<MemoryView>;
+    freeze(memoryId: string, reason: FreezeReason, note?: string, ctx?: CommandContext, options?: WriteOptions): Promise<MemoryView>;
+    erase(memoryId: string, ctx?: CommandContext): Promise<MemoryView>;
+    revert(memoryId: string, toRevision: number, ctx?: CommandContext, options?: WriteOptions): Promise<MemoryView>;
+    get(memoryId: string, asOf?: AsOf): Promise<MemoryView>;
+    history(memoryId: string): Promise<readonly HistoryEntry[]>;
+    diff(memoryId: string, fromRevision: number, toRevision: number): Promise<MemoryDiff>;
+  };
+  readonly subjects: {
+    erase(subjectId: string, ctx?: CommandContext): Promise<ErasureCertificate>;
+    certificates(subjectId: string): Promise<readonly ErasureCertificate[]>;
+  };
+  readonly engine: string;
+  close(): Promise<void>;
+}
+
+export function memLedgerLayer(options: MemLedgerOptions) {
+  const eventStoreConfig = options.eventStore ?? { kind: "sqlite" };
+  const eventStore =
+    eventStoreConfig.kind === "sqlite"
+      ? layerSqliteEventStore({ path: join(options.dataDir, "events.db"), durability: eventStoreConfig.durability ?? "full" })
+      : Layer.unwrapEffect(
+          Effect.promise(() => import("../eventStore/eventStoreDbEventStore.js")).pipe(Effect.map((m) => m.layerEventStoreDbEventStore({ url: eventStoreConfig.url }))),
+        );
+  const keyStore = layerSqliteKeyStore(join(options.dataDir, "keys", "keys.db"));
+  const base = Layer.mergeAll(
+    eventStore,
+    Layer.provide(layerKeyRing, keyStore),
+    options.clock ? layerClock(options.clock) : layerSystemClock,
+    options.ids ? layerIdGenerator(options.ids) : layerRandomIds,
+  );
+  const repository = Layer.provideMerge(layerMemoryRepository, base);
+  const memories = Layer.provideMerge(layerMemoryService, repository);
+  return Layer.provideMerge(Layer.mergeAll(layerCubeService, layerSubjectErasure), memories);
+}
+
+/** Runs an effect and rethrows its typed failure as is, so callers can switch on `_tag`. */
+async function unwrap<A, E>(exit: Promise<Exit.Exit<A, E>>): Promise<A> {
+  const result = await exit;
+  if (Exit.isSuccess(result)) return result.value;
+  const failure = Cause.failureOption(result.cause);
+  if (Option.isSome(failure)) throw failure.value;
+  throw Cause.squash(result.cause);
+}
+
+export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedger> {
+  const runtime = ManagedRuntime.make(memLedgerLayer(options));
+  const defaults: CommandContext = options.defaultContext ?? { tenantId: "default", actor: "library" };
+  const ctxOr = (ctx?: CommandContext) => ctx ?? defaults;
+  const run = <A, E>(effect: Effect.Effect<A, E, MemoryService | CubeService | SubjectErasure | EventStore>) => unwrap(runtime.runPromiseExit(effect));
+  const engine = await run(Effect.map(EventStore, (s) => s.engine));
+  const mem = <A, E>(f: (s: (typeof MemoryService)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(MemoryService, f));
+  const cube = <A, E>(f: (s: (typeof CubeService)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(CubeService, f));
+  const subj = <A, E>(f: (s: (typeof SubjectErasure)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(SubjectErasure, f));
+  return {
+    engine,
+    cubes: {
+      create: (input, ctx) => cube((s) => s.create(input, ctxOr(ctx))),
+      get: (cubeId) => cube((s) => s.get(cubeId)),
+      list: (tenantId) => cube((s) => s.list(tenantId ?? defaults.tenantId)),
+      memories: (cubeId, opts) => cube((s) => s.listMemories(cubeId, opts)),
+      rollback: (cubeId, toTime, ctx) => cube((s) => s.rollback(cubeId, toTime, ctxOr(ctx))),
+      branch: (cubeId, asOf, target, ctx) => cube((s) => s.branch(cubeId, asOf, target ?? {}, ctxOr(ctx))),
+    },
+    memories: {
+      create: (input, ctx) => mem((s) => s.create(input, ctxOr(ctx))),
+      activate: (id, ctx, o) => mem((s) => s.activate(id, ctxOr(ctx), o)),
+      edit: (id, edit, ctx, o) => mem((s) => s.edit(id, edit, ctxOr(ctx), o)),
+      merge: (id, successorId, ctx, o) => mem((s) => s.merge(id, successorId, ctxOr(ctx), o)),
+      archive: (id, ctx, o) => mem((s) => s.archive(id, ctxOr(ctx), o)),
+      restore: (id, ctx, o) => mem((s) => s.restore(id, ctxOr(ctx), o)),
+      freeze: (id, reason, note, ctx, o) => mem((s) => s.freeze(id, reason, note, ctxOr(ctx), o)),
+      erase: (id, ctx) => mem((s) => s.erase(id, ctxOr(ctx))),
+      revert: (id, toRevision, ctx, o) => mem((s) => s.revert(id, toRevision, ctxOr(ctx), o)),
+      get: (id, asOf) => mem((s) => s.get(id, asOf)),
+      history: (id) => mem((s) => s.history(id)),
+      diff: (id, from, to) => mem((s) => s.diff(id, from, to)),
+    },
+    subjects: {
+      erase: (subjectId, ctx) => subj((s) => s.erase(subjectId, ctxOr(ctx))),
+      certificates: (subjectId) => subj((s) => s.certificates(subjectId)),
+    },
+    close: () => runtime.dispose(),
+  };
+}

@@ -1,0 +1,277 @@
+import { Context, Effect, Either, Layer } from "effect";
+import { cubeRegistryStreamId, cubeStreamId, type CubeOwner, type CubeOwnerKind, type RollbackOutcome } from "../../domain/cube/cubeEvents.js";
+import type { CubeState } from "../../domain/cube/cubeState.js";
+import { sameValue } from "../../domain/memory/memoryContent.js";
+import type { MemoryEvent } from "../../domain/memory/memoryEvents.js";
+import { exists, type ExistingMemory, type MemoryState } from "../../domain/memory/memoryState.js";
+import { fold } from "../../domain/memory/evolve.js";
+import { prefixAsOf, type AsOf } from "../../projections/asOf.js";
+import { projectMemory, type MemoryView } from "../../projections/memoryView.js";
+import { cubeAlreadyExists, cubeNotFound, invalidRequest, type CubeAlreadyExists, type CubeNotFound, type InvalidRequest } from "../app/appErrors.js";
+import type { CommandContext } from "../app/commandContext.js";
+import { Clock } from "../clock/clock.js";
+import { KeyRingService } from "../crypto/keyRingService.js";
+import { EventStore, type EventMetadata, type NewEvent } from "../eventStore/eventStorePort.js";
+import type { ConcurrencyConflict, EventStoreUnavailable, IdempotencyConflict } from "../eventStore/eventStoreErrors.js";
+import { IdGenerator } from "../ids/idGenerator.js";
+import type { KeyStoreUnavailable } from "../keyStore/keyStorePort.js";
+import { isValidTime } from "../../domain/memory/validation.js";
+import { MemoryRepository } from "../memory/memoryRepository.js";
+import { MemoryService, type MemoryWriteError } from "../memory/memoryService.js";
+import { loadCube } from "./cubeRepository.js";
+
+export interface NewCubeInput {
+  readonly cubeId?: string;
+  readonly name: string;
+  readonly owner: CubeOwner;
+  readonly description?: string;
+}
+
+export interface CubeView {
+  readonly cubeId: string;
+  readonly name: string;
+  readonly owner: CubeOwner;
+  readonly description?: string;
+  readonly branchedFrom?: { readonly cubeId: string; readonly asOf: string };
+  readonly memoryCount: number;
+  readonly branches: readonly string[];
+  readonly rollbacks: number;
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly revision: number;
+}
+
+export interface ListMemoriesOptions {
+  readonly asOf?: AsOf;
+  /** Defaults to every state; pass e.g. ["activated"] for what an agent would retrieve. */
+  readonly statuses?: readonly string[];
+}
+
+export interface RollbackReport {
+  readonly cubeId: string;
+  readonly toTime: string;
+  readonly outcomes: readonly RollbackOutcome[];
+}
+
+export interface BranchReport {
+  readonly cube: CubeView;
+  readonly sourceCubeId: string;
+  readonly asOf: string;
+  /** source memory id -> branch memory id */
+  readonly memoryMap: Readonly<Record<string, string>>;
+  readonly skipped: readonly { readonly memoryId: string; readonly why: string }[];
+}
+
+type CubeError = CubeNotFound | CubeAlreadyExists | InvalidRequest | ConcurrencyConflict | EventStoreUnavailable | KeyStoreUnavailable | IdempotencyConflict;
+
+export interface CubeServiceApi {
+  create(input: NewCubeInput, ctx: CommandContext): Effect.Effect<CubeView, CubeError>;
+  get(cubeId: string): Effect.Effect<CubeView, CubeError>;
+  list(tenantId: string): Effect.Effect<readonly CubeView[], CubeError>;
+  /** The cube's units as they stood at `asOf` (now when absent). */
+  listMemories(cubeId: string, options?: ListMemoriesOptions): Effect.Effect<readonly MemoryView[], CubeError>;
+  /** Compensating events for every unit changed after `toTime`; units created later are archived. */
+  rollback(cubeId: string, toTime: string, ctx: CommandContext): Effect.Effect<RollbackReport, CubeError | MemoryWriteError>;
+  /** A new cube holding copies of the source cube's units as they were at `asOf`. */
+  branch(cubeId: string, asOf: string, target: { cubeId?: string; name?: string }, ctx: CommandContext): Effect.Effect<BranchReport, CubeError | MemoryWriteError>;
+}
+
+export class CubeService extends Context.Tag("memledger/CubeService")<CubeService, CubeServiceApi>() {}
+
+const ownerKinds: readonly CubeOwnerKind[] = ["user", "agent", "session", "project"];
+
+export const layerCubeService = Layer.effect(
+  CubeService,
+  Effect.gen(function* () {
+    const store = yield* EventStore;
+    const repo = yield* MemoryRepository;
+    const memories = yield* MemoryService;
+    const keyRing = yield* KeyRingService;
+    const clock = yield* Clock;
+    const ids = yield* IdGenerator;
+
+    const metadataFor = (ctx: CommandContext, cubeId: string, correlationId?: string): EventMetadata => ({
+      tenantId: ctx.tenantId,
+      cubeId,
+      actor: ctx.actor,
+      ...(ctx.reason !== undefined ? { reason: ctx.reason } : {}),
+      correlationId: correlationId ?? ctx.correlationId ?? ids.newId(),
+      ...(ctx.causationId !== undefined ? { causationId: ctx.causationId } : {}),
+      recordedAt: clock.now().toISOString(),
+      ...(ctx.commandId !== undefined ? { commandId: ctx.commandId } : {}),
+    });
+
+    const cubeEvent = (type: string, data: unknown, metadata: EventMetadata): NewEvent => ({ eventId: ids.newId(), type, schemaVersion: 1, data, metadata });
+
+    const toView = (state: CubeState, events: readonly { metadata: EventMetadata; revision: number }[]): CubeView => ({
+      cubeId: state.cubeId,
+      name: state.name,
+      owner: state.owner,
+      ...(state.description ? { description: state.description } : {}),
+      ...(state.branchedFrom ? { branchedFrom: state.branchedFrom } : {}),
+      memoryCount: state.memoryIds.length,
+      branches: state.branches,
+      rollbacks: state.rollbacks,
+      createdAt: events[0]!.metadata.recordedAt,
+      createdBy: events[0]!.metadata.actor,
+      revision: events[events.length - 1]!.revision,
+    });
+
+    const get = (cubeId: string) =>
+      Effect.flatMap(loadCube(store, cubeId), (cube) => (cube.state ? Effect.succeed(toView(cube.state, cube.events)) : Effect.fail(cubeNotFound(cubeId))));
+
+    const create = (input: NewCubeInput, ctx: CommandContext, branchedFrom?: { cubeId: string; asOf: string }): Effect.Effect<CubeView, CubeError> =>
+      Effect.gen(function* () {
+        if (typeof input.name !== "string" || input.name.trim() === "") return yield* Effect.fail(invalidRequest("name", "must be a non-empty string"));
+        if (!input.owner || !ownerKinds.includes(input.owner.kind) || typeof input.owner.id !== "string" || input.owner.id === "") {
+          return yield* Effect.fail(invalidRequest("owner", `must be { kind: ${ownerKinds.join(" | ")}, id: non-empty string }`));
+        }
+        if (input.cubeId !== undefined && !/^[A-Za-z0-9_.:-]{1,128}$/.test(input.cubeId)) {
+          return yield* Effect.fail(invalidRequest("cubeId", "must be 1-128 letters, digits or _ . : -"));
+        }
+        const cubeId = input.cubeId ?? ids.newId();
+        const metadata = metadataFor(ctx, cubeId);
+        // Registry first, so a cube that exists is always listed; listing skips registrations without a cube.
+        yield* store.append(cubeRegistryStreamId(ctx.tenantId), [cubeEvent("CubeRegistered", { cubeId }, metadata)], "any");
+        const created = cubeEvent(
+          "CubeCreated",
+          { cubeId, name: input.name, owner: input.owner, ...(input.description ? { description: input.description } : {}), ...(branchedFrom ? { branchedFrom } : {}) },
+          metadata,
+        );
+        const appended = yield* Effect.either(store.append(cubeStreamId(cubeId), [created], "no_stream"));
+        if (Either.isLeft(appended)) {
+          if (appended.left._tag === "ConcurrencyConflict") return yield* Effect.fail(cubeAlreadyExists(cubeId));
+          return yield* Effect.fail(appended.left);
+        }
+        return yield* get(cubeId);
+      });
+
+    const listMemories = (cubeId: string, options: ListMemoriesOptions = {}) =>
+      Effect.gen(function* () {
+        const cube = yield* loadCube(store, cubeId);
+        if (!cube.state) return yield* Effect.fail(cubeNotFound(cubeId));
+        const views = yield* Effect.forEach(cube.state.memoryIds, (memoryId) =>
+          Effect.map(repo.loadEvents(memoryId), (events) => projectMemory(prefixAsOf(events, options.asOf)).view),
+        );
+        return views.filter((v): v is MemoryView => v !== undefined && (!options.statuses || options.statuses.includes(v.status)));
+      });
+
+    const unitStates = (cubeId: string, asOf: AsOf) =>
+      Effect.gen(function* () {
+        const cube = yield* loadCube(store, cubeId);
+        if (!cube.state) return yield* Effect.fail(cubeNotFound(cubeId));
+        return yield* Effect.forEach(cube.state.memoryIds, (memoryId) =>
+          Effect.map(repo.loadEvents(memoryId), (events) => ({
+            memoryId,
+            events,
+            current: fold(events.map((e) => e.event)),
+            atT: fold(prefixAsOf(events, asOf).map((e) => e.event)),
+          })),
+        );
+      });
+
+    const requireTime = (field: string, value: string) =>
+      isValidTime(value) ? Effect.succeed(new Date(value).toISOString()) : Effect.fail(invalidRequest(field, "must be an ISO-8601 time such as 2026-03-03T12:00:00Z"));
+
+    const rollback = (cubeId: string, toTime: string, ctx: CommandContext) =>
+      Effect.gen(function* () {
+        const time = yield* requireTime("toTime", toTime);
+        const correlationId = ctx.correlationId ?? ids.newId();
+        const unitCtx: CommandContext = { ...ctx, correlationId, reason: ctx.reason ?? `rollback of cube ${cubeId} to ${time}` };
+        const units = yield* unitStates(cubeId, { time });
+        const outcomes: RollbackOutcome[] = [];
+        for (const unit of units) {
+          outcomes.push(yield* rollbackUnit(unit.memoryId, unit.current, unit.atT, unitCtx));
+        }
+        yield* store.append(cubeStreamId(cubeId), [cubeEvent("CubeRolledBack", { cubeId, toTime: time, outcomes }, metadataFor(unitCtx, cubeId, correlationId))], "stream_exists");
+        return { cubeId, toTime: time, outcomes };
+      });
+
+    const rollbackUnit = (memoryId: string, current: MemoryState, atT: MemoryState, ctx: CommandContext): Effect.Effect<RollbackOutcome, MemoryWriteError> =>
+      Effect.gen(function* () {
+        if (!exists(current)) return { memoryId, action: "unchanged", why: "the unit was registered but never written" };
+        if (current.status === "frozen" || current.status === "erased") {
+          return current.revision === atT.revision
+            ? { memoryId, action: "unchanged" }
+            : { memoryId, action: "skipped", why: `the unit is ${current.status}; ${current.status === "frozen" ? "a legal hold or retention freeze" : "erasure"} cannot be rolled back` };
+        }
+        if (!exists(atT)) {
+          if (current.status === "archived") return { memoryId, action: "unchanged", why: "created after the rollback point and already archived" };
+          if (current.status === "merged") return { memoryId, action: "skipped", why: "created after the rollback point and since merged; archive its successor instead" };
+          yield* memories.archive(memoryId, ctx);
+          return { memoryId, action: "archived", why: "created after the rollback point" };
+        }
+        if (current.revision === atT.revision || sameSnapshot(current, atT)) return { memoryId, action: "unchanged" };
+        yield* memories.revert(memoryId, atT.revision, ctx);
+        return { memoryId, action: "reverted", toRevision: atT.revision };
+      });
+
+    const branch = (cubeId: string, asOf: string, target: { cubeId?: string; name?: string }, ctx: CommandContext) =>
+      Effect.gen(function* () {
+        const time = yield* requireTime("asOf", asOf);
+        const source = yield* get(cubeId);
+        const units = yield* unitStates(cubeId, { time });
+        const correlationId = ctx.correlationId ?? ids.newId();
+        const branchCtx: CommandContext = { ...ctx, correlationId, reason: ctx.reason ?? `branch of cube ${cubeId} at ${time}` };
+        const cube = yield* create(
+          { ...(target.cubeId ? { cubeId: target.cubeId } : {}), name: target.name ?? `${source.name} (branch at ${time})`, owner: source.owner, ...(source.description ? { description: source.description } : {}) },
+          branchCtx,
+          { cubeId, asOf: time },
+        );
+        const copyable = units.filter((u) => exists(u.atT) && u.atT.status !== "erased" && u.atT.content !== null);
+        const skipped = units
+          .filter((u) => !copyable.includes(u) && exists(u.atT))
+          .map((u) => ({ memoryId: u.memoryId, why: "its content was erased; erased content is never copied" }));
+        const memoryMap: Record<string, string> = Object.fromEntries(copyable.map((u) => [u.memoryId, ids.newId()]));
+        for (const unit of copyable) {
+          const newId = memoryMap[unit.memoryId]!;
+          const prefix = prefixAsOf(unit.events, { time });
+          const atT = unit.atT as ExistingMemory;
+          const events = prefix.map(({ event }) => copyEvent(event, newId, cube.cubeId, memoryMap, { cubeId, memoryId: unit.memoryId, revision: atT.revision }));
+          const subjectId = prefix[0]?.envelope.metadata.subjectId ?? `cube:${cube.cubeId}`;
+          const key = yield* keyRing.create(subjectId, ids.newId());
+          const metadata: EventMetadata = { ...metadataFor(branchCtx, cube.cubeId, correlationId), subjectId, keyId: key.keyId, causationId: prefix[prefix.length - 1]!.envelope.eventId };
+          yield* store.append(cubeStreamId(cube.cubeId), [cubeEvent("CubeMemoryRegistered", { cubeId: cube.cubeId, memoryId: newId }, metadataFor(branchCtx, cube.cubeId, correlationId))], "stream_exists");
+          yield* repo.append(newId, events, "no_stream", metadata, key).pipe(Effect.catchTag("ConcurrencyConflict", (e) => Effect.die(e)));
+        }
+        yield* store.append(cubeStreamId(cubeId), [cubeEvent("CubeBranched", { cubeId, branchCubeId: cube.cubeId, asOf: time, memoryMap }, metadataFor(branchCtx, cubeId, correlationId))], "stream_exists");
+        return { cube: yield* get(cube.cubeId), sourceCubeId: cubeId, asOf: time, memoryMap, skipped };
+      });
+
+    const api: CubeServiceApi = {
+      create: (input, ctx) => create(input, ctx),
+      get,
+      list: (tenantId) =>
+        Effect.gen(function* () {
+          const registry = yield* store.readStream(cubeRegistryStreamId(tenantId)).pipe(Effect.catchTag("StreamNotFound", () => Effect.succeed([])));
+          const cubeIds = [...new Set(registry.map((e) => (e.data as { cubeId: string }).cubeId))];
+          const cubes = yield* Effect.forEach(cubeIds, (id) => Effect.either(get(id)));
+          return cubes.filter(Either.isRight).map((c) => c.right);
+        }),
+      listMemories,
+      rollback,
+      branch,
+    };
+    return api;
+  }),
+);
+
+/** Same content, attributes, status and successor: nothing for a rollback to undo. */
+function sameSnapshot(a: ExistingMemory, b: ExistingMemory): boolean {
+  return a.status === b.status && a.successorId === b.successorId && sameValue(a.content, b.content) && sameValue(a.attributes, b.attributes);
+}
+
+/** An event of the source unit, rewritten to belong to the branch unit. */
+function copyEvent(event: MemoryEvent, memoryId: string, cubeId: string, memoryMap: Readonly<Record<string, string>>, origin: { cubeId: string; memoryId: string; revision: number }): MemoryEvent {
+  const remap = (id: string) => memoryMap[id] ?? id;
+  switch (event.type) {
+    case "MemoryCreated":
+      return { type: event.type, data: { ...event.data, memoryId, cubeId, branchedFrom: origin } };
+    case "MemoryMerged":
+      return { type: event.type, data: { ...event.data, memoryId, successorId: remap(event.data.successorId) } };
+    case "MemoryReverted":
+      return { type: event.type, data: { ...event.data, memoryId, ...(event.data.successorId ? { successorId: remap(event.data.successorId) } : {}) } };
+    default:
+      return { type: event.type, data: { ...event.data, memoryId } } as MemoryEvent;
+  }
+}

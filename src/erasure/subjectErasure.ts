@@ -1,0 +1,116 @@
+import { Context, Effect, Layer } from "effect";
+import { subjectStreamId, type SubjectErased } from "../../domain/subject/subjectEvents.js";
+import { invalidRequest, type InvalidRequest } from "../app/appErrors.js";
+import type { CommandContext } from "../app/commandContext.js";
+import { Clock } from "../clock/clock.js";
+import { KeyRingService } from "../crypto/keyRingService.js";
+import { EventStore, type RecordedEvent } from "../eventStore/eventStorePort.js";
+import type { EventStoreUnavailable } from "../eventStore/eventStoreErrors.js";
+import { IdGenerator } from "../ids/idGenerator.js";
+import type { KeyStoreUnavailable } from "../keyStore/keyStorePort.js";
+import { MemoryRepository } from "../memory/memoryRepository.js";
+import { MemoryService, type MemoryWriteError } from "../memory/memoryService.js";
+
+/** Proof that a subject was forgotten: which keys died, which units were erased, where it is recorded. */
+export interface ErasureCertificate {
+  readonly subjectId: string;
+  readonly erasedAt: string;
+  readonly erasedBy: string;
+  readonly reason: string;
+  readonly destroyedKeyIds: readonly string[];
+  readonly erasedMemoryIds: readonly string[];
+  readonly alreadyErasedMemoryIds: readonly string[];
+  /** Where the certificate sits in the log (stream `subject-<id>`). */
+  readonly eventId: string;
+  readonly position: number;
+}
+
+export interface SubjectErasureApi {
+  erase(subjectId: string, ctx: CommandContext): Effect.Effect<ErasureCertificate, MemoryWriteError | InvalidRequest>;
+  certificates(subjectId: string): Effect.Effect<readonly ErasureCertificate[], EventStoreUnavailable>;
+}
+
+export class SubjectErasure extends Context.Tag("memledger/SubjectErasure")<SubjectErasure, SubjectErasureApi>() {}
+
+const page = 5_000;
+
+export const layerSubjectErasure = Layer.effect(
+  SubjectErasure,
+  Effect.gen(function* () {
+    const store = yield* EventStore;
+    const keyRing = yield* KeyRingService;
+    const memories = yield* MemoryService;
+    const repo = yield* MemoryRepository;
+    const clock = yield* Clock;
+    const ids = yield* IdGenerator;
+
+    /** Every unit whose events name the subject: a full scan, because erasure must not miss one. */
+    const unitsOf = (subjectId: string): Effect.Effect<string[], EventStoreUnavailable> =>
+      Effect.gen(function* () {
+        const found = new Set<string>();
+        let after = 0;
+        for (;;) {
+          const events = yield* store.readAll({ after, maxCount: page });
+          for (const e of events) if (e.metadata.subjectId === subjectId && e.streamId.startsWith("memory-")) found.add(e.streamId.slice("memory-".length));
+          if (events.length < page) return [...found];
+          after = events[events.length - 1]!.position;
+        }
+      });
+
+    const toCertificate = (e: RecordedEvent): ErasureCertificate => {
+      const data = (e.data as SubjectErased["data"]);
+      return {
+        subjectId: data.subjectId,
+        erasedAt: e.metadata.recordedAt,
+        erasedBy: e.metadata.actor,
+        reason: data.reason,
+        destroyedKeyIds: data.destroyedKeyIds,
+        erasedMemoryIds: data.erasedMemoryIds,
+        alreadyErasedMemoryIds: data.alreadyErasedMemoryIds,
+        eventId: e.eventId,
+        position: e.position,
+      };
+    };
+
+    const api: SubjectErasureApi = {
+      erase: (subjectId, ctx) =>
+        Effect.gen(function* () {
+          if (typeof subjectId !== "string" || subjectId === "") return yield* Effect.fail(invalidRequest("subjectId", "must be a non-empty string"));
+          const reason = ctx.reason ?? "erasure request (GDPR art. 17)";
+          const correlationId = ctx.correlationId ?? ids.newId();
+          const unitCtx: CommandContext = { ...ctx, reason, correlationId };
+          const memoryIds = yield* unitsOf(subjectId);
+          // Keys first: from this instant the content is unreadable everywhere, even if we crash before the events below.
+          const destroyedKeyIds = yield* keyRing.destroySubject(subjectId, clock.now().toISOString());
+          const erased: string[] = [];
+          const already: string[] = [];
+          for (const memoryId of memoryIds) {
+            const loaded = yield* repo.load(memoryId);
+            if (loaded.projection.state.status === "erased") already.push(memoryId);
+            else {
+              yield* memories.erase(memoryId, unitCtx, "subject");
+              erased.push(memoryId);
+            }
+            repo.forget(memoryId);
+          }
+          const data: SubjectErased["data"] = { subjectId, reason, destroyedKeyIds, erasedMemoryIds: erased, alreadyErasedMemoryIds: already };
+          const eventId = ids.newId();
+          const result = yield* store.append(
+            subjectStreamId(subjectId),
+            [{ eventId, type: "SubjectErased", schemaVersion: 1, data, metadata: { tenantId: ctx.tenantId, actor: ctx.actor, reason, correlationId, recordedAt: clock.now().toISOString(), ...(ctx.commandId ? { commandId: ctx.commandId } : {}) } }],
+            "any",
+          );
+          const [stored] = yield* store.readStream(subjectStreamId(subjectId), { fromRevision: result.nextExpectedRevision, maxCount: 1 }).pipe(Effect.orDie);
+          return toCertificate(stored!);
+        }),
+      certificates: (subjectId) =>
+        store.readStream(subjectStreamId(subjectId)).pipe(
+          Effect.catchTag("StreamNotFound", () => Effect.succeed([] as readonly RecordedEvent[])),
+          Effect.map((events) => events.filter((e) => e.type === "SubjectErased").map(toCertificate)),
+        ),
+    };
+    return api;
+  }),
+);
+
+export type { KeyStoreUnavailable };

@@ -1,0 +1,471 @@
+import {
+  ANY,
+  BACKWARDS,
+  END,
+  EventStoreDBClient,
+  FORWARDS,
+  NO_STREAM,
+  START,
+  STREAM_EXISTS,
+  StreamDeletedError,
+  StreamNotFoundError,
+  WrongExpectedVersionError,
+  type AllStreamResolvedEvent,
+  type AllStreamSubscription,
+  type AppendExpectedRevision,
+  type CurrentRevision,
+  type EventData,
+  type JSONType,
+  type Position,
+  type ResolvedEvent,
+  type StreamingRead,
+} from "@eventstore/db-client";
+import { Effect, Layer } from "effect";
+import { createHash } from "node:crypto";
+import { EventStore, type AppendResult, type EventMetadata, type EventStorePort, type ExpectedRevision, type NewEvent, type ReadAllOptions, type ReadStreamOptions, type RecordedEvent, type Subscription } from "./eventStorePort.js";
+import { concurrencyConflict, EventStoreUnavailable, idempotencyConflict, streamNotFound, type ConcurrencyConflict, type IdempotencyConflict, type StreamNotFound } from "./eventStoreErrors.js";
+
+/**
+ * EventStoreDB / KurrentDB adapter of the event-store port, over gRPC with
+ * `@eventstore/db-client`. Needs server 22.6 or newer (stream reads carry log
+ * positions from that version on); docker-compose.yml runs 24.10.
+ *
+ * Storage layout of one event:
+ * - ESDB event id = our `eventId` when it is a lowercase UUID (what the engine
+ *   generates). Any other id is mapped to a name-based (v5-style) UUID, so a
+ *   retry still maps to the same id, and the original string is kept in the
+ *   metadata as `eventId`.
+ * - ESDB event type = our `type`; data = our `data` as JSON.
+ * - ESDB metadata = `{ ...metadata, schemaVersion }` (plus `eventId`, see above),
+ *   read back by taking those keys out again.
+ *
+ * Global position: the event's commit position, `Number(commit)`. The server
+ * writes every event of an append as its own self-committed log record, so the
+ * commit position of each event is its own log offset: unique per event and
+ * increasing in commit order, the same number in `$all` reads, stream reads and
+ * the append result. (Legacy TCP-client explicit transactions share one commit
+ * position among their events; memledger never writes those.) Numbers stay exact
+ * up to 2^53 bytes of log. A stream read from a server that cannot say where an
+ * event was committed yields `UNKNOWN_POSITION`; `$all` reads always know.
+ *
+ * Retries and `alreadyApplied`: the server dedupes a retried append natively only
+ * when it carries the same expected revision (and, for `any`, only while the ids
+ * are still in its in-memory cache); a retry with another expectation gets a
+ * WrongExpectedVersion, and a batch that mixes stored and new ids is written
+ * again as duplicates. Neither the success reply nor its revision tells a fresh
+ * write from a deduped one. So before writing, `append` reads the target stream
+ * backwards (up to `idempotencyWindow` events) looking for the batch's ids:
+ * - the first id is stored and the whole batch follows it in order: nothing is
+ *   written, `alreadyApplied: true`, with the revision and position of the
+ *   stored batch (the same answer as the embedded adapter);
+ * - some ids are stored but not as that exact batch: `IdempotencyConflict`;
+ * - none is stored: the events are appended with the caller's expectation. If
+ *   that fails with WrongExpectedVersion, the stream is scanned once more (a
+ *   concurrent retry of the same batch may have landed in between) before the
+ *   conflict is reported. A success reply without a position comes only from
+ *   the server's own dedupe, so it is also reported as `alreadyApplied`.
+ * Event ids are unique per stream here, not across streams as in SQLite.
+ */
+export interface EventStoreDbEventStoreOptions {
+  /** Connection string, e.g. `esdb://localhost:2113?tls=false`. */
+  readonly url: string;
+  /**
+   * How many of a stream's newest events an append scans for its batch's event
+   * ids (retry detection, see above). Default: the whole stream. A smaller
+   * window bounds the cost of appends to very long streams; a retry older than
+   * the window is then written again instead of being recognised.
+   */
+  readonly idempotencyWindow?: number;
+}
+
+/** The `position` of an event read from a stream when the server cannot tell where it was committed. */
+export const UNKNOWN_POSITION = -1;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Fixed namespace for mapping non-UUID event ids to UUIDs; never change it, or retries stop matching. */
+const EVENT_ID_NAMESPACE = Buffer.from("0d632e1412e347989089cbe289490012", "hex");
+/** The server reports an unknown commit position as 2^64 - 1; real positions are far below 2^63. */
+const LARGEST_REAL_POSITION = 2n ** 63n;
+
+/** The ESDB event id for one of our event ids: itself if it is a lowercase UUID, else a stable UUID derived from it. */
+export function storedEventId(eventId: string): string {
+  if (UUID.test(eventId)) return eventId;
+  const hash = createHash("sha1").update(EVENT_ID_NAMESPACE).update(eventId, "utf8").digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The connection string with any user name and password masked, for messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^/@]*@/, "//***@");
+}
+
+function toExpectedRevision(expected: ExpectedRevision): AppendExpectedRevision {
+  switch (expected) {
+    case "no_stream":
+      return NO_STREAM;
+    case "any":
+      return ANY;
+    case "stream_exists":
+      return STREAM_EXISTS;
+    default:
+      return BigInt(expected);
+  }
+}
+
+function toNumberPosition(position: Position | undefined): number {
+  if (!position || position.commit < 0n || position.commit >= LARGEST_REAL_POSITION) return UNKNOWN_POSITION;
+  return Number(position.commit);
+}
+
+/** Where to resume reading `$all` to see everything after `after` (the event at `after` itself comes again, and is skipped). */
+function resumeFrom(after: number): Position | typeof START {
+  if (after <= 0) return START;
+  const at = BigInt(Math.trunc(after));
+  return { commit: at, prepare: at };
+}
+
+function describeRevision(revision: CurrentRevision): string | number {
+  return revision === NO_STREAM ? "no_stream" : Number(revision);
+}
+
+function toEventData(event: NewEvent, id: string): EventData {
+  const metadata: Record<string, unknown> = { ...event.metadata, schemaVersion: event.schemaVersion };
+  if (id !== event.eventId) metadata["eventId"] = event.eventId;
+  return {
+    id,
+    contentType: "application/json",
+    type: event.type,
+    // JSON.stringify(undefined) is not JSON; store it as null.
+    data: (event.data === undefined ? null : event.data) as JSONType,
+    metadata: metadata as JSONType,
+  };
+}
+
+/** The fields this adapter reads from the client's recorded events (stream and `$all` reads alike). */
+interface StoredEvent {
+  readonly streamId: string;
+  readonly id: string;
+  readonly revision: bigint;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata?: unknown;
+  readonly position?: Position;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+}
+
+function toRecorded(stored: StoredEvent): RecordedEvent {
+  const { schemaVersion, eventId, ...metadata } = isPlainObject(stored.metadata) ? stored.metadata : {};
+  return {
+    eventId: typeof eventId === "string" ? eventId : stored.id,
+    type: stored.type,
+    // Events written by other tools carry no schema version; treat them as version 1.
+    schemaVersion: typeof schemaVersion === "number" ? schemaVersion : 1,
+    data: stored.data,
+    metadata: metadata as unknown as EventMetadata,
+    streamId: stored.streamId,
+    revision: Number(stored.revision),
+    position: toNumberPosition(stored.position),
+  };
+}
+
+const isSystemEvent = (event: StoredEvent): boolean => event.type.startsWith("$") || event.streamId.startsWith("$");
+
+/** A user event from `$all`, or undefined for system events and unresolvable entries. */
+function fromAll(resolved: AllStreamResolvedEvent): RecordedEvent | undefined {
+  const event = resolved.event;
+  if (!event || isSystemEvent(event)) return undefined;
+  return toRecorded(event);
+}
+
+/**
+ * Feeds a read's events to `onEvent` until it returns false or the read ends.
+ * A read left early is cancelled on the server.
+ */
+async function consume<T>(read: StreamingRead<T>, onEvent: (item: T) => boolean | void): Promise<void> {
+  let finished = false;
+  try {
+    for await (const item of read) {
+      if (onEvent(item) === false) break;
+    }
+    finished = true;
+  } finally {
+    if (!finished) await read.cancel().catch(() => undefined);
+  }
+}
+
+/** A typed failure thrown inside an adapter promise, passed through to the Effect error channel as is. */
+class Rejected<E> {
+  constructor(readonly error: E) {}
+}
+
+function describeCause(cause: unknown): string {
+  return cause instanceof Error ? `${cause.constructor.name}: ${cause.message}` : String(cause);
+}
+
+export function openEventStoreDbEventStore(options: EventStoreDbEventStoreOptions): EventStorePort {
+  const client = EventStoreDBClient.connectionString(options.url);
+  const where = redactUrl(options.url);
+  const idempotencyWindow = options.idempotencyWindow ?? Number.POSITIVE_INFINITY;
+  const subscriptions = new Set<EventStoreDbSubscription>();
+  let closed = false;
+
+  const unavailable = (what: string, cause: unknown) =>
+    new EventStoreUnavailable({ message: `EventStoreDB at ${where}: ${what} failed: ${describeCause(cause)}`, cause });
+
+  function attempt<A, E>(what: string, run: () => Promise<A>): Effect.Effect<A, E | EventStoreUnavailable> {
+    return Effect.tryPromise({
+      try: run,
+      catch: (cause): E | EventStoreUnavailable => (cause instanceof Rejected ? (cause.error as E) : unavailable(what, cause)),
+    });
+  }
+
+  /**
+   * The answer to a retried append if the batch is already in the stream;
+   * undefined if none of its ids is; an IdempotencyConflict if only some are,
+   * or not as this exact batch.
+   */
+  async function findStoredBatch(streamId: string, events: readonly NewEvent[], ids: readonly string[]): Promise<AppendResult | undefined> {
+    const wanted = new Map(ids.map((id, index) => [id, index]));
+    const found = new Map<number, { revision: number; position: number }>();
+    let scanned = 0;
+    try {
+      await consume(client.readStream(streamId, { direction: BACKWARDS, fromRevision: END }), (resolved: ResolvedEvent) => {
+        scanned += 1;
+        const event = resolved.event;
+        const index = event ? wanted.get(event.id) : undefined;
+        if (event && index !== undefined && !found.has(index)) {
+          found.set(index, { revision: Number(event.revision), position: toNumberPosition(event.position) });
+        }
+        return found.size < ids.length && scanned < idempotencyWindow;
+      });
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return undefined;
+      throw error;
+    }
+    if (found.size === 0) return undefined;
+    const first = found.get(0);
+    if (!first) {
+      const index = Math.min(...found.keys());
+      throw new Rejected(idempotencyConflict(streamId, events[index]!.eventId, "that id is already stored for another event"));
+    }
+    let last = first;
+    for (const [index, event] of events.entries()) {
+      const stored = found.get(index);
+      if (!stored || stored.revision !== first.revision + index) {
+        throw new Rejected(idempotencyConflict(streamId, event.eventId, "the batch does not match what was stored under those ids"));
+      }
+      last = stored;
+    }
+    return { nextExpectedRevision: last.revision, position: last.position, alreadyApplied: true };
+  }
+
+  async function readOne(streamId: string, revision: number): Promise<RecordedEvent | undefined> {
+    let event: RecordedEvent | undefined;
+    await consume(client.readStream(streamId, { direction: FORWARDS, fromRevision: BigInt(revision), maxCount: 1 }), (resolved: ResolvedEvent) => {
+      if (resolved.event) event = toRecorded(resolved.event);
+      return false;
+    });
+    return event;
+  }
+
+  async function currentRevision(streamId: string): Promise<number | undefined> {
+    let revision: number | undefined;
+    try {
+      await consume(client.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: 1 }), (resolved: ResolvedEvent) => {
+        if (resolved.event) revision = Number(resolved.event.revision);
+        return false;
+      });
+    } catch (error) {
+      if (error instanceof StreamNotFoundError || error instanceof StreamDeletedError) return undefined;
+      throw error;
+    }
+    return revision;
+  }
+
+  async function append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    if (events.length === 0) return { nextExpectedRevision: (await currentRevision(streamId)) ?? -1, position: 0, alreadyApplied: true };
+    const ids = events.map((event) => storedEventId(event.eventId));
+    const seen = new Set<string>();
+    for (const [index, id] of ids.entries()) {
+      if (seen.has(id)) throw new Rejected(idempotencyConflict(streamId, events[index]!.eventId, "that id appears twice in the batch"));
+      seen.add(id);
+    }
+
+    const retried = await findStoredBatch(streamId, events, ids);
+    if (retried) return retried;
+
+    let result;
+    try {
+      result = await client.appendToStream(
+        streamId,
+        events.map((event, index) => toEventData(event, ids[index]!)),
+        { expectedRevision: toExpectedRevision(expected) },
+      );
+    } catch (error) {
+      if (!(error instanceof WrongExpectedVersionError)) throw error;
+      const raced = await findStoredBatch(streamId, events, ids);
+      if (raced) return raced;
+      throw new Rejected(concurrencyConflict(streamId, expected, describeRevision(error.actualVersion)));
+    }
+    if (!result.success) {
+      // Only when the connection string sets throwOnAppendFailure=false.
+      const raced = await findStoredBatch(streamId, events, ids);
+      if (raced) return raced;
+      throw new Rejected(concurrencyConflict(streamId, expected, (await currentRevision(streamId)) ?? "no_stream"));
+    }
+    const nextExpectedRevision = Number(result.nextExpectedRevision);
+    if (result.position) return { nextExpectedRevision, position: toNumberPosition(result.position), alreadyApplied: false };
+    // A success without a position is the server's own dedupe: a concurrent identical append got there first.
+    const last = await readOne(streamId, nextExpectedRevision);
+    return { nextExpectedRevision, position: last?.position ?? UNKNOWN_POSITION, alreadyApplied: true };
+  }
+
+  async function readStream(streamId: string, options: ReadStreamOptions): Promise<readonly RecordedEvent[]> {
+    const backward = options.direction === "backward";
+    const maxCount = options.maxCount ?? Number.MAX_SAFE_INTEGER;
+    const notFound = () => new Rejected(streamNotFound(streamId));
+    if (maxCount <= 0 || (backward && options.fromRevision !== undefined && options.fromRevision < 0)) {
+      if ((await currentRevision(streamId)) === undefined) throw notFound();
+      return [];
+    }
+    const fromRevision = options.fromRevision === undefined ? (backward ? END : START) : BigInt(Math.max(0, Math.trunc(options.fromRevision)));
+    const events: RecordedEvent[] = [];
+    try {
+      await consume(client.readStream(streamId, { direction: backward ? BACKWARDS : FORWARDS, fromRevision, maxCount }), (resolved: ResolvedEvent) => {
+        if (resolved.event) events.push(toRecorded(resolved.event));
+      });
+    } catch (error) {
+      // A deleted (tombstoned) stream has no events to give back, ever: report it as not found rather than as an outage.
+      if (error instanceof StreamNotFoundError || error instanceof StreamDeletedError) throw notFound();
+      throw error;
+    }
+    return events;
+  }
+
+  async function readAll(options: ReadAllOptions): Promise<readonly RecordedEvent[]> {
+    const after = options.after ?? 0;
+    const maxCount = options.maxCount ?? 1000;
+    const events: RecordedEvent[] = [];
+    if (maxCount <= 0) return events;
+    // One open-ended read, cut off once `maxCount` user events are in: system events do not
+    // count, so a page is short only at the end of the log.
+    await consume(client.readAll({ direction: FORWARDS, fromPosition: resumeFrom(after) }), (resolved: AllStreamResolvedEvent) => {
+      const event = fromAll(resolved);
+      // Safe to skip by number: each event has its own commit position, increasing in log order, so
+      // everything at or below `after` was delivered before (the read restarts at `after` inclusive).
+      if (event && event.position > after) events.push(event);
+      return events.length < maxCount;
+    });
+    return events;
+  }
+
+  async function headPosition(): Promise<number> {
+    let head = 0;
+    await consume(client.readAll({ direction: BACKWARDS, fromPosition: END }), (resolved: AllStreamResolvedEvent) => {
+      const event = fromAll(resolved);
+      if (event) head = event.position;
+      return event === undefined;
+    });
+    return head;
+  }
+
+  const port: EventStorePort = {
+    engine: "eventstoredb",
+    append: (streamId, events, expected) =>
+      attempt<AppendResult, ConcurrencyConflict | IdempotencyConflict>(`append to ${streamId}`, () => append(streamId, events, expected)),
+    readStream: (streamId, options = {}) => attempt<readonly RecordedEvent[], StreamNotFound>(`read of ${streamId}`, () => readStream(streamId, options)),
+    streamRevision: (streamId) => attempt<number | undefined, never>(`revision of ${streamId}`, () => currentRevision(streamId)),
+    readAll: (options = {}) => attempt<readonly RecordedEvent[], never>("read of $all", () => readAll(options)),
+    headPosition: () => attempt<number, never>("head of $all", headPosition),
+    subscribeToAll: (options = {}) =>
+      Effect.try({
+        try: () => {
+          const after = options.after ?? 0;
+          const inner = client.subscribeToAll({ fromPosition: resumeFrom(after) });
+          const subscription = new EventStoreDbSubscription(inner, after, unavailable, () => subscriptions.delete(subscription));
+          subscriptions.add(subscription);
+          return subscription;
+        },
+        catch: (cause) => unavailable("subscription to $all", cause),
+      }),
+    close: () =>
+      Effect.promise(async () => {
+        if (closed) return;
+        closed = true;
+        await Promise.all([...subscriptions].map((s) => s.close()));
+        await client.dispose().catch(() => undefined);
+      }),
+  };
+  return port;
+}
+
+/**
+ * Our catch-up subscription over the client's `$all` subscription (itself
+ * async-iterable): system events are dropped, and so is anything at or below
+ * the checkpoint, which the server sends again when resuming from it.
+ */
+class EventStoreDbSubscription implements Subscription {
+  private closed = false;
+
+  constructor(
+    private readonly inner: AllStreamSubscription,
+    private after: number,
+    private readonly unavailable: (what: string, cause: unknown) => EventStoreUnavailable,
+    private readonly onClose: () => void,
+  ) {
+    // The client emits connection failures as 'error' events; without a listener one would crash the
+    // process. Destroying the stream with it makes iteration, now or later, end with that error.
+    inner.on("error", (error: Error) => {
+      if (!inner.destroyed) inner.destroy(error);
+    });
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
+    try {
+      for await (const resolved of this.inner as AsyncIterable<AllStreamResolvedEvent>) {
+        if (this.closed) return;
+        const event = fromAll(resolved);
+        // Events come in position order; this drops the checkpoint event itself when resuming from it.
+        if (!event || event.position <= this.after) continue;
+        this.after = event.position;
+        yield event;
+      }
+      if (!this.closed) throw this.unavailable("subscription to $all", new Error("the server ended the subscription"));
+    } catch (error) {
+      if (this.closed) return;
+      if (error instanceof EventStoreUnavailable) throw error;
+      throw this.unavailable("subscription to $all", error);
+    } finally {
+      await this.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose();
+    const cancelled = this.inner.unsubscribe().catch(() => undefined);
+    // Ends a pending `next()` now instead of leaving it waiting for an event that will not come.
+    this.inner.destroy();
+    await cancelled;
+  }
+}
+
+/** The EventStoreDB/KurrentDB event store as an Effect layer; the client is disposed with the scope. */
+export const layerEventStoreDbEventStore = (options: EventStoreDbEventStoreOptions) =>
+  Layer.scoped(
+    EventStore,
+    Effect.acquireRelease(
+      Effect.try({
+        try: () => openEventStoreDbEventStore(options),
+        catch: (cause) => new EventStoreUnavailable({ message: `cannot open EventStoreDB at ${redactUrl(options.url)}: ${describeCause(cause)}`, cause }),
+      }),
+      (store) => store.close(),
+    ),
+  );

@@ -1,0 +1,284 @@
+import { Context, Effect, Either, Layer } from "effect";
+import { decide } from "../../domain/memory/decide.js";
+import { TransitionRejected, type DomainError } from "../../domain/memory/domainErrors.js";
+import { defaultAttributes, type AttributeChanges, type ContentChanges, type MemoryContent, type MemorySource, type MetadataValue, type MemoryType, type Visibility } from "../../domain/memory/memoryContent.js";
+import type { MemoryCommand } from "../../domain/memory/memoryCommands.js";
+import type { FreezeReason } from "../../domain/memory/memoryEvents.js";
+import { exists, type ExistingMemory, type MemoryState } from "../../domain/memory/memoryState.js";
+import { fold } from "../../domain/memory/evolve.js";
+import { cubeStreamId } from "../../domain/cube/cubeEvents.js";
+import { prefixAsOf, describeAsOf, type AsOf } from "../../projections/asOf.js";
+import { projectMemory, type MemoryView } from "../../projections/memoryView.js";
+import { memoryHistory, type HistoryEntry } from "../../projections/memoryHistory.js";
+import { diffMemory, type MemoryDiff } from "../../projections/memoryDiff.js";
+import { cubeNotFound, invalidRequest, memoryNotFound, revisionMismatch, tooMuchContention, type CubeNotFound, type InvalidRequest, type MemoryNotFound, type RevisionMismatch, type TooMuchContention } from "../app/appErrors.js";
+import type { CommandContext } from "../app/commandContext.js";
+import { Clock } from "../clock/clock.js";
+import { KeyRingService } from "../crypto/keyRingService.js";
+import { EventStore, type EventMetadata } from "../eventStore/eventStorePort.js";
+import type { ConcurrencyConflict, EventStoreUnavailable, IdempotencyConflict } from "../eventStore/eventStoreErrors.js";
+import { IdGenerator } from "../ids/idGenerator.js";
+import type { KeyStoreUnavailable } from "../keyStore/keyStorePort.js";
+import { loadCube } from "../cube/cubeRepository.js";
+import { MemoryRepository, type LoadedMemory } from "./memoryRepository.js";
+
+/** What a caller gives to remember something. Everything but cubeId and text has a default. */
+export interface NewMemoryInput {
+  readonly cubeId: string;
+  readonly memoryId?: string;
+  readonly text: string;
+  readonly key?: string;
+  readonly tags?: readonly string[];
+  readonly sources?: readonly MemorySource[];
+  readonly userId?: string;
+  readonly agentId?: string;
+  readonly sessionId?: string;
+  readonly metadata?: Readonly<Record<string, MetadataValue>>;
+  readonly memoryType?: MemoryType;
+  readonly confidence?: number;
+  readonly visibility?: Visibility;
+  readonly eventTime?: string;
+  /** Whose personal data this is; defaults to userId, else the cube. Erasing the subject shreds it. */
+  readonly subjectId?: string;
+  /** false leaves the unit `generated` (processing pending); default true. */
+  readonly activate?: boolean;
+}
+
+export interface MemoryEdit {
+  readonly content?: ContentChanges;
+  readonly attributes?: AttributeChanges;
+}
+
+export interface WriteOptions {
+  /** Optimistic concurrency: fail instead of retrying when the unit moved past this revision. */
+  readonly expectedRevision?: number;
+}
+
+export type MemoryWriteError =
+  | DomainError
+  | MemoryNotFound
+  | CubeNotFound
+  | RevisionMismatch
+  | TooMuchContention
+  | InvalidRequest
+  | IdempotencyConflict
+  | ConcurrencyConflict
+  | EventStoreUnavailable
+  | KeyStoreUnavailable;
+export type MemoryReadError = MemoryNotFound | InvalidRequest | EventStoreUnavailable | KeyStoreUnavailable;
+
+export interface MemoryServiceApi {
+  create(input: NewMemoryInput, ctx: CommandContext): Effect.Effect<MemoryView, MemoryWriteError>;
+  activate(memoryId: string, ctx: CommandContext, options?: WriteOptions): Effect.Effect<MemoryView, MemoryWriteError>;
+  edit(memoryId: string, edit: MemoryEdit, ctx: CommandContext, options?: WriteOptions): Effect.Effect<MemoryView, MemoryWriteError>;
+  merge(memoryId: string, successorId: string, ctx: CommandContext, options?: WriteOptions): Effect.Effect<MemoryView, MemoryWriteError>;
+  archive(memoryId: string, ctx: CommandContext, options?: WriteOptions): Effect.Effect<MemoryView, MemoryWriteError>;
+  restore(memoryId: string, ctx: CommandContext, options?: WriteOptions): Effect.Effect<MemoryView, MemoryWriteError>;
+  freeze(memoryId: string, reason: FreezeReason, note: string | undefined, ctx: CommandContext, options?: WriteOptions): Effect.Effect<MemoryView, MemoryWriteError>;
+  /** Crypto-shreds one unit: destroys its data key, then records the erasure. */
+  erase(memoryId: string, ctx: CommandContext, scope?: "memory" | "subject"): Effect.Effect<MemoryView, MemoryWriteError>;
+  revert(memoryId: string, toRevision: number, ctx: CommandContext, options?: WriteOptions): Effect.Effect<MemoryView, MemoryWriteError>;
+  get(memoryId: string, asOf?: AsOf): Effect.Effect<MemoryView, MemoryReadError>;
+  /** The unit's state at `asOf`, or undefined when it did not exist yet. */
+  stateAt(memoryId: string, asOf?: AsOf): Effect.Effect<{ current: MemoryState; atAsOf: MemoryState }, MemoryReadError>;
+  history(memoryId: string): Effect.Effect<readonly HistoryEntry[], MemoryReadError>;
+  diff(memoryId: string, fromRevision: number, toRevision: number): Effect.Effect<MemoryDiff, MemoryReadError>;
+}
+
+export class MemoryService extends Context.Tag("memledger/MemoryService")<MemoryService, MemoryServiceApi>() {}
+
+const maxAttempts = 5;
+
+export const layerMemoryService = Layer.effect(
+  MemoryService,
+  Effect.gen(function* () {
+    const repo = yield* MemoryRepository;
+    const store = yield* EventStore;
+    const keyRing = yield* KeyRingService;
+    const clock = yield* Clock;
+    const ids = yield* IdGenerator;
+
+    const metadataFor = (ctx: CommandContext, cubeId: string, keyId: string, subjectId: string | undefined): EventMetadata => ({
+      tenantId: ctx.tenantId,
+      cubeId,
+      actor: ctx.actor,
+      ...(ctx.reason !== undefined ? { reason: ctx.reason } : {}),
+      correlationId: ctx.correlationId ?? ids.newId(),
+      ...(ctx.causationId !== undefined ? { causationId: ctx.causationId } : {}),
+      ...(subjectId !== undefined ? { subjectId } : {}),
+      keyId,
+      recordedAt: clock.now().toISOString(),
+      ...(ctx.commandId !== undefined ? { commandId: ctx.commandId } : {}),
+    });
+
+    const keyOf = (memoryId: string, loaded: LoadedMemory) =>
+      Effect.gen(function* () {
+        const keyId = loaded.keyId ?? memoryId;
+        const material = yield* keyRing.material(keyId);
+        // A shredded key seals nothing new; events of an erased unit carry no content anyway.
+        return { keyId, material: material ?? Buffer.alloc(32) };
+      });
+
+    /** read → decide → append with the expected revision → retry on conflict. */
+    const handle = (
+      memoryId: string,
+      ctx: CommandContext,
+      options: WriteOptions,
+      toCommand: (unit: ExistingMemory, loaded: LoadedMemory) => Effect.Effect<MemoryCommand, MemoryWriteError>,
+      beforeAppend: (unit: ExistingMemory, loaded: LoadedMemory) => Effect.Effect<void, MemoryWriteError> = () => Effect.void,
+    ): Effect.Effect<MemoryView, MemoryWriteError> =>
+      Effect.gen(function* () {
+        for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+          const loaded = yield* repo.load(memoryId);
+          const { state, view, commandIds } = loaded.projection;
+          if (ctx.commandId && commandIds.has(ctx.commandId) && view) return view;
+          if (!exists(state)) return yield* Effect.fail(memoryNotFound(memoryId));
+          if (options.expectedRevision !== undefined && state.revision !== options.expectedRevision) {
+            return yield* Effect.fail(revisionMismatch(memoryId, options.expectedRevision, state.revision));
+          }
+          const command = yield* toCommand(state, loaded);
+          const decision = decide(state, command);
+          if (decision.kind === "rejected") return yield* Effect.fail(decision.error);
+          yield* beforeAppend(state, loaded);
+          const key = yield* keyOf(memoryId, loaded);
+          const appended = yield* Effect.either(repo.append(memoryId, decision.events, state.revision, metadataFor(ctx, state.cubeId, key.keyId, loaded.subjectId), key));
+          if (Either.isRight(appended)) return (yield* repo.load(memoryId)).projection.view!;
+          if (appended.left._tag !== "ConcurrencyConflict") return yield* Effect.fail(appended.left);
+          if (options.expectedRevision !== undefined) return yield* Effect.fail(revisionMismatch(memoryId, options.expectedRevision, -1));
+        }
+        return yield* Effect.fail(tooMuchContention(memoryId, maxAttempts));
+      });
+
+    const loadEventsOrFail = (memoryId: string) =>
+      Effect.flatMap(repo.loadEvents(memoryId), (events) => (events.length === 0 ? Effect.fail(memoryNotFound(memoryId)) : Effect.succeed(events)));
+
+    const stateAtRevision = (memoryId: string, revision: number) =>
+      Effect.gen(function* () {
+        const events = yield* loadEventsOrFail(memoryId);
+        const last = events[events.length - 1]!.envelope.revision;
+        if (!Number.isInteger(revision) || revision < 0 || revision > last) {
+          return yield* Effect.fail(invalidRequest("revision", `must be between 0 and ${last} for memory ${memoryId}`));
+        }
+        return fold(events.slice(0, revision + 1).map((e) => e.event)) as ExistingMemory;
+      });
+
+    const create = (input: NewMemoryInput, ctx: CommandContext): Effect.Effect<MemoryView, MemoryWriteError> =>
+      Effect.gen(function* () {
+        if (typeof input.cubeId !== "string" || input.cubeId === "") return yield* Effect.fail(invalidRequest("cubeId", "is required"));
+        const cube = yield* loadCube(store, input.cubeId);
+        if (!cube.state) return yield* Effect.fail(cubeNotFound(input.cubeId));
+        const memoryId = input.memoryId ?? ids.newId();
+        const loaded = yield* repo.load(memoryId);
+        if (ctx.commandId && loaded.projection.commandIds.has(ctx.commandId) && loaded.projection.view) return loaded.projection.view;
+        const content: MemoryContent = {
+          text: input.text,
+          ...(input.key !== undefined ? { key: input.key } : {}),
+          tags: input.tags ?? [],
+          sources: input.sources ?? [],
+          ...(input.userId !== undefined ? { userId: input.userId } : {}),
+          ...(input.agentId !== undefined ? { agentId: input.agentId } : {}),
+          ...(input.sessionId !== undefined ? { sessionId: input.sessionId } : {}),
+          metadata: input.metadata ?? {},
+        };
+        const attributes = {
+          memoryType: input.memoryType ?? defaultAttributes.memoryType,
+          confidence: input.confidence ?? defaultAttributes.confidence,
+          visibility: input.visibility ?? defaultAttributes.visibility,
+          ...(input.eventTime !== undefined ? { eventTime: input.eventTime } : {}),
+        };
+        const decision = decide(loaded.projection.state, { type: "create", memoryId, cubeId: input.cubeId, content, attributes, activate: input.activate ?? true });
+        if (decision.kind === "rejected") return yield* Effect.fail(decision.error);
+        const subjectId = input.subjectId ?? input.userId ?? `cube:${input.cubeId}`;
+        const key = yield* keyRing.create(subjectId, ids.newId());
+        const metadata = metadataFor(ctx, input.cubeId, key.keyId, subjectId);
+        // Register first: a cube can then always list every unit that may exist in it.
+        yield* store.append(cubeStreamId(input.cubeId), [{ eventId: ids.newId(), type: "CubeMemoryRegistered", schemaVersion: 1, data: { cubeId: input.cubeId, memoryId }, metadata: { ...metadata, subjectId: undefined, keyId: undefined } as EventMetadata }], "stream_exists").pipe(
+          Effect.catchTag("ConcurrencyConflict", () => Effect.fail(cubeNotFound(input.cubeId))),
+        );
+        const appended = yield* Effect.either(repo.append(memoryId, decision.events, "no_stream", metadata, key));
+        if (Either.isLeft(appended)) {
+          if (appended.left._tag !== "ConcurrencyConflict") return yield* Effect.fail(appended.left);
+          const now = yield* repo.load(memoryId);
+          if (ctx.commandId && now.projection.commandIds.has(ctx.commandId) && now.projection.view) return now.projection.view;
+          return yield* Effect.fail(new TransitionRejected(memoryId, now.projection.state.status, "create", "a memory with this id already exists"));
+        }
+        return (yield* repo.load(memoryId)).projection.view!;
+      });
+
+    const api: MemoryServiceApi = {
+      create,
+      activate: (memoryId, ctx, options = {}) => handle(memoryId, ctx, options, () => Effect.succeed({ type: "activate", memoryId })),
+      edit: (memoryId, edit, ctx, options = {}) =>
+        handle(memoryId, ctx, options, () => Effect.succeed({ type: "edit", memoryId, ...(edit.content ? { content: edit.content } : {}), ...(edit.attributes ? { attributes: edit.attributes } : {}) })),
+      merge: (memoryId, successorId, ctx, options = {}) =>
+        handle(
+          memoryId,
+          ctx,
+          options,
+          () => Effect.succeed({ type: "merge", memoryId, successorId }),
+          () =>
+            Effect.gen(function* () {
+              // Cross-unit rule: the successor must be a live unit.
+              const successor = yield* repo.load(successorId);
+              const state = successor.projection.state;
+              if (!exists(state)) return yield* Effect.fail(memoryNotFound(successorId, ` (the merge successor of ${memoryId})`));
+              if (state.status !== "activated" && successorId !== memoryId) {
+                return yield* Effect.fail(new TransitionRejected(memoryId, "activated", "merge", `successor ${successorId} is ${state.status}; merge into an activated unit`));
+              }
+            }),
+        ),
+      archive: (memoryId, ctx, options = {}) => handle(memoryId, ctx, options, () => Effect.succeed({ type: "archive", memoryId })),
+      restore: (memoryId, ctx, options = {}) => handle(memoryId, ctx, options, () => Effect.succeed({ type: "restore", memoryId })),
+      freeze: (memoryId, reason, note, ctx, options = {}) =>
+        handle(memoryId, ctx, options, () => Effect.succeed({ type: "freeze", memoryId, reason, ...(note !== undefined ? { note } : {}) })),
+      erase: (memoryId, ctx, scope = "memory") =>
+        Effect.tap(
+          handle(
+            memoryId,
+            ctx,
+            {},
+            (_unit, loaded) => Effect.succeed({ type: "erase" as const, memoryId, scope, keyId: loaded.keyId ?? memoryId }),
+            // Destroy the key before recording the erasure: a crash in between leaves the content unreadable, never readable.
+            (_unit, loaded) => Effect.asVoid(keyRing.destroy(loaded.keyId ?? memoryId, clock.now().toISOString())),
+          ),
+          () => Effect.sync(() => repo.forget(memoryId)),
+        ),
+      revert: (memoryId, toRevision, ctx, options = {}) =>
+        handle(memoryId, ctx, options, (unit) =>
+          Effect.gen(function* () {
+            if (!Number.isInteger(toRevision) || toRevision < 0 || toRevision >= unit.revision) {
+              return yield* Effect.fail(invalidRequest("toRevision", `must be between 0 and ${unit.revision - 1} for memory ${memoryId} (current revision ${unit.revision})`));
+            }
+            const target = yield* stateAtRevision(memoryId, toRevision);
+            return { type: "revert" as const, memoryId, toRevision, target };
+          }),
+        ),
+      get: (memoryId, asOf) =>
+        Effect.gen(function* () {
+          if (asOf === undefined) {
+            const loaded = yield* repo.load(memoryId);
+            if (!loaded.projection.view) return yield* Effect.fail(memoryNotFound(memoryId));
+            return loaded.projection.view;
+          }
+          const events = yield* loadEventsOrFail(memoryId);
+          const prefix = prefixAsOf(events, asOf);
+          const view = projectMemory(prefix).view;
+          if (!view) return yield* Effect.fail(memoryNotFound(memoryId, ` as of ${describeAsOf(asOf)} (it was created later)`));
+          return view;
+        }),
+      stateAt: (memoryId, asOf) =>
+        Effect.gen(function* () {
+          const events = yield* loadEventsOrFail(memoryId);
+          return { current: fold(events.map((e) => e.event)), atAsOf: fold(prefixAsOf(events, asOf).map((e) => e.event)) };
+        }),
+      history: (memoryId) => Effect.map(loadEventsOrFail(memoryId), memoryHistory),
+      diff: (memoryId, fromRevision, toRevision) =>
+        Effect.gen(function* () {
+          const from = yield* stateAtRevision(memoryId, fromRevision);
+          const to = yield* stateAtRevision(memoryId, toRevision);
+          return diffMemory(from, to);
+        }),
+    };
+    return api;
+  }),
+);
