@@ -1,0 +1,16 @@
+export * from "../domain/index.js";
+export * from "../projections/index.js";
+export { openMemLedger, memLedgerLayer, type MemLedger, type MemLedgerOptions, type EventStoreConfig } from "./app/memLedger.js";
+export type { CommandContext } from "./app/commandContext.js";
+export * from "./app/appErrors.js";
+export * from "./eventStore/eventStorePort.js";
+export * from "./eventStore/eventStoreErrors.js";
+export { openSqliteEventStore, layerSqliteEventStore, type Durability } from "./eventStore/sqliteEventStore.js";
+export * from "./keyStore/keyStorePort.js";
+export { openSqliteKeyStore, layerSqliteKeyStore } from "./keyStore/sqliteKeyStore.js";
+export * from "./clock/clock.js";
+export * from "./ids/idGenerator.js";
+export type { NewMemoryInput, MemoryEdit, WriteOptions } from "./memory/memoryService.js";
+export type { CubeView, NewCubeInput, RollbackReport, BranchReport } from "./cube/cubeService.js";
+export type { ErasureCertificate } from "./erasure/subjectErasure.js";
+export { buildServer } from "./server/buildServer.js";

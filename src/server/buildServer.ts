@@ -1,0 +1,58 @@
+import swagger from "@fastify/swagger";
+import Fastify, { type FastifyInstance } from "fastify";
+import type { MemLedger } from "../app/memLedger.js";
+import { sendError } from "./errorResponses.js";
+import { cubeRoutes } from "./routes/cubeRoutes.js";
+import { memoryRoutes } from "./routes/memoryRoutes.js";
+import { subjectRoutes } from "./routes/subjectRoutes.js";
+
+export interface ServerOptions {
+  readonly logger?: boolean;
+}
+
+/** The REST server: routes over the library API, validation by JSON Schema, typed errors to statuses. */
+export async function buildServer(ledger: MemLedger, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    // Reject unknown properties instead of silently dropping them.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", allErrors: false, allowUnionTypes: true } },
+    bodyLimit: 2 * 1024 * 1024,
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.0.3",
+      info: { title: "memledger", version: "0.1.0", description: "Event-sourced memory for LLM agents: lifecycle, history, time travel, rollback, crypto-shredding." },
+      tags: [
+        { name: "cubes", description: "MemCubes and cube-level time travel" },
+        { name: "memories", description: "Memory units: create, edit, read now or as of the past" },
+        { name: "lifecycle", description: "Lifecycle transitions" },
+        { name: "governance", description: "Erasure of data subjects" },
+      ],
+    },
+  });
+  // An empty POST body with a JSON content type is an empty object, not a 400.
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
+    const text = String(body);
+    if (text.trim() === "") return done(null, {});
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(Object.assign(new Error("the body is not valid JSON"), { statusCode: 400, code: "InvalidJson" }), undefined);
+    }
+  });
+  // `curl -X POST .../archive` sends no body at all; treat it as an empty one.
+  app.addHook("preValidation", async (request) => {
+    if (request.body === undefined && (request.method === "POST" || request.method === "PATCH")) request.body = {};
+  });
+  app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: "RouteNotFound", message: `no route ${request.method} ${request.url}; see GET /openapi.json` }),
+  );
+
+  app.get("/health", { schema: { hide: true } }, async () => ({ status: "ok", engine: ledger.engine }));
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  cubeRoutes(app, ledger);
+  memoryRoutes(app, ledger);
+  subjectRoutes(app, ledger);
+  return app;
+}

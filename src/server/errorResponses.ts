@@ -1,0 +1,47 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+
+/** Typed error tag -> HTTP status. Anything a caller can cause is a 4xx; engine trouble is a 503. */
+const statusByTag: Readonly<Record<string, number>> = {
+  InvalidCommand: 400,
+  InvalidRequest: 400,
+  MemoryNotFound: 404,
+  CubeNotFound: 404,
+  StreamNotFound: 404,
+  TransitionRejected: 409,
+  RevisionMismatch: 409,
+  ConcurrencyConflict: 409,
+  CubeAlreadyExists: 409,
+  IdempotencyConflict: 409,
+  TooMuchContention: 409,
+  EventStoreUnavailable: 503,
+  KeyStoreUnavailable: 503,
+};
+
+/** Public fields of a typed error, minus stack and causes. */
+function details(error: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(error)) {
+    if (key === "_tag" || key === "cause" || key === "stack" || key === "name" || key === "message") continue;
+    if (value === undefined || typeof value === "function") continue;
+    out[key] = value;
+  }
+  return out;
+}
+
+export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const tagged = error as { _tag?: unknown; message?: unknown };
+  if (typeof tagged?._tag === "string" && statusByTag[tagged._tag] !== undefined) {
+    const status = statusByTag[tagged._tag]!;
+    if (status >= 500) request.log.error({ err: error }, "storage failure");
+    return reply.status(status).send({ error: tagged._tag, message: String(tagged.message), ...details(error as Record<string, unknown>) });
+  }
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    return reply.status(400).send({ error: "ValidationError", message: `${fastifyError.validationContext ?? "request"}${fastifyError.message.replace(/^(body|querystring|params|headers)/, "")}; see GET /openapi.json for the expected shape` });
+  }
+  if (typeof fastifyError.statusCode === "number" && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    return reply.status(fastifyError.statusCode).send({ error: fastifyError.code ?? "BadRequest", message: fastifyError.message });
+  }
+  request.log.error({ err: error }, "unexpected error");
+  return reply.status(500).send({ error: "InternalError", message: "an unexpected error occurred; it was logged with the request id", requestId: request.id });
+}

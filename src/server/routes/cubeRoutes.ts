@@ -1,0 +1,53 @@
+import type { FastifyInstance } from "fastify";
+import type { MemLedger } from "../../app/memLedger.js";
+import { invalidRequest } from "../../app/appErrors.js";
+import { isValidTime } from "../../../domain/memory/validation.js";
+import type { NewCubeInput } from "../../cube/cubeService.js";
+import { commandContext } from "../requestContext.js";
+import { branchBody, createCubeBody, cubeMemoriesQuery, cubeViewSchema, errorResponse, idParam, rollbackBody } from "../schemas.js";
+
+const errors = { 400: errorResponse, 404: errorResponse, 409: errorResponse };
+
+export function cubeRoutes(app: FastifyInstance, ledger: MemLedger): void {
+  app.post<{ Body: NewCubeInput }>("/cubes", { schema: { tags: ["cubes"], summary: "Create a MemCube", body: createCubeBody, response: { 201: cubeViewSchema, ...errors } } }, async (request, reply) =>
+    reply.status(201).send(await ledger.cubes.create(request.body, commandContext(request))),
+  );
+
+  app.get("/cubes", { schema: { tags: ["cubes"], summary: "List the tenant's cubes" } }, async (request) => ({
+    cubes: await ledger.cubes.list(commandContext(request).tenantId),
+  }));
+
+  app.get<{ Params: { cubeId: string } }>("/cubes/:cubeId", { schema: { tags: ["cubes"], summary: "A cube", params: idParam("cubeId"), response: { 200: cubeViewSchema, ...errors } } }, async (request) =>
+    ledger.cubes.get(request.params.cubeId),
+  );
+
+  app.get<{ Params: { cubeId: string }; Querystring: { asOf?: string; asOfPosition?: number; status?: string } }>(
+    "/cubes/:cubeId/memories",
+    { schema: { tags: ["cubes"], summary: "The cube's memories, now or as of a past time or log position", params: idParam("cubeId"), querystring: cubeMemoriesQuery } },
+    async (request) => {
+      const { asOf, asOfPosition, status } = request.query;
+      if (asOf !== undefined && asOfPosition !== undefined) throw invalidRequest("asOf", "and asOfPosition cannot both be given");
+      if (asOf !== undefined && !isValidTime(asOf)) throw invalidRequest("asOf", "must be an ISO-8601 time such as 2026-03-03T12:00:00Z");
+      const at = asOf !== undefined ? { time: asOf } : asOfPosition !== undefined ? { position: asOfPosition } : undefined;
+      const statuses = status?.split(",").map((s) => s.trim()).filter(Boolean);
+      const memories = await ledger.cubes.memories(request.params.cubeId, { ...(at ? { asOf: at } : {}), ...(statuses ? { statuses } : {}) });
+      return { cubeId: request.params.cubeId, ...(at ? { asOf: at } : {}), memories };
+    },
+  );
+
+  app.post<{ Params: { cubeId: string }; Body: { toTime: string } }>(
+    "/cubes/:cubeId/rollback",
+    { schema: { tags: ["cubes"], summary: "Roll the cube back to a past time with compensating events", params: idParam("cubeId"), body: rollbackBody } },
+    async (request) => ledger.cubes.rollback(request.params.cubeId, request.body.toTime, commandContext(request)),
+  );
+
+  app.post<{ Params: { cubeId: string }; Body: { asOf: string; cubeId?: string; name?: string } }>(
+    "/cubes/:cubeId/branch",
+    { schema: { tags: ["cubes"], summary: "Branch the cube as of a past time into a new what-if cube", params: idParam("cubeId"), body: branchBody } },
+    async (request, reply) => {
+      const { asOf, cubeId, name } = request.body;
+      const report = await ledger.cubes.branch(request.params.cubeId, asOf, { ...(cubeId ? { cubeId } : {}), ...(name ? { name } : {}) }, commandContext(request));
+      return reply.status(201).send(report);
+    },
+  );
+}
