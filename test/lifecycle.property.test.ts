@@ -1,0 +1,162 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { decide } from "../domain/memory/decide.js";
+import { evolve, fold } from "../domain/memory/evolve.js";
+import type { MemoryCommand } from "../domain/memory/memoryCommands.js";
+import type { MemoryEvent } from "../domain/memory/memoryEvents.js";
+import { initialMemoryState, type ExistingMemory, type MemoryState } from "../domain/memory/memoryState.js";
+
+/**
+ * Commands are generated as "intents" and turned into concrete commands against
+ * the current state, so revert targets are real prefixes of the history.
+ */
+type Intent =
+  | { kind: "create"; text: string; activate: boolean }
+  | { kind: "activate" | "archive" | "restore" | "erase" }
+  | { kind: "edit"; text?: string; tags?: string[]; confidence?: number }
+  | { kind: "merge"; self: boolean }
+  | { kind: "freeze"; reason: "legal_hold" | "retention" | "other" }
+  | { kind: "revert"; back: number };
+
+const text = fc.string({ minLength: 1, maxLength: 12 }).filter((s) => s.trim() !== "");
+const intent: fc.Arbitrary<Intent> = fc.oneof(
+  fc.record({ kind: fc.constant("create" as const), text, activate: fc.boolean() }),
+  fc.record({ kind: fc.constantFrom("activate" as const, "archive" as const, "restore" as const, "erase" as const) }),
+  fc.record(
+    { kind: fc.constant("edit" as const), text: text, tags: fc.array(fc.constantFrom("a", "b", "c"), { maxLength: 3 }), confidence: fc.double({ min: 0, max: 1, noNaN: true }) },
+    { requiredKeys: ["kind"] },
+  ),
+  fc.record({ kind: fc.constant("merge" as const), self: fc.boolean() }),
+  fc.record({ kind: fc.constant("freeze" as const), reason: fc.constantFrom("legal_hold" as const, "retention" as const, "other" as const) }),
+  fc.record({ kind: fc.constant("revert" as const), back: fc.integer({ min: 0, max: 8 }) }),
+);
+
+const memoryId = "m-1";
+
+function toCommand(intent: Intent, state: MemoryState, history: readonly MemoryEvent[]): MemoryCommand {
+  switch (intent.kind) {
+    case "create":
+      return { type: "create", memoryId, cubeId: "c", content: { text: intent.text, tags: [], sources: [], metadata: {} }, attributes: { memoryType: "long_term", confidence: 1, visibility: "cube" }, activate: intent.activate };
+    case "edit":
+      return {
+        type: "edit",
+        memoryId,
+        content: { ...(intent.text !== undefined ? { text: intent.text } : {}), ...(intent.tags !== undefined ? { tags: intent.tags } : {}) },
+        ...(intent.confidence !== undefined ? { attributes: { confidence: intent.confidence } } : {}),
+      };
+    case "merge":
+      return { type: "merge", memoryId, successorId: intent.self ? memoryId : "m-2" };
+    case "freeze":
+      return { type: "freeze", memoryId, reason: intent.reason };
+    case "erase":
+      return { type: "erase", memoryId, scope: "memory", keyId: "k-1" };
+    case "revert": {
+      const toRevision = Math.max(0, state.revision - 1 - intent.back);
+      const target = fold(history.slice(0, toRevision + 1));
+      return { type: "revert", memoryId, toRevision, target: target as ExistingMemory };
+    }
+    default:
+      return { type: intent.kind, memoryId };
+  }
+}
+
+/** The lifecycle rules restated independently of the machine, as the spec reads. */
+const allowedFrom: Record<string, readonly string[]> = {
+  absent: ["create"],
+  generated: ["activate", "archive", "erase", "revert"],
+  activated: ["edit", "merge", "archive", "freeze", "erase", "revert"],
+  merged: ["erase", "revert"],
+  archived: ["restore", "freeze", "erase", "revert"],
+  frozen: ["erase"],
+  erased: [],
+};
+
+describe("the lifecycle machine and evolve agree on every generated command sequence", () => {
+  it("accepts exactly what the spec allows; the fold of emitted events reaches the machine's target state", () => {
+    fc.assert(
+      fc.property(fc.array(intent, { minLength: 1, maxLength: 40 }), (intents) => {
+        let state: MemoryState = initialMemoryState;
+        const history: MemoryEvent[] = [];
+        for (const it of intents) {
+          const command = toCommand(it, state, history);
+          const decision = decide(state, command);
+          const specAllows = allowedFrom[state.status]!.includes(command.type);
+          if (decision.kind === "rejected") {
+            // Rejections are either outside the spec table or a failed guard/field rule on an allowed command.
+            if (specAllows) expect(["TransitionRejected", "InvalidCommand"]).toContain(decision.error._tag);
+            expect(decision.error.message).toContain(memoryId);
+            continue;
+          }
+          expect(specAllows, `${state.status} accepted ${command.type}`).toBe(true);
+          const next = decision.events.reduce(evolve, state);
+          expect(next.status).toBe(decision.nextStatus);
+          expect(next.revision).toBe(state.revision + decision.events.length);
+          state = next;
+          history.push(...decision.events);
+        }
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("replaying any prefix of the log gives the state recorded at that revision", () => {
+    fc.assert(
+      fc.property(fc.array(intent, { minLength: 1, maxLength: 40 }), (intents) => {
+        let state: MemoryState = initialMemoryState;
+        const history: MemoryEvent[] = [];
+        const statesByRevision: MemoryState[] = [];
+        for (const it of intents) {
+          const decision = decide(state, toCommand(it, state, history));
+          if (decision.kind === "rejected") continue;
+          for (const event of decision.events) {
+            state = evolve(state, event);
+            history.push(event);
+            statesByRevision.push(state);
+          }
+        }
+        statesByRevision.forEach((expected, revision) => expect(fold(history.slice(0, revision + 1))).toEqual(expected));
+      }),
+      { numRuns: 1_000 },
+    );
+  });
+
+  it("a revert to revision N restores the content, attributes and status of revision N as a new version", () => {
+    fc.assert(
+      fc.property(fc.array(intent, { minLength: 1, maxLength: 40 }), (intents) => {
+        let state: MemoryState = initialMemoryState;
+        const history: MemoryEvent[] = [];
+        for (const it of intents) {
+          const command = toCommand(it, state, history);
+          const decision = decide(state, command);
+          if (decision.kind === "rejected") continue;
+          const before = state;
+          for (const event of decision.events) state = evolve(state, event);
+          history.push(...decision.events);
+          if (command.type === "revert") {
+            const atN = fold(history.slice(0, command.toRevision + 1)) as ExistingMemory;
+            const now = state as ExistingMemory;
+            expect(now.content).toEqual(atN.content);
+            expect(now.attributes).toEqual(atN.attributes);
+            expect(now.status).toBe(atN.status);
+            expect(now.successorId).toBe(atN.successorId);
+            expect(now.version).toBe((before as ExistingMemory).version + 1);
+          }
+        }
+      }),
+      { numRuns: 1_000 },
+    );
+  });
+});
+
+describe("decide names the unit, its state and the command when it rejects", () => {
+  it("rejects an edit of a frozen unit", () => {
+    const created = decide(initialMemoryState, toCommand({ kind: "create", text: "t", activate: true }, initialMemoryState, []));
+    if (created.kind !== "accepted") throw new Error("create failed");
+    let state = fold(created.events);
+    const frozen = decide(state, { type: "freeze", memoryId, reason: "legal_hold" });
+    if (frozen.kind !== "accepted") throw new Error("freeze failed");
+    state = fold(frozen.events, state);
+    const edit = decide(state, { type: "edit", memoryId, content: { text: "new" } });
+    expect(edit).toMatchObject({ kind: "rejected", error: { _tag: "TransitionRejected", memoryId, state: "frozen", command: "edit" } });
+  });
+});
