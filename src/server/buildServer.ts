@@ -1,4 +1,5 @@
 import swagger from "@fastify/swagger";
+import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { MemLedger } from "../app/memLedger.js";
 import { sendError } from "./errorResponses.js";
@@ -17,6 +18,8 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
     // Reject unknown properties instead of silently dropping them.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", allErrors: false, allowUnionTypes: true } },
     bodyLimit: 2 * 1024 * 1024,
+    // Request ids double as correlation ids in the log, so they must be unique across restarts.
+    genReqId: () => randomUUID(),
   });
   await app.register(swagger, {
     openapi: {
