@@ -88,7 +88,7 @@ describe("the lifecycle machine and evolve agree on every generated command sequ
             continue;
           }
           expect(specAllows, `${state.status} accepted ${command.type}`).toBe(true);
-          const next = decision.events.reduce(evolve, state);
+          const next: MemoryState = decision.events.reduce(evolve, state);
           expect(next.status).toBe(decision.nextStatus);
           expect(next.revision).toBe(state.revision + decision.events.length);
           state = next;
