@@ -1,6 +1,10 @@
 import type { AsOf } from "../../projections/asOf.js";
+import type { HistoryEntry } from "../../projections/memoryHistory.js";
+import type { MemoryView } from "../../projections/memoryView.js";
 import type { CommandContext } from "../app/commandContext.js";
 import type { MemLedger } from "../app/memLedger.js";
+import type { CubeView } from "../cube/cubeService.js";
+import type { ErasureCertificate } from "../erasure/subjectErasure.js";
 import type { WriteOptions } from "../memory/memoryService.js";
 
 /**
@@ -82,7 +86,7 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
       create: (input, ctx) => post("/cubes", input, ctx),
       get: (cubeId) => get(cube(cubeId)),
       list: async (tenantId) =>
-        (await call<{ cubes: [] }>({ method: "GET", path: "/cubes", ctx: tenantId === undefined ? defaults : { ...defaults, tenantId } })).cubes,
+        (await call<{ cubes: CubeView[] }>({ method: "GET", path: "/cubes", ctx: tenantId === undefined ? defaults : { ...defaults, tenantId } })).cubes,
       memories: async (cubeId, opts = {}) => {
         const query: Query = { status: opts.statuses?.join(",") };
         if (opts.asOf !== undefined) {
@@ -90,7 +94,7 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
           else if ("position" in opts.asOf) query.asOfPosition = opts.asOf.position;
           else throw new MemLedgerHttpError("InvalidRequest", "asOf of a cube's memories must be a time or a log position; a revision belongs to one memory", 400, { field: "asOf" });
         }
-        return (await get<{ memories: [] }>(cube(cubeId, "memories"), query)).memories;
+        return (await get<{ memories: MemoryView[] }>(cube(cubeId, "memories"), query)).memories;
       },
       rollback: (cubeId, toTime, ctx) => post(cube(cubeId, "rollback"), { toTime }, ctx),
       branch: (cubeId, asOf, target = {}, ctx) => post(cube(cubeId, "branch"), { asOf, ...target }, ctx),
@@ -107,12 +111,12 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
       erase: (id, ctx) => post(memory(id, "erase"), {}, ctx),
       revert: (id, toRevision, ctx, o) => post(memory(id, "revert"), { toRevision }, ctx, o),
       get: (id, asOf) => get(memory(id), asOfQuery(asOf)),
-      history: async (id) => (await get<{ entries: [] }>(memory(id, "history"))).entries,
+      history: async (id) => (await get<{ entries: HistoryEntry[] }>(memory(id, "history"))).entries,
       diff: (id, from, to) => get(memory(id, "diff"), { from, to }),
     },
     subjects: {
       erase: (subjectId, ctx) => post(`/subjects/${encodeURIComponent(subjectId)}/erase`, {}, ctx),
-      certificates: async (subjectId) => (await get<{ certificates: [] }>(`/subjects/${encodeURIComponent(subjectId)}/erasures`)).certificates,
+      certificates: async (subjectId) => (await get<{ certificates: ErasureCertificate[] }>(`/subjects/${encodeURIComponent(subjectId)}/erasures`)).certificates,
     },
     close: async () => {},
   };

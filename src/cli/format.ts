@@ -1,0 +1,165 @@
+import type { HistoryEntry } from "../../projections/memoryHistory.js";
+import type { MemoryDiff } from "../../projections/memoryDiff.js";
+import type { MemoryView } from "../../projections/memoryView.js";
+import type { BranchReport, CubeView, RollbackReport } from "../cube/cubeService.js";
+import type { ErasureCertificate } from "../erasure/subjectErasure.js";
+
+/** Readable text for what the CLI prints; `--json` bypasses all of this. */
+
+export const formatJson = (value: unknown): string => JSON.stringify(value, null, 2);
+
+export function formatCube(cube: CubeView): string {
+  return [
+    `cube ${cube.cubeId}  "${cube.name}"`,
+    ...fields([
+      ["owner", `${cube.owner.kind}:${cube.owner.id}`],
+      ["description", cube.description],
+      ["branched from", cube.branchedFrom ? `${cube.branchedFrom.cubeId} as of ${cube.branchedFrom.asOf}` : undefined],
+      ["memories", String(cube.memoryCount)],
+      ["branches", cube.branches.length > 0 ? cube.branches.join(", ") : undefined],
+      ["rollbacks", cube.rollbacks > 0 ? String(cube.rollbacks) : undefined],
+      ["created", `${cube.createdAt} by ${cube.createdBy}`],
+      ["revision", String(cube.revision)],
+    ]),
+  ].join("\n");
+}
+
+export function formatCubeList(cubes: readonly CubeView[]): string {
+  if (cubes.length === 0) return "(no cubes)";
+  return table(
+    ["CUBE", "NAME", "OWNER", "MEMORIES", "CREATED"],
+    cubes.map((c) => [c.cubeId, c.name, `${c.owner.kind}:${c.owner.id}`, String(c.memoryCount), c.createdAt]),
+  );
+}
+
+export function formatMemory(memory: MemoryView): string {
+  const content = memory.content;
+  return [
+    `memory ${memory.memoryId}  (${memory.status}, revision ${memory.revision}, version ${memory.version})`,
+    ...fields([
+      ["cube", memory.cubeId],
+      ...(content === null
+        ? ([["content", "(erased: the data key was destroyed)"]] as const)
+        : ([
+            ["text", content.text],
+            ["key", content.key],
+            ["tags", content.tags.length > 0 ? content.tags.join(", ") : undefined],
+            ["sources", content.sources.length > 0 ? content.sources.map((s) => `${s.kind}:${s.ref}`).join(", ") : undefined],
+            ["user", content.userId],
+            ["agent", content.agentId],
+            ["session", content.sessionId],
+            ["metadata", Object.keys(content.metadata).length > 0 ? Object.entries(content.metadata).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ") : undefined],
+          ] as const)),
+      ["type", memory.attributes.memoryType],
+      ["confidence", String(memory.attributes.confidence)],
+      ["visibility", memory.attributes.visibility],
+      ["event time", memory.attributes.eventTime],
+      ["successor", memory.successorId],
+      ["frozen", memory.frozen ? `${memory.frozen.reason}${memory.frozen.note ? ` (${memory.frozen.note})` : ""}` : undefined],
+      ["branched from", memory.branchedFrom ? `${memory.branchedFrom.memoryId}@${memory.branchedFrom.revision} in cube ${memory.branchedFrom.cubeId}` : undefined],
+      ["subject", memory.subjectId],
+      ["created", `${memory.createdAt} by ${memory.createdBy}`],
+      ["updated", `${memory.updatedAt} by ${memory.updatedBy}`],
+    ]),
+  ].join("\n");
+}
+
+export function formatMemoryList(memories: readonly MemoryView[]): string {
+  if (memories.length === 0) return "(no memories)";
+  return table(
+    ["MEMORY", "STATUS", "REV", "VER", "TEXT"],
+    memories.map((m) => [m.memoryId, m.status, String(m.revision), String(m.version), m.content === null ? "(erased)" : truncate(m.content.text, 60)]),
+  );
+}
+
+export function formatHistory(memoryId: string, entries: readonly HistoryEntry[]): string {
+  const rows = entries.map((e) => {
+    const details = [
+      e.changedFields ? `changed ${e.changedFields.join(", ")}` : undefined,
+      e.revertedTo !== undefined ? `reverted to revision ${e.revertedTo}` : undefined,
+      e.successorId ? `into ${e.successorId}` : undefined,
+      e.reason ? `reason: ${e.reason}` : undefined,
+    ].filter((d): d is string => d !== undefined);
+    return [String(e.revision), e.recordedAt, e.type, `${e.statusAfter} v${e.versionAfter}`, e.actor, details.join("; ")];
+  });
+  return [`history of memory ${memoryId}`, table(["REV", "RECORDED", "EVENT", "AFTER", "ACTOR", "DETAILS"], rows)].join("\n");
+}
+
+export function formatDiff(diff: MemoryDiff): string {
+  const lines = [`memory ${diff.memoryId}: revision ${diff.fromRevision} -> ${diff.toRevision}`];
+  if (diff.changes.length === 0) lines.push("  (no changes)");
+  for (const change of diff.changes) lines.push(`  ${change.field}: ${show(change.before)} -> ${show(change.after)}`);
+  if (diff.textDiff) {
+    const marked = diff.textDiff.map((chunk) => (chunk.op === "equal" ? chunk.text : chunk.op === "delete" ? `[-${chunk.text}-]` : `{+${chunk.text}+}`)).join("");
+    lines.push(`  text diff: ${marked}`);
+  }
+  if (diff.contentUnavailable) lines.push("  (content not compared: it was erased on at least one side)");
+  return lines.join("\n");
+}
+
+export function formatRollback(report: RollbackReport): string {
+  const lines = [`rolled back cube ${report.cubeId} to ${report.toTime}`];
+  if (report.outcomes.length === 0) lines.push("  (the cube has no memories)");
+  for (const o of report.outcomes) {
+    const detail = [o.toRevision !== undefined ? `to revision ${o.toRevision}` : undefined, o.why].filter((d) => d !== undefined).join("; ");
+    lines.push(`  ${o.memoryId}  ${o.action}${detail ? `  (${detail})` : ""}`);
+  }
+  return lines.join("\n");
+}
+
+export function formatBranch(report: BranchReport): string {
+  const lines = [`branched cube ${report.sourceCubeId} as of ${report.asOf} into ${report.cube.cubeId}`, formatCube(report.cube)];
+  const copies = Object.entries(report.memoryMap);
+  if (copies.length > 0) lines.push("copied memories:", ...copies.map(([from, to]) => `  ${from} -> ${to}`));
+  if (report.skipped.length > 0) lines.push("skipped:", ...report.skipped.map((s) => `  ${s.memoryId}  (${s.why})`));
+  return lines.join("\n");
+}
+
+export function formatCertificate(certificate: ErasureCertificate): string {
+  return [
+    `erasure certificate for subject ${certificate.subjectId}`,
+    ...fields([
+      ["erased", `${certificate.erasedAt} by ${certificate.erasedBy}`],
+      ["reason", certificate.reason],
+      ["destroyed keys", list(certificate.destroyedKeyIds)],
+      ["erased memories", list(certificate.erasedMemoryIds)],
+      ["already erased", certificate.alreadyErasedMemoryIds.length > 0 ? list(certificate.alreadyErasedMemoryIds) : undefined],
+      ["recorded as", `event ${certificate.eventId} at position ${certificate.position}`],
+    ]),
+  ].join("\n");
+}
+
+export function formatCertificates(subjectId: string, certificates: readonly ErasureCertificate[]): string {
+  if (certificates.length === 0) return `(no erasures recorded for subject ${subjectId})`;
+  return certificates.map(formatCertificate).join("\n\n");
+}
+
+/** `  label:  value` lines, aligned, skipping absent values. */
+function fields(entries: readonly (readonly [string, string | undefined])[]): string[] {
+  const present = entries.filter((e): e is readonly [string, string] => e[1] !== undefined);
+  const width = Math.max(0, ...present.map(([label]) => label.length));
+  return present.map(([label, value]) => `  ${`${label}:`.padEnd(width + 1)}  ${value}`);
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+function truncate(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, " ");
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
+
+function list(items: readonly string[]): string {
+  return items.length > 0 ? items.join(", ") : "(none)";
+}
+
+function show(value: unknown): string {
+  return value === undefined ? "(none)" : JSON.stringify(value);
+}

@@ -1,0 +1,412 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from "commander";
+import { realpathSync } from "node:fs";
+import { userInfo } from "node:os";
+import { pathToFileURL } from "node:url";
+import type { FreezeReason } from "../../domain/memory/memoryEvents.js";
+import type { MemoryType, Visibility } from "../../domain/memory/memoryContent.js";
+import type { AsOf } from "../../projections/asOf.js";
+import type { CommandContext } from "../app/commandContext.js";
+import { openMemLedger, type MemLedger } from "../app/memLedger.js";
+import { connectMemLedger } from "../client/httpClient.js";
+import type { MemoryEdit, NewMemoryInput, WriteOptions } from "../memory/memoryService.js";
+import {
+  formatBranch,
+  formatCertificate,
+  formatCertificates,
+  formatCube,
+  formatCubeList,
+  formatDiff,
+  formatHistory,
+  formatJson,
+  formatMemory,
+  formatMemoryList,
+  formatRollback,
+} from "./format.js";
+import { commaList, confidence, isoTime, metadataEntry, nonNegativeInteger, repeatable, source } from "./parse.js";
+
+/**
+ * The `memledger` command line: one command per library call, run either on an
+ * embedded data directory (in-process) or against a running server over HTTP.
+ */
+
+export interface CliIo {
+  readonly out: (s: string) => void;
+  readonly err: (s: string) => void;
+}
+
+/** Runs the CLI on user arguments (argv without `node` and the script) and returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return 0;
+  } catch (error) {
+    // Commander already printed its own message (usage errors, --help).
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    io.err(`error: ${messageOf(error)}\n`);
+    return isUserError(error) ? 2 : 1;
+  }
+}
+
+/** Global options, accepted before the command and (hidden) after it as well. */
+interface Settings {
+  readonly dataDir: string;
+  readonly server?: string;
+  readonly tenant: string;
+  readonly actor: string;
+  readonly reason?: string;
+  readonly json: boolean;
+}
+
+interface Session {
+  readonly ledger: MemLedger;
+  readonly ctx: CommandContext;
+  readonly settings: Settings;
+  /** Prints a result: raw JSON with --json, else the readable text. */
+  print<T>(value: T, format: (value: T) => string): void;
+}
+
+const ownerKinds = ["user", "agent", "session", "project"] as const;
+const freezeReasons: readonly FreezeReason[] = ["legal_hold", "retention", "other"];
+const visibilities: readonly Visibility[] = ["private", "cube", "tenant", "public"];
+
+function buildProgram(io: CliIo): Command {
+  const program = new Command("memledger")
+    .description("Event-sourced memory for LLM agents: remember, edit, time-travel, roll back and forget.")
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .configureHelp({ showGlobalOptions: true })
+    .addOption(new Option("--data-dir <dir>", "embedded data directory, opened in-process").env("MEMLEDGER_DATA_DIR").default("./data"))
+    .addOption(new Option("--server <url>", "URL of a running memledger server; used unless --data-dir is given").env("MEMLEDGER_SERVER"))
+    .addOption(new Option("--tenant <tenantId>", "tenant to act for").default("default"))
+    .addOption(new Option("--actor <actor>", "who is acting, recorded in every event").default(defaultActor()))
+    .addOption(new Option("--reason <why>", "why, recorded in every event this command writes"))
+    .addOption(new Option("--json", "print raw JSON instead of text"));
+
+  /** A leaf command: also accepts the global options after its name (hidden from its help). */
+  const hiddenGlobals = new WeakMap<Command, readonly string[]>();
+  const leaf = (parent: Command, nameAndArgs: string, description: string, opts: { ownReason?: boolean } = {}) => {
+    const cmd = parent.command(nameAndArgs).description(description);
+    const globals = [
+      new Option("--data-dir <dir>"),
+      new Option("--server <url>"),
+      new Option("--tenant <tenantId>"),
+      new Option("--actor <actor>"),
+      ...(opts.ownReason ? [] : [new Option("--reason <why>")]),
+      new Option("--json"),
+    ];
+    for (const option of globals) cmd.addOption(option.hideHelp());
+    hiddenGlobals.set(
+      cmd,
+      globals.map((o) => o.attributeName()),
+    );
+    return cmd;
+  };
+
+  const settingsOf = (cmd: Command): Settings => {
+    const global = program.opts<Record<string, unknown>>();
+    const local = cmd.opts<Record<string, unknown>>();
+    const localKeys = hiddenGlobals.get(cmd) ?? [];
+    const given = (key: string) => localKeys.includes(key) && local[key] !== undefined;
+    const value = (key: string) => (given(key) ? local[key] : global[key]);
+    const fromCli = (key: string) => given(key) || program.getOptionValueSource(key) === "cli";
+    if (fromCli("server") && fromCli("dataDir")) cmd.error("error: give either --data-dir or --server, not both", { exitCode: 2, code: "memledger.conflictingTarget" });
+    const server = value("server") as string | undefined;
+    const useServer = server !== undefined && server !== "" && !fromCli("dataDir");
+    return {
+      dataDir: value("dataDir") as string,
+      ...(useServer ? { server } : {}),
+      tenant: value("tenant") as string,
+      actor: value("actor") as string,
+      ...(value("reason") !== undefined ? { reason: value("reason") as string } : {}),
+      json: value("json") === true,
+    };
+  };
+
+  /** Opens the ledger for one command, runs it, and always closes the ledger. */
+  const withLedger = async (cmd: Command, work: (session: Session) => Promise<void>): Promise<void> => {
+    const settings = settingsOf(cmd);
+    const ctx: CommandContext = { tenantId: settings.tenant, actor: settings.actor, ...(settings.reason !== undefined ? { reason: settings.reason } : {}) };
+    const ledger = settings.server ? await connectMemLedger(settings.server, { defaultContext: ctx }) : await openMemLedger({ dataDir: settings.dataDir, defaultContext: ctx });
+    const print = <T>(value: T, format: (value: T) => string) => io.out(`${settings.json ? formatJson(value) : format(value)}\n`);
+    let failed = false;
+    try {
+      await work({ ledger, ctx, settings, print });
+    } catch (error) {
+      failed = true;
+      throw error;
+    } finally {
+      // A failing close must not hide the command's own error.
+      await ledger.close().catch((error: unknown) => {
+        if (!failed) throw error;
+      });
+    }
+  };
+
+  // ---- cubes -------------------------------------------------------------
+  const cube = program.command("cube").description("create, list, inspect, roll back and branch cubes");
+
+  leaf(cube, "create <name>", "create a cube (a named group of memories)")
+    .addOption(new Option("--owner-kind <kind>", "kind of owner").choices(ownerKinds).makeOptionMandatory())
+    .requiredOption("--owner-id <id>", "id of the owner")
+    .option("--id <cubeId>", "cube id (default: a fresh id)")
+    .option("--description <text>", "what the cube is for")
+    .action((name: string, o: { ownerKind: (typeof ownerKinds)[number]; ownerId: string; id?: string; description?: string }, cmd: Command) =>
+      withLedger(cmd, async ({ ledger, ctx, print }) => {
+        const created = await ledger.cubes.create(
+          { name, owner: { kind: o.ownerKind, id: o.ownerId }, ...(o.id !== undefined ? { cubeId: o.id } : {}), ...(o.description !== undefined ? { description: o.description } : {}) },
+          ctx,
+        );
+        print(created, formatCube);
+      }),
+    );
+
+  leaf(cube, "list", "list the tenant's cubes").action((_o: unknown, cmd: Command) =>
+    withLedger(cmd, async ({ ledger, settings, print }) => print(await ledger.cubes.list(settings.tenant), formatCubeList)),
+  );
+
+  leaf(cube, "show <cubeId>", "show one cube").action((cubeId: string, _o: unknown, cmd: Command) =>
+    withLedger(cmd, async ({ ledger, print }) => print(await ledger.cubes.get(cubeId), formatCube)),
+  );
+
+  leaf(cube, "memories <cubeId>", "list a cube's memories, now or as they stood at a past moment")
+    .addOption(new Option("--as-of <time>", "as they stood at this ISO-8601 time").argParser(isoTime).conflicts("asOfPosition"))
+    .addOption(new Option("--as-of-position <n>", "as they stood at this global log position").argParser(nonNegativeInteger))
+    .option("--status <statuses>", "only these states, comma-separated (e.g. activated,archived)", commaList)
+    .action((cubeId: string, o: { asOf?: string; asOfPosition?: number; status?: string[] }, cmd: Command) =>
+      withLedger(cmd, async ({ ledger, print }) => {
+        const asOf: AsOf | undefined = o.asOf !== undefined ? { time: o.asOf } : o.asOfPosition !== undefined ? { position: o.asOfPosition } : undefined;
+        const memories = await ledger.cubes.memories(cubeId, { ...(asOf ? { asOf } : {}), ...(o.status ? { statuses: o.status } : {}) });
+        print(memories, formatMemoryList);
+      }),
+    );
+
+  leaf(cube, "rollback <cubeId>", "undo every change made to the cube's memories after a time (with compensating events)")
+    .requiredOption("--to <time>", "ISO-8601 time to roll back to", isoTime)
+    .action((cubeId: string, o: { to: string }, cmd: Command) =>
+      withLedger(cmd, async ({ ledger, ctx, print }) => print(await ledger.cubes.rollback(cubeId, o.to, ctx), formatRollback)),
+    );
+
+  leaf(cube, "branch <cubeId>", "copy the cube's memories as they were at a time into a new cube")
+    .requiredOption("--as-of <time>", "ISO-8601 time to branch at", isoTime)
+    .option("--id <cubeId>", "id of the new cube (default: a fresh id)")
+    .option("--name <name>", "name of the new cube")
+    .action((cubeId: string, o: { asOf: string; id?: string; name?: string }, cmd: Command) =>
+      withLedger(cmd, async ({ ledger, ctx, print }) => {
+        const target = { ...(o.id !== undefined ? { cubeId: o.id } : {}), ...(o.name !== undefined ? { name: o.name } : {}) };
+        print(await ledger.cubes.branch(cubeId, o.asOf, target, ctx), formatBranch);
+      }),
+    );
+
+  // ---- memories ----------------------------------------------------------
+  const memory = program.command("memory").description("remember, edit, move through the lifecycle, and inspect memories");
+
+  interface AddOptions {
+    id?: string;
+    key?: string;
+    tag?: string[];
+    type?: MemoryType;
+    user?: string;
+    agent?: string;
+    session?: string;
+    subject?: string;
+    source?: NewMemoryInput["sources"];
+    meta?: NewMemoryInput["metadata"];
+    confidence?: number;
+    visibility?: Visibility;
+    eventTime?: string;
+    activate: boolean;
+  }
+  leaf(memory, "add <cubeId> <text>", "remember something in a cube")
+    .option("--id <memoryId>", "memory id (default: a fresh id)")
+    .option("--key <key>", "short title")
+    .option("--tag <tag>", "a tag (repeatable)", repeatable)
+    .option("--type <memoryType>", "working, long_term, user, preference, tool, skill, raw_source or custom:<name> (default: long_term)")
+    .option("--user <userId>", "user the memory is about")
+    .option("--agent <agentId>", "agent that produced it")
+    .option("--session <sessionId>", "session it came from")
+    .option("--subject <subjectId>", "whose personal data it is (default: the user, else the cube)")
+    .option("--source <kind:ref>", "provenance, e.g. message:msg-1 (repeatable; kinds: message, document, url, tool, other)", source)
+    .option("--meta <key=value>", "metadata entry (repeatable); numbers, true, false and null are typed", metadataEntry)
+    .option("--confidence <n>", "confidence between 0 and 1 (default: 1)", confidence)
+    .addOption(new Option("--visibility <visibility>", "who may see it (default: cube)").choices(visibilities))
+    .option("--event-time <time>", "ISO-8601 time the remembered thing happened", isoTime)
+    .option("--no-activate", "leave it generated (processing pending) instead of activated")
+    .action((cubeId: string, text: string, o: AddOptions, cmd: Command) =>
+      withLedger(cmd, async ({ ledger, ctx, print }) => {
+        const input: NewMemoryInput = {
+          cubeId,
+          text,
+          ...defined({
+            memoryId: o.id,
+            key: o.key,
+            tags: o.tag,
+            memoryType: o.type,
+            userId: o.user,
+            agentId: o.agent,
+            sessionId: o.session,
+            subjectId: o.subject,
+            sources: o.source,
+            metadata: o.meta,
+            confidence: o.confidence,
+            visibility: o.visibility,
+            eventTime: o.eventTime,
+          }),
+          activate: o.activate,
+        };
+        print(await ledger.memories.create(input, ctx), formatMemory);
+      }),
+    );
+
+  leaf(memory, "get <memoryId>", "show a memory, now or as it stood at a past moment")
+    .addOption(new Option("--as-of-revision <n>", "as of this revision of the memory").argParser(nonNegativeInteger).conflicts(["asOfTime", "asOfPosition"]))
+    .addOption(new Option("--as-of-time <time>", "as of this ISO-8601 time").argParser(isoTime).conflicts("asOfPosition"))
+    .addOption(new Option("--as-of-position <n>", "as of this global log position").argParser(nonNegativeInteger))
+    .action((memoryId: string, o: { asOfRevision?: number; asOfTime?: string; asOfPosition?: number }, cmd: Command) =>
+      withLedger(cmd, async ({ ledger, print }) => {
+        const asOf: AsOf | undefined =
+          o.asOfRevision !== undefined ? { revision: o.asOfRevision } : o.asOfTime !== undefined ? { time: o.asOfTime } : o.asOfPosition !== undefined ? { position: o.asOfPosition } : undefined;
+        print(await ledger.memories.get(memoryId, asOf), formatMemory);
+      }),
+    );
+
+  interface EditOptions {
+    text?: string;
+    key?: string;
+    tag?: string[];
+    type?: MemoryType;
+    confidence?: number;
+    visibility?: Visibility;
+    expectedRevision?: number;
+  }
+  withExpectedRevision(leaf(memory, "edit <memoryId>", "change a memory (a new version; history keeps the old one)"))
+    .option("--text <text>", "new text")
+    .option("--key <key>", "new short title")
+    .option("--tag <tag>", "tags, replacing the current ones (repeatable)", repeatable)
+    .option("--type <memoryType>", "new memory type")
+    .option("--confidence <n>", "new confidence between 0 and 1", confidence)
+    .addOption(new Option("--visibility <visibility>", "new visibility").choices(visibilities))
+    .action((memoryId: string, o: EditOptions, cmd: Command) => {
+      const content = defined({ text: o.text, key: o.key, tags: o.tag });
+      const attributes = defined({ memoryType: o.type, confidence: o.confidence, visibility: o.visibility });
+      if (Object.keys(content).length === 0 && Object.keys(attributes).length === 0) {
+        cmd.error("error: nothing to edit; give at least one of --text, --key, --tag, --type, --confidence, --visibility", { exitCode: 2, code: "memledger.emptyEdit" });
+      }
+      const edit: MemoryEdit = { ...(Object.keys(content).length > 0 ? { content } : {}), ...(Object.keys(attributes).length > 0 ? { attributes } : {}) };
+      return withLedger(cmd, async ({ ledger, ctx, print }) => print(await ledger.memories.edit(memoryId, edit, ctx, writeOptions(o)), formatMemory));
+    });
+
+  const transition = (name: "activate" | "archive" | "restore", description: string) =>
+    withExpectedRevision(leaf(memory, `${name} <memoryId>`, description)).action((memoryId: string, o: { expectedRevision?: number }, cmd: Command) =>
+      withLedger(cmd, async ({ ledger, ctx, print }) => print(await ledger.memories[name](memoryId, ctx, writeOptions(o)), formatMemory)),
+    );
+  transition("activate", "activate a generated memory (make it retrievable)");
+  transition("archive", "archive a memory (kept, no longer retrieved)");
+  transition("restore", "restore an archived memory");
+
+  leaf(memory, "erase <memoryId>", "crypto-shred a memory: its content becomes unreadable for good").action((memoryId: string, _o: unknown, cmd: Command) =>
+    withLedger(cmd, async ({ ledger, ctx, print }) => print(await ledger.memories.erase(memoryId, ctx), formatMemory)),
+  );
+
+  withExpectedRevision(leaf(memory, "merge <memoryId> <successorId>", "merge a memory into a live successor"))
+    .action((memoryId: string, successorId: string, o: { expectedRevision?: number }, cmd: Command) =>
+      withLedger(cmd, async ({ ledger, ctx, print }) => print(await ledger.memories.merge(memoryId, successorId, ctx, writeOptions(o)), formatMemory)),
+    );
+
+  withExpectedRevision(
+    leaf(memory, "freeze <memoryId>", "freeze a memory (no change allowed); give the audit reason as a global --reason before the command", { ownReason: true }),
+  )
+    .addOption(new Option("--reason <freezeReason>", "why it is frozen").choices(freezeReasons).makeOptionMandatory())
+    .option("--note <note>", "free note, e.g. a case number")
+    .action((memoryId: string, o: { reason: FreezeReason; note?: string; expectedRevision?: number }, cmd: Command) =>
+      withLedger(cmd, async ({ ledger, ctx, print }) => print(await ledger.memories.freeze(memoryId, o.reason, o.note, ctx, writeOptions(o)), formatMemory)),
+    );
+
+  withExpectedRevision(leaf(memory, "revert <memoryId>", "bring a memory back to an earlier revision (a compensating event)"))
+    .argument("<toRevision>", "revision to go back to", nonNegativeInteger)
+    .action((memoryId: string, toRevision: number, o: { expectedRevision?: number }, cmd: Command) =>
+      withLedger(cmd, async ({ ledger, ctx, print }) => print(await ledger.memories.revert(memoryId, toRevision, ctx, writeOptions(o)), formatMemory)),
+    );
+
+  leaf(memory, "history <memoryId>", "every event of a memory: what, who, when, why").action((memoryId: string, _o: unknown, cmd: Command) =>
+    withLedger(cmd, async ({ ledger, print }) => print(await ledger.memories.history(memoryId), (entries) => formatHistory(memoryId, entries))),
+  );
+
+  leaf(memory, "diff <memoryId>", "field-by-field difference between two revisions")
+    .argument("<from>", "older revision", nonNegativeInteger)
+    .argument("<to>", "newer revision", nonNegativeInteger)
+    .action((memoryId: string, from: number, to: number, _o: unknown, cmd: Command) =>
+      withLedger(cmd, async ({ ledger, print }) => print(await ledger.memories.diff(memoryId, from, to), formatDiff)),
+    );
+
+  // ---- subjects ----------------------------------------------------------
+  const subject = program.command("subject").description("forget a data subject and prove it");
+
+  leaf(subject, "erase <subjectId>", "crypto-shred every memory of a subject and record an erasure certificate").action((subjectId: string, _o: unknown, cmd: Command) =>
+    withLedger(cmd, async ({ ledger, ctx, print }) => print(await ledger.subjects.erase(subjectId, ctx), formatCertificate)),
+  );
+
+  leaf(subject, "erasures <subjectId>", "the erasure certificates recorded for a subject").action((subjectId: string, _o: unknown, cmd: Command) =>
+    withLedger(cmd, async ({ ledger, print }) => print(await ledger.subjects.certificates(subjectId), (certificates) => formatCertificates(subjectId, certificates))),
+  );
+
+  return program;
+}
+
+function withExpectedRevision(cmd: Command): Command {
+  return cmd.option("--expected-revision <n>", "fail unless the memory is at this revision (optimistic concurrency)", nonNegativeInteger);
+}
+
+function writeOptions(o: { expectedRevision?: number }): WriteOptions | undefined {
+  return o.expectedRevision !== undefined ? { expectedRevision: o.expectedRevision } : undefined;
+}
+
+/** The entries whose value is not undefined. */
+function defined<T extends Record<string, unknown>>(record: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}
+
+function defaultActor(): string {
+  let name: string | undefined;
+  try {
+    name = userInfo().username;
+  } catch {
+    // no passwd entry (some containers): fall back to the environment
+  }
+  return `cli:${name || process.env.USER || process.env.USERNAME || "unknown"}`;
+}
+
+function hasTag(error: unknown): error is { _tag: string } {
+  return typeof error === "object" && error !== null && typeof (error as { _tag?: unknown })._tag === "string";
+}
+
+/** A typed error the caller can fix (exit 2); storage trouble and server failures are not theirs (exit 1). */
+function isUserError(error: unknown): boolean {
+  if (!hasTag(error)) return false;
+  const status = (error as { status?: unknown }).status;
+  return !(typeof status === "number" && status >= 500) && !error._tag.endsWith("Unavailable");
+}
+
+function messageOf(error: unknown): string {
+  if (typeof error === "object" && error !== null && typeof (error as { message?: unknown }).message === "string" && (error as { message: string }).message !== "") {
+    return (error as { message: string }).message;
+  }
+  return hasTag(error) ? error._tag : String(error);
+}
+
+/** True when this file is the program being run (also through an npm bin symlink). */
+function isMain(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  process.exitCode = await runCli(process.argv.slice(2), { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
+}
