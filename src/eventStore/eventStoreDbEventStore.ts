@@ -48,13 +48,14 @@ import { concurrencyConflict, EventStoreUnavailable, idempotencyConflict, stream
  * up to 2^53 bytes of log. A stream read from a server that cannot say where an
  * event was committed yields `UNKNOWN_POSITION`; `$all` reads always know.
  *
- * Retries and `alreadyApplied`: the server dedupes a retried append natively only
- * when it carries the same expected revision (and, for `any`, only while the ids
- * are still in its in-memory cache); a retry with another expectation gets a
- * WrongExpectedVersion, and a batch that mixes stored and new ids is written
- * again as duplicates. Neither the success reply nor its revision tells a fresh
- * write from a deduped one. So before writing, `append` reads the target stream
- * backwards (up to `idempotencyWindow` events) looking for the batch's ids:
+ * Retries and `alreadyApplied`: the server dedupes a retried append by itself
+ * only when the retry carries the same expected revision (for `any`, only while
+ * the ids are still in its in-memory cache). A retry with another expectation
+ * gets WrongExpectedVersion, and a batch that puts new ids in front of stored
+ * ones can be written, duplicating those ids. Neither the success reply nor its
+ * revision tells a fresh write from a deduped one. So before writing, `append`
+ * reads the target stream backwards (up to `idempotencyWindow` events) looking
+ * for the batch's ids. That costs one extra read per append:
  * - the first id is stored and the whole batch follows it in order: nothing is
  *   written, `alreadyApplied: true`, with the revision and position of the
  *   stored batch (the same answer as the embedded adapter);
@@ -62,8 +63,11 @@ import { concurrencyConflict, EventStoreUnavailable, idempotencyConflict, stream
  * - none is stored: the events are appended with the caller's expectation. If
  *   that fails with WrongExpectedVersion, the stream is scanned once more (a
  *   concurrent retry of the same batch may have landed in between) before the
- *   conflict is reported. A success reply without a position comes only from
- *   the server's own dedupe, so it is also reported as `alreadyApplied`.
+ *   conflict is reported. A success reply without a position can only come
+ *   from the server's own dedupe (older servers send one), so it is also
+ *   reported as `alreadyApplied`. Newer servers send the stored position, so
+ *   when two copies of one append race each other, both may report
+ *   `alreadyApplied: false`. The events are still stored only once.
  * Event ids are unique per stream here, not across streams as in SQLite.
  */
 export interface EventStoreDbEventStoreOptions {
@@ -73,7 +77,8 @@ export interface EventStoreDbEventStoreOptions {
    * How many of a stream's newest events an append scans for its batch's event
    * ids (retry detection, see above). Default: the whole stream. A smaller
    * window bounds the cost of appends to very long streams; a retry older than
-   * the window is then written again instead of being recognised.
+   * the window is then written again instead of being recognised. 0 turns the
+   * scan off, leaving only the server's own dedupe.
    */
   readonly idempotencyWindow?: number;
 }
@@ -184,20 +189,19 @@ function fromAll(resolved: AllStreamResolvedEvent): RecordedEvent | undefined {
 }
 
 /**
- * Feeds a read's events to `onEvent` until it returns false or the read ends.
- * A read left early is cancelled on the server.
+ * Every event of a read, read to its end. Reads are bounded by `maxCount` and never cut
+ * short: the client only forgets a gRPC read once the read has finished, and one that is
+ * cancelled after the server has already sent everything never finishes, which would
+ * leave `client.dispose()` waiting forever.
  */
-async function consume<T>(read: StreamingRead<T>, onEvent: (item: T) => boolean | void): Promise<void> {
-  let finished = false;
-  try {
-    for await (const item of read) {
-      if (onEvent(item) === false) break;
-    }
-    finished = true;
-  } finally {
-    if (!finished) await read.cancel().catch(() => undefined);
-  }
+async function collect<T>(read: StreamingRead<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of read) items.push(item);
+  return items;
 }
+
+/** How many events one page of a multi-page scan asks for. */
+const PAGE_SIZE = 256;
 
 /** A typed failure thrown inside an adapter promise, passed through to the Effect error channel as is. */
 class Rejected<E> {
@@ -234,16 +238,23 @@ export function openEventStoreDbEventStore(options: EventStoreDbEventStoreOption
     const wanted = new Map(ids.map((id, index) => [id, index]));
     const found = new Map<number, { revision: number; position: number }>();
     let scanned = 0;
+    let from: bigint | typeof END = END;
     try {
-      await consume(client.readStream(streamId, { direction: BACKWARDS, fromRevision: END }), (resolved: ResolvedEvent) => {
-        scanned += 1;
-        const event = resolved.event;
-        const index = event ? wanted.get(event.id) : undefined;
-        if (event && index !== undefined && !found.has(index)) {
-          found.set(index, { revision: Number(event.revision), position: toNumberPosition(event.position) });
+      // Newest first, page by page, until every id is found, the window is used up or the stream begins.
+      while (found.size < ids.length && scanned < idempotencyWindow) {
+        const pageSize = Math.min(PAGE_SIZE, idempotencyWindow - scanned);
+        const page: ResolvedEvent[] = await collect(client.readStream(streamId, { direction: BACKWARDS, fromRevision: from, maxCount: pageSize }));
+        let oldest: bigint | undefined;
+        for (const { event } of page) {
+          if (!event) continue;
+          scanned += 1;
+          oldest = event.revision;
+          const index = wanted.get(event.id);
+          if (index !== undefined && !found.has(index)) found.set(index, { revision: Number(event.revision), position: toNumberPosition(event.position) });
         }
-        return found.size < ids.length && scanned < idempotencyWindow;
-      });
+        if (page.length < pageSize || oldest === undefined || oldest === 0n) break;
+        from = oldest - 1n;
+      }
     } catch (error) {
       if (error instanceof StreamNotFoundError) return undefined;
       throw error;
@@ -266,26 +277,18 @@ export function openEventStoreDbEventStore(options: EventStoreDbEventStoreOption
   }
 
   async function readOne(streamId: string, revision: number): Promise<RecordedEvent | undefined> {
-    let event: RecordedEvent | undefined;
-    await consume(client.readStream(streamId, { direction: FORWARDS, fromRevision: BigInt(revision), maxCount: 1 }), (resolved: ResolvedEvent) => {
-      if (resolved.event) event = toRecorded(resolved.event);
-      return false;
-    });
-    return event;
+    const [resolved] = await collect(client.readStream(streamId, { direction: FORWARDS, fromRevision: BigInt(revision), maxCount: 1 }));
+    return resolved?.event ? toRecorded(resolved.event) : undefined;
   }
 
   async function currentRevision(streamId: string): Promise<number | undefined> {
-    let revision: number | undefined;
     try {
-      await consume(client.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: 1 }), (resolved: ResolvedEvent) => {
-        if (resolved.event) revision = Number(resolved.event.revision);
-        return false;
-      });
+      const [resolved] = await collect(client.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: 1 }));
+      return resolved?.event ? Number(resolved.event.revision) : undefined;
     } catch (error) {
       if (error instanceof StreamNotFoundError || error instanceof StreamDeletedError) return undefined;
       throw error;
     }
-    return revision;
   }
 
   async function append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
@@ -299,6 +302,10 @@ export function openEventStoreDbEventStore(options: EventStoreDbEventStoreOption
 
     const retried = await findStoredBatch(streamId, events, ids);
     if (retried) return retried;
+    if (typeof expected === "number" && !(Number.isSafeInteger(expected) && expected >= 0)) {
+      // No stream is ever at a negative or fractional revision (and the wire format cannot carry one).
+      throw new Rejected(concurrencyConflict(streamId, expected, (await currentRevision(streamId)) ?? "no_stream"));
+    }
 
     let result;
     try {
@@ -335,17 +342,14 @@ export function openEventStoreDbEventStore(options: EventStoreDbEventStoreOption
       return [];
     }
     const fromRevision = options.fromRevision === undefined ? (backward ? END : START) : BigInt(Math.max(0, Math.trunc(options.fromRevision)));
-    const events: RecordedEvent[] = [];
     try {
-      await consume(client.readStream(streamId, { direction: backward ? BACKWARDS : FORWARDS, fromRevision, maxCount }), (resolved: ResolvedEvent) => {
-        if (resolved.event) events.push(toRecorded(resolved.event));
-      });
+      const read: ResolvedEvent[] = await collect(client.readStream(streamId, { direction: backward ? BACKWARDS : FORWARDS, fromRevision, maxCount }));
+      return read.flatMap((resolved) => (resolved.event ? [toRecorded(resolved.event)] : []));
     } catch (error) {
       // A deleted (tombstoned) stream has no events to give back, ever: report it as not found rather than as an outage.
       if (error instanceof StreamNotFoundError || error instanceof StreamDeletedError) throw notFound();
       throw error;
     }
-    return events;
   }
 
   async function readAll(options: ReadAllOptions): Promise<readonly RecordedEvent[]> {
@@ -353,26 +357,41 @@ export function openEventStoreDbEventStore(options: EventStoreDbEventStoreOption
     const maxCount = options.maxCount ?? 1000;
     const events: RecordedEvent[] = [];
     if (maxCount <= 0) return events;
-    // One open-ended read, cut off once `maxCount` user events are in: system events do not
-    // count, so a page is short only at the end of the log.
-    await consume(client.readAll({ direction: FORWARDS, fromPosition: resumeFrom(after) }), (resolved: AllStreamResolvedEvent) => {
-      const event = fromAll(resolved);
-      // Safe to skip by number: each event has its own commit position, increasing in log order, so
-      // everything at or below `after` was delivered before (the read restarts at `after` inclusive).
-      if (event && event.position > after) events.push(event);
-      return events.length < maxCount;
-    });
-    return events;
+    // Pages until `maxCount` user events are in: system events do not count, so a result is
+    // short only at the end of the log. Each page restarts at the last position seen, inclusive.
+    const pageSize = Math.max(maxCount + 1, 32);
+    let seen = after;
+    for (;;) {
+      const page: AllStreamResolvedEvent[] = await collect(client.readAll({ direction: FORWARDS, fromPosition: resumeFrom(seen), maxCount: pageSize }));
+      for (const resolved of page) {
+        const position = toNumberPosition(resolved.event?.position);
+        // Safe to skip by number: each event has its own commit position, increasing in log order,
+        // so whatever is at or below `seen` was delivered before (a read restarts there inclusive).
+        if (position <= seen) continue;
+        seen = position;
+        const event = fromAll(resolved);
+        if (event) events.push(event);
+        if (events.length === maxCount) return events;
+      }
+      if (page.length < pageSize) return events;
+    }
   }
 
   async function headPosition(): Promise<number> {
-    let head = 0;
-    await consume(client.readAll({ direction: BACKWARDS, fromPosition: END }), (resolved: AllStreamResolvedEvent) => {
-      const event = fromAll(resolved);
-      if (event) head = event.position;
-      return event === undefined;
-    });
-    return head;
+    // Newest first, page by page, until the first user event; reading backwards from a position excludes it.
+    let from: Position | typeof END = END;
+    let previous = Number.POSITIVE_INFINITY;
+    for (;;) {
+      const page: AllStreamResolvedEvent[] = await collect(client.readAll({ direction: BACKWARDS, fromPosition: from, maxCount: 32 }));
+      for (const resolved of page) {
+        const event = fromAll(resolved);
+        if (event) return event.position;
+      }
+      const oldest = page[page.length - 1]?.event?.position;
+      if (page.length < 32 || !oldest || toNumberPosition(oldest) >= previous) return 0;
+      previous = toNumberPosition(oldest);
+      from = oldest;
+    }
   }
 
   const port: EventStorePort = {
@@ -408,7 +427,9 @@ export function openEventStoreDbEventStore(options: EventStoreDbEventStoreOption
 /**
  * Our catch-up subscription over the client's `$all` subscription (itself
  * async-iterable): system events are dropped, and so is anything at or below
- * the checkpoint, which the server sends again when resuming from it.
+ * the checkpoint, which the server sends again when resuming from it. If the
+ * connection drops or the server ends the subscription, iteration fails with
+ * EventStoreUnavailable; subscribe again from the last position handled.
  */
 class EventStoreDbSubscription implements Subscription {
   private closed = false;
