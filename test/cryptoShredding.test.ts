@@ -121,6 +121,8 @@ describe("crypto-shredding: erasing a subject leaves nothing readable in the dat
     cleanup = second.dispose;
     const unreadable = await second.ledger.memories.get(unit.memoryId);
     expect(unreadable).toMatchObject({ status: "activated", content: null });
+    // Nothing new may be written under a destroyed key.
+    await expect(second.ledger.memories.edit(unit.memoryId, { content: { text: "new secret" } })).rejects.toMatchObject({ _tag: "TransitionRejected", command: "edit" });
     const certificate = await second.ledger.subjects.erase("fay");
     expect(certificate.erasedMemoryIds).toEqual([unit.memoryId]);
     expect(certificate.destroyedKeyIds).toEqual([]);

@@ -3,7 +3,7 @@ import { decide } from "../../domain/memory/decide.js";
 import { TransitionRejected, type DomainError } from "../../domain/memory/domainErrors.js";
 import { defaultAttributes, type AttributeChanges, type ContentChanges, type MemoryContent, type MemorySource, type MetadataValue, type MemoryType, type Visibility } from "../../domain/memory/memoryContent.js";
 import type { MemoryCommand } from "../../domain/memory/memoryCommands.js";
-import type { FreezeReason } from "../../domain/memory/memoryEvents.js";
+import type { FreezeReason, MemoryEvent } from "../../domain/memory/memoryEvents.js";
 import { exists, type ExistingMemory, type MemoryState } from "../../domain/memory/memoryState.js";
 import { fold } from "../../domain/memory/evolve.js";
 import { cubeStreamId } from "../../domain/cube/cubeEvents.js";
@@ -111,12 +111,20 @@ export const layerMemoryService = Layer.effect(
       ...(ctx.commandId !== undefined ? { commandId: ctx.commandId } : {}),
     });
 
-    const keyOf = (memoryId: string, loaded: LoadedMemory) =>
+    /**
+     * The unit's data key. When it was destroyed (an erasure that has not finished)
+     * nothing may be sealed any more: only content-free events such as the erasure itself pass.
+     */
+    const keyOf = (unit: ExistingMemory, loaded: LoadedMemory, events: readonly MemoryEvent[], command: string) =>
       Effect.gen(function* () {
-        const keyId = loaded.keyId ?? memoryId;
+        const keyId = loaded.keyId ?? unit.memoryId;
         const material = yield* keyRing.material(keyId);
-        // A shredded key seals nothing new; events of an erased unit carry no content anyway.
-        return { keyId, material: material ?? Buffer.alloc(32) };
+        if (material) return { keyId, material };
+        const sealsContent = events.some((e) => "content" in e.data && e.data.content !== null);
+        if (sealsContent) {
+          return yield* Effect.fail(new TransitionRejected(unit.memoryId, unit.status, command, "its data key was destroyed by an erasure; finish the erasure (erase the unit or its subject again)"));
+        }
+        return { keyId, material: Buffer.alloc(0) };
       });
 
     /** read → decide → append with the expected revision → retry on conflict. */
@@ -140,11 +148,14 @@ export const layerMemoryService = Layer.effect(
           const decision = decide(state, command);
           if (decision.kind === "rejected") return yield* Effect.fail(decision.error);
           yield* beforeAppend(state, loaded);
-          const key = yield* keyOf(memoryId, loaded);
+          const key = yield* keyOf(state, loaded, decision.events, command.type);
           const appended = yield* Effect.either(repo.append(memoryId, decision.events, state.revision, metadataFor(ctx, state.cubeId, key.keyId, loaded.subjectId), key));
           if (Either.isRight(appended)) return (yield* repo.load(memoryId)).projection.view!;
           if (appended.left._tag !== "ConcurrencyConflict") return yield* Effect.fail(appended.left);
-          if (options.expectedRevision !== undefined) return yield* Effect.fail(revisionMismatch(memoryId, options.expectedRevision, -1));
+          if (options.expectedRevision !== undefined) {
+            const actual = (yield* repo.load(memoryId)).projection.state.revision;
+            return yield* Effect.fail(revisionMismatch(memoryId, options.expectedRevision, actual));
+          }
         }
         return yield* Effect.fail(tooMuchContention(memoryId, maxAttempts));
       });
