@@ -149,6 +149,33 @@ describe("a memory unit through its lifecycle (embedded ledger)", () => {
     expect(stale).toMatchObject({ _tag: "RevisionMismatch", expected: 1, actual: 2 });
   });
 
+  it("reads every past revision, time and position exactly as the unit was then", async () => {
+    const unit = await remember("t0");
+    const seen = [unit];
+    for (let i = 1; i <= 30; i += 1) {
+      clock.advance(1000);
+      const id = unit.memoryId;
+      if (i % 7 === 0) {
+        seen.push(await ledger.memories.archive(id));
+        clock.advance(1000);
+        seen.push(await ledger.memories.restore(id));
+      }
+      else if (i % 11 === 0) seen.push(await ledger.memories.revert(id, seen[Math.floor(seen.length / 2)]!.revision));
+      else seen.push(await ledger.memories.edit(id, { content: { text: `t${i}`, tags: [`tag${i % 3}`] }, attributes: { confidence: (i % 10) / 10 } }));
+    }
+    for (const view of seen) {
+      for (const asOf of [{ revision: view.revision }, { position: view.position }, { time: view.updatedAt }]) {
+        const past = await ledger.memories.get(unit.memoryId, asOf);
+        expect({ status: past.status, version: past.version, content: past.content, attributes: past.attributes }).toEqual({
+          status: view.status,
+          version: view.version,
+          content: view.content,
+          attributes: view.attributes,
+        });
+      }
+    }
+  });
+
   it("keeps every acknowledged write across a restart of the ledger", async () => {
     const { ledger: l1, dataDir, dispose: d1 } = await tempLedger();
     await l1.cubes.create({ cubeId: "c", name: "c", owner: { kind: "agent", id: "a" } });

@@ -165,12 +165,13 @@ export const layerMemoryService = Layer.effect(
 
     const stateAtRevision = (memoryId: string, revision: number) =>
       Effect.gen(function* () {
-        const events = yield* loadEventsOrFail(memoryId);
-        const last = events[events.length - 1]!.envelope.revision;
+        const current = yield* repo.load(memoryId);
+        const last = current.projection.state.revision;
+        if (last < 0) return yield* Effect.fail(memoryNotFound(memoryId));
         if (!Number.isInteger(revision) || revision < 0 || revision > last) {
           return yield* Effect.fail(invalidRequest("revision", `must be between 0 and ${last} for memory ${memoryId}`));
         }
-        return fold(events.slice(0, revision + 1).map((e) => e.event)) as ExistingMemory;
+        return fold((yield* repo.loadPrefix(memoryId, { revision })).map((e) => e.event)) as ExistingMemory;
       });
 
     const create = (input: NewMemoryInput, ctx: CommandContext): Effect.Effect<MemoryView, MemoryWriteError> =>
@@ -271,18 +272,18 @@ export const layerMemoryService = Layer.effect(
             if (!loaded.projection.view) return yield* Effect.fail(memoryNotFound(memoryId));
             return loaded.projection.view;
           }
-          const events = yield* loadEventsOrFail(memoryId);
-          const prefix = prefixAsOf(events, asOf);
-          const view = projectMemory(prefix).view;
-          if (!view) return yield* Effect.fail(memoryNotFound(memoryId, ` as of ${describeAsOf(asOf)} (it was created later)`));
-          return view;
+          const view = projectMemory(yield* repo.loadPrefix(memoryId, asOf)).view;
+          if (view) return view;
+          const exists = (yield* repo.load(memoryId)).projection.view !== undefined;
+          return yield* Effect.fail(exists ? memoryNotFound(memoryId, ` as of ${describeAsOf(asOf)} (it was created later)`) : memoryNotFound(memoryId));
         }),
       stateAt: (memoryId, asOf) =>
         Effect.gen(function* () {
           const events = yield* loadEventsOrFail(memoryId);
           return { current: fold(events.map((e) => e.event)), atAsOf: fold(prefixAsOf(events, asOf).map((e) => e.event)) };
         }),
-      history: (memoryId) => Effect.map(loadEventsOrFail(memoryId), memoryHistory),
+      history: (memoryId) =>
+        Effect.flatMap(repo.loadEnvelopes(memoryId), (events) => (events.length === 0 ? Effect.fail(memoryNotFound(memoryId)) : Effect.succeed(memoryHistory(events)))),
       diff: (memoryId, fromRevision, toRevision) =>
         Effect.gen(function* () {
           const from = yield* stateAtRevision(memoryId, fromRevision);
