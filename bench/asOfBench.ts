@@ -131,7 +131,7 @@ export async function runAsOfBench(fixture: Fixture, options: AsOfBenchOptions, 
         ...cases.map((c) => [`ledger.memories.${c.label}`, String(c.summary.n), fmtMs(c.summary.p50), fmtMs(c.summary.p99), fmtRatio(c.summary.p50 / baseline.p50)]),
       ],
       notes: [
-        `${fixture.large.length} units of ${fixture.largeEvents} events; each read picks a unit and a revision uniformly at random (seeded); ${warm} untimed warm-up reads per row. The time and position of revision r come from the unit's history. An as-of read does readStream + decode of the whole stream, then folds the prefix up to r (half the stream on average).`,
+        `${fixture.large.length} units of ${fixture.largeEvents} events; each read picks a unit and a revision uniformly at random (seeded); ${warm} untimed warm-up reads per row. The time and position of revision r come from the unit's history. An as-of read reads the stream only up to the bound and unseals only the last content-bearing event of that prefix, then folds it.`,
       ],
     };
     return { baseline, decode, fold, cases, tables: [table] };
