@@ -37,6 +37,14 @@ export const guardExplanations: Readonly<Record<string, string>> = {
   revertTargetWasMerged: "the target revision must be earlier than the current one",
 };
 
+/** A revert lands in whatever state the unit was in at the target revision. */
+const revertTransitions = [
+  { guard: "revertTargetWasGenerated", target: "generated" },
+  { guard: "revertTargetWasActivated", target: "activated" },
+  { guard: "revertTargetWasArchived", target: "archived" },
+  { guard: "revertTargetWasMerged", target: "merged" },
+] as const;
+
 export const lifecycleMachine = setup({
   types: {
     context: {} as LifecycleContext,
@@ -75,12 +83,7 @@ export const lifecycleMachine = setup({
         // Units created after a cube rollback point are archived, even if never activated.
         archive: { target: "archived" },
         erase: { target: "erased" },
-        revert: [
-          { guard: "revertTargetWasGenerated", target: "generated" },
-          { guard: "revertTargetWasActivated", target: "activated" },
-          { guard: "revertTargetWasArchived", target: "archived" },
-          { guard: "revertTargetWasMerged", target: "merged" },
-        ],
+        revert: revertTransitions,
       },
     },
     activated: {
@@ -90,24 +93,14 @@ export const lifecycleMachine = setup({
         archive: { target: "archived" },
         freeze: { target: "frozen" },
         erase: { target: "erased" },
-        revert: [
-          { guard: "revertTargetWasGenerated", target: "generated" },
-          { guard: "revertTargetWasActivated", target: "activated" },
-          { guard: "revertTargetWasArchived", target: "archived" },
-          { guard: "revertTargetWasMerged", target: "merged" },
-        ],
+        revert: revertTransitions,
       },
     },
     merged: {
       // Read-only; a revert to before the merge is how a merge is undone.
       on: {
         erase: { target: "erased" },
-        revert: [
-          { guard: "revertTargetWasGenerated", target: "generated" },
-          { guard: "revertTargetWasActivated", target: "activated" },
-          { guard: "revertTargetWasArchived", target: "archived" },
-          { guard: "revertTargetWasMerged", target: "merged" },
-        ],
+        revert: revertTransitions,
       },
     },
     archived: {
@@ -115,12 +108,7 @@ export const lifecycleMachine = setup({
         restore: { target: "activated" },
         freeze: { target: "frozen" },
         erase: { target: "erased" },
-        revert: [
-          { guard: "revertTargetWasGenerated", target: "generated" },
-          { guard: "revertTargetWasActivated", target: "activated" },
-          { guard: "revertTargetWasArchived", target: "archived" },
-          { guard: "revertTargetWasMerged", target: "merged" },
-        ],
+        revert: revertTransitions,
       },
     },
     frozen: {

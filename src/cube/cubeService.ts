@@ -9,6 +9,7 @@ import { prefixAsOf, type AsOf } from "../../projections/asOf.js";
 import { projectMemory, type MemoryView } from "../../projections/memoryView.js";
 import { cubeAlreadyExists, cubeNotFound, invalidRequest, type CubeAlreadyExists, type CubeNotFound, type InvalidRequest } from "../app/appErrors.js";
 import type { CommandContext } from "../app/commandContext.js";
+import { eventMetadata } from "../app/eventMetadata.js";
 import { Clock } from "../clock/clock.js";
 import { KeyRingService } from "../crypto/keyRingService.js";
 import { EventStore, type EventMetadata, type NewEvent } from "../eventStore/eventStorePort.js";
@@ -90,16 +91,8 @@ export const layerCubeService = Layer.effect(
     const clock = yield* Clock;
     const ids = yield* IdGenerator;
 
-    const metadataFor = (ctx: CommandContext, cubeId: string, correlationId?: string): EventMetadata => ({
-      tenantId: ctx.tenantId,
-      cubeId,
-      actor: ctx.actor,
-      ...(ctx.reason !== undefined ? { reason: ctx.reason } : {}),
-      correlationId: correlationId ?? ctx.correlationId ?? ids.newId(),
-      ...(ctx.causationId !== undefined ? { causationId: ctx.causationId } : {}),
-      recordedAt: clock.now().toISOString(),
-      ...(ctx.commandId !== undefined ? { commandId: ctx.commandId } : {}),
-    });
+    const metadataFor = (ctx: CommandContext, cubeId: string, correlationId?: string): EventMetadata =>
+      eventMetadata(correlationId !== undefined ? { ...ctx, correlationId } : ctx, clock, ids, { cubeId });
 
     const cubeEvent = (type: string, data: unknown, metadata: EventMetadata): NewEvent => ({ eventId: ids.newId(), type, schemaVersion: 1, data, metadata });
 

@@ -2,6 +2,7 @@ import { Context, Effect, Layer } from "effect";
 import { subjectStreamId, type SubjectErased } from "../../domain/subject/subjectEvents.js";
 import { invalidRequest, type InvalidRequest } from "../app/appErrors.js";
 import type { CommandContext } from "../app/commandContext.js";
+import { eventMetadata } from "../app/eventMetadata.js";
 import { Clock } from "../clock/clock.js";
 import { KeyRingService } from "../crypto/keyRingService.js";
 import { EventStore, type RecordedEvent } from "../eventStore/eventStorePort.js";
@@ -97,7 +98,7 @@ export const layerSubjectErasure = Layer.effect(
           const eventId = ids.newId();
           const result = yield* store.append(
             subjectStreamId(subjectId),
-            [{ eventId, type: "SubjectErased", schemaVersion: 1, data, metadata: { tenantId: ctx.tenantId, actor: ctx.actor, reason, correlationId, recordedAt: clock.now().toISOString(), ...(ctx.commandId ? { commandId: ctx.commandId } : {}) } }],
+            [{ eventId, type: "SubjectErased", schemaVersion: 1, data, metadata: eventMetadata(unitCtx, clock, ids) }],
             "any",
           );
           const [stored] = yield* store.readStream(subjectStreamId(subjectId), { fromRevision: result.nextExpectedRevision, maxCount: 1 }).pipe(Effect.orDie);

@@ -13,6 +13,7 @@ import { memoryHistory, type HistoryEntry } from "../../projections/memoryHistor
 import { diffMemory, type MemoryDiff } from "../../projections/memoryDiff.js";
 import { cubeNotFound, invalidRequest, memoryNotFound, revisionMismatch, tooMuchContention, type CubeNotFound, type InvalidRequest, type MemoryNotFound, type RevisionMismatch, type TooMuchContention } from "../app/appErrors.js";
 import type { CommandContext } from "../app/commandContext.js";
+import { eventMetadata } from "../app/eventMetadata.js";
 import { Clock } from "../clock/clock.js";
 import { KeyRingService } from "../crypto/keyRingService.js";
 import { EventStore, type EventMetadata } from "../eventStore/eventStorePort.js";
@@ -98,18 +99,8 @@ export const layerMemoryService = Layer.effect(
     const clock = yield* Clock;
     const ids = yield* IdGenerator;
 
-    const metadataFor = (ctx: CommandContext, cubeId: string, keyId: string, subjectId: string | undefined): EventMetadata => ({
-      tenantId: ctx.tenantId,
-      cubeId,
-      actor: ctx.actor,
-      ...(ctx.reason !== undefined ? { reason: ctx.reason } : {}),
-      correlationId: ctx.correlationId ?? ids.newId(),
-      ...(ctx.causationId !== undefined ? { causationId: ctx.causationId } : {}),
-      ...(subjectId !== undefined ? { subjectId } : {}),
-      keyId,
-      recordedAt: clock.now().toISOString(),
-      ...(ctx.commandId !== undefined ? { commandId: ctx.commandId } : {}),
-    });
+    const metadataFor = (ctx: CommandContext, cubeId: string, keyId: string, subjectId: string | undefined): EventMetadata =>
+      eventMetadata(ctx, clock, ids, { cubeId, keyId, ...(subjectId !== undefined ? { subjectId } : {}) });
 
     /**
      * The unit's data key. When it was destroyed (an erasure that has not finished)
@@ -204,7 +195,7 @@ export const layerMemoryService = Layer.effect(
         const key = yield* keyRing.create(subjectId, ids.newId());
         const metadata = metadataFor(ctx, input.cubeId, key.keyId, subjectId);
         // Register first: a cube can then always list every unit that may exist in it.
-        yield* store.append(cubeStreamId(input.cubeId), [{ eventId: ids.newId(), type: "CubeMemoryRegistered", schemaVersion: 1, data: { cubeId: input.cubeId, memoryId }, metadata: { ...metadata, subjectId: undefined, keyId: undefined } as EventMetadata }], "stream_exists").pipe(
+        yield* store.append(cubeStreamId(input.cubeId), [{ eventId: ids.newId(), type: "CubeMemoryRegistered", schemaVersion: 1, data: { cubeId: input.cubeId, memoryId }, metadata: eventMetadata({ ...ctx, correlationId: metadata.correlationId }, clock, ids, { cubeId: input.cubeId }) }], "stream_exists").pipe(
           Effect.catchTag("ConcurrencyConflict", () => Effect.fail(cubeNotFound(input.cubeId))),
         );
         const appended = yield* Effect.either(repo.append(memoryId, decision.events, "no_stream", metadata, key));
