@@ -144,7 +144,7 @@ export const layerCubeService = Layer.effect(
         const cube = yield* loadCube(store, cubeId);
         if (!cube.state) return yield* Effect.fail(cubeNotFound(cubeId));
         const views = yield* Effect.forEach(cube.state.memoryIds, (memoryId) =>
-          Effect.map(repo.loadEvents(memoryId), (events) => projectMemory(prefixAsOf(events, options.asOf)).view),
+          Effect.map(repo.loadPrefix(memoryId, options.asOf), (events) => projectMemory(events).view),
         );
         return views.filter((v): v is MemoryView => v !== undefined && (!options.statuses || options.statuses.includes(v.status)));
       });

@@ -4,10 +4,10 @@ import { TransitionRejected, type DomainError } from "../../domain/memory/domain
 import { defaultAttributes, type AttributeChanges, type ContentChanges, type MemoryContent, type MemorySource, type MetadataValue, type MemoryType, type Visibility } from "../../domain/memory/memoryContent.js";
 import type { MemoryCommand } from "../../domain/memory/memoryCommands.js";
 import type { FreezeReason, MemoryEvent } from "../../domain/memory/memoryEvents.js";
-import { exists, type ExistingMemory, type MemoryState } from "../../domain/memory/memoryState.js";
+import { exists, type ExistingMemory } from "../../domain/memory/memoryState.js";
 import { fold } from "../../domain/memory/evolve.js";
 import { cubeStreamId } from "../../domain/cube/cubeEvents.js";
-import { prefixAsOf, describeAsOf, type AsOf } from "../../projections/asOf.js";
+import { describeAsOf, type AsOf } from "../../projections/asOf.js";
 import { projectMemory, type MemoryView } from "../../projections/memoryView.js";
 import { memoryHistory, type HistoryEntry } from "../../projections/memoryHistory.js";
 import { diffMemory, type MemoryDiff } from "../../projections/memoryDiff.js";
@@ -20,7 +20,6 @@ import { EventStore, type EventMetadata } from "../eventStore/eventStorePort.js"
 import type { ConcurrencyConflict, EventStoreUnavailable, IdempotencyConflict } from "../eventStore/eventStoreErrors.js";
 import { IdGenerator } from "../ids/idGenerator.js";
 import type { KeyStoreUnavailable } from "../keyStore/keyStorePort.js";
-import { loadCube } from "../cube/cubeRepository.js";
 import { MemoryRepository, type LoadedMemory } from "./memoryRepository.js";
 
 /** What a caller gives to remember something. Everything but cubeId and text has a default. */
@@ -80,8 +79,6 @@ export interface MemoryServiceApi {
   erase(memoryId: string, ctx: CommandContext, scope?: "memory" | "subject"): Effect.Effect<MemoryView, MemoryWriteError>;
   revert(memoryId: string, toRevision: number, ctx: CommandContext, options?: WriteOptions): Effect.Effect<MemoryView, MemoryWriteError>;
   get(memoryId: string, asOf?: AsOf): Effect.Effect<MemoryView, MemoryReadError>;
-  /** The unit's state at `asOf`, or undefined when it did not exist yet. */
-  stateAt(memoryId: string, asOf?: AsOf): Effect.Effect<{ current: MemoryState; atAsOf: MemoryState }, MemoryReadError>;
   history(memoryId: string): Effect.Effect<readonly HistoryEntry[], MemoryReadError>;
   diff(memoryId: string, fromRevision: number, toRevision: number): Effect.Effect<MemoryDiff, MemoryReadError>;
 }
@@ -151,9 +148,6 @@ export const layerMemoryService = Layer.effect(
         return yield* Effect.fail(tooMuchContention(memoryId, maxAttempts));
       });
 
-    const loadEventsOrFail = (memoryId: string) =>
-      Effect.flatMap(repo.loadEvents(memoryId), (events) => (events.length === 0 ? Effect.fail(memoryNotFound(memoryId)) : Effect.succeed(events)));
-
     const stateAtRevision = (memoryId: string, revision: number) =>
       Effect.gen(function* () {
         const current = yield* repo.load(memoryId);
@@ -168,8 +162,8 @@ export const layerMemoryService = Layer.effect(
     const create = (input: NewMemoryInput, ctx: CommandContext): Effect.Effect<MemoryView, MemoryWriteError> =>
       Effect.gen(function* () {
         if (typeof input.cubeId !== "string" || input.cubeId === "") return yield* Effect.fail(invalidRequest("cubeId", "is required"));
-        const cube = yield* loadCube(store, input.cubeId);
-        if (!cube.state) return yield* Effect.fail(cubeNotFound(input.cubeId));
+        // Existence only: reading the cube's whole stream would cost O(units) on every create.
+        if ((yield* store.streamRevision(cubeStreamId(input.cubeId))) === undefined) return yield* Effect.fail(cubeNotFound(input.cubeId));
         const memoryId = input.memoryId ?? ids.newId();
         const loaded = yield* repo.load(memoryId);
         if (ctx.commandId && loaded.projection.commandIds.has(ctx.commandId) && loaded.projection.view) return loaded.projection.view;
@@ -267,11 +261,6 @@ export const layerMemoryService = Layer.effect(
           if (view) return view;
           const exists = (yield* repo.load(memoryId)).projection.view !== undefined;
           return yield* Effect.fail(exists ? memoryNotFound(memoryId, ` as of ${describeAsOf(asOf)} (it was created later)`) : memoryNotFound(memoryId));
-        }),
-      stateAt: (memoryId, asOf) =>
-        Effect.gen(function* () {
-          const events = yield* loadEventsOrFail(memoryId);
-          return { current: fold(events.map((e) => e.event)), atAsOf: fold(prefixAsOf(events, asOf).map((e) => e.event)) };
         }),
       history: (memoryId) =>
         Effect.flatMap(repo.loadEnvelopes(memoryId), (events) => (events.length === 0 ? Effect.fail(memoryNotFound(memoryId)) : Effect.succeed(memoryHistory(events)))),
