@@ -1,22 +1,28 @@
 import type { MemoryEvent } from "../domain/memory/memoryEvents.js";
 
 /**
- * The part of a stored event that projections read. Structurally the same as
- * the event store's RecordedEvent, restated here so projections stay free of I/O code.
+ * Who, when, why and where of an event. The event store's port uses this as its
+ * `EventMetadata`, so the project has one envelope shape.
  */
 export interface EnvelopeMetadata {
   readonly tenantId: string;
   readonly cubeId?: string;
+  /** Who caused it: a user, an agent, a service, `system:<process>`. */
   readonly actor: string;
+  /** Why, in the caller's words. */
   readonly reason?: string;
   readonly correlationId: string;
   readonly causationId?: string;
+  /** Data subject whose key seals the personal fields of this event. */
   readonly subjectId?: string;
   readonly keyId?: string;
+  /** ISO-8601, from the injected clock (never the engine's own clock). */
   readonly recordedAt: string;
+  /** Idempotency key of the command that produced the event. */
   readonly commandId?: string;
 }
 
+/** The part of a stored event that projections read (the store's RecordedEvent without its data). */
 export interface Envelope {
   readonly eventId: string;
   readonly type: string;

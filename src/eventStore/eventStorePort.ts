@@ -1,27 +1,15 @@
 import { Context, type Effect } from "effect";
+import type { EnvelopeMetadata } from "../../projections/envelope.js";
 import type { ConcurrencyConflict, EventStoreUnavailable, IdempotencyConflict, StreamNotFound } from "./eventStoreErrors.js";
 
 /** What the writer believes about the stream before appending. */
 export type ExpectedRevision = "no_stream" | "any" | "stream_exists" | number;
 
-/** The envelope every stored event carries beside its data (see docs/event-catalog.md). */
-export interface EventMetadata {
-  readonly tenantId: string;
-  readonly cubeId?: string;
-  /** Who caused it: a user, an agent, a service, `system:<process>`. */
-  readonly actor: string;
-  /** Why, in the caller's words. */
-  readonly reason?: string;
-  readonly correlationId: string;
-  readonly causationId?: string;
-  /** Data subject whose key encrypts the personal fields of this event. */
-  readonly subjectId?: string;
-  readonly keyId?: string;
-  /** ISO-8601, from the injected clock (never the engine's own clock). */
-  readonly recordedAt: string;
-  /** Idempotency key of the command that produced the event. */
-  readonly commandId?: string;
-}
+/**
+ * The envelope every stored event carries beside its data (see docs/event-catalog.md).
+ * Declared once, in projections/, because read models consume exactly this shape.
+ */
+export type EventMetadata = EnvelopeMetadata;
 
 export interface NewEvent {
   readonly eventId: string;
