@@ -71,29 +71,51 @@ const allowedFrom: Record<string, readonly string[]> = {
   erased: [],
 };
 
+interface Step {
+  readonly command: MemoryCommand;
+  readonly decision: ReturnType<typeof decide>;
+  readonly before: MemoryState;
+  /** State after folding the accepted events (== before when rejected). */
+  readonly after: MemoryState;
+  /** The whole log so far, this step's events included. */
+  readonly history: readonly MemoryEvent[];
+}
+
+/** Runs intents through decide + evolve, reporting every step; returns the log. */
+function runIntents(intents: readonly Intent[], onStep: (step: Step) => void = () => {}): MemoryEvent[] {
+  let state: MemoryState = initialMemoryState;
+  const history: MemoryEvent[] = [];
+  for (const it of intents) {
+    const command = toCommand(it, state, history);
+    const decision = decide(state, command);
+    const before = state;
+    if (decision.kind === "accepted") {
+      state = decision.events.reduce<MemoryState>(evolve, state);
+      history.push(...decision.events);
+    }
+    onStep({ command, decision, before, after: state, history });
+  }
+  return history;
+}
+
+const intents = fc.array(intent, { minLength: 1, maxLength: 40 });
+
 describe("the lifecycle machine and evolve agree on every generated command sequence", () => {
   it("accepts exactly what the spec allows; the fold of emitted events reaches the machine's target state", () => {
     fc.assert(
-      fc.property(fc.array(intent, { minLength: 1, maxLength: 40 }), (intents) => {
-        let state: MemoryState = initialMemoryState;
-        const history: MemoryEvent[] = [];
-        for (const it of intents) {
-          const command = toCommand(it, state, history);
-          const decision = decide(state, command);
-          const specAllows = allowedFrom[state.status]!.includes(command.type);
+      fc.property(intents, (generated) => {
+        runIntents(generated, ({ command, decision, before, after }) => {
+          const specAllows = allowedFrom[before.status]!.includes(command.type);
           if (decision.kind === "rejected") {
             // Rejections are either outside the spec table or a failed guard/field rule on an allowed command.
             if (specAllows) expect(["TransitionRejected", "InvalidCommand"]).toContain(decision.error._tag);
             expect(decision.error.message).toContain(memoryId);
-            continue;
+            return;
           }
-          expect(specAllows, `${state.status} accepted ${command.type}`).toBe(true);
-          const next: MemoryState = decision.events.reduce(evolve, state);
-          expect(next.status).toBe(decision.nextStatus);
-          expect(next.revision).toBe(state.revision + decision.events.length);
-          state = next;
-          history.push(...decision.events);
-        }
+          expect(specAllows, `${before.status} accepted ${command.type}`).toBe(true);
+          expect(after.status).toBe(decision.nextStatus);
+          expect(after.revision).toBe(before.revision + decision.events.length);
+        });
       }),
       { numRuns: 2_000 },
     );
@@ -101,20 +123,13 @@ describe("the lifecycle machine and evolve agree on every generated command sequ
 
   it("replaying any prefix of the log gives the state recorded at that revision", () => {
     fc.assert(
-      fc.property(fc.array(intent, { minLength: 1, maxLength: 40 }), (intents) => {
+      fc.property(intents, (generated) => {
+        const history = runIntents(generated);
         let state: MemoryState = initialMemoryState;
-        const history: MemoryEvent[] = [];
-        const statesByRevision: MemoryState[] = [];
-        for (const it of intents) {
-          const decision = decide(state, toCommand(it, state, history));
-          if (decision.kind === "rejected") continue;
-          for (const event of decision.events) {
-            state = evolve(state, event);
-            history.push(event);
-            statesByRevision.push(state);
-          }
-        }
-        statesByRevision.forEach((expected, revision) => expect(fold(history.slice(0, revision + 1))).toEqual(expected));
+        history.forEach((event, revision) => {
+          state = evolve(state, event);
+          expect(fold(history.slice(0, revision + 1))).toEqual(state);
+        });
       }),
       { numRuns: 1_000 },
     );
@@ -122,26 +137,17 @@ describe("the lifecycle machine and evolve agree on every generated command sequ
 
   it("a revert to revision N restores the content, attributes and status of revision N as a new version", () => {
     fc.assert(
-      fc.property(fc.array(intent, { minLength: 1, maxLength: 40 }), (intents) => {
-        let state: MemoryState = initialMemoryState;
-        const history: MemoryEvent[] = [];
-        for (const it of intents) {
-          const command = toCommand(it, state, history);
-          const decision = decide(state, command);
-          if (decision.kind === "rejected") continue;
-          const before = state;
-          for (const event of decision.events) state = evolve(state, event);
-          history.push(...decision.events);
-          if (command.type === "revert") {
-            const atN = fold(history.slice(0, command.toRevision + 1)) as ExistingMemory;
-            const now = state as ExistingMemory;
-            expect(now.content).toEqual(atN.content);
-            expect(now.attributes).toEqual(atN.attributes);
-            expect(now.status).toBe(atN.status);
-            expect(now.successorId).toBe(atN.successorId);
-            expect(now.version).toBe((before as ExistingMemory).version + 1);
-          }
-        }
+      fc.property(intents, (generated) => {
+        runIntents(generated, ({ command, decision, before, after, history }) => {
+          if (decision.kind === "rejected" || command.type !== "revert") return;
+          const atN = fold(history.slice(0, command.toRevision + 1)) as ExistingMemory;
+          const now = after as ExistingMemory;
+          expect(now.content).toEqual(atN.content);
+          expect(now.attributes).toEqual(atN.attributes);
+          expect(now.status).toBe(atN.status);
+          expect(now.successorId).toBe(atN.successorId);
+          expect(now.version).toBe((before as ExistingMemory).version + 1);
+        });
       }),
       { numRuns: 1_000 },
     );
