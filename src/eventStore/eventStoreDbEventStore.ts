@@ -70,13 +70,16 @@ import { concurrencyConflict, EventStoreUnavailable, idempotencyConflict, stream
  *   `alreadyApplied: false`. The events are still stored only once.
  * Event ids are unique per stream here, not across streams as in SQLite.
  */
+/** How many of a stream's newest events an append checks for a retried batch. */
+export const DEFAULT_IDEMPOTENCY_WINDOW = 1_000;
+
 export interface EventStoreDbEventStoreOptions {
   /** Connection string, e.g. `esdb://localhost:2113?tls=false`. */
   readonly url: string;
   /**
    * How many of a stream's newest events an append scans for its batch's event
-   * ids (retry detection, see above). Default: the whole stream. A smaller
-   * window bounds the cost of appends to very long streams; a retry older than
+   * ids (retry detection, see above). Default: the newest 1,000 (DEFAULT_IDEMPOTENCY_WINDOW). A larger
+   * window recognises older retries at the cost of a longer read per append; a retry older than
    * the window is then written again instead of being recognised. 0 turns the
    * scan off, leaving only the server's own dedupe.
    */
@@ -215,7 +218,8 @@ function describeCause(cause: unknown): string {
 export function openEventStoreDbEventStore(options: EventStoreDbEventStoreOptions): EventStorePort {
   const client = EventStoreDBClient.connectionString(options.url);
   const where = redactUrl(options.url);
-  const idempotencyWindow = options.idempotencyWindow ?? Number.POSITIVE_INFINITY;
+  // Retries concern the latest appends; scanning a long stream whole on every write would make appends O(stream).
+  const idempotencyWindow = options.idempotencyWindow ?? DEFAULT_IDEMPOTENCY_WINDOW;
   const subscriptions = new Set<EventStoreDbSubscription>();
   let closed = false;
 
