@@ -1,0 +1,221 @@
+import { Effect } from "effect";
+import { Kafka, logLevel as kafkaLogLevel, Partitioners, type Message, type Producer } from "kafkajs";
+import type { CheckpointStore } from "../checkpoints/checkpointStore.js";
+import type { EventStorePort, RecordedEvent } from "../eventStore/eventStorePort.js";
+import { isPublicMemoryEvent, publicEventWithoutContent, type PublicMemoryEvent } from "./publicMemoryEvent.js";
+
+/**
+ * Publishes memory events from the log to a Kafka topic, at least once.
+ *
+ * The checkpoint moves only after the broker acknowledged a batch (acks=all), so a
+ * crash between send and save resends at most that one batch; consumers dedupe
+ * by `eventId` (also in the `event-id` header). Messages are keyed by memory id,
+ * so one unit's events stay in one partition, in log order.
+ */
+export interface KafkaEventRelayOptions {
+  readonly eventStore: EventStorePort;
+  readonly checkpoints: CheckpointStore;
+  readonly brokers: readonly string[];
+  /** Defaults to "memledger.memory-events". */
+  readonly topic?: string;
+  /** Name of the checkpoint; defaults to "kafka-relay:" + topic. */
+  readonly consumerName?: string;
+  /** Log events read per batch (memory events and skipped ones together); defaults to 200. */
+  readonly batchSize?: number;
+  readonly clientId?: string;
+  /** Partitions of the topic when the relay creates it; defaults to 4. */
+  readonly partitions?: number;
+  /** The message body; defaults to the content-free public event. */
+  readonly toMessage?: (event: RecordedEvent) => PublicMemoryEvent;
+  /** Told about every failed batch before it is retried; defaults to console.warn. */
+  readonly onRetry?: (failure: RelayFailure) => void;
+  /** kafkajs's own logging; defaults to ERROR, because the relay reports its failures through onRetry. */
+  readonly kafkaLogLevel?: kafkaLogLevel;
+}
+
+export interface RelayFailure {
+  /** The batch that failed starts after this position; the checkpoint stays here. */
+  readonly after: number;
+  /** 1 for the first failure of this batch. */
+  readonly attempt: number;
+  readonly retryInMs: number;
+  readonly error: unknown;
+}
+
+export interface KafkaEventRelayStats {
+  /** Memory events acknowledged by the broker and checkpointed since this relay started. */
+  readonly published: number;
+  /** The saved checkpoint: every event up to here was published or skipped. */
+  readonly position: number;
+}
+
+export interface KafkaEventRelay {
+  readonly topic: string;
+  /** Finishes the batch in flight, saves its checkpoint and disconnects; idempotent. */
+  stop(): Promise<void>;
+  stats(): KafkaEventRelayStats;
+}
+
+export const defaultMemoryEventsTopic = "memledger.memory-events";
+
+const maxBackoffMs = 10_000;
+
+/** Connects, creates the topic if missing, and starts relaying after the saved checkpoint (0 when none). */
+export async function startKafkaEventRelay(options: KafkaEventRelayOptions): Promise<KafkaEventRelay> {
+  const topic = options.topic ?? defaultMemoryEventsTopic;
+  const consumerName = options.consumerName ?? `kafka-relay:${topic}`;
+  const batchSize = options.batchSize ?? 200;
+  const toMessage = options.toMessage ?? publicEventWithoutContent;
+  const onRetry = options.onRetry ?? warnOfRetry(topic);
+  const kafka = new Kafka({
+    clientId: options.clientId ?? "memledger-kafka-relay",
+    brokers: [...options.brokers],
+    logLevel: options.kafkaLogLevel ?? kafkaLogLevel.ERROR,
+  });
+
+  await ensureTopic(kafka, topic, options.partitions ?? 4);
+  const producer = kafka.producer({
+    idempotent: true,
+    // One request in flight keeps a unit's events in order even when a send is retried.
+    maxInFlightRequests: 1,
+    // Bounded, so a broker outage surfaces as a failed batch that the relay retries and stop() can interrupt.
+    retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5_000 },
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+
+  let position: number;
+  try {
+    position = (await options.checkpoints.load(consumerName)) ?? 0;
+  } catch (error) {
+    await producer.disconnect();
+    throw error;
+  }
+  let published = 0;
+  const stopRequest = latch();
+
+  const publish = async (batch: readonly RecordedEvent[]): Promise<number> => {
+    const messages = batch.filter(isPublicMemoryEvent).map((event) => kafkaMessage(event, toMessage(event)));
+    if (messages.length > 0) await producer.send({ topic, acks: -1, messages });
+    return messages.length;
+  };
+
+  const relayLoop = async () => {
+    let attempt = 0;
+    while (!stopRequest.isSet()) {
+      try {
+        const batch = await Effect.runPromise(options.eventStore.readAll({ after: position, maxCount: batchSize }));
+        const last = batch.at(-1);
+        if (last === undefined) {
+          await waitForNewEvents(options.eventStore, position, stopRequest);
+          continue;
+        }
+        const sent = await publish(batch);
+        // Skipped non-memory events count too, so a restart does not read them again.
+        await options.checkpoints.save(consumerName, last.position);
+        position = last.position;
+        published += sent;
+        attempt = 0;
+      } catch (error) {
+        attempt += 1;
+        const retryInMs = backoffMs(attempt);
+        try {
+          onRetry({ after: position, attempt, retryInMs, error });
+        } catch {
+          // A faulty listener must not end the relay.
+        }
+        await sleepUnless(stopRequest, retryInMs);
+      }
+    }
+  };
+  const running = relayLoop();
+
+  let stopped: Promise<void> | undefined;
+  return {
+    topic,
+    stats: () => ({ published, position }),
+    stop: () =>
+      (stopped ??= (async () => {
+        stopRequest.set();
+        await running;
+        await producer.disconnect();
+      })()),
+  };
+}
+
+async function ensureTopic(kafka: Kafka, topic: string, numPartitions: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = await admin.listTopics();
+    if (!existing.includes(topic)) await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function kafkaMessage(recorded: RecordedEvent, event: PublicMemoryEvent): Message {
+  return {
+    key: event.memoryId,
+    value: JSON.stringify(event),
+    headers: {
+      "event-id": recorded.eventId,
+      "event-type": recorded.type,
+      "schema-version": String(recorded.schemaVersion),
+      position: String(recorded.position),
+      "content-type": "application/json",
+    },
+  };
+}
+
+/**
+ * Resolves once an event after `position` exists, or when the relay is stopped.
+ * A catch-up subscription from the caught-up position is the store's own wake-up:
+ * immediate for appends through the same store, polled for other writers.
+ */
+async function waitForNewEvents(store: EventStorePort, position: number, stopRequest: Latch): Promise<void> {
+  const subscription = await Effect.runPromise(store.subscribeToAll({ after: position }));
+  try {
+    await Promise.race([subscription[Symbol.asyncIterator]().next(), stopRequest.promise]);
+  } finally {
+    await subscription.close();
+  }
+}
+
+/** A one-way flag that can also be awaited: a stop requested before anyone waits is still seen. */
+interface Latch {
+  readonly promise: Promise<void>;
+  isSet(): boolean;
+  set(): void;
+}
+
+function latch(): Latch {
+  let isSet = false;
+  let release!: () => void;
+  const promise = new Promise<void>((resolve) => (release = resolve));
+  return {
+    promise,
+    isSet: () => isSet,
+    set: () => {
+      isSet = true;
+      release();
+    },
+  };
+}
+
+async function sleepUnless(stopRequest: Latch, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), stopRequest.promise]);
+  clearTimeout(timer);
+}
+
+function backoffMs(attempt: number): number {
+  const exponential = Math.min(maxBackoffMs, 250 * 2 ** (attempt - 1));
+  return Math.round(exponential / 2 + Math.random() * (exponential / 2));
+}
+
+function warnOfRetry(topic: string): (failure: RelayFailure) => void {
+  return ({ after, attempt, retryInMs, error }) =>
+    console.warn(`memledger kafka relay: publishing to ${topic} after position ${after} failed (attempt ${attempt}); retrying in ${retryInMs} ms: ${String(error)}`);
+}
