@@ -11,6 +11,7 @@ import { CubeService, layerCubeService, type BranchReport, type CubeView, type L
 import { layerSubjectErasure, SubjectErasure, type ErasureCertificate } from "../erasure/subjectErasure.js";
 import { EventStore } from "../eventStore/eventStorePort.js";
 import { layerSqliteEventStore, type Durability } from "../eventStore/sqliteEventStore.js";
+import { deferredSubscription, layerMemoryEventFeed, MemoryEventFeed, type FeedOptions, type FeedSubscription } from "../feed/memoryEventFeed.js";
 import { layerIdGenerator, layerRandomIds, type IdGeneratorPort } from "../ids/idGenerator.js";
 import { layerSqliteKeyStore } from "../keyStore/sqliteKeyStore.js";
 import { layerMemoryRepository } from "../memory/memoryRepository.js";
@@ -59,6 +60,10 @@ export interface MemLedger {
     erase(subjectId: string, ctx?: CommandContext): Promise<ErasureCertificate>;
     certificates(subjectId: string): Promise<readonly ErasureCertificate[]>;
   };
+  /** Memory events from a log position, catch-up then live; close the subscription when done. */
+  readonly feed: {
+    subscribe(options?: FeedOptions): FeedSubscription;
+  };
   readonly engine: string;
   close(): Promise<void>;
 }
@@ -80,7 +85,7 @@ export function memLedgerLayer(options: MemLedgerOptions) {
   );
   const repository = Layer.provideMerge(layerMemoryRepository, base);
   const memories = Layer.provideMerge(layerMemoryService, repository);
-  return Layer.provideMerge(Layer.mergeAll(layerCubeService, layerSubjectErasure), memories);
+  return Layer.provideMerge(Layer.mergeAll(layerCubeService, layerSubjectErasure, layerMemoryEventFeed), memories);
 }
 
 /** Runs an effect and rethrows its typed failure as is, so callers can switch on `_tag`. */
@@ -96,7 +101,7 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
   const runtime = ManagedRuntime.make(memLedgerLayer(options));
   const defaults: CommandContext = options.defaultContext ?? { tenantId: "default", actor: "library" };
   const ctxOr = (ctx?: CommandContext) => ctx ?? defaults;
-  const run = <A, E>(effect: Effect.Effect<A, E, MemoryService | CubeService | SubjectErasure | EventStore>) => unwrap(runtime.runPromiseExit(effect));
+  const run = <A, E>(effect: Effect.Effect<A, E, MemoryService | CubeService | SubjectErasure | MemoryEventFeed | EventStore>) => unwrap(runtime.runPromiseExit(effect));
   const engine = await run(Effect.map(EventStore, (s) => s.engine));
   const mem = <A, E>(f: (s: (typeof MemoryService)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(MemoryService, f));
   const cube = <A, E>(f: (s: (typeof CubeService)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(CubeService, f));
@@ -128,6 +133,9 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
     subjects: {
       erase: (subjectId, ctx) => subj((s) => s.erase(subjectId, ctxOr(ctx))),
       certificates: (subjectId) => subj((s) => s.certificates(subjectId)),
+    },
+    feed: {
+      subscribe: (opts) => deferredSubscription(() => run(Effect.flatMap(MemoryEventFeed, (s) => s.subscribe(opts)))),
     },
     close: () => runtime.dispose(),
   };

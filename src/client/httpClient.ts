@@ -5,6 +5,9 @@ import type { CommandContext } from "../app/commandContext.js";
 import type { MemLedger } from "../app/memLedger.js";
 import type { CubeView } from "../cube/cubeService.js";
 import type { ErasureCertificate } from "../erasure/subjectErasure.js";
+import type { FeedOptions, FeedSubscription } from "../feed/memoryEventFeed.js";
+import type { PublicMemoryEvent } from "../feed/publicMemoryEvent.js";
+import { SseParser } from "../feed/sseParser.js";
 import type { WriteOptions } from "../memory/memoryService.js";
 
 /**
@@ -65,11 +68,8 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
       throw new Error(`cannot reach the memledger server at ${base} (${describe(cause)}); check the URL and that the server is running`, { cause });
     }
     const text = await response.text();
-    const body = parseJson(text);
-    if (response.ok) return body as T;
-    if (isErrorBody(body)) throw new MemLedgerHttpError(body.error, typeof body.message === "string" ? body.message : `${body.error} (HTTP ${response.status})`, response.status, body);
-    // Not the server's error format (a proxy page, a crash): no tag, so it is not mistaken for a user error.
-    throw new Error(`${request.method} ${request.path} failed with HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ""}`);
+    if (response.ok) return parseJson(text) as T;
+    throw httpFailure(request.method, request.path, response.status, text);
   };
 
   const get = <T>(path: string, query?: Query) => call<T>({ method: "GET", path, ...(query ? { query } : {}) });
@@ -79,6 +79,14 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
   const cube = (id: string, action = "") => `/cubes/${encodeURIComponent(id)}${action ? `/${action}` : ""}`;
 
   const health = await get<{ status: string; engine: string }>("/health");
+
+  const openFeed = (opts: FeedOptions, after: number, signal: AbortSignal) => {
+    const headers = { ...contextHeaders(defaults, undefined), accept: "text/event-stream" };
+    const query = { after, cubeId: opts.cubeId, includeContent: opts.includeContent === true ? "true" : undefined };
+    return doFetch(`${base}/events${queryString(query)}`, { headers, signal });
+  };
+  // close() ends the feeds still open, as the library's close() does.
+  const feeds = new Set<FeedSubscription>();
 
   return {
     engine: health.engine,
@@ -118,8 +126,102 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
       erase: (subjectId, ctx) => post(`/subjects/${encodeURIComponent(subjectId)}/erase`, {}, ctx),
       certificates: async (subjectId) => (await get<{ certificates: ErasureCertificate[] }>(`/subjects/${encodeURIComponent(subjectId)}/erasures`)).certificates,
     },
-    close: async () => {},
+    feed: {
+      subscribe: (opts = {}) => {
+        const subscription = sseFeed(base, opts.after ?? 0, (after, signal) => openFeed(opts, after, signal), () => feeds.delete(subscription));
+        feeds.add(subscription);
+        return subscription;
+      },
+    },
+    close: async () => {
+      await Promise.all([...feeds].map((feed) => feed.close()));
+    },
   };
+}
+
+/** Until the server's `retry:` hint arrives. */
+const defaultFeedRetryMs = 1_000;
+/** Connection attempts in a row that may fail before the feed gives up and throws. */
+const feedConnectAttempts = 5;
+
+/**
+ * `GET /events` read as Server-Sent Events. When the stream drops or the server
+ * ends it, the feed reconnects after the last position it handed out, so the
+ * consumer sees every event once and in order.
+ */
+function sseFeed(base: string, start: number, connect: (after: number, signal: AbortSignal) => Promise<Response>, onClose: () => void): FeedSubscription {
+  const abort = new AbortController();
+  abort.signal.addEventListener("abort", onClose);
+  let after = start;
+  let retryMs = defaultFeedRetryMs;
+  return {
+    async *[Symbol.asyncIterator]() {
+      let failures = 0;
+      try {
+        while (!abort.signal.aborted) {
+          let response: Response | undefined;
+          let failure: Error | undefined;
+          try {
+            response = await connect(after, abort.signal);
+          } catch (cause) {
+            failure = new Error(`cannot reach the memledger server at ${base} (${describe(cause)}); check the URL and that the server is running`, { cause });
+          }
+          if (abort.signal.aborted) return;
+          if (response && !response.ok) {
+            failure = httpFailure("GET", "/events", response.status, await response.text().catch(() => ""));
+            // A 4xx is the request's fault and will not heal by retrying.
+            if (response.status < 500) throw failure;
+          }
+          if (!response?.body || failure) {
+            failures += 1;
+            if (failures >= feedConnectAttempts) throw failure ?? new Error(`GET ${base}/events returned no body`);
+            await sleep(retryMs, abort.signal);
+            continue;
+          }
+          failures = 0;
+          const parser = new SseParser();
+          const decoder = new TextDecoder();
+          const reader = response.body.getReader();
+          for (;;) {
+            // A read that fails means the connection dropped: resume after the last event handed out.
+            const chunk = await reader.read().catch(() => undefined);
+            if (chunk === undefined || chunk.done) break;
+            for (const message of parser.push(decoder.decode(chunk.value, { stream: true }))) {
+              const event = JSON.parse(message.data) as PublicMemoryEvent;
+              after = event.position;
+              yield event;
+            }
+            retryMs = parser.retryMs ?? retryMs;
+          }
+          await sleep(retryMs, abort.signal);
+        }
+      } finally {
+        // Breaking out of the loop must also drop the connection.
+        abort.abort();
+      }
+    },
+    close: async () => abort.abort(),
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done);
+  });
+}
+
+/** A non-2xx answer as the server's typed error, or a plain Error when the body is not in the server's format. */
+function httpFailure(method: string, path: string, status: number, text: string): Error {
+  const body = parseJson(text);
+  if (isErrorBody(body)) return new MemLedgerHttpError(body.error, typeof body.message === "string" ? body.message : `${body.error} (HTTP ${status})`, status, body);
+  // Not the server's error format (a proxy page, a crash): no tag, so it is not mistaken for a user error.
+  return new Error(`${method} ${path} failed with HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ""}`);
 }
 
 /** The request context as the headers of docs/rest-api.md. */

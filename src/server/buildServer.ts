@@ -4,11 +4,14 @@ import Fastify, { type FastifyInstance } from "fastify";
 import type { MemLedger } from "../app/memLedger.js";
 import { sendError } from "./errorResponses.js";
 import { cubeRoutes } from "./routes/cubeRoutes.js";
+import { eventFeedRoutes, type EventFeedOptions } from "./routes/eventFeedRoutes.js";
 import { memoryRoutes } from "./routes/memoryRoutes.js";
 import { subjectRoutes } from "./routes/subjectRoutes.js";
 
 export interface ServerOptions {
   readonly logger?: boolean;
+  /** Heartbeat and reconnect hint of `GET /events` (tests shorten them). */
+  readonly feed?: EventFeedOptions;
 }
 
 /** The REST server: routes over the library API, validation by JSON Schema, typed errors to statuses. */
@@ -30,6 +33,7 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
         { name: "memories", description: "Memory units: create, edit, read now or as of the past" },
         { name: "lifecycle", description: "Lifecycle transitions" },
         { name: "governance", description: "Erasure of data subjects" },
+        { name: "feed", description: "Memory events as Server-Sent Events: catch-up from a log position, then live" },
       ],
     },
   });
@@ -57,5 +61,6 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
   cubeRoutes(app, ledger);
   memoryRoutes(app, ledger);
   subjectRoutes(app, ledger);
+  eventFeedRoutes(app, ledger, options.feed);
   return app;
 }
