@@ -18,6 +18,8 @@ export interface MemoryView {
   readonly frozen?: ExistingMemory["frozen"];
   readonly branchedFrom?: BranchOrigin;
   readonly subjectId?: string;
+  /** Why the unit is still generated: its last failed processing attempt. */
+  readonly processingFailure?: ExistingMemory["processingFailure"];
   readonly createdAt: string;
   readonly createdBy: string;
   readonly updatedAt: string;
@@ -55,6 +57,7 @@ export function projectMemory(events: readonly DecodedMemoryEvent[], from: Proje
       ...(unit.successorId ? { successorId: unit.successorId } : {}),
       ...(unit.frozen ? { frozen: unit.frozen } : {}),
       ...(unit.branchedFrom ? { branchedFrom: unit.branchedFrom } : {}),
+      ...(unit.processingFailure ? { processingFailure: unit.processingFailure } : {}),
       ...(envelope.metadata.subjectId ? { subjectId: envelope.metadata.subjectId } : view?.subjectId ? { subjectId: view.subjectId } : {}),
       createdAt: view?.createdAt ?? envelope.metadata.recordedAt,
       createdBy: view?.createdBy ?? envelope.metadata.actor,

@@ -16,7 +16,8 @@ type Intent =
   | { kind: "edit"; text?: string; tags?: string[]; confidence?: number }
   | { kind: "merge"; self: boolean }
   | { kind: "freeze"; reason: "legal_hold" | "retention" | "other" }
-  | { kind: "revert"; back: number };
+  | { kind: "revert"; back: number }
+  | { kind: "recordProcessingFailure"; attempt: number };
 
 const text = fc.string({ minLength: 1, maxLength: 12 }).filter((s) => s.trim() !== "");
 const intent: fc.Arbitrary<Intent> = fc.oneof(
@@ -29,6 +30,7 @@ const intent: fc.Arbitrary<Intent> = fc.oneof(
   fc.record({ kind: fc.constant("merge" as const), self: fc.boolean() }),
   fc.record({ kind: fc.constant("freeze" as const), reason: fc.constantFrom("legal_hold" as const, "retention" as const, "other" as const) }),
   fc.record({ kind: fc.constant("revert" as const), back: fc.integer({ min: 0, max: 8 }) }),
+  fc.record({ kind: fc.constant("recordProcessingFailure" as const), attempt: fc.integer({ min: 1, max: 5 }) }),
 );
 
 const memoryId = "m-1";
@@ -50,6 +52,8 @@ function toCommand(intent: Intent, state: MemoryState, history: readonly MemoryE
       return { type: "freeze", memoryId, reason: intent.reason };
     case "erase":
       return { type: "erase", memoryId, scope: "memory", keyId: "k-1" };
+    case "recordProcessingFailure":
+      return { type: "recordProcessingFailure", memoryId, jobId: "job-1", attempt: intent.attempt, error: "embedder unavailable", willRetry: intent.attempt < 5 };
     case "revert": {
       const toRevision = Math.max(0, state.revision - 1 - intent.back);
       const target = fold(history.slice(0, toRevision + 1));
@@ -63,7 +67,7 @@ function toCommand(intent: Intent, state: MemoryState, history: readonly MemoryE
 /** The lifecycle rules restated independently of the machine, as the spec reads. */
 const allowedFrom: Record<string, readonly string[]> = {
   absent: ["create"],
-  generated: ["activate", "archive", "erase", "revert"],
+  generated: ["activate", "archive", "erase", "revert", "recordProcessingFailure"],
   activated: ["edit", "merge", "archive", "freeze", "erase", "revert"],
   merged: ["erase", "revert"],
   archived: ["restore", "freeze", "erase", "revert"],

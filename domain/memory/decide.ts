@@ -75,6 +75,10 @@ function eventsFor(unit: ExistingMemory, command: Exclude<MemoryCommand, { type:
       return [{ type: "MemoryFrozen", data: { memoryId, reason: command.reason, ...(command.note !== undefined ? { note: command.note } : {}) } }];
     case "erase":
       return [{ type: "MemoryErased", data: { memoryId, scope: command.scope, keyId: command.keyId } }];
+    case "recordProcessingFailure":
+      return [
+        { type: "MemoryProcessingFailed", data: { memoryId, jobId: command.jobId, attempt: command.attempt, error: command.error, willRetry: command.willRetry } },
+      ];
     case "revert": {
       const target = command.target;
       return [
@@ -129,6 +133,10 @@ function validate(state: MemoryState, command: MemoryCommand): InvalidCommand | 
       return undefined;
     case "freeze":
       if (!["legal_hold", "retention", "other"].includes(command.reason)) return new InvalidCommand("freeze", "reason", "must be legal_hold, retention or other", id);
+      return undefined;
+    case "recordProcessingFailure":
+      if (typeof command.jobId !== "string" || command.jobId === "") return new InvalidCommand("recordProcessingFailure", "jobId", "must be a non-empty string", id);
+      if (!Number.isInteger(command.attempt) || command.attempt < 1) return new InvalidCommand("recordProcessingFailure", "attempt", "must be an attempt number >= 1", id);
       return undefined;
     case "revert":
       if (!Number.isInteger(command.toRevision) || command.toRevision < 0) return new InvalidCommand("revert", "toRevision", "must be a revision number >= 0", id);

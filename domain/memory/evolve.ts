@@ -28,7 +28,11 @@ export function evolve(state: MemoryState, event: MemoryEvent): MemoryState {
   const unit: ExistingMemory = { ...state, revision };
   switch (event.type) {
     case "MemoryActivated":
-      return { ...unit, status: "activated" };
+      return { ...withoutOptional(unit, "processingFailure"), status: "activated" };
+    case "MemoryProcessingFailed": {
+      const { jobId, attempt, error, willRetry } = event.data;
+      return { ...unit, processingFailure: { jobId, attempt, error, willRetry } };
+    }
     case "MemoryEdited":
       return { ...unit, version: event.data.version, content: event.data.content, attributes: event.data.attributes };
     case "MemoryMerged":
@@ -47,13 +51,13 @@ export function evolve(state: MemoryState, event: MemoryEvent): MemoryState {
       return { ...withoutOptional(unit, "frozen"), status: "erased", content: null };
     case "MemoryReverted": {
       const { status, version, content, attributes, successorId } = event.data;
-      const base = withoutOptional(unit, "successorId");
+      const base = withoutOptional(withoutOptional(unit, "successorId"), "processingFailure");
       return { ...base, status, version, content, attributes, ...(successorId ? { successorId } : {}) };
     }
   }
 }
 
-function withoutOptional<K extends "successorId" | "frozen">(unit: ExistingMemory, key: K): ExistingMemory {
+function withoutOptional<K extends "successorId" | "frozen" | "processingFailure">(unit: ExistingMemory, key: K): ExistingMemory {
   const { [key]: _dropped, ...rest } = unit;
   return rest as ExistingMemory;
 }

@@ -84,6 +84,8 @@ export const lifecycleMachine = setup({
         archive: { target: "archived" },
         erase: { target: "erased" },
         revert: revertTransitions,
+        // Processing failed: stay generated, keep the source, record why.
+        recordProcessingFailure: { target: "generated" },
       },
     },
     activated: {

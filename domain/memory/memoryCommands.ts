@@ -46,6 +46,16 @@ export type RevertMemory = {
   readonly target: ExistingMemory;
 };
 
+/** Records that the background processing of a generated unit failed (see MemoryProcessingFailed). */
+export type RecordProcessingFailure = {
+  readonly type: "recordProcessingFailure";
+  readonly memoryId: string;
+  readonly jobId: string;
+  readonly attempt: number;
+  readonly error: string;
+  readonly willRetry: boolean;
+};
+
 export type MemoryCommand =
   | CreateMemory
   | ActivateMemory
@@ -55,6 +65,7 @@ export type MemoryCommand =
   | RestoreMemory
   | FreezeMemory
   | EraseMemory
-  | RevertMemory;
+  | RevertMemory
+  | RecordProcessingFailure;
 
 export type MemoryCommandType = MemoryCommand["type"];

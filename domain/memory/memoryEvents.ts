@@ -64,6 +64,16 @@ export type MemoryErased = {
   readonly data: { readonly memoryId: string; readonly scope: ErasureScope; readonly keyId: string };
 };
 
+/**
+ * The background work on a generated unit (ingestion: extraction, embedding,
+ * indexing) failed. The unit stays generated, with its source data intact, and
+ * the job retries; the error is on record instead of the unit silently vanishing.
+ */
+export type MemoryProcessingFailed = {
+  readonly type: "MemoryProcessingFailed";
+  readonly data: { readonly memoryId: string; readonly jobId: string; readonly attempt: number; readonly error: string; readonly willRetry: boolean };
+};
+
 /** Compensating event: restores the unit as it was at `toRevision`, as a new version. */
 export type MemoryReverted = {
   readonly type: "MemoryReverted";
@@ -87,7 +97,8 @@ export type MemoryEvent =
   | MemoryRestored
   | MemoryFrozen
   | MemoryErased
-  | MemoryReverted;
+  | MemoryReverted
+  | MemoryProcessingFailed;
 
 export type MemoryEventType = MemoryEvent["type"];
 
@@ -102,6 +113,7 @@ export const memoryEventCatalog: Readonly<Record<MemoryEventType, { readonly sch
   MemoryFrozen: { schemaVersion: 1, carriesContent: false },
   MemoryErased: { schemaVersion: 1, carriesContent: false },
   MemoryReverted: { schemaVersion: 1, carriesContent: true },
+  MemoryProcessingFailed: { schemaVersion: 1, carriesContent: false },
 };
 
 export function isMemoryEventType(type: string): type is MemoryEventType {

@@ -21,6 +21,8 @@ export interface ExistingMemory {
   readonly successorId?: string;
   readonly frozen?: { readonly reason: FreezeReason; readonly note?: string };
   readonly branchedFrom?: BranchOrigin;
+  /** The last failed processing attempt while generated; cleared on activation. */
+  readonly processingFailure?: { readonly jobId: string; readonly attempt: number; readonly error: string; readonly willRetry: boolean };
 }
 
 export type MemoryState = AbsentMemory | ExistingMemory;

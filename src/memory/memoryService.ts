@@ -49,6 +49,13 @@ export interface MemoryEdit {
   readonly attributes?: AttributeChanges;
 }
 
+export interface ProcessingFailure {
+  readonly jobId: string;
+  readonly attempt: number;
+  readonly error: string;
+  readonly willRetry: boolean;
+}
+
 export interface WriteOptions {
   /** Optimistic concurrency: fail instead of retrying when the unit moved past this revision. */
   readonly expectedRevision?: number;
@@ -78,6 +85,8 @@ export interface MemoryServiceApi {
   /** Crypto-shreds one unit: destroys its data key, then records the erasure. */
   erase(memoryId: string, ctx: CommandContext, scope?: "memory" | "subject"): Effect.Effect<MemoryView, MemoryWriteError>;
   revert(memoryId: string, toRevision: number, ctx: CommandContext, options?: WriteOptions): Effect.Effect<MemoryView, MemoryWriteError>;
+  /** Records a failed background processing attempt on a generated unit (it stays generated). */
+  recordProcessingFailure(memoryId: string, failure: ProcessingFailure, ctx: CommandContext): Effect.Effect<MemoryView, MemoryWriteError>;
   get(memoryId: string, asOf?: AsOf): Effect.Effect<MemoryView, MemoryReadError>;
   history(memoryId: string): Effect.Effect<readonly HistoryEntry[], MemoryReadError>;
   diff(memoryId: string, fromRevision: number, toRevision: number): Effect.Effect<MemoryDiff, MemoryReadError>;
@@ -250,6 +259,8 @@ export const layerMemoryService = Layer.effect(
             return { type: "revert" as const, memoryId, toRevision, target };
           }),
         ),
+      recordProcessingFailure: (memoryId, failure, ctx) =>
+        handle(memoryId, ctx, {}, () => Effect.succeed({ type: "recordProcessingFailure" as const, memoryId, ...failure })),
       get: (memoryId, asOf) =>
         Effect.gen(function* () {
           if (asOf === undefined) {
