@@ -17,10 +17,30 @@ import { layerSqliteKeyStore } from "../keyStore/sqliteKeyStore.js";
 import { layerMemoryRepository } from "../memory/memoryRepository.js";
 import { layerMemoryService, MemoryService, type MemoryEdit, type NewMemoryInput, type WriteOptions } from "../memory/memoryService.js";
 import type { CommandContext } from "./commandContext.js";
+import { openSqliteCheckpointStore } from "../checkpoints/sqliteCheckpointStore.js";
+import { startKafkaEventRelay } from "../feed/kafkaEventRelay.js";
+import { Ingestion, layerIngestion, type AddMemoriesRequest, type AddMemoriesResult } from "../ingestion/ingestionService.js";
+import { layerIngestionSteps, type IngestionStep } from "../ingestion/ingestionStep.js";
+import { JobBus, type JobRecord, type ListJobsOptions, type RetryPolicy } from "../jobs/jobBusPort.js";
+import { layerSqliteJobBus } from "../jobs/sqliteJobBus.js";
+import { waitForJob, type WaitedJob } from "../jobs/waitForJob.js";
+import { layerJobWorker, type JobWorkerSettings } from "../scheduler/jobWorkerLayer.js";
+import { layerScheduledCommands, ScheduledCommands, type ScheduleRequest } from "../scheduler/scheduledCommands.js";
 
 export type EventStoreConfig =
   | { readonly kind: "sqlite"; readonly durability?: Durability }
   | { readonly kind: "eventstoredb"; readonly url: string };
+
+export type JobBusConfig =
+  | { readonly kind: "sqlite"; readonly retryPolicy?: RetryPolicy; readonly leaseMs?: number; readonly pollIntervalMs?: number }
+  | { readonly kind: "kafka"; readonly brokers: readonly string[]; readonly topicPrefix?: string; readonly groupId?: string; readonly retryPolicy?: RetryPolicy };
+
+/** Publishes every memory event to a Kafka topic (at-least-once, checkpointed in the data directory). */
+export interface EventRelayConfig {
+  readonly kind: "kafka";
+  readonly brokers: readonly string[];
+  readonly topic?: string;
+}
 
 export interface MemLedgerOptions {
   /** Everything embedded lives here: events.db (the log) and keys/ (data keys, outside the log). */
@@ -30,6 +50,13 @@ export interface MemLedgerOptions {
   readonly ids?: IdGeneratorPort;
   /** Used when a call gives no context. */
   readonly defaultContext?: CommandContext;
+  /** Where jobs wait: the embedded queue (`jobs.db` in the data directory, the default) or Kafka. */
+  readonly jobBus?: JobBusConfig;
+  /** Run the job handlers in this process (default). `false` for one-shot tools: jobs wait for a process that runs them. */
+  readonly worker?: false | JobWorkerSettings;
+  /** The slow work done on a unit before activation (extraction, embedding); none by default. */
+  readonly ingestionSteps?: readonly IngestionStep[];
+  readonly eventRelay?: EventRelayConfig;
 }
 
 /** The typed in-process API an agent imports. The server and the CLI are thin layers over it. */
@@ -44,6 +71,10 @@ export interface MemLedger {
   };
   readonly memories: {
     create(input: NewMemoryInput, ctx?: CommandContext): Promise<MemoryView>;
+    /** MemOS `add`: several memories at once, sync (activated on return) or async (a job activates them). */
+    add(cubeId: string, request: AddMemoriesRequest, ctx?: CommandContext): Promise<AddMemoriesResult>;
+    /** A durable delayed command (archive, freeze, activate) run by the job bus when due. */
+    schedule(memoryId: string, request: ScheduleRequest, ctx?: CommandContext): Promise<JobRecord>;
     activate(memoryId: string, ctx?: CommandContext, options?: WriteOptions): Promise<MemoryView>;
     edit(memoryId: string, edit: MemoryEdit, ctx?: CommandContext, options?: WriteOptions): Promise<MemoryView>;
     merge(memoryId: string, successorId: string, ctx?: CommandContext, options?: WriteOptions): Promise<MemoryView>;
@@ -59,6 +90,14 @@ export interface MemLedger {
   readonly subjects: {
     erase(subjectId: string, ctx?: CommandContext): Promise<ErasureCertificate>;
     certificates(subjectId: string): Promise<readonly ErasureCertificate[]>;
+  };
+  readonly jobs: {
+    get(jobId: string): Promise<JobRecord>;
+    list(options?: ListJobsOptions): Promise<readonly JobRecord[]>;
+    /** Resolves when the job is done or dead, or when the timeout passes (`finished: false`). */
+    wait(jobId: string, timeoutMs: number): Promise<WaitedJob>;
+    /** Sends a dead job back to the queue. */
+    retry(jobId: string): Promise<JobRecord>;
   };
   /** Memory events from a log position, catch-up then live; close the subscription when done. */
   readonly feed: {
@@ -85,7 +124,55 @@ export function memLedgerLayer(options: MemLedgerOptions) {
   );
   const repository = Layer.provideMerge(layerMemoryRepository, base);
   const memories = Layer.provideMerge(layerMemoryService, repository);
-  return Layer.provideMerge(Layer.mergeAll(layerCubeService, layerSubjectErasure, layerMemoryEventFeed), memories);
+  const services = Layer.provideMerge(Layer.mergeAll(layerCubeService, layerSubjectErasure, layerMemoryEventFeed), memories);
+  const scheduling = Layer.provideMerge(
+    Layer.mergeAll(layerIngestion, layerScheduledCommands),
+    Layer.mergeAll(services, jobBusLayer(options), layerIngestionSteps(options.ingestionSteps ?? [])),
+  );
+  const worker = options.worker === false ? Layer.empty : layerJobWorker(options.worker ?? {});
+  const relay = options.eventRelay ? eventRelayLayer(options.dataDir, options.eventRelay) : Layer.empty;
+  return Layer.provideMerge(Layer.mergeAll(worker, relay), scheduling);
+}
+
+function jobBusLayer(options: MemLedgerOptions) {
+  const config = options.jobBus ?? { kind: "sqlite" };
+  if (config.kind === "sqlite") {
+    return layerSqliteJobBus({
+      path: join(options.dataDir, "jobs.db"),
+      ...(config.retryPolicy ? { retryPolicy: config.retryPolicy } : {}),
+      ...(config.leaseMs !== undefined ? { leaseMs: config.leaseMs } : {}),
+      ...(config.pollIntervalMs !== undefined ? { pollIntervalMs: config.pollIntervalMs } : {}),
+    });
+  }
+  return Layer.unwrapEffect(
+    Effect.promise(() => import("../jobs/kafkaJobBus.js")).pipe(
+      Effect.map((m) =>
+        m.layerKafkaJobBus({
+          brokers: [...config.brokers],
+          ...(config.topicPrefix ? { topicPrefix: config.topicPrefix } : {}),
+          ...(config.groupId ? { groupId: config.groupId } : {}),
+          ...(config.retryPolicy ? { retryPolicy: config.retryPolicy } : {}),
+        }),
+      ),
+    ),
+  );
+}
+
+/** The relay runs for the application's lifetime and saves its checkpoint on a clean stop. */
+function eventRelayLayer(dataDir: string, config: EventRelayConfig) {
+  return Layer.scopedDiscard(
+    Effect.gen(function* () {
+      const eventStore = yield* EventStore;
+      const checkpoints = yield* Effect.acquireRelease(
+        Effect.sync(() => openSqliteCheckpointStore(join(dataDir, "checkpoints.db"))),
+        (store) => Effect.promise(() => store.close()),
+      );
+      yield* Effect.acquireRelease(
+        Effect.promise(() => startKafkaEventRelay({ eventStore, checkpoints, brokers: config.brokers, ...(config.topic ? { topic: config.topic } : {}) })),
+        (relay) => Effect.promise(() => relay.stop()),
+      );
+    }),
+  );
 }
 
 /** Runs an effect and rethrows its typed failure as is, so callers can switch on `_tag`. */
@@ -101,7 +188,9 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
   const runtime = ManagedRuntime.make(memLedgerLayer(options));
   const defaults: CommandContext = options.defaultContext ?? { tenantId: "default", actor: "library" };
   const ctxOr = (ctx?: CommandContext) => ctx ?? defaults;
-  const run = <A, E>(effect: Effect.Effect<A, E, MemoryService | CubeService | SubjectErasure | MemoryEventFeed | EventStore>) => unwrap(runtime.runPromiseExit(effect));
+  const run = <A, E>(effect: Effect.Effect<A, E, MemoryService | CubeService | SubjectErasure | MemoryEventFeed | EventStore | JobBus | Ingestion | ScheduledCommands>) =>
+    unwrap(runtime.runPromiseExit(effect));
+  const bus = <A, E>(f: (s: (typeof JobBus)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(JobBus, f));
   const engine = await run(Effect.map(EventStore, (s) => s.engine));
   const mem = <A, E>(f: (s: (typeof MemoryService)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(MemoryService, f));
   const cube = <A, E>(f: (s: (typeof CubeService)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(CubeService, f));
@@ -118,6 +207,8 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
     },
     memories: {
       create: (input, ctx) => mem((s) => s.create(input, ctxOr(ctx))),
+      add: (cubeId, request, ctx) => run(Effect.flatMap(Ingestion, (s) => s.add(cubeId, request, ctxOr(ctx)))),
+      schedule: (memoryId, request, ctx) => run(Effect.flatMap(ScheduledCommands, (s) => s.schedule(memoryId, request, ctxOr(ctx)))),
       activate: (id, ctx, o) => mem((s) => s.activate(id, ctxOr(ctx), o)),
       edit: (id, edit, ctx, o) => mem((s) => s.edit(id, edit, ctxOr(ctx), o)),
       merge: (id, successorId, ctx, o) => mem((s) => s.merge(id, successorId, ctxOr(ctx), o)),
@@ -133,6 +224,12 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
     subjects: {
       erase: (subjectId, ctx) => subj((s) => s.erase(subjectId, ctxOr(ctx))),
       certificates: (subjectId) => subj((s) => s.certificates(subjectId)),
+    },
+    jobs: {
+      get: (jobId) => bus((b) => b.get(jobId)),
+      list: (listOptions) => bus((b) => b.list(listOptions)),
+      wait: (jobId, timeoutMs) => bus((b) => waitForJob(b, jobId, timeoutMs)),
+      retry: (jobId) => bus((b) => b.retry(jobId)),
     },
     feed: {
       subscribe: (opts) => deferredSubscription(() => run(Effect.flatMap(MemoryEventFeed, (s) => s.subscribe(opts)))),

@@ -8,6 +8,7 @@ import type { ErasureCertificate } from "../erasure/subjectErasure.js";
 import type { FeedOptions, FeedSubscription } from "../feed/memoryEventFeed.js";
 import type { PublicMemoryEvent } from "../feed/publicMemoryEvent.js";
 import { SseParser } from "../feed/sseParser.js";
+import type { JobRecord } from "../jobs/jobBusPort.js";
 import type { WriteOptions } from "../memory/memoryService.js";
 
 /**
@@ -76,6 +77,7 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
   const post = <T>(path: string, body: unknown, ctx?: CommandContext, options?: WriteOptions) =>
     call<T>({ method: "POST", path, body: withExpectedRevision(body, options), ...(ctx ? { ctx } : {}), ...(options ? { options } : {}) });
   const memory = (id: string, action = "") => `/memories/${encodeURIComponent(id)}${action ? `/${action}` : ""}`;
+  const job = (id: string, action = "") => `/jobs/${encodeURIComponent(id)}${action ? `/${action}` : ""}`;
   const cube = (id: string, action = "") => `/cubes/${encodeURIComponent(id)}${action ? `/${action}` : ""}`;
 
   const health = await get<{ status: string; engine: string }>("/health");
@@ -109,6 +111,8 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
     },
     memories: {
       create: (input, ctx) => post("/memories", input, ctx),
+      add: (cubeId, request, ctx) => post(cube(cubeId, "add"), request, ctx),
+      schedule: (id, request, ctx) => post(memory(id, "schedule"), request, ctx),
       activate: (id, ctx, o) => post(memory(id, "activate"), {}, ctx, o),
       edit: (id, edit, ctx, o) =>
         call({ method: "PATCH", path: memory(id), body: withExpectedRevision(edit, o), ...(ctx ? { ctx } : {}), ...(o ? { options: o } : {}) }),
@@ -125,6 +129,12 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
     subjects: {
       erase: (subjectId, ctx) => post(`/subjects/${encodeURIComponent(subjectId)}/erase`, {}, ctx),
       certificates: async (subjectId) => (await get<{ certificates: ErasureCertificate[] }>(`/subjects/${encodeURIComponent(subjectId)}/erasures`)).certificates,
+    },
+    jobs: {
+      get: (jobId) => get(job(jobId)),
+      list: async (opts = {}) => (await get<{ jobs: JobRecord[] }>("/jobs", { cubeId: opts.cubeId, status: opts.status, kind: opts.kind, limit: opts.limit })).jobs,
+      wait: (jobId, timeoutMs) => get(job(jobId, "wait"), { timeoutMs }),
+      retry: (jobId) => post(job(jobId, "retry"), {}),
     },
     feed: {
       subscribe: (opts = {}) => {

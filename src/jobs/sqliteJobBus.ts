@@ -265,13 +265,13 @@ class SqliteWorker implements JobWorker {
     // A job is runnable when it is due (or its lease expired) and no earlier job of its
     // (kind, key) is running, retrying, or due: that keeps per-key order across retries.
     this.claimStatement = db.prepare<unknown[], JobRow>(`
-      SELECT * FROM jobs j
+      SELECT * FROM jobs j INDEXED BY jobs_open_by_priority
       WHERE j.status IN ('waiting', 'failed', 'running') AND j.kind IN (${kindList})
         AND ((j.status IN ('waiting', 'failed') AND j.not_before <= @now) OR (j.status = 'running' AND j.lease_until < @now))
         AND NOT EXISTS (
           SELECT 1 FROM jobs k
-          WHERE k.kind = j.kind AND k.key = j.key AND k.seq < j.seq
-            AND (k.status IN ('running', 'failed') OR (k.status = 'waiting' AND k.not_before <= @now)))
+          WHERE k.kind = j.kind AND k.key = j.key AND k.seq < j.seq AND k.status IN ('waiting', 'failed', 'running')
+            AND (k.status IN ('running', 'failed') OR k.not_before <= @now))
       ORDER BY j.priority DESC, j.seq
       LIMIT 1`);
     this.markRunning = db.prepare("UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = ?, lease_until = ?, updated_at = ? WHERE seq = ?");

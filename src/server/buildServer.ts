@@ -5,6 +5,7 @@ import type { MemLedger } from "../app/memLedger.js";
 import { sendError } from "./errorResponses.js";
 import { cubeRoutes } from "./routes/cubeRoutes.js";
 import { eventFeedRoutes, type EventFeedOptions } from "./routes/eventFeedRoutes.js";
+import { jobRoutes } from "./routes/jobRoutes.js";
 import { memoryRoutes } from "./routes/memoryRoutes.js";
 import { subjectRoutes } from "./routes/subjectRoutes.js";
 
@@ -33,6 +34,7 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
         { name: "memories", description: "Memory units: create, edit, read now or as of the past" },
         { name: "lifecycle", description: "Lifecycle transitions" },
         { name: "governance", description: "Erasure of data subjects" },
+        { name: "jobs", description: "The scheduler: job status, waiting, retries, scheduled commands" },
         { name: "feed", description: "Memory events as Server-Sent Events: catch-up from a log position, then live" },
       ],
     },
@@ -60,6 +62,7 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   cubeRoutes(app, ledger);
   memoryRoutes(app, ledger);
+  jobRoutes(app, ledger);
   subjectRoutes(app, ledger);
   eventFeedRoutes(app, ledger, options.feed);
   return app;

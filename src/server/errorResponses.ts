@@ -13,8 +13,14 @@ const statusByTag: Readonly<Record<string, number>> = {
   CubeAlreadyExists: 409,
   IdempotencyConflict: 409,
   TooMuchContention: 409,
+  JobNotFound: 404,
+  JobNotRetriable: 409,
+  InvalidJob: 400,
   EventStoreUnavailable: 503,
   KeyStoreUnavailable: 503,
+  JobBusUnavailable: 503,
+  // A processing step (extraction, embedding) failed; the unit is kept, generated, with the error on it.
+  IngestionFailed: 502,
 };
 
 /** Public fields of a typed error, minus stack and causes. */

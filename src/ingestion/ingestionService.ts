@@ -1,0 +1,163 @@
+import { Cause, Context, Effect, Exit, Layer, Option, Runtime } from "effect";
+import type { MemoryView } from "../../projections/memoryView.js";
+import { invalidRequest, type InvalidRequest } from "../app/appErrors.js";
+import type { CommandContext } from "../app/commandContext.js";
+import { IdGenerator } from "../ids/idGenerator.js";
+import { nameBasedId } from "../ids/nameBasedId.js";
+import type { InvalidJob, JobBusUnavailable } from "../jobs/jobBusErrors.js";
+import { JobBus, type JobHandler, type JobRecord, type JsonValue } from "../jobs/jobBusPort.js";
+import { MemoryService, type MemoryWriteError, type NewMemoryInput } from "../memory/memoryService.js";
+import { IngestionFailed } from "./ingestionErrors.js";
+import { IngestionSteps, type IngestionStep } from "./ingestionStep.js";
+
+export const ingestJobKind = "memory.ingest";
+
+/** sync: returns once every unit is activated. async: returns at once with unit ids and a job id. */
+export type IngestMode = "sync" | "async";
+
+export type NewMemoryItem = Omit<NewMemoryInput, "cubeId" | "activate">;
+
+export interface AddMemoriesRequest {
+  readonly memories: readonly NewMemoryItem[];
+  readonly mode?: IngestMode;
+}
+
+export type AddMemoriesResult =
+  | { readonly mode: "sync"; readonly memories: readonly MemoryView[] }
+  | { readonly mode: "async"; readonly memoryIds: readonly string[]; readonly job: JobRecord };
+
+/** What the job needs to act for the original caller; no personal content (that stays sealed in the log). */
+type IngestPayload = {
+  readonly memoryIds: readonly string[];
+  readonly tenantId: string;
+  readonly actor: string;
+  readonly correlationId: string;
+  readonly reason?: string;
+};
+
+function parseIngestPayload(payload: JsonValue, jobId: string): IngestPayload {
+  const p = payload as Partial<Record<keyof IngestPayload, unknown>> | null;
+  const isString = (v: unknown): v is string => typeof v === "string" && v !== "";
+  if (!p || !Array.isArray(p.memoryIds) || !p.memoryIds.every(isString) || !isString(p.tenantId) || !isString(p.actor) || !isString(p.correlationId)) {
+    throw new Error(`job ${jobId} has a malformed ${ingestJobKind} payload; it needs memoryIds, tenantId, actor and correlationId`);
+  }
+  return { memoryIds: p.memoryIds, tenantId: p.tenantId, actor: p.actor, correlationId: p.correlationId, ...(isString(p.reason) ? { reason: p.reason } : {}) };
+}
+
+export type AddMemoriesError = MemoryWriteError | InvalidJob | JobBusUnavailable | IngestionFailed;
+
+export interface IngestionApi {
+  add(cubeId: string, request: AddMemoriesRequest, ctx: CommandContext): Effect.Effect<AddMemoriesResult, AddMemoriesError | InvalidRequest>;
+  /** The job handlers a worker runs for ingestion. */
+  readonly handlers: Readonly<Record<string, JobHandler>>;
+}
+
+export class Ingestion extends Context.Tag("memledger/Ingestion")<Ingestion, IngestionApi>() {}
+
+export const maxMemoriesPerAdd = 1_000;
+
+/** Runs an effect from a job handler and rethrows its typed failure itself (not a FiberFailure wrapper), so the job records a readable error. */
+export const runForJob =
+  <R>(runtime: Runtime.Runtime<R>) =>
+  async <A, E>(effect: Effect.Effect<A, E, R>): Promise<A> => {
+    const exit = await Runtime.runPromiseExit(runtime)(effect);
+    if (Exit.isSuccess(exit)) return exit.value;
+    const failure = Cause.failureOption(exit.cause);
+    throw Option.isSome(failure) ? failure.value : Cause.squash(exit.cause);
+  };
+
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export const layerIngestion = Layer.effect(
+  Ingestion,
+  Effect.gen(function* () {
+    const memories = yield* MemoryService;
+    const bus = yield* JobBus;
+    const steps = yield* IngestionSteps;
+    const ids = yield* IdGenerator;
+    const runtime = yield* Effect.runtime<never>();
+    const run = runForJob(runtime);
+
+    /** The steps, then activation; a failing step is recorded on the unit and rethrown. */
+    const processUnit = (view: MemoryView, jobId: string, attempt: number, willRetry: boolean, ctx: CommandContext, signal: AbortSignal) =>
+      Effect.gen(function* () {
+        for (const step of steps) {
+          const outcome = yield* Effect.either(Effect.tryPromise({ try: () => step.run(view, { signal }), catch: (cause) => cause }));
+          if (outcome._tag === "Left") {
+            const error = `${step.name}: ${describe(outcome.left)}`;
+            yield* memories.recordProcessingFailure(view.memoryId, { jobId, attempt, error, willRetry }, { ...ctx, commandId: `job:${jobId}:failed:${attempt}:${view.memoryId}` });
+            return yield* Effect.fail(new IngestionFailed({ memoryId: view.memoryId, jobId, step: step.name, message: `processing memory ${view.memoryId} failed at step ${step.name}: ${describe(outcome.left)}; the unit stays generated with the error recorded${willRetry ? " and the job retries" : ""}` }));
+          }
+        }
+        return yield* memories.activate(view.memoryId, { ...ctx, commandId: `job:${jobId}:activate:${view.memoryId}` });
+      });
+
+    const add: IngestionApi["add"] = (cubeId, request, ctx) =>
+      Effect.gen(function* () {
+        const items = request.memories;
+        if (!Array.isArray(items) || items.length === 0) return yield* Effect.fail(invalidRequest("memories", "must list at least one memory"));
+        if (items.length > maxMemoriesPerAdd) return yield* Effect.fail(invalidRequest("memories", `lists ${items.length} memories; send at most ${maxMemoriesPerAdd} per call`));
+        const mode = request.mode ?? "sync";
+        // With an idempotency key, a retried call addresses the same units (and so the same job) instead of adding new ones.
+        const key = ctx.commandId;
+        const memoryIds = items.map((item, i) => item.memoryId ?? (key ? nameBasedId(`${ctx.tenantId}:${cubeId}:${key}:${i}`) : ids.newId()));
+        const correlationId = ctx.correlationId ?? ids.newId();
+        const created: MemoryView[] = [];
+        // Source first: every unit is durable (generated) before any job refers to it.
+        for (const [i, item] of items.entries()) {
+          created.push(
+            yield* memories.create({ ...item, cubeId, memoryId: memoryIds[i]!, activate: false }, { ...ctx, correlationId, ...(key ? { commandId: `${key}:${i}` } : {}) }),
+          );
+        }
+        if (mode === "sync") {
+          const jobId = `sync-${correlationId}`;
+          const activated: MemoryView[] = [];
+          for (const view of created) {
+            activated.push(view.status === "generated" ? yield* processUnit(view, jobId, 1, false, { ...ctx, correlationId }, new AbortController().signal) : view);
+          }
+          return { mode: "sync" as const, memories: activated };
+        }
+        const payload: IngestPayload = {
+          memoryIds,
+          tenantId: ctx.tenantId,
+          actor: ctx.actor,
+          correlationId,
+          ...(ctx.reason !== undefined ? { reason: ctx.reason } : {}),
+        };
+        const { job } = yield* bus.enqueue({ kind: ingestJobKind, key: cubeId, cubeId, payload, idempotencyKey: `ingest:${memoryIds[0]}` });
+        return { mode: "async" as const, memoryIds, job };
+      });
+
+    const ingestHandler: JobHandler = (job, context) =>
+      run(
+        Effect.gen(function* () {
+          const payload = parseIngestPayload(job.payload, job.jobId);
+          // The worker acts for the caller: same tenant and correlation, the job as the cause.
+          const ctx: CommandContext = {
+            tenantId: payload.tenantId,
+            actor: "system:ingestion",
+            correlationId: payload.correlationId,
+            causationId: job.jobId,
+            reason: `async ingestion requested by ${payload.actor}${payload.reason ? `: ${payload.reason}` : ""}`,
+          };
+          const activated: string[] = [];
+          const skipped: string[] = [];
+          for (const memoryId of payload.memoryIds) {
+            const view = yield* memories.get(memoryId);
+            // Already activated by an earlier run that crashed, or archived/erased meanwhile: nothing to do.
+            if (view.status !== "generated") {
+              skipped.push(memoryId);
+              continue;
+            }
+            yield* processUnit(view, job.jobId, context.attempt, context.attempt < job.maxAttempts, ctx, context.signal);
+            activated.push(memoryId);
+          }
+          return { activated, skipped };
+        }),
+      );
+
+    return { add, handlers: { [ingestJobKind]: ingestHandler } };
+  }),
+);
+
+export type { IngestionStep };

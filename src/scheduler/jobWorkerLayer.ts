@@ -1,0 +1,24 @@
+import { Effect, Layer } from "effect";
+import { Ingestion } from "../ingestion/ingestionService.js";
+import { JobBus } from "../jobs/jobBusPort.js";
+import { ScheduledCommands } from "./scheduledCommands.js";
+
+export interface JobWorkerSettings {
+  readonly concurrency?: number;
+  /** On shutdown, how long in-flight jobs may finish before they are released to run again. */
+  readonly graceMs?: number;
+}
+
+/** Runs the memory job handlers for as long as the application lives; a graceful stop on shutdown. */
+export const layerJobWorker = (settings: JobWorkerSettings = {}) =>
+  Layer.scopedDiscard(
+    Effect.gen(function* () {
+      const bus = yield* JobBus;
+      const ingestion = yield* Ingestion;
+      const scheduled = yield* ScheduledCommands;
+      yield* Effect.acquireRelease(
+        bus.startWorker({ handlers: { ...ingestion.handlers, ...scheduled.handlers }, concurrency: settings.concurrency ?? 4 }),
+        (worker) => Effect.promise(() => worker.stop({ graceMs: settings.graceMs ?? 10_000 })),
+      );
+    }),
+  );

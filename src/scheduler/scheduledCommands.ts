@@ -1,0 +1,124 @@
+import { Context, Effect, Either, Layer } from "effect";
+import { invalidRequest, type InvalidRequest } from "../app/appErrors.js";
+import type { CommandContext } from "../app/commandContext.js";
+import type { InvalidJob, JobBusUnavailable } from "../jobs/jobBusErrors.js";
+import { JobBus, type JobHandler, type JobRecord, type JsonValue } from "../jobs/jobBusPort.js";
+import { runForJob } from "../ingestion/ingestionService.js";
+import { MemoryService, type MemoryReadError } from "../memory/memoryService.js";
+
+export const scheduledCommandJobKind = "memory.command";
+
+/** Commands that make sense later: "archive this in 30 days", "freeze for retention at the end of the quarter". */
+export type SchedulableCommand = "archive" | "freeze" | "activate";
+export const schedulableCommands: readonly SchedulableCommand[] = ["archive", "freeze", "activate"];
+
+export interface ScheduleRequest {
+  readonly command: SchedulableCommand;
+  /** ISO-8601 time; or `afterSeconds` from now. */
+  readonly at?: string;
+  readonly afterSeconds?: number;
+  /** For freeze. */
+  readonly freezeReason?: "legal_hold" | "retention" | "other";
+  readonly note?: string;
+}
+
+type ScheduledPayload = {
+  readonly memoryId: string;
+  readonly command: SchedulableCommand;
+  readonly freezeReason?: "legal_hold" | "retention" | "other";
+  readonly note?: string;
+  readonly tenantId: string;
+  readonly actor: string;
+  readonly correlationId: string;
+  readonly reason?: string;
+};
+
+export interface ScheduledCommandsApi {
+  /** A durable delayed job that sends an ordinary command when due; no timer in memory is the source of truth. */
+  schedule(memoryId: string, request: ScheduleRequest, ctx: CommandContext): Effect.Effect<JobRecord, InvalidRequest | InvalidJob | JobBusUnavailable | MemoryReadError>;
+  readonly handlers: Readonly<Record<string, JobHandler>>;
+}
+
+export class ScheduledCommands extends Context.Tag("memledger/ScheduledCommands")<ScheduledCommands, ScheduledCommandsApi>() {}
+
+/** Rejections that no retry can fix: the unit moved on (already archived, frozen, erased) or is gone. */
+const permanentRejections = new Set(["TransitionRejected", "MemoryNotFound", "InvalidCommand"]);
+
+function parsePayload(payload: JsonValue, jobId: string): ScheduledPayload {
+  const p = payload as Partial<Record<keyof ScheduledPayload, unknown>> | null;
+  const isString = (v: unknown): v is string => typeof v === "string" && v !== "";
+  if (!p || !isString(p.memoryId) || !schedulableCommands.includes(p.command as SchedulableCommand) || !isString(p.tenantId) || !isString(p.actor) || !isString(p.correlationId)) {
+    throw new Error(`job ${jobId} has a malformed ${scheduledCommandJobKind} payload`);
+  }
+  return p as ScheduledPayload;
+}
+
+export const layerScheduledCommands = Layer.effect(
+  ScheduledCommands,
+  Effect.gen(function* () {
+    const memories = yield* MemoryService;
+    const bus = yield* JobBus;
+    const run = runForJob(yield* Effect.runtime<never>());
+
+    const schedule: ScheduledCommandsApi["schedule"] = (memoryId, request, ctx) =>
+      Effect.gen(function* () {
+        if (!schedulableCommands.includes(request.command)) {
+          return yield* Effect.fail(invalidRequest("command", `must be one of ${schedulableCommands.join(", ")} (got "${String(request.command)}")`));
+        }
+        if ((request.at === undefined) === (request.afterSeconds === undefined)) return yield* Effect.fail(invalidRequest("at", "or afterSeconds must be given, not both"));
+        // The job bus runs on wall-clock time (leases, backoff, delays), so "from now" is wall-clock too, not the injected event clock.
+        const dueMs = request.at !== undefined ? Date.parse(request.at) : Date.now() + request.afterSeconds! * 1_000;
+        if (Number.isNaN(dueMs)) return yield* Effect.fail(invalidRequest("at", `must be an ISO-8601 time (got "${request.at}")`));
+        if (request.command === "freeze" && request.freezeReason === undefined) return yield* Effect.fail(invalidRequest("freezeReason", "is required to schedule a freeze"));
+        const unit = yield* memories.get(memoryId);
+        const payload: ScheduledPayload = {
+          memoryId,
+          command: request.command,
+          ...(request.freezeReason !== undefined ? { freezeReason: request.freezeReason } : {}),
+          ...(request.note !== undefined ? { note: request.note } : {}),
+          tenantId: ctx.tenantId,
+          actor: ctx.actor,
+          correlationId: ctx.correlationId ?? memoryId,
+          ...(ctx.reason !== undefined ? { reason: ctx.reason } : {}),
+        };
+        const { job } = yield* bus.enqueue({
+          kind: scheduledCommandJobKind,
+          key: memoryId,
+          cubeId: unit.cubeId,
+          payload,
+          notBefore: new Date(dueMs).toISOString(),
+          ...(ctx.commandId ? { idempotencyKey: `schedule:${ctx.tenantId}:${ctx.commandId}` } : {}),
+        });
+        return job;
+      });
+
+    const handler: JobHandler = (job) =>
+      run(
+        Effect.gen(function* () {
+          const p = parsePayload(job.payload, job.jobId);
+          const ctx: CommandContext = {
+            tenantId: p.tenantId,
+            actor: "system:scheduler",
+            correlationId: p.correlationId,
+            causationId: job.jobId,
+            commandId: `job:${job.jobId}`,
+            reason: `scheduled ${p.command} requested by ${p.actor}${p.reason ? `: ${p.reason}` : ""}`,
+          };
+          const command =
+            p.command === "archive"
+              ? memories.archive(p.memoryId, ctx)
+              : p.command === "activate"
+                ? memories.activate(p.memoryId, ctx)
+                : memories.freeze(p.memoryId, p.freezeReason ?? "retention", p.note, ctx);
+          const outcome = yield* Effect.either(command);
+          const result = (value: { readonly [key: string]: JsonValue }): JsonValue => value;
+          if (Either.isRight(outcome)) return result({ applied: p.command, revision: outcome.right.revision });
+          // The unit moved on since the job was scheduled: record why and finish, retrying cannot help.
+          if (permanentRejections.has(outcome.left._tag)) return result({ skipped: p.command, why: outcome.left.message });
+          return yield* Effect.fail(outcome.left);
+        }),
+      );
+
+    return { schedule, handlers: { [scheduledCommandJobKind]: handler } };
+  }),
+);

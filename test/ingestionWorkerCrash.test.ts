@@ -1,0 +1,51 @@
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { afterEach, expect, it } from "vitest";
+import { tempLedger } from "./support/tempLedger.js";
+
+const viteNode = join(process.cwd(), "node_modules", ".bin", "vite-node");
+const alice = { tenantId: "acme", actor: "user:alice" };
+
+const disposers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const dispose of disposers.splice(0)) await dispose();
+});
+
+it("a worker killed (SIGKILL) in the middle of an ingestion job: after restart the job completes, each unit activated exactly once", async () => {
+  const first = await tempLedger({ defaultContext: alice, worker: false });
+  const { ledger, dataDir } = first;
+  await ledger.cubes.create({ cubeId: "c", name: "c", owner: { kind: "user", id: "alice" } });
+  const added = await ledger.memories.add("c", { mode: "async", memories: [{ text: "first fact" }, { text: "hang here" }, { text: "third fact" }] });
+  if (added.mode !== "async") throw new Error("expected async");
+  await ledger.close();
+
+  const child = spawn(viteNode, [join("test", "support", "ingestionWorkerProcess.ts"), dataDir], { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stderr.on("data", (chunk) => (output += String(chunk)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the worker process never reached the hanging step:\n${output}`)), 60_000);
+    child.stdout.on("data", (chunk) => {
+      output += String(chunk);
+      if (output.includes("HANGING")) (clearTimeout(timer), resolve());
+    });
+    child.on("exit", (code) => reject(new Error(`worker process exited early (${code}):\n${output}`)));
+  });
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  child.kill("SIGKILL");
+  await exited;
+
+  // Mid-job: the first unit was activated by the killed worker, the others were not.
+  const restarted = await tempLedger({ dataDir, defaultContext: alice, jobBus: { kind: "sqlite", leaseMs: 1_000, pollIntervalMs: 20 } });
+  disposers.push(restarted.dispose);
+  const [firstId, secondId, thirdId] = added.memoryIds as [string, string, string];
+  expect((await restarted.ledger.memories.get(firstId)).status).toBe("activated");
+  expect((await restarted.ledger.memories.get(secondId)).status).toBe("generated");
+  expect((await restarted.ledger.jobs.get(added.job.jobId)).status).toBe("running");
+
+  const waited = await restarted.ledger.jobs.wait(added.job.jobId, 20_000);
+  expect(waited.job).toMatchObject({ status: "done", attempts: 2, result: { activated: [secondId, thirdId], skipped: [firstId] } });
+  for (const id of added.memoryIds) {
+    const types = (await restarted.ledger.memories.history(id)).map((h) => h.type);
+    expect(types).toEqual(["MemoryCreated", "MemoryActivated"]);
+  }
+}, 90_000);
