@@ -41,3 +41,38 @@ it.runIf(process.env.GENERATE_GOLDEN === "1")("generates the v1 golden corpus", 
   const corpus = { schema: "memledger stored events", generatedWith: "memledger 0.1.0", keys: Object.fromEntries(keys.map((k) => [k.key_id, k.material.toString("base64")])), events };
   writeFileSync(join(import.meta.dirname, "events-v1.json"), `${JSON.stringify(corpus, null, 1)}\n`);
 });
+
+/** The events added after v1 was frozen (still schema version 1), in their own corpus so events-v1.json stays untouched. */
+it.runIf(process.env.GENERATE_GOLDEN === "1")("generates the v1 processing-failure corpus", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "memledger-golden-"));
+  const clock = new ManualClock(new Date("2026-01-02T00:00:00.000Z"));
+  let failures = 0;
+  const ledger = await openMemLedger({
+    dataDir,
+    clock,
+    ids: sequentialIds("p"),
+    defaultContext: { tenantId: "golden", actor: "user:golden" },
+    jobBus: { kind: "sqlite", retryPolicy: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 20 }, pollIntervalMs: 10 },
+    ingestionSteps: [
+      {
+        name: "embed",
+        run: async () => {
+          if (failures++ < 1) throw new Error("embedder unavailable");
+        },
+      },
+    ],
+  });
+  await ledger.cubes.create({ cubeId: "golden", name: "Golden", owner: { kind: "user", id: "ann" } });
+  const added = await ledger.memories.add("golden", { mode: "async", memories: [{ text: "Ann plays the cello", userId: "ann" }] });
+  if (added.mode !== "async") throw new Error("expected async");
+  await ledger.jobs.wait(added.job.jobId, 10_000);
+  await ledger.close();
+  const store = openSqliteEventStore({ path: join(dataDir, "events.db") });
+  const events = Effect.runSync(store.readAll({ maxCount: 10_000 }));
+  await Effect.runPromise(store.close());
+  const keysDb = new Database(join(dataDir, "keys", "keys.db"), { readonly: true });
+  const keys = keysDb.prepare<[], { key_id: string; material: Buffer }>("SELECT key_id, material FROM data_keys").all();
+  keysDb.close();
+  const corpus = { schema: "memledger stored events", generatedWith: "memledger 0.1.0 (MemoryProcessingFailed)", keys: Object.fromEntries(keys.map((k) => [k.key_id, k.material.toString("base64")])), events };
+  writeFileSync(join(import.meta.dirname, "events-v1-processing.json"), `${JSON.stringify(corpus, null, 1)}\n`);
+});

@@ -45,3 +45,19 @@ describe("golden corpus v1 replays with the current code", () => {
     expect(positions.every((p, i) => i === 0 || p > positions[i - 1]!)).toBe(true);
   });
 });
+
+describe("golden corpus v1 (processing failures) replays with the current code", () => {
+  const processing = JSON.parse(readFileSync(join(import.meta.dirname, "events-v1-processing.json"), "utf8")) as { keys: Record<string, string>; events: RecordedEvent[] };
+  const processingKeys = new Map(Object.entries(processing.keys).map(([id, b64]) => [id, Buffer.from(b64, "base64")]));
+  const stream = processing.events.filter((e) => e.streamId.startsWith("memory-"));
+  const decoded = stream.map((e) => decodeMemoryEvent(e, e.metadata.keyId ? (processingKeys.get(e.metadata.keyId) ?? null) : null));
+
+  it("shows the failure on the generated unit, and clears it on activation", () => {
+    expect(decoded.map((d) => d.event.type)).toEqual(["MemoryCreated", "MemoryProcessingFailed", "MemoryActivated"]);
+    const failed = projectMemory(decoded.slice(0, 2)).view!;
+    expect(failed).toMatchObject({ status: "generated", processingFailure: { attempt: 1, error: "embed: embedder unavailable", willRetry: true }, content: { text: "Ann plays the cello" } });
+    const activated = projectMemory(decoded).view!;
+    expect(activated.status).toBe("activated");
+    expect(activated.processingFailure).toBeUndefined();
+  });
+});
