@@ -3,6 +3,9 @@ import type { MemoryDiff } from "../../projections/memoryDiff.js";
 import type { MemoryView } from "../../projections/memoryView.js";
 import type { BranchReport, CubeView, RollbackReport } from "../cube/cubeService.js";
 import type { ErasureCertificate } from "../erasure/subjectErasure.js";
+import type { AddMemoriesResult } from "../ingestion/ingestionService.js";
+import type { JobRecord, JsonValue } from "../jobs/jobBusPort.js";
+import type { WaitedJob } from "../jobs/waitForJob.js";
 
 /** Readable text for what the CLI prints; `--json` bypasses all of this. */
 
@@ -132,6 +135,96 @@ export function formatCertificate(certificate: ErasureCertificate): string {
 export function formatCertificates(subjectId: string, certificates: readonly ErasureCertificate[]): string {
   if (certificates.length === 0) return `(no erasures recorded for subject ${subjectId})`;
   return certificates.map(formatCertificate).join("\n\n");
+}
+
+export function formatAddResult(result: AddMemoriesResult): string {
+  if (result.mode === "sync") return result.memories.map(formatMemory).join("\n\n");
+  const count = result.memoryIds.length === 1 ? "1 memory" : `${result.memoryIds.length} memories`;
+  return [
+    `added ${count} (generated); job ${result.job.jobId} activates ${result.memoryIds.length === 1 ? "it" : "them"}`,
+    ...fields([
+      ["memories", list(result.memoryIds)],
+      ["job", `${result.job.jobId}  (${result.job.status})`],
+      ["follow", `memledger job wait ${result.job.jobId}`],
+    ]),
+  ].join("\n");
+}
+
+export function formatScheduled(memoryId: string, command: string, job: JobRecord): string {
+  return [`scheduled ${command} of memory ${memoryId} for ${job.notBefore}`, formatJob(job)].join("\n");
+}
+
+export function formatJob(job: JobRecord): string {
+  return [
+    `job ${job.jobId}  (${job.status}, ${attemptsOf(job)})`,
+    ...fields([
+      ["kind", job.kind],
+      ["does", describeWork(job)],
+      ["cube", job.cubeId],
+      ["key", job.key],
+      ["status", statusMeaning(job)],
+      ["last error", job.lastError !== undefined ? firstLine(job.lastError) : undefined],
+      ["result", job.result !== undefined ? JSON.stringify(job.result) : undefined],
+      ["runs at", runsLater(job) ? job.notBefore : undefined],
+      ["enqueued", job.enqueuedAt],
+      ["updated", job.updatedAt],
+      ["finished", job.finishedAt],
+    ]),
+  ].join("\n");
+}
+
+export function formatWaitedJob(waited: WaitedJob, timeoutMs: number): string {
+  if (waited.finished) return formatJob(waited.job);
+  return [`job ${waited.job.jobId} is still ${waited.job.status} after ${timeoutMs} ms`, formatJob(waited.job)].join("\n");
+}
+
+export function formatJobList(jobs: readonly JobRecord[]): string {
+  if (jobs.length === 0) return "(no jobs)";
+  return table(
+    ["JOB", "KIND", "STATUS", "ATTEMPTS", "CUBE", "UPDATED", "LAST ERROR"],
+    jobs.map((j) => [j.jobId, j.kind, j.status, `${j.attempts}/${j.maxAttempts}`, j.cubeId ?? "-", j.updatedAt, j.lastError !== undefined ? truncate(firstLine(j.lastError), 60) : ""]),
+  );
+}
+
+/** A delay or a backoff still ahead; for a finished job notBefore is history. */
+function runsLater(job: JobRecord): boolean {
+  return (job.status === "waiting" || job.status === "failed") && Date.parse(job.notBefore) > Date.parse(job.enqueuedAt);
+}
+
+function attemptsOf(job: JobRecord): string {
+  return `attempt ${job.attempts} of ${job.maxAttempts}`;
+}
+
+/** What the status means for the user, for the states where it is not obvious. */
+function statusMeaning(job: JobRecord): string | undefined {
+  switch (job.status) {
+    case "failed":
+      return "the last attempt failed; it runs again after its backoff";
+    case "dead":
+      return `it failed ${job.attempts} times and will not run again; fix the cause, then: memledger job retry ${job.jobId}`;
+    case "waiting":
+      return job.attempts === 0 ? "queued; a process that runs jobs (the server) takes it when due" : "queued again; a process that runs jobs (the server) takes it";
+    default:
+      return undefined;
+  }
+}
+
+/** The memory jobs in words; any other kind shows its payload. */
+function describeWork(job: JobRecord): string | undefined {
+  const payload = job.payload;
+  if (!isRecord(payload)) return payload === null ? undefined : JSON.stringify(payload);
+  const { memoryIds, memoryId, command } = payload;
+  if (job.kind === "memory.ingest" && Array.isArray(memoryIds)) return `activate ${memoryIds.length === 1 ? "memory" : "memories"} ${memoryIds.map(String).join(", ")}`;
+  if (job.kind === "memory.command" && typeof command === "string" && typeof memoryId === "string") return `${command} memory ${memoryId}`;
+  return truncate(JSON.stringify(payload), 120);
+}
+
+function isRecord(value: JsonValue): value is { readonly [key: string]: JsonValue } {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function firstLine(text: string): string {
+  return text.split("\n", 1)[0] ?? "";
 }
 
 /** `  label:  value` lines, aligned, skipping absent values. */

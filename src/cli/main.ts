@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, CommanderError, Option } from "commander";
+import { Argument, Command, CommanderError, Option } from "commander";
 import { realpathSync } from "node:fs";
 import { userInfo } from "node:os";
 import { pathToFileURL } from "node:url";
@@ -9,8 +9,13 @@ import type { AsOf } from "../../projections/asOf.js";
 import type { CommandContext } from "../app/commandContext.js";
 import { openMemLedger, type MemLedger } from "../app/memLedger.js";
 import { connectMemLedger } from "../client/httpClient.js";
+import type { NewMemoryItem } from "../ingestion/ingestionService.js";
+import type { JobStatus } from "../jobs/jobBusPort.js";
+import type { WaitedJob } from "../jobs/waitForJob.js";
 import type { MemoryEdit, NewMemoryInput, WriteOptions } from "../memory/memoryService.js";
+import { schedulableCommands, type SchedulableCommand, type ScheduleRequest } from "../scheduler/scheduledCommands.js";
 import {
+  formatAddResult,
   formatBranch,
   formatCertificate,
   formatCertificates,
@@ -18,12 +23,16 @@ import {
   formatCubeList,
   formatDiff,
   formatHistory,
+  formatJob,
+  formatJobList,
   formatJson,
   formatMemory,
   formatMemoryList,
   formatRollback,
+  formatScheduled,
+  formatWaitedJob,
 } from "./format.js";
-import { commaList, confidence, isoTime, metadataEntry, nonNegativeInteger, repeatable, source } from "./parse.js";
+import { commaList, confidence, delaySeconds, isoTime, metadataEntry, nonNegativeInteger, positiveIntegerUpTo, repeatable, source } from "./parse.js";
 
 /**
  * The `memledger` command line: one command per library call, run either on an
@@ -37,10 +46,11 @@ export interface CliIo {
 
 /** Runs the CLI on user arguments (argv without `node` and the script) and returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const program = buildProgram(io);
+  const outcome: Outcome = { exitCode: 0 };
+  const program = buildProgram(io, outcome);
   try {
     await program.parseAsync([...argv], { from: "user" });
-    return 0;
+    return outcome.exitCode;
   } catch (error) {
     // Commander already printed its own message (usage errors, --help).
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
@@ -48,6 +58,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return isUserError(error) ? 2 : 1;
   }
 }
+
+/** A command that succeeded can still report a result through the exit code (`job wait`). */
+interface Outcome {
+  exitCode: number;
+}
+
+/** `job wait`'s exit codes, also listed in its help. */
+const waitExit = { done: 0, dead: 1, timedOut: 3 } as const;
+
+/** The server answers one wait for at most this long; longer waits are made of several. */
+const maxWaitPerCallMs = 120_000;
 
 /** Global options, accepted before the command and (hidden) after it as well. */
 interface Settings {
@@ -70,8 +91,9 @@ interface Session {
 const ownerKinds = ["user", "agent", "session", "project"] as const;
 const freezeReasons: readonly FreezeReason[] = ["legal_hold", "retention", "other"];
 const visibilities: readonly Visibility[] = ["private", "cube", "tenant", "public"];
+const jobStatuses: readonly JobStatus[] = ["waiting", "running", "failed", "done", "dead"];
 
-function buildProgram(io: CliIo): Command {
+function buildProgram(io: CliIo, outcome: Outcome): Command {
   const program = new Command("memledger")
     .description("Event-sourced memory for LLM agents: remember, edit, time-travel, roll back and forget.")
     .enablePositionalOptions()
@@ -129,7 +151,10 @@ function buildProgram(io: CliIo): Command {
   const withLedger = async (cmd: Command, work: (session: Session) => Promise<void>): Promise<void> => {
     const settings = settingsOf(cmd);
     const ctx: CommandContext = { tenantId: settings.tenant, actor: settings.actor, ...(settings.reason !== undefined ? { reason: settings.reason } : {}) };
-    const ledger = settings.server ? await connectMemLedger(settings.server, { defaultContext: ctx }) : await openMemLedger({ dataDir: settings.dataDir, defaultContext: ctx });
+    // No worker in a one-shot command: it would start queued jobs and then hold the exit until they finish.
+    const ledger = settings.server
+      ? await connectMemLedger(settings.server, { defaultContext: ctx })
+      : await openMemLedger({ dataDir: settings.dataDir, defaultContext: ctx, worker: false });
     const print = <T>(value: T, format: (value: T) => string) => io.out(`${settings.json ? formatJson(value) : format(value)}\n`);
     let failed = false;
     try {
@@ -218,6 +243,7 @@ function buildProgram(io: CliIo): Command {
     visibility?: Visibility;
     eventTime?: string;
     activate: boolean;
+    async?: boolean;
   }
   leaf(memory, "add <cubeId> <text>", "remember something in a cube")
     .option("--id <memoryId>", "memory id (default: a fresh id)")
@@ -234,10 +260,14 @@ function buildProgram(io: CliIo): Command {
     .addOption(new Option("--visibility <visibility>", "who may see it (default: cube)").choices(visibilities))
     .option("--event-time <time>", "ISO-8601 time the remembered thing happened", isoTime)
     .option("--no-activate", "leave it generated (processing pending) instead of activated")
+    .addOption(
+      new Option("--async", "return at once with the memory id and a job that activates it (follow it with `job wait`); a server or another process runs the job").conflicts(
+        "activate",
+      ),
+    )
     .action((cubeId: string, text: string, o: AddOptions, cmd: Command) =>
       withLedger(cmd, async ({ ledger, ctx, print }) => {
-        const input: NewMemoryInput = {
-          cubeId,
+        const item: NewMemoryItem = {
           text,
           ...defined({
             memoryId: o.id,
@@ -254,8 +284,12 @@ function buildProgram(io: CliIo): Command {
             visibility: o.visibility,
             eventTime: o.eventTime,
           }),
-          activate: o.activate,
         };
+        if (o.async === true) {
+          print(await ledger.memories.add(cubeId, { mode: "async", memories: [item] }, ctx), formatAddResult);
+          return;
+        }
+        const input: NewMemoryInput = { cubeId, ...item, activate: o.activate };
         print(await ledger.memories.create(input, ctx), formatMemory);
       }),
     );
@@ -330,6 +364,35 @@ function buildProgram(io: CliIo): Command {
       withLedger(cmd, async ({ ledger, ctx, print }) => print(await ledger.memories.revert(memoryId, toRevision, ctx, writeOptions(o)), formatMemory)),
     );
 
+  interface ScheduleOptions {
+    at?: string;
+    after?: number;
+    freezeReason?: FreezeReason;
+    note?: string;
+  }
+  leaf(memory, "schedule <memoryId>", "run archive, freeze or activate on a memory later (a durable delayed job; a server or another process runs it when due)")
+    .addArgument(new Argument("<command>", "what to do when due").choices(schedulableCommands))
+    .addOption(new Option("--at <time>", "when: an ISO-8601 time").argParser(isoTime).conflicts("after"))
+    .addOption(new Option("--after <seconds>", "when: this many seconds from now").argParser(delaySeconds))
+    .addOption(new Option("--freeze-reason <freezeReason>", "why it will be frozen (required with freeze)").choices(freezeReasons))
+    .option("--note <note>", "free note kept with the freeze, e.g. a case number")
+    .action((memoryId: string, command: SchedulableCommand, o: ScheduleOptions, cmd: Command) => {
+      if (o.at === undefined && o.after === undefined) cmd.error("error: say when: give --at <time> or --after <seconds>", { exitCode: 2, code: "memledger.scheduleWhen" });
+      if (command === "freeze" && o.freezeReason === undefined) {
+        cmd.error(`error: scheduling a freeze needs --freeze-reason (${freezeReasons.join(", ")})`, { exitCode: 2, code: "memledger.scheduleFreezeReason" });
+      }
+      // Only a freeze records a reason and a note; silently dropping them would mislead.
+      if (command !== "freeze" && (o.freezeReason !== undefined || o.note !== undefined)) {
+        cmd.error(`error: --freeze-reason and --note go with freeze only; to say why the ${command} is scheduled, use the global --reason`, { exitCode: 2, code: "memledger.scheduleFreezeOnly" });
+      }
+      const request: ScheduleRequest = {
+        command,
+        ...(o.at !== undefined ? { at: o.at } : { afterSeconds: o.after }),
+        ...defined({ freezeReason: o.freezeReason, note: o.note }),
+      };
+      return withLedger(cmd, async ({ ledger, ctx, print }) => print(await ledger.memories.schedule(memoryId, request, ctx), (job) => formatScheduled(memoryId, command, job)));
+    });
+
   leaf(memory, "history <memoryId>", "every event of a memory: what, who, when, why").action((memoryId: string, _o: unknown, cmd: Command) =>
     withLedger(cmd, async ({ ledger, print }) => print(await ledger.memories.history(memoryId), (entries) => formatHistory(memoryId, entries))),
   );
@@ -340,6 +403,47 @@ function buildProgram(io: CliIo): Command {
     .action((memoryId: string, from: number, to: number, _o: unknown, cmd: Command) =>
       withLedger(cmd, async ({ ledger, print }) => print(await ledger.memories.diff(memoryId, from, to), formatDiff)),
     );
+
+  // ---- jobs --------------------------------------------------------------
+  const job = program
+    .command("job")
+    .description("follow the background jobs: async adds and scheduled commands")
+    .addHelpText("after", "\nOn a data directory the CLI never runs jobs itself: a server (or another process with a worker) on the same directory does.");
+
+  leaf(job, "show <jobId>", "a job's status, attempts, last error and result").action((jobId: string, _o: unknown, cmd: Command) =>
+    withLedger(cmd, async ({ ledger, print }) => print(await ledger.jobs.get(jobId), formatJob)),
+  );
+
+  leaf(job, "wait <jobId>", "wait until a job is done or dead, or the timeout passes")
+    .option("--timeout <ms>", "how long to wait at most, in milliseconds (default: 30000)", nonNegativeInteger)
+    .addHelpText("after", "\nExit status:\n  0  the job is done\n  1  the job is dead (failed every attempt; see its last error, then `job retry`)\n  3  the timeout passed first (the job is still waiting, running or failed)")
+    .action((jobId: string, o: { timeout?: number }, cmd: Command) =>
+      withLedger(cmd, async ({ ledger, print }) => {
+        const timeoutMs = o.timeout ?? 30_000;
+        const waited = await waitUpTo(ledger, jobId, timeoutMs);
+        outcome.exitCode = !waited.finished ? waitExit.timedOut : waited.job.status === "dead" ? waitExit.dead : waitExit.done;
+        print(waited, (w) => formatWaitedJob(w, timeoutMs));
+      }),
+    );
+
+  interface JobListOptions {
+    cube?: string;
+    status?: JobStatus;
+    kind?: string;
+    limit?: number;
+  }
+  leaf(job, "list", "jobs, newest first")
+    .option("--cube <cubeId>", "only this cube's jobs")
+    .addOption(new Option("--status <status>", "only jobs in this state").choices(jobStatuses))
+    .option("--kind <kind>", "only this kind (memory.ingest, memory.command)")
+    .option("--limit <n>", "at most this many, 1 to 1000 (default: 100)", positiveIntegerUpTo(1_000))
+    .action((o: JobListOptions, cmd: Command) =>
+      withLedger(cmd, async ({ ledger, print }) => print(await ledger.jobs.list(defined({ cubeId: o.cube, status: o.status, kind: o.kind, limit: o.limit })), formatJobList)),
+    );
+
+  leaf(job, "retry <jobId>", "send a dead job back to the queue with a fresh attempt budget").action((jobId: string, _o: unknown, cmd: Command) =>
+    withLedger(cmd, async ({ ledger, print }) => print(await ledger.jobs.retry(jobId), formatJob)),
+  );
 
   // ---- subjects ----------------------------------------------------------
   const subject = program.command("subject").description("forget a data subject and prove it");
@@ -353,6 +457,15 @@ function buildProgram(io: CliIo): Command {
   );
 
   return program;
+}
+
+/** One wait made of calls the server accepts, so a long --timeout works against a server too. */
+async function waitUpTo(ledger: MemLedger, jobId: string, timeoutMs: number): Promise<WaitedJob> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const waited = await ledger.jobs.wait(jobId, Math.min(maxWaitPerCallMs, Math.max(0, deadline - Date.now())));
+    if (waited.finished || Date.now() >= deadline) return waited;
+  }
 }
 
 function withExpectedRevision(cmd: Command): Command {

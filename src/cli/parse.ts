@@ -67,3 +67,19 @@ function scalar(raw: string): MetadataValue {
   }
   return raw;
 }
+
+/** Seconds from now, up to a century: past that the due time is no longer a date JavaScript can hold. */
+export function delaySeconds(value: string): number {
+  const n = nonNegativeInteger(value);
+  if (n > 100 * 365 * 24 * 3600) throw new InvalidArgumentError("must be at most 3153600000 (a hundred years); for a fixed moment use --at");
+  return n;
+}
+
+/** A parser for counts and limits: 1 up to `max`. */
+export function positiveIntegerUpTo(max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value.trim());
+    if (!/^\d+$/.test(value.trim()) || n < 1 || n > max) throw new InvalidArgumentError(`must be a whole number from 1 to ${max}`);
+    return n;
+  };
+}

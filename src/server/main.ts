@@ -1,11 +1,18 @@
 import { openMemLedger } from "../app/memLedger.js";
-import { configFromEnv, ConfigError } from "../config.js";
+import { configFromEnv, ConfigError, defaultEventTopic, defaultJobTopicPrefix, defaultWorkerConcurrency, type ServerConfig } from "../config.js";
 import { buildServer } from "./buildServer.js";
 
 /** `npm start`: the server on the embedded default (one data directory, no services). */
 async function main(): Promise<void> {
   const config = configFromEnv();
-  const ledger = await openMemLedger({ dataDir: config.dataDir, eventStore: config.eventStore, defaultContext: { tenantId: "default", actor: "server" } });
+  const ledger = await openMemLedger({
+    dataDir: config.dataDir,
+    eventStore: config.eventStore,
+    jobBus: config.jobBus,
+    worker: config.worker,
+    ...(config.eventRelay ? { eventRelay: config.eventRelay } : {}),
+    defaultContext: { tenantId: "default", actor: "server" },
+  });
   const app = await buildServer(ledger, { logger: config.logger });
   let stopping = false;
   const stop = async (signal: string) => {
@@ -20,6 +27,15 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void stop("SIGTERM"));
   await app.listen({ host: config.host, port: config.port });
   app.log.info(`memledger on ${ledger.engine}, data in ${config.dataDir}; OpenAPI at /openapi.json`);
+  app.log.info(describeScheduler(config));
+}
+
+/** One line an operator can check against what they meant to configure. */
+function describeScheduler(config: ServerConfig): string {
+  const bus = config.jobBus.kind === "kafka" ? `jobs on Kafka (${config.jobBus.brokers.join(",")}, topics ${config.jobBus.topicPrefix ?? defaultJobTopicPrefix}.*)` : "jobs in jobs.db";
+  const worker = config.worker === false ? "no worker in this process (MEMLEDGER_WORKER=off)" : `worker running ${config.worker.concurrency ?? defaultWorkerConcurrency} jobs at a time`;
+  const relay = config.eventRelay ? `memory events relayed to Kafka topic ${config.eventRelay.topic ?? defaultEventTopic}` : "no event relay";
+  return `${bus}; ${worker}; ${relay}`;
 }
 
 main().catch((error: unknown) => {

@@ -1,0 +1,96 @@
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, configFromEnv } from "../src/config.js";
+
+/** The ConfigError message configFromEnv throws for this environment. */
+function failure(env: NodeJS.ProcessEnv): string {
+  try {
+    configFromEnv(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  throw new Error("expected a ConfigError, but the configuration was accepted");
+}
+
+describe("server configuration from the environment", () => {
+  it("needs nothing: embedded store, jobs in jobs.db, a worker running 4 jobs at a time, no relay", () => {
+    expect(configFromEnv({})).toEqual({
+      dataDir: resolve("data"),
+      host: "127.0.0.1",
+      port: 8080,
+      eventStore: { kind: "sqlite", durability: "full" },
+      logger: true,
+      jobBus: { kind: "sqlite" },
+      worker: { concurrency: 4 },
+    });
+  });
+
+  it("puts jobs on Kafka with the brokers and the default topic prefix", () => {
+    const config = configFromEnv({ MEMLEDGER_JOB_BUS: "kafka", MEMLEDGER_KAFKA_BROKERS: "kafka-1:9092, kafka-2:9093" });
+    expect(config.jobBus).toEqual({ kind: "kafka", brokers: ["kafka-1:9092", "kafka-2:9093"], topicPrefix: "memledger.jobs" });
+    expect(config.eventRelay).toBeUndefined();
+  });
+
+  it("takes a topic prefix for the job topics", () => {
+    const config = configFromEnv({ MEMLEDGER_JOB_BUS: "kafka", MEMLEDGER_KAFKA_BROKERS: "localhost:9092", MEMLEDGER_KAFKA_TOPIC_PREFIX: "staging.jobs" });
+    expect(config.jobBus).toMatchObject({ kind: "kafka", topicPrefix: "staging.jobs" });
+  });
+
+  it("turns the event relay on with the default topic, independently of the job bus", () => {
+    const config = configFromEnv({ MEMLEDGER_EVENT_RELAY: "kafka", MEMLEDGER_KAFKA_BROKERS: "[::1]:9092" });
+    expect(config.eventRelay).toEqual({ kind: "kafka", brokers: ["[::1]:9092"], topic: "memledger.memory-events" });
+    expect(config.jobBus).toEqual({ kind: "sqlite" });
+    expect(configFromEnv({ MEMLEDGER_EVENT_RELAY: "kafka", MEMLEDGER_KAFKA_BROKERS: "k:9092", MEMLEDGER_EVENT_TOPIC: "audit.memory" }).eventRelay?.topic).toBe("audit.memory");
+  });
+
+  it("turns the worker off, or sets its concurrency", () => {
+    expect(configFromEnv({ MEMLEDGER_WORKER: "off" }).worker).toBe(false);
+    expect(configFromEnv({ MEMLEDGER_WORKER: "on", MEMLEDGER_WORKER_CONCURRENCY: "16" }).worker).toEqual({ concurrency: 16 });
+  });
+
+  it("treats a blank variable as unset", () => {
+    expect(configFromEnv({ MEMLEDGER_JOB_BUS: "", MEMLEDGER_WORKER: " ", MEMLEDGER_WORKER_CONCURRENCY: "" })).toMatchObject({ jobBus: { kind: "sqlite" }, worker: { concurrency: 4 } });
+  });
+
+  it("refuses a Kafka job bus without brokers, naming the variable to set", () => {
+    const message = failure({ MEMLEDGER_JOB_BUS: "kafka" });
+    expect(message).toContain("MEMLEDGER_JOB_BUS=kafka needs MEMLEDGER_KAFKA_BROKERS");
+    expect(message).toContain("host:port");
+  });
+
+  it("refuses the Kafka relay without brokers, naming both users when both need them", () => {
+    expect(failure({ MEMLEDGER_EVENT_RELAY: "kafka" })).toContain("MEMLEDGER_EVENT_RELAY=kafka needs MEMLEDGER_KAFKA_BROKERS");
+    expect(failure({ MEMLEDGER_JOB_BUS: "kafka", MEMLEDGER_EVENT_RELAY: "kafka" })).toContain("MEMLEDGER_JOB_BUS=kafka and MEMLEDGER_EVENT_RELAY=kafka need MEMLEDGER_KAFKA_BROKERS");
+  });
+
+  it("refuses brokers that are not host:port, quoting the bad entries", () => {
+    expect(failure({ MEMLEDGER_JOB_BUS: "kafka", MEMLEDGER_KAFKA_BROKERS: "kafka-1:9092,kafka-2" })).toBe(
+      'MEMLEDGER_KAFKA_BROKERS must be a comma-separated list of host:port (e.g. kafka-1:9092,kafka-2:9092); "kafka-2" is not host:port',
+    );
+    expect(failure({ MEMLEDGER_JOB_BUS: "kafka", MEMLEDGER_KAFKA_BROKERS: "kafka:99999" })).toContain('"kafka:99999" is not host:port');
+    expect(failure({ MEMLEDGER_JOB_BUS: "kafka", MEMLEDGER_KAFKA_BROKERS: " , " })).toContain("it lists no broker");
+    // Checked even when nothing uses Kafka yet: a typo there is always a mistake.
+    expect(failure({ MEMLEDGER_KAFKA_BROKERS: "http://kafka:9092" })).toContain("MEMLEDGER_KAFKA_BROKERS");
+  });
+
+  it("refuses unknown switch values, listing the allowed ones", () => {
+    expect(failure({ MEMLEDGER_JOB_BUS: "rabbitmq" })).toBe('MEMLEDGER_JOB_BUS must be sqlite or kafka, not "rabbitmq"; unset it for the default (sqlite)');
+    expect(failure({ MEMLEDGER_EVENT_RELAY: "on" })).toContain("MEMLEDGER_EVENT_RELAY must be off or kafka");
+    expect(failure({ MEMLEDGER_WORKER: "false" })).toContain("MEMLEDGER_WORKER must be on or off");
+  });
+
+  it("refuses a worker concurrency that is not a whole number of at least 1", () => {
+    for (const bad of ["0", "-2", "2.5", "four", "1e3"]) {
+      expect(failure({ MEMLEDGER_WORKER_CONCURRENCY: bad })).toBe(`MEMLEDGER_WORKER_CONCURRENCY must be a whole number of at least 1, not "${bad}"; unset it for the default (4)`);
+    }
+  });
+
+  it("refuses topic names Kafka would reject", () => {
+    expect(failure({ MEMLEDGER_JOB_BUS: "kafka", MEMLEDGER_KAFKA_BROKERS: "k:9092", MEMLEDGER_KAFKA_TOPIC_PREFIX: "memledger jobs" })).toContain(
+      'MEMLEDGER_KAFKA_TOPIC_PREFIX="memledger jobs" is not a usable Kafka topic name',
+    );
+    expect(failure({ MEMLEDGER_EVENT_TOPIC: "events/memory" })).toContain("MEMLEDGER_EVENT_TOPIC");
+    expect(failure({ MEMLEDGER_EVENT_TOPIC: ".." })).toContain("MEMLEDGER_EVENT_TOPIC");
+  });
+});
