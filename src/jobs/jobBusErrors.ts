@@ -3,7 +3,7 @@ import { Data } from "effect";
 export class JobNotFound extends Data.TaggedError("JobNotFound")<{ readonly jobId: string; readonly message: string }> {}
 
 export const jobNotFound = (jobId: string): JobNotFound =>
-  new JobNotFound({ jobId, message: `job ${jobId} does not exist; list jobs with GET /jobs?cubeId=…` });
+  new JobNotFound({ jobId, message: `job ${jobId} does not exist; list a cube's jobs to find its id` });
 
 export class JobNotRetriable extends Data.TaggedError("JobNotRetriable")<{ readonly jobId: string; readonly status: string; readonly message: string }> {}
 

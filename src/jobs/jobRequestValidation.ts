@@ -12,6 +12,9 @@ export interface NormalizedJobRequest {
   readonly maxAttempts: number;
 }
 
+// The largest time a JavaScript Date can hold.
+const maxTimeMs = 8.64e15;
+
 const invalid = (field: string, message: string) => new InvalidJob({ field, message });
 
 /** Every adapter applies the same rules, so a job valid on one bus is valid on all. */
@@ -26,6 +29,7 @@ export function normalizeJobRequest(request: JobRequest, policy: RetryPolicy, no
   if (request.notBefore !== undefined) {
     notBeforeMs = Date.parse(request.notBefore);
     if (Number.isNaN(notBeforeMs)) return invalid("notBefore", `notBefore "${request.notBefore}" is not an ISO-8601 time`);
+    if (Math.abs(notBeforeMs) > maxTimeMs) return invalid("notBefore", `notBefore "${request.notBefore}" is out of range; use a time before the year 275760`);
   }
   const maxAttempts = request.maxAttempts ?? policy.maxAttempts;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) return invalid("maxAttempts", `maxAttempts ${String(maxAttempts)} must be an integer from 1 to 100`);
@@ -49,8 +53,11 @@ export function retryDelayMs(policy: RetryPolicy, attemptsSoFar: number, random:
   return Math.round(exponential * (0.8 + 0.4 * random()));
 }
 
-/** Errors are stored for people to read: keep the message and the top of the stack, bounded. */
+/**
+ * Errors are stored for people to read and are returned by the API: name and message only,
+ * bounded. Stack traces would expose server file paths to API clients.
+ */
 export function describeJobError(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}${error.stack ? `\n${error.stack.split("\n").slice(1, 6).join("\n")}` : ""}` : String(error);
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return text.length > 4_000 ? `${text.slice(0, 4_000)}…` : text;
 }

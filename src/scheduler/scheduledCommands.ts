@@ -41,6 +41,9 @@ export interface ScheduledCommandsApi {
 
 export class ScheduledCommands extends Context.Tag("memledger/ScheduledCommands")<ScheduledCommands, ScheduledCommandsApi>() {}
 
+// 100 years: far beyond any retention rule, well inside what a Date can represent.
+const maxTimeMs = Date.UTC(2126, 0, 1);
+
 /** Rejections that no retry can fix: the unit moved on (already archived, frozen, erased) or is gone. */
 const permanentRejections = new Set(["TransitionRejected", "MemoryNotFound", "InvalidCommand"]);
 
@@ -69,6 +72,7 @@ export const layerScheduledCommands = Layer.effect(
         // The job bus runs on wall-clock time (leases, backoff, delays), so "from now" is wall-clock too, not the injected event clock.
         const dueMs = request.at !== undefined ? Date.parse(request.at) : Date.now() + request.afterSeconds! * 1_000;
         if (Number.isNaN(dueMs)) return yield* Effect.fail(invalidRequest("at", `must be an ISO-8601 time (got "${request.at}")`));
+        if (Math.abs(dueMs) > maxTimeMs) return yield* Effect.fail(invalidRequest(request.at !== undefined ? "at" : "afterSeconds", "is too far in the future; schedule at most 100 years ahead"));
         if (request.command === "freeze" && request.freezeReason === undefined) return yield* Effect.fail(invalidRequest("freezeReason", "is required to schedule a freeze"));
         const unit = yield* memories.get(memoryId);
         const payload: ScheduledPayload = {
@@ -87,7 +91,8 @@ export const layerScheduledCommands = Layer.effect(
           cubeId: unit.cubeId,
           payload,
           notBefore: new Date(dueMs).toISOString(),
-          ...(ctx.commandId ? { idempotencyKey: `schedule:${ctx.tenantId}:${ctx.commandId}` } : {}),
+          // Scoped to the unit: the same key sent for another memory schedules that memory, not a replay of the first.
+          ...(ctx.commandId ? { idempotencyKey: `schedule:${ctx.tenantId}:${memoryId}:${ctx.commandId}` } : {}),
         });
         return job;
       });

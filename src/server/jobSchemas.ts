@@ -66,7 +66,7 @@ export const scheduleBody = {
   properties: {
     command: { type: "string", enum: ["archive", "freeze", "activate"] },
     at: { type: "string", description: "ISO-8601 time when the command runs" },
-    afterSeconds: { type: "integer", minimum: 0, description: "or: seconds from now" },
+    afterSeconds: { type: "integer", minimum: 0, maximum: 3_153_600_000, description: "or: seconds from now (at most 100 years)" },
     freezeReason: { type: "string", enum: ["legal_hold", "retention", "other"] },
     note: { type: "string" },
   },
