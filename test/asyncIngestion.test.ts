@@ -195,3 +195,31 @@ describe("scheduled commands (durable delays)", () => {
     expect((await failureOf(ledger.memories.schedule("nope", { command: "archive", afterSeconds: 1 })))._tag).toBe("MemoryNotFound");
   });
 });
+
+describe("retention sweeps (durable delays over a cube)", () => {
+  const disposers: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const dispose of disposers.splice(0)) await dispose();
+  });
+
+  it("archives the activated units unchanged for N days when the sweep runs, and leaves fresh, frozen and archived ones", async () => {
+    const { ledger, clock, dispose } = await tempLedger({ defaultContext: alice, jobBus: { kind: "sqlite", pollIntervalMs: 20 } });
+    disposers.push(dispose);
+    await ledger.cubes.create({ cubeId: "c", name: "c", owner: { kind: "user", id: "alice" } });
+    const stale = await ledger.memories.create({ cubeId: "c", text: "old preference" });
+    const held = await ledger.memories.create({ cubeId: "c", text: "under legal hold" });
+    await ledger.memories.freeze(held.memoryId, "legal_hold");
+    clock.advance(40 * 86_400_000);
+    const fresh = await ledger.memories.create({ cubeId: "c", text: "new preference" });
+    const job = await ledger.cubes.scheduleRetentionSweep("c", { olderThanDays: 30, afterSeconds: 0 }, { ...alice, reason: "30-day retention" });
+    expect(job).toMatchObject({ kind: "cube.retention-sweep", key: "c", cubeId: "c" });
+    const waited = await ledger.jobs.wait(job.jobId, 10_000);
+    expect(waited.job).toMatchObject({ status: "done", result: { checked: 2, archived: [stale.memoryId], skipped: 0 } });
+    expect((await ledger.memories.get(stale.memoryId)).status).toBe("archived");
+    expect((await ledger.memories.get(fresh.memoryId)).status).toBe("activated");
+    expect((await ledger.memories.get(held.memoryId)).status).toBe("frozen");
+    expect((await ledger.memories.history(stale.memoryId)).at(-1)).toMatchObject({ type: "MemoryArchived", actor: "system:retention", causationId: job.jobId });
+    expect((await failureOf(ledger.cubes.scheduleRetentionSweep("c", { olderThanDays: 0 })))._tag).toBe("InvalidRequest");
+    expect((await failureOf(ledger.cubes.scheduleRetentionSweep("nope", { olderThanDays: 3 })))._tag).toBe("CubeNotFound");
+  });
+});

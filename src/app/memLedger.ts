@@ -25,6 +25,7 @@ import { JobBus, type JobRecord, type ListJobsOptions, type RetryPolicy } from "
 import { layerSqliteJobBus } from "../jobs/sqliteJobBus.js";
 import { waitForJob, type WaitedJob } from "../jobs/waitForJob.js";
 import { layerJobWorker, type JobWorkerSettings } from "../scheduler/jobWorkerLayer.js";
+import { layerRetentionSweeps, RetentionSweeps, type RetentionSweepRequest } from "../scheduler/retentionSweep.js";
 import { layerScheduledCommands, ScheduledCommands, type ScheduleRequest } from "../scheduler/scheduledCommands.js";
 
 export type EventStoreConfig =
@@ -68,6 +69,8 @@ export interface MemLedger {
     memories(cubeId: string, options?: ListMemoriesOptions): Promise<readonly MemoryView[]>;
     rollback(cubeId: string, toTime: string, ctx?: CommandContext): Promise<RollbackReport>;
     branch(cubeId: string, asOf: string, target?: { cubeId?: string; name?: string }, ctx?: CommandContext): Promise<BranchReport>;
+    /** A delayed job that archives the cube's activated units unchanged for `olderThanDays`. */
+    scheduleRetentionSweep(cubeId: string, request: RetentionSweepRequest, ctx?: CommandContext): Promise<JobRecord>;
   };
   readonly memories: {
     create(input: NewMemoryInput, ctx?: CommandContext): Promise<MemoryView>;
@@ -126,7 +129,7 @@ export function memLedgerLayer(options: MemLedgerOptions) {
   const memories = Layer.provideMerge(layerMemoryService, repository);
   const services = Layer.provideMerge(Layer.mergeAll(layerCubeService, layerSubjectErasure, layerMemoryEventFeed), memories);
   const scheduling = Layer.provideMerge(
-    Layer.mergeAll(layerIngestion, layerScheduledCommands),
+    Layer.mergeAll(layerIngestion, layerScheduledCommands, layerRetentionSweeps),
     Layer.mergeAll(services, jobBusLayer(options), layerIngestionSteps(options.ingestionSteps ?? [])),
   );
   const worker = options.worker === false ? Layer.empty : layerJobWorker(options.worker ?? {});
@@ -188,7 +191,7 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
   const runtime = ManagedRuntime.make(memLedgerLayer(options));
   const defaults: CommandContext = options.defaultContext ?? { tenantId: "default", actor: "library" };
   const ctxOr = (ctx?: CommandContext) => ctx ?? defaults;
-  const run = <A, E>(effect: Effect.Effect<A, E, MemoryService | CubeService | SubjectErasure | MemoryEventFeed | EventStore | JobBus | Ingestion | ScheduledCommands>) =>
+  const run = <A, E>(effect: Effect.Effect<A, E, MemoryService | CubeService | SubjectErasure | MemoryEventFeed | EventStore | JobBus | Ingestion | ScheduledCommands | RetentionSweeps>) =>
     unwrap(runtime.runPromiseExit(effect));
   const bus = <A, E>(f: (s: (typeof JobBus)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(JobBus, f));
   const engine = await run(Effect.map(EventStore, (s) => s.engine));
@@ -204,6 +207,7 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
       memories: (cubeId, opts) => cube((s) => s.listMemories(cubeId, opts)),
       rollback: (cubeId, toTime, ctx) => cube((s) => s.rollback(cubeId, toTime, ctxOr(ctx))),
       branch: (cubeId, asOf, target, ctx) => cube((s) => s.branch(cubeId, asOf, target ?? {}, ctxOr(ctx))),
+      scheduleRetentionSweep: (cubeId, request, ctx) => run(Effect.flatMap(RetentionSweeps, (s) => s.schedule(cubeId, request, ctxOr(ctx)))),
     },
     memories: {
       create: (input, ctx) => mem((s) => s.create(input, ctxOr(ctx))),

@@ -108,6 +108,7 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
       },
       rollback: (cubeId, toTime, ctx) => post(cube(cubeId, "rollback"), { toTime }, ctx),
       branch: (cubeId, asOf, target = {}, ctx) => post(cube(cubeId, "branch"), { asOf, ...target }, ctx),
+      scheduleRetentionSweep: (cubeId, request, ctx) => post(cube(cubeId, "retention-sweeps"), request, ctx),
     },
     memories: {
       create: (input, ctx) => post("/memories", input, ctx),

@@ -63,7 +63,7 @@ export interface BranchReport {
   readonly skipped: readonly { readonly memoryId: string; readonly why: string }[];
 }
 
-type CubeError = CubeNotFound | CubeAlreadyExists | InvalidRequest | ConcurrencyConflict | EventStoreUnavailable | KeyStoreUnavailable | IdempotencyConflict;
+export type CubeError = CubeNotFound | CubeAlreadyExists | InvalidRequest | ConcurrencyConflict | EventStoreUnavailable | KeyStoreUnavailable | IdempotencyConflict;
 
 export interface CubeServiceApi {
   create(input: NewCubeInput, ctx: CommandContext): Effect.Effect<CubeView, CubeError>;

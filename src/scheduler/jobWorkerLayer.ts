@@ -1,6 +1,7 @@
 import { Effect, Layer } from "effect";
 import { Ingestion } from "../ingestion/ingestionService.js";
 import { JobBus } from "../jobs/jobBusPort.js";
+import { RetentionSweeps } from "./retentionSweep.js";
 import { ScheduledCommands } from "./scheduledCommands.js";
 
 export interface JobWorkerSettings {
@@ -16,8 +17,9 @@ export const layerJobWorker = (settings: JobWorkerSettings = {}) =>
       const bus = yield* JobBus;
       const ingestion = yield* Ingestion;
       const scheduled = yield* ScheduledCommands;
+      const sweeps = yield* RetentionSweeps;
       yield* Effect.acquireRelease(
-        bus.startWorker({ handlers: { ...ingestion.handlers, ...scheduled.handlers }, concurrency: settings.concurrency ?? 4 }),
+        bus.startWorker({ handlers: { ...ingestion.handlers, ...scheduled.handlers, ...sweeps.handlers }, concurrency: settings.concurrency ?? 4 }),
         (worker) => Effect.promise(() => worker.stop({ graceMs: settings.graceMs ?? 10_000 })),
       );
     }),

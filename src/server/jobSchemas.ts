@@ -71,3 +71,14 @@ export const scheduleBody = {
     note: { type: "string" },
   },
 } as const;
+
+export const retentionSweepBody = {
+  type: "object",
+  required: ["olderThanDays"],
+  additionalProperties: false,
+  properties: {
+    olderThanDays: { type: "number", exclusiveMinimum: 0, maximum: 36_500, description: "archive activated units unchanged for this many days" },
+    at: { type: "string", description: "ISO-8601 time when the sweep runs (default: now)" },
+    afterSeconds: { type: "integer", minimum: 0, maximum: 3_153_600_000, description: "or: seconds from now" },
+  },
+} as const;

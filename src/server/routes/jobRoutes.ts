@@ -3,7 +3,8 @@ import type { MemLedger } from "../../app/memLedger.js";
 import type { AddMemoriesRequest } from "../../ingestion/ingestionService.js";
 import type { JobStatus } from "../../jobs/jobBusPort.js";
 import type { ScheduleRequest } from "../../scheduler/scheduledCommands.js";
-import { addMemoriesBody, jobSchema, listJobsQuery, scheduleBody, waitQuery } from "../jobSchemas.js";
+import type { RetentionSweepRequest } from "../../scheduler/retentionSweep.js";
+import { addMemoriesBody, jobSchema, listJobsQuery, retentionSweepBody, scheduleBody, waitQuery } from "../jobSchemas.js";
 import { commandContext } from "../requestContext.js";
 import { errorResponse, idParam, memoryViewSchema } from "../schemas.js";
 
@@ -37,6 +38,23 @@ export function jobRoutes(app: FastifyInstance, ledger: MemLedger): void {
     { schema: { tags: ["jobs"], summary: "Schedule a command (archive, freeze, activate) for later: a durable delayed job", params: idParam("memoryId"), body: scheduleBody, response: { 202: jobSchema, ...errors } } },
     async (request, reply) => {
       const job = await ledger.memories.schedule(request.params.memoryId, request.body, commandContext(request));
+      return reply.status(202).header("location", `/jobs/${job.jobId}`).send(job);
+    },
+  );
+
+  app.post<{ Params: { cubeId: string }; Body: RetentionSweepRequest }>(
+    "/cubes/:cubeId/retention-sweeps",
+    {
+      schema: {
+        tags: ["jobs"],
+        summary: "Schedule a retention sweep: a delayed job that archives the cube's activated units unchanged for N days",
+        params: idParam("cubeId"),
+        body: retentionSweepBody,
+        response: { 202: jobSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const job = await ledger.cubes.scheduleRetentionSweep(request.params.cubeId, request.body, commandContext(request));
       return reply.status(202).header("location", `/jobs/${job.jobId}`).send(job);
     },
   );

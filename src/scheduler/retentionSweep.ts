@@ -1,0 +1,123 @@
+import { Context, Effect, Either, Layer } from "effect";
+import { invalidRequest, type InvalidRequest } from "../app/appErrors.js";
+import type { CommandContext } from "../app/commandContext.js";
+import { Clock } from "../clock/clock.js";
+import { CubeService, type CubeError } from "../cube/cubeService.js";
+import { runForJob } from "../ingestion/ingestionService.js";
+import type { InvalidJob, JobBusUnavailable } from "../jobs/jobBusErrors.js";
+import { JobBus, type JobHandler, type JobRecord, type JsonValue } from "../jobs/jobBusPort.js";
+import { MemoryService } from "../memory/memoryService.js";
+
+export const retentionSweepJobKind = "cube.retention-sweep";
+
+/**
+ * "Archive what nobody touched for N days": a delayed job over one cube that
+ * sends an ordinary archive command to every activated unit last changed before
+ * the cut-off. The cut-off is taken when the job runs, on the event clock (the
+ * clock that stamped `updatedAt`). Units that changed meanwhile are left alone.
+ */
+export interface RetentionSweepRequest {
+  readonly olderThanDays: number;
+  /** ISO-8601 time to run; or `afterSeconds` from now; or now when neither is given. */
+  readonly at?: string;
+  readonly afterSeconds?: number;
+}
+
+type SweepPayload = {
+  readonly cubeId: string;
+  readonly olderThanDays: number;
+  readonly tenantId: string;
+  readonly actor: string;
+  readonly correlationId: string;
+  readonly reason?: string;
+};
+
+export interface RetentionSweepsApi {
+  schedule(cubeId: string, request: RetentionSweepRequest, ctx: CommandContext): Effect.Effect<JobRecord, InvalidRequest | InvalidJob | JobBusUnavailable | CubeError>;
+  readonly handlers: Readonly<Record<string, JobHandler>>;
+}
+
+export class RetentionSweeps extends Context.Tag("memledger/RetentionSweeps")<RetentionSweeps, RetentionSweepsApi>() {}
+
+const dayMs = 86_400_000;
+const maxDelayMs = 100 * 365 * dayMs;
+
+function parsePayload(payload: JsonValue, jobId: string): SweepPayload {
+  const p = payload as Partial<Record<keyof SweepPayload, unknown>> | null;
+  const isString = (v: unknown): v is string => typeof v === "string" && v !== "";
+  if (!p || !isString(p.cubeId) || typeof p.olderThanDays !== "number" || !isString(p.tenantId) || !isString(p.actor) || !isString(p.correlationId)) {
+    throw new Error(`job ${jobId} has a malformed ${retentionSweepJobKind} payload`);
+  }
+  return { cubeId: p.cubeId, olderThanDays: p.olderThanDays, tenantId: p.tenantId, actor: p.actor, correlationId: p.correlationId, ...(isString(p.reason) ? { reason: p.reason } : {}) };
+}
+
+export const layerRetentionSweeps = Layer.effect(
+  RetentionSweeps,
+  Effect.gen(function* () {
+    const memories = yield* MemoryService;
+    const cubes = yield* CubeService;
+    const bus = yield* JobBus;
+    const clock = yield* Clock;
+    const run = runForJob(yield* Effect.runtime<never>());
+
+    const schedule: RetentionSweepsApi["schedule"] = (cubeId, request, ctx) =>
+      Effect.gen(function* () {
+        if (typeof request.olderThanDays !== "number" || !(request.olderThanDays > 0) || request.olderThanDays > 36_500) {
+          return yield* Effect.fail(invalidRequest("olderThanDays", "must be a number of days between 0 and 36500"));
+        }
+        if (request.at !== undefined && request.afterSeconds !== undefined) return yield* Effect.fail(invalidRequest("at", "or afterSeconds, not both"));
+        // Job times are wall-clock, like every delay on the bus.
+        const dueMs = request.at !== undefined ? Date.parse(request.at) : Date.now() + (request.afterSeconds ?? 0) * 1_000;
+        if (Number.isNaN(dueMs)) return yield* Effect.fail(invalidRequest("at", `must be an ISO-8601 time (got "${request.at}")`));
+        if (dueMs - Date.now() > maxDelayMs) return yield* Effect.fail(invalidRequest(request.at !== undefined ? "at" : "afterSeconds", "is too far in the future; schedule at most 100 years ahead"));
+        yield* cubes.get(cubeId);
+        const payload: SweepPayload = {
+          cubeId,
+          olderThanDays: request.olderThanDays,
+          tenantId: ctx.tenantId,
+          actor: ctx.actor,
+          correlationId: ctx.correlationId ?? cubeId,
+          ...(ctx.reason !== undefined ? { reason: ctx.reason } : {}),
+        };
+        const { job } = yield* bus.enqueue({
+          kind: retentionSweepJobKind,
+          key: cubeId,
+          cubeId,
+          payload,
+          notBefore: new Date(dueMs).toISOString(),
+          ...(ctx.commandId ? { idempotencyKey: `retention:${ctx.tenantId}:${cubeId}:${ctx.commandId}` } : {}),
+        });
+        return job;
+      });
+
+    const handler: JobHandler = (job) =>
+      run(
+        Effect.gen(function* () {
+          const p = parsePayload(job.payload, job.jobId);
+          const cutoff = clock.now().getTime() - p.olderThanDays * dayMs;
+          const ctx: CommandContext = {
+            tenantId: p.tenantId,
+            actor: "system:retention",
+            correlationId: p.correlationId,
+            causationId: job.jobId,
+            reason: `retention sweep (unchanged for ${p.olderThanDays} days) requested by ${p.actor}${p.reason ? `: ${p.reason}` : ""}`,
+          };
+          const candidates = yield* cubes.listMemories(p.cubeId, { statuses: ["activated"] });
+          const archived: string[] = [];
+          let skipped = 0;
+          for (const unit of candidates) {
+            if (Date.parse(unit.updatedAt) >= cutoff) continue;
+            // One command id per unit and job: a sweep that crashed halfway archives each unit once when it runs again.
+            const outcome = yield* Effect.either(memories.archive(unit.memoryId, { ...ctx, commandId: `job:${job.jobId}:archive:${unit.memoryId}` }));
+            if (Either.isRight(outcome)) archived.push(unit.memoryId);
+            else if (outcome.left._tag === "TransitionRejected" || outcome.left._tag === "MemoryNotFound") skipped += 1;
+            else return yield* Effect.fail(outcome.left);
+          }
+          const result: JsonValue = { checked: candidates.length, archived, skipped, cutoff: new Date(cutoff).toISOString() };
+          return result;
+        }),
+      );
+
+    return { schedule, handlers: { [retentionSweepJobKind]: handler } };
+  }),
+);
