@@ -1,6 +1,6 @@
 export * from "../domain/index.js";
 export * from "../projections/index.js";
-export { openMemLedger, memLedgerLayer, type MemLedger, type MemLedgerOptions, type EventStoreConfig } from "./app/memLedger.js";
+export { openMemLedger, memLedgerLayer, type MemLedger, type MemLedgerOptions, type EventStoreConfig, type JobBusConfig, type EventRelayConfig } from "./app/memLedger.js";
 export type { CommandContext } from "./app/commandContext.js";
 export * from "./app/appErrors.js";
 export * from "./eventStore/eventStorePort.js";
@@ -14,3 +14,18 @@ export type { NewMemoryInput, MemoryEdit, WriteOptions } from "./memory/memorySe
 export type { CubeView, NewCubeInput, RollbackReport, BranchReport } from "./cube/cubeService.js";
 export type { ErasureCertificate } from "./erasure/subjectErasure.js";
 export { buildServer } from "./server/buildServer.js";
+export * from "./jobs/jobBusPort.js";
+export * from "./jobs/jobBusErrors.js";
+export { openSqliteJobBus, layerSqliteJobBus } from "./jobs/sqliteJobBus.js";
+export { openKafkaJobBus, layerKafkaJobBus } from "./jobs/kafkaJobBus.js";
+export type { WaitedJob } from "./jobs/waitForJob.js";
+export type { AddMemoriesRequest, AddMemoriesResult, IngestMode, NewMemoryItem } from "./ingestion/ingestionService.js";
+export type { IngestionStep } from "./ingestion/ingestionStep.js";
+export { IngestionFailed } from "./ingestion/ingestionErrors.js";
+export type { ScheduleRequest, SchedulableCommand } from "./scheduler/scheduledCommands.js";
+export type { RetentionSweepRequest } from "./scheduler/retentionSweep.js";
+export type { PublicMemoryEvent } from "./feed/publicMemoryEvent.js";
+export type { FeedOptions, FeedSubscription } from "./feed/memoryEventFeed.js";
+export { startKafkaEventRelay, type KafkaEventRelay, type KafkaEventRelayOptions } from "./feed/kafkaEventRelay.js";
+export type { CheckpointStore } from "./checkpoints/checkpointStore.js";
+export { openSqliteCheckpointStore } from "./checkpoints/sqliteCheckpointStore.js";
