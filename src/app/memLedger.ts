@@ -171,7 +171,12 @@ function eventRelayLayer(dataDir: string, config: EventRelayConfig) {
         (store) => Effect.promise(() => store.close()),
       );
       yield* Effect.acquireRelease(
-        Effect.promise(() => startKafkaEventRelay({ eventStore, checkpoints, brokers: config.brokers, ...(config.topic ? { topic: config.topic } : {}) })),
+        Effect.tryPromise({
+          try: () => startKafkaEventRelay({ eventStore, checkpoints, brokers: config.brokers, ...(config.topic ? { topic: config.topic } : {}) }),
+          // Fail the start with a message an operator can act on, rather than run without the feed they asked for.
+          catch: (cause) =>
+            new Error(`the memory event relay could not start against Kafka at ${config.brokers.join(",")}: ${cause instanceof Error ? cause.message : String(cause)}; start Kafka or turn the relay off (MEMLEDGER_EVENT_RELAY=off)`, { cause }),
+        }).pipe(Effect.orDie),
         (relay) => Effect.promise(() => relay.stop()),
       );
     }),
