@@ -5,7 +5,8 @@ import type { CommandContext } from "../app/commandContext.js";
 import { IdGenerator } from "../ids/idGenerator.js";
 import { nameBasedId } from "../ids/nameBasedId.js";
 import type { InvalidJob, JobBusUnavailable } from "../jobs/jobBusErrors.js";
-import { JobBus, type JobHandler, type JobRecord, type JsonValue } from "../jobs/jobBusPort.js";
+import { JobBus, type JobHandler, type JobRecord } from "../jobs/jobBusPort.js";
+import { actingFor, parseRequester, requesterOf, type Requester } from "../scheduler/requester.js";
 import { MemoryService, type MemoryWriteError, type NewMemoryInput } from "../memory/memoryService.js";
 import { IngestionFailed } from "./ingestionErrors.js";
 import { IngestionSteps, type IngestionStep } from "./ingestionStep.js";
@@ -27,21 +28,15 @@ export type AddMemoriesResult =
   | { readonly mode: "async"; readonly memoryIds: readonly string[]; readonly job: JobRecord };
 
 /** What the job needs to act for the original caller; no personal content (that stays sealed in the log). */
-type IngestPayload = {
-  readonly memoryIds: readonly string[];
-  readonly tenantId: string;
-  readonly actor: string;
-  readonly correlationId: string;
-  readonly reason?: string;
-};
+type IngestPayload = Requester & { readonly memoryIds: readonly string[] };
 
-function parseIngestPayload(payload: JsonValue, jobId: string): IngestPayload {
-  const p = payload as Partial<Record<keyof IngestPayload, unknown>> | null;
-  const isString = (v: unknown): v is string => typeof v === "string" && v !== "";
-  if (!p || !Array.isArray(p.memoryIds) || !p.memoryIds.every(isString) || !isString(p.tenantId) || !isString(p.actor) || !isString(p.correlationId)) {
-    throw new Error(`job ${jobId} has a malformed ${ingestJobKind} payload; it needs memoryIds, tenantId, actor and correlationId`);
+function parseIngestPayload(job: JobRecord): IngestPayload {
+  const { fields, ...requester } = parseRequester(job.payload, job);
+  const ids = fields.memoryIds;
+  if (!Array.isArray(ids) || !ids.every((id): id is string => typeof id === "string" && id !== "")) {
+    throw new Error(`job ${job.jobId} has a malformed ${ingestJobKind} payload: memoryIds must list memory ids`);
   }
-  return { memoryIds: p.memoryIds, tenantId: p.tenantId, actor: p.actor, correlationId: p.correlationId, ...(isString(p.reason) ? { reason: p.reason } : {}) };
+  return { ...requester, memoryIds: ids };
 }
 
 export type AddMemoriesError = MemoryWriteError | InvalidJob | JobBusUnavailable | IngestionFailed;
@@ -117,13 +112,7 @@ export const layerIngestion = Layer.effect(
           }
           return { mode: "sync" as const, memories: activated };
         }
-        const payload: IngestPayload = {
-          memoryIds,
-          tenantId: ctx.tenantId,
-          actor: ctx.actor,
-          correlationId,
-          ...(ctx.reason !== undefined ? { reason: ctx.reason } : {}),
-        };
+        const payload: IngestPayload = { ...requesterOf({ ...ctx, correlationId }, correlationId), memoryIds };
         const { job } = yield* bus.enqueue({ kind: ingestJobKind, key: cubeId, cubeId, payload, idempotencyKey: `ingest:${memoryIds[0]}` });
         return { mode: "async" as const, memoryIds, job };
       });
@@ -131,15 +120,8 @@ export const layerIngestion = Layer.effect(
     const ingestHandler: JobHandler = (job, context) =>
       run(
         Effect.gen(function* () {
-          const payload = parseIngestPayload(job.payload, job.jobId);
-          // The worker acts for the caller: same tenant and correlation, the job as the cause.
-          const ctx: CommandContext = {
-            tenantId: payload.tenantId,
-            actor: "system:ingestion",
-            correlationId: payload.correlationId,
-            causationId: job.jobId,
-            reason: `async ingestion requested by ${payload.actor}${payload.reason ? `: ${payload.reason}` : ""}`,
-          };
+          const payload = parseIngestPayload(job);
+          const ctx = actingFor(payload, job, "system:ingestion", "async ingestion");
           const activated: string[] = [];
           const skipped: string[] = [];
           for (const memoryId of payload.memoryIds) {

@@ -7,6 +7,7 @@ import { runForJob } from "../ingestion/ingestionService.js";
 import type { InvalidJob, JobBusUnavailable } from "../jobs/jobBusErrors.js";
 import { JobBus, type JobHandler, type JobRecord, type JsonValue } from "../jobs/jobBusPort.js";
 import { MemoryService } from "../memory/memoryService.js";
+import { actingFor, parseRequester, requesterOf, type Requester } from "./requester.js";
 
 export const retentionSweepJobKind = "cube.retention-sweep";
 
@@ -23,14 +24,7 @@ export interface RetentionSweepRequest {
   readonly afterSeconds?: number;
 }
 
-type SweepPayload = {
-  readonly cubeId: string;
-  readonly olderThanDays: number;
-  readonly tenantId: string;
-  readonly actor: string;
-  readonly correlationId: string;
-  readonly reason?: string;
-};
+type SweepPayload = Requester & { readonly cubeId: string; readonly olderThanDays: number };
 
 export interface RetentionSweepsApi {
   schedule(cubeId: string, request: RetentionSweepRequest, ctx: CommandContext): Effect.Effect<JobRecord, InvalidRequest | InvalidJob | JobBusUnavailable | CubeError>;
@@ -42,13 +36,12 @@ export class RetentionSweeps extends Context.Tag("memledger/RetentionSweeps")<Re
 const dayMs = 86_400_000;
 const maxDelayMs = 100 * 365 * dayMs;
 
-function parsePayload(payload: JsonValue, jobId: string): SweepPayload {
-  const p = payload as Partial<Record<keyof SweepPayload, unknown>> | null;
-  const isString = (v: unknown): v is string => typeof v === "string" && v !== "";
-  if (!p || !isString(p.cubeId) || typeof p.olderThanDays !== "number" || !isString(p.tenantId) || !isString(p.actor) || !isString(p.correlationId)) {
-    throw new Error(`job ${jobId} has a malformed ${retentionSweepJobKind} payload`);
+function parsePayload(job: JobRecord): SweepPayload {
+  const { fields, ...requester } = parseRequester(job.payload, job);
+  if (typeof fields.cubeId !== "string" || fields.cubeId === "" || typeof fields.olderThanDays !== "number") {
+    throw new Error(`job ${job.jobId} has a malformed ${retentionSweepJobKind} payload: it needs cubeId and olderThanDays`);
   }
-  return { cubeId: p.cubeId, olderThanDays: p.olderThanDays, tenantId: p.tenantId, actor: p.actor, correlationId: p.correlationId, ...(isString(p.reason) ? { reason: p.reason } : {}) };
+  return { ...requester, cubeId: fields.cubeId, olderThanDays: fields.olderThanDays };
 }
 
 export const layerRetentionSweeps = Layer.effect(
@@ -74,10 +67,7 @@ export const layerRetentionSweeps = Layer.effect(
         const payload: SweepPayload = {
           cubeId,
           olderThanDays: request.olderThanDays,
-          tenantId: ctx.tenantId,
-          actor: ctx.actor,
-          correlationId: ctx.correlationId ?? cubeId,
-          ...(ctx.reason !== undefined ? { reason: ctx.reason } : {}),
+          ...requesterOf(ctx, cubeId),
         };
         const { job } = yield* bus.enqueue({
           kind: retentionSweepJobKind,
@@ -93,15 +83,9 @@ export const layerRetentionSweeps = Layer.effect(
     const handler: JobHandler = (job) =>
       run(
         Effect.gen(function* () {
-          const p = parsePayload(job.payload, job.jobId);
+          const p = parsePayload(job);
           const cutoff = clock.now().getTime() - p.olderThanDays * dayMs;
-          const ctx: CommandContext = {
-            tenantId: p.tenantId,
-            actor: "system:retention",
-            correlationId: p.correlationId,
-            causationId: job.jobId,
-            reason: `retention sweep (unchanged for ${p.olderThanDays} days) requested by ${p.actor}${p.reason ? `: ${p.reason}` : ""}`,
-          };
+          const ctx = actingFor(p, job, "system:retention", `retention sweep (unchanged for ${p.olderThanDays} days)`);
           const candidates = yield* cubes.listMemories(p.cubeId, { statuses: ["activated"] });
           const archived: string[] = [];
           let skipped = 0;

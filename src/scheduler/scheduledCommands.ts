@@ -4,6 +4,7 @@ import type { CommandContext } from "../app/commandContext.js";
 import type { InvalidJob, JobBusUnavailable } from "../jobs/jobBusErrors.js";
 import { JobBus, type JobHandler, type JobRecord, type JsonValue } from "../jobs/jobBusPort.js";
 import { runForJob } from "../ingestion/ingestionService.js";
+import { actingFor, parseRequester, requesterOf, type Requester } from "./requester.js";
 import { MemoryService, type MemoryReadError } from "../memory/memoryService.js";
 
 export const scheduledCommandJobKind = "memory.command";
@@ -22,15 +23,11 @@ export interface ScheduleRequest {
   readonly note?: string;
 }
 
-type ScheduledPayload = {
+type ScheduledPayload = Requester & {
   readonly memoryId: string;
   readonly command: SchedulableCommand;
   readonly freezeReason?: "legal_hold" | "retention" | "other";
   readonly note?: string;
-  readonly tenantId: string;
-  readonly actor: string;
-  readonly correlationId: string;
-  readonly reason?: string;
 };
 
 export interface ScheduledCommandsApi {
@@ -47,13 +44,22 @@ const maxTimeMs = Date.UTC(2126, 0, 1);
 /** Rejections that no retry can fix: the unit moved on (already archived, frozen, erased) or is gone. */
 const permanentRejections = new Set(["TransitionRejected", "MemoryNotFound", "InvalidCommand"]);
 
-function parsePayload(payload: JsonValue, jobId: string): ScheduledPayload {
-  const p = payload as Partial<Record<keyof ScheduledPayload, unknown>> | null;
-  const isString = (v: unknown): v is string => typeof v === "string" && v !== "";
-  if (!p || !isString(p.memoryId) || !schedulableCommands.includes(p.command as SchedulableCommand) || !isString(p.tenantId) || !isString(p.actor) || !isString(p.correlationId)) {
-    throw new Error(`job ${jobId} has a malformed ${scheduledCommandJobKind} payload`);
+const freezeReasons = ["legal_hold", "retention", "other"] as const;
+
+function parsePayload(job: JobRecord): ScheduledPayload {
+  const { fields, ...requester } = parseRequester(job.payload, job);
+  const command = schedulableCommands.find((c) => c === fields.command);
+  if (typeof fields.memoryId !== "string" || fields.memoryId === "" || command === undefined) {
+    throw new Error(`job ${job.jobId} has a malformed ${scheduledCommandJobKind} payload: it needs memoryId and command`);
   }
-  return p as ScheduledPayload;
+  const freezeReason = freezeReasons.find((r) => r === fields.freezeReason);
+  return {
+    ...requester,
+    memoryId: fields.memoryId,
+    command,
+    ...(freezeReason !== undefined ? { freezeReason } : {}),
+    ...(typeof fields.note === "string" ? { note: fields.note } : {}),
+  };
 }
 
 export const layerScheduledCommands = Layer.effect(
@@ -80,10 +86,7 @@ export const layerScheduledCommands = Layer.effect(
           command: request.command,
           ...(request.freezeReason !== undefined ? { freezeReason: request.freezeReason } : {}),
           ...(request.note !== undefined ? { note: request.note } : {}),
-          tenantId: ctx.tenantId,
-          actor: ctx.actor,
-          correlationId: ctx.correlationId ?? memoryId,
-          ...(ctx.reason !== undefined ? { reason: ctx.reason } : {}),
+          ...requesterOf(ctx, memoryId),
         };
         const { job } = yield* bus.enqueue({
           kind: scheduledCommandJobKind,
@@ -100,15 +103,8 @@ export const layerScheduledCommands = Layer.effect(
     const handler: JobHandler = (job) =>
       run(
         Effect.gen(function* () {
-          const p = parsePayload(job.payload, job.jobId);
-          const ctx: CommandContext = {
-            tenantId: p.tenantId,
-            actor: "system:scheduler",
-            correlationId: p.correlationId,
-            causationId: job.jobId,
-            commandId: `job:${job.jobId}`,
-            reason: `scheduled ${p.command} requested by ${p.actor}${p.reason ? `: ${p.reason}` : ""}`,
-          };
+          const p = parsePayload(job);
+          const ctx: CommandContext = { ...actingFor(p, job, "system:scheduler", `scheduled ${p.command}`), commandId: `job:${job.jobId}` };
           const command =
             p.command === "archive"
               ? memories.archive(p.memoryId, ctx)

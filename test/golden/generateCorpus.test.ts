@@ -15,6 +15,18 @@ import { ManualClock } from "../../src/clock/clock.js";
 import { openSqliteEventStore } from "../../src/eventStore/sqliteEventStore.js";
 import { sequentialIds } from "../../src/ids/idGenerator.js";
 
+/** Every stored event of a data directory plus the keys that open them, as a corpus file beside this test. */
+async function writeCorpus(dataDir: string, file: string, generatedWith: string): Promise<void> {
+  const store = openSqliteEventStore({ path: join(dataDir, "events.db") });
+  const events = Effect.runSync(store.readAll({ maxCount: 10_000 }));
+  await Effect.runPromise(store.close());
+  const keysDb = new Database(join(dataDir, "keys", "keys.db"), { readonly: true });
+  const keys = keysDb.prepare<[], { key_id: string; material: Buffer }>("SELECT key_id, material FROM data_keys").all();
+  keysDb.close();
+  const corpus = { schema: "memledger stored events", generatedWith, keys: Object.fromEntries(keys.map((k) => [k.key_id, k.material.toString("base64")])), events };
+  writeFileSync(join(import.meta.dirname, file), `${JSON.stringify(corpus, null, 1)}\n`);
+}
+
 it.runIf(process.env.GENERATE_GOLDEN === "1")("generates the v1 golden corpus", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "memledger-golden-"));
   const clock = new ManualClock(new Date("2026-01-01T00:00:00.000Z"));
@@ -32,14 +44,7 @@ it.runIf(process.env.GENERATE_GOLDEN === "1")("generates the v1 golden corpus", 
   const c = await ledger.memories.create({ cubeId: "golden", text: "to be erased", userId: "zed", activate: false });
   await ledger.memories.erase(c.memoryId);
   await ledger.close();
-  const store = openSqliteEventStore({ path: join(dataDir, "events.db") });
-  const events = Effect.runSync(store.readAll({ maxCount: 10_000 }));
-  await Effect.runPromise(store.close());
-  const keysDb = new Database(join(dataDir, "keys", "keys.db"), { readonly: true });
-  const keys = keysDb.prepare<[], { key_id: string; material: Buffer }>("SELECT key_id, material FROM data_keys").all();
-  keysDb.close();
-  const corpus = { schema: "memledger stored events", generatedWith: "memledger 0.1.0", keys: Object.fromEntries(keys.map((k) => [k.key_id, k.material.toString("base64")])), events };
-  writeFileSync(join(import.meta.dirname, "events-v1.json"), `${JSON.stringify(corpus, null, 1)}\n`);
+  await writeCorpus(dataDir, "events-v1.json", "memledger 0.1.0");
 });
 
 /** The events added after v1 was frozen (still schema version 1), in their own corpus so events-v1.json stays untouched. */
@@ -67,12 +72,5 @@ it.runIf(process.env.GENERATE_GOLDEN === "1")("generates the v1 processing-failu
   if (added.mode !== "async") throw new Error("expected async");
   await ledger.jobs.wait(added.job.jobId, 10_000);
   await ledger.close();
-  const store = openSqliteEventStore({ path: join(dataDir, "events.db") });
-  const events = Effect.runSync(store.readAll({ maxCount: 10_000 }));
-  await Effect.runPromise(store.close());
-  const keysDb = new Database(join(dataDir, "keys", "keys.db"), { readonly: true });
-  const keys = keysDb.prepare<[], { key_id: string; material: Buffer }>("SELECT key_id, material FROM data_keys").all();
-  keysDb.close();
-  const corpus = { schema: "memledger stored events", generatedWith: "memledger 0.1.0 (MemoryProcessingFailed)", keys: Object.fromEntries(keys.map((k) => [k.key_id, k.material.toString("base64")])), events };
-  writeFileSync(join(import.meta.dirname, "events-v1-processing.json"), `${JSON.stringify(corpus, null, 1)}\n`);
+  await writeCorpus(dataDir, "events-v1-processing.json", "memledger 0.1.0 (MemoryProcessingFailed)");
 });
