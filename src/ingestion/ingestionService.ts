@@ -1,4 +1,4 @@
-import { Cause, Context, Effect, Exit, Layer, Option, Runtime } from "effect";
+import { Context, Effect, Layer } from "effect";
 import type { MemoryView } from "../../projections/memoryView.js";
 import { invalidRequest, type InvalidRequest } from "../app/appErrors.js";
 import type { CommandContext } from "../app/commandContext.js";
@@ -7,6 +7,7 @@ import { nameBasedId } from "../ids/nameBasedId.js";
 import type { InvalidJob, JobBusUnavailable } from "../jobs/jobBusErrors.js";
 import { JobBus, type JobHandler, type JobRecord } from "../jobs/jobBusPort.js";
 import { actingFor, parseRequester, requesterOf, type Requester } from "../scheduler/requester.js";
+import { runForJob } from "../scheduler/runForJob.js";
 import { MemoryService, type MemoryWriteError, type NewMemoryInput } from "../memory/memoryService.js";
 import { IngestionFailed } from "./ingestionErrors.js";
 import { IngestionSteps, type IngestionStep } from "./ingestionStep.js";
@@ -50,16 +51,6 @@ export interface IngestionApi {
 export class Ingestion extends Context.Tag("memledger/Ingestion")<Ingestion, IngestionApi>() {}
 
 export const maxMemoriesPerAdd = 1_000;
-
-/** Runs an effect from a job handler and rethrows its typed failure itself (not a FiberFailure wrapper), so the job records a readable error. */
-export const runForJob =
-  <R>(runtime: Runtime.Runtime<R>) =>
-  async <A, E>(effect: Effect.Effect<A, E, R>): Promise<A> => {
-    const exit = await Runtime.runPromiseExit(runtime)(effect);
-    if (Exit.isSuccess(exit)) return exit.value;
-    const failure = Cause.failureOption(exit.cause);
-    throw Option.isSome(failure) ? failure.value : Cause.squash(exit.cause);
-  };
 
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 

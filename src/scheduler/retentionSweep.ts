@@ -3,7 +3,7 @@ import { invalidRequest, type InvalidRequest } from "../app/appErrors.js";
 import type { CommandContext } from "../app/commandContext.js";
 import { Clock } from "../clock/clock.js";
 import { CubeService, type CubeError } from "../cube/cubeService.js";
-import { runForJob } from "../ingestion/ingestionService.js";
+import { runForJob } from "./runForJob.js";
 import type { InvalidJob, JobBusUnavailable } from "../jobs/jobBusErrors.js";
 import { JobBus, type JobHandler, type JobRecord, type JsonValue } from "../jobs/jobBusPort.js";
 import { MemoryService } from "../memory/memoryService.js";

@@ -3,7 +3,7 @@ import { invalidRequest, type InvalidRequest } from "../app/appErrors.js";
 import type { CommandContext } from "../app/commandContext.js";
 import type { InvalidJob, JobBusUnavailable } from "../jobs/jobBusErrors.js";
 import { JobBus, type JobHandler, type JobRecord, type JsonValue } from "../jobs/jobBusPort.js";
-import { runForJob } from "../ingestion/ingestionService.js";
+import { runForJob } from "./runForJob.js";
 import { actingFor, parseRequester, requesterOf, type Requester } from "./requester.js";
 import { MemoryService, type MemoryReadError } from "../memory/memoryService.js";
 
