@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
+import { lineFrom } from "./support/childProcessOutput.js";
 import { tempLedger } from "./support/tempLedger.js";
 
 const viteNode = join(process.cwd(), "node_modules", ".bin", "vite-node");
@@ -20,16 +21,7 @@ it("a worker killed (SIGKILL) in the middle of an ingestion job: after restart t
   await ledger.close();
 
   const child = spawn(viteNode, [join("test", "support", "ingestionWorkerProcess.ts"), dataDir], { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stderr.on("data", (chunk) => (output += String(chunk)));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the worker process never reached the hanging step:\n${output}`)), 60_000);
-    child.stdout.on("data", (chunk) => {
-      output += String(chunk);
-      if (output.includes("HANGING")) (clearTimeout(timer), resolve());
-    });
-    child.on("exit", (code) => reject(new Error(`worker process exited early (${code}):\n${output}`)));
-  });
+  await lineFrom(child, "HANGING", 60_000);
   const exited = new Promise((resolve) => child.on("exit", resolve));
   child.kill("SIGKILL");
   await exited;

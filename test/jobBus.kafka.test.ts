@@ -2,7 +2,7 @@ import { Effect } from "effect";
 import { logLevel } from "kafkajs";
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { jobBusContract } from "../src/jobs/jobBus.contract.js";
+import { jobBusContract, until } from "../src/jobs/jobBus.contract.js";
 import type { JobBusPort, JobRecord, JobWorker } from "../src/jobs/jobBusPort.js";
 import { openKafkaJobBus, type KafkaJobBusOptions } from "../src/jobs/kafkaJobBus.js";
 import { startKafkaBroker, type KafkaTestBroker } from "./support/kafkaBroker.js";
@@ -53,16 +53,6 @@ describe("the Kafka job bus beyond the contract: instances, rebalances, delays (
     for (const worker of workers.splice(0)) await worker.stop({ graceMs: 0 });
     for (const bus of buses.splice(0)) await run(bus.close());
   });
-
-  async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
 
   it("a second instance finds the first one's job by id and by cube, and shares its idempotency keys", async () => {
     const settings = freshSettings();

@@ -1,6 +1,6 @@
 import { Effect } from "effect";
 import { logLevel } from "kafkajs";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { JobBusPort, JobRecord, JobWorker } from "../src/jobs/jobBusPort.js";
 import { openKafkaJobBus } from "../src/jobs/kafkaJobBus.js";
+import { lineFrom } from "./support/childProcessOutput.js";
 import { openJobEffects, type JobEffects } from "./support/jobEffects.js";
 import { startKafkaBroker, type KafkaTestBroker } from "./support/kafkaBroker.js";
 
@@ -25,21 +26,6 @@ async function jobReaches(bus: JobBusPort, jobId: string, predicate: (job: JobRe
     if (Date.now() > deadline) throw new Error(`job ${jobId} is still ${job.status} (attempts ${job.attempts}) after ${timeoutMs} ms`);
     await sleep(50);
   }
-}
-
-/** Resolves with the first stdout line starting with `prefix`; rejects with everything the child said if it exits first. */
-function lineFrom(child: ChildProcess, prefix: string, timeoutMs: number): Promise<string> {
-  let output = "";
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the worker process did not print "${prefix}" within ${timeoutMs} ms:\n${output}`)), timeoutMs);
-    child.stderr?.on("data", (chunk) => (output += String(chunk)));
-    child.stdout?.on("data", (chunk) => {
-      output += String(chunk);
-      const line = output.split("\n").find((l) => l.startsWith(prefix));
-      if (line) (clearTimeout(timer), resolve(line));
-    });
-    child.once("exit", (code, signal) => (clearTimeout(timer), reject(new Error(`the worker process exited early (${code ?? signal}):\n${output}`))));
-  });
 }
 
 describe("a Kafka job worker killed mid-job (real broker: Kafka 3.9.1 KRaft)", () => {

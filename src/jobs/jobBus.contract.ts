@@ -20,7 +20,8 @@ const attempt = <A, E>(effect: Effect.Effect<A, E>): Promise<Either.Either<A, E>
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const freshKind = (name: string) => `contract.${name}.${randomUUID().slice(0, 8)}`;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+/** Polls until `probe` gives a value; shared by adapter-specific tests. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
