@@ -88,11 +88,13 @@ export const layerIngestion = Layer.effect(
         const key = ctx.commandId;
         const memoryIds = items.map((item, i) => item.memoryId ?? (key ? nameBasedId(`${ctx.tenantId}:${cubeId}:${key}:${i}`) : ids.newId()));
         const correlationId = ctx.correlationId ?? ids.newId();
+        // With no processing steps a sync add has nothing to wait for: create and activate in one append.
+        const activateAtOnce = mode === "sync" && steps.length === 0;
         const created: MemoryView[] = [];
         // Source first: every unit is durable (generated) before any job refers to it.
         for (const [i, item] of items.entries()) {
           created.push(
-            yield* memories.create({ ...item, cubeId, memoryId: memoryIds[i]!, activate: false }, { ...ctx, correlationId, ...(key ? { commandId: `${key}:${i}` } : {}) }),
+            yield* memories.create({ ...item, cubeId, memoryId: memoryIds[i]!, activate: activateAtOnce }, { ...ctx, correlationId, ...(key ? { commandId: `${key}:${i}` } : {}) }),
           );
         }
         if (mode === "sync") {
