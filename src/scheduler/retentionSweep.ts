@@ -3,6 +3,7 @@ import { invalidRequest, type InvalidRequest } from "../app/appErrors.js";
 import type { CommandContext } from "../app/commandContext.js";
 import { Clock } from "../clock/clock.js";
 import { CubeService, type CubeError } from "../cube/cubeService.js";
+import { dueTime, type WhenRequest } from "./dueTime.js";
 import { runForJob } from "./runForJob.js";
 import type { InvalidJob, JobBusUnavailable } from "../jobs/jobBusErrors.js";
 import { JobBus, type JobHandler, type JobRecord, type JsonValue } from "../jobs/jobBusPort.js";
@@ -17,11 +18,9 @@ export const retentionSweepJobKind = "cube.retention-sweep";
  * the cut-off. The cut-off is taken when the job runs, on the event clock (the
  * clock that stamped `updatedAt`). Units that changed meanwhile are left alone.
  */
-export interface RetentionSweepRequest {
+/** Runs at `at`, or `afterSeconds` from now, or now when neither is given. */
+export interface RetentionSweepRequest extends WhenRequest {
   readonly olderThanDays: number;
-  /** ISO-8601 time to run; or `afterSeconds` from now; or now when neither is given. */
-  readonly at?: string;
-  readonly afterSeconds?: number;
 }
 
 type SweepPayload = Requester & { readonly cubeId: string; readonly olderThanDays: number };
@@ -34,7 +33,6 @@ export interface RetentionSweepsApi {
 export class RetentionSweeps extends Context.Tag("memledger/RetentionSweeps")<RetentionSweeps, RetentionSweepsApi>() {}
 
 const dayMs = 86_400_000;
-const maxDelayMs = 100 * 365 * dayMs;
 
 function parsePayload(job: JobRecord): SweepPayload {
   const { fields, ...requester } = parseRequester(job.payload, job);
@@ -58,11 +56,8 @@ export const layerRetentionSweeps = Layer.effect(
         if (typeof request.olderThanDays !== "number" || !(request.olderThanDays > 0) || request.olderThanDays > 36_500) {
           return yield* Effect.fail(invalidRequest("olderThanDays", "must be a number of days between 0 and 36500"));
         }
-        if (request.at !== undefined && request.afterSeconds !== undefined) return yield* Effect.fail(invalidRequest("at", "or afterSeconds, not both"));
-        // Job times are wall-clock, like every delay on the bus.
-        const dueMs = request.at !== undefined ? Date.parse(request.at) : Date.now() + (request.afterSeconds ?? 0) * 1_000;
-        if (Number.isNaN(dueMs)) return yield* Effect.fail(invalidRequest("at", `must be an ISO-8601 time (got "${request.at}")`));
-        if (dueMs - Date.now() > maxDelayMs) return yield* Effect.fail(invalidRequest(request.at !== undefined ? "at" : "afterSeconds", "is too far in the future; schedule at most 100 years ahead"));
+        const dueMs = dueTime(request, { required: false });
+        if (typeof dueMs !== "number") return yield* Effect.fail(dueMs);
         yield* cubes.get(cubeId);
         const payload: SweepPayload = {
           cubeId,

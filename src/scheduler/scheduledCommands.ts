@@ -3,6 +3,7 @@ import { invalidRequest, type InvalidRequest } from "../app/appErrors.js";
 import type { CommandContext } from "../app/commandContext.js";
 import type { InvalidJob, JobBusUnavailable } from "../jobs/jobBusErrors.js";
 import { JobBus, type JobHandler, type JobRecord, type JsonValue } from "../jobs/jobBusPort.js";
+import { dueTime, type WhenRequest } from "./dueTime.js";
 import { runForJob } from "./runForJob.js";
 import { actingFor, parseRequester, requesterOf, type Requester } from "./requester.js";
 import { MemoryService, type MemoryReadError } from "../memory/memoryService.js";
@@ -13,11 +14,9 @@ export const scheduledCommandJobKind = "memory.command";
 export type SchedulableCommand = "archive" | "freeze" | "activate";
 export const schedulableCommands: readonly SchedulableCommand[] = ["archive", "freeze", "activate"];
 
-export interface ScheduleRequest {
+/** Exactly one of `at` and `afterSeconds`. */
+export interface ScheduleRequest extends WhenRequest {
   readonly command: SchedulableCommand;
-  /** ISO-8601 time; or `afterSeconds` from now. */
-  readonly at?: string;
-  readonly afterSeconds?: number;
   /** For freeze. */
   readonly freezeReason?: "legal_hold" | "retention" | "other";
   readonly note?: string;
@@ -37,9 +36,6 @@ export interface ScheduledCommandsApi {
 }
 
 export class ScheduledCommands extends Context.Tag("memledger/ScheduledCommands")<ScheduledCommands, ScheduledCommandsApi>() {}
-
-// 100 years: far beyond any retention rule, well inside what a Date can represent.
-const maxTimeMs = Date.UTC(2126, 0, 1);
 
 /** Rejections that no retry can fix: the unit moved on (already archived, frozen, erased) or is gone. */
 const permanentRejections = new Set(["TransitionRejected", "MemoryNotFound", "InvalidCommand"]);
@@ -74,11 +70,8 @@ export const layerScheduledCommands = Layer.effect(
         if (!schedulableCommands.includes(request.command)) {
           return yield* Effect.fail(invalidRequest("command", `must be one of ${schedulableCommands.join(", ")} (got "${String(request.command)}")`));
         }
-        if ((request.at === undefined) === (request.afterSeconds === undefined)) return yield* Effect.fail(invalidRequest("at", "or afterSeconds must be given, not both"));
-        // The job bus runs on wall-clock time (leases, backoff, delays), so "from now" is wall-clock too, not the injected event clock.
-        const dueMs = request.at !== undefined ? Date.parse(request.at) : Date.now() + request.afterSeconds! * 1_000;
-        if (Number.isNaN(dueMs)) return yield* Effect.fail(invalidRequest("at", `must be an ISO-8601 time (got "${request.at}")`));
-        if (Math.abs(dueMs) > maxTimeMs) return yield* Effect.fail(invalidRequest(request.at !== undefined ? "at" : "afterSeconds", "is too far in the future; schedule at most 100 years ahead"));
+        const dueMs = dueTime(request, { required: true });
+        if (typeof dueMs !== "number") return yield* Effect.fail(dueMs);
         if (request.command === "freeze" && request.freezeReason === undefined) return yield* Effect.fail(invalidRequest("freezeReason", "is required to schedule a freeze"));
         const unit = yield* memories.get(memoryId);
         const payload: ScheduledPayload = {
