@@ -38,3 +38,24 @@ export interface DecodedMemoryEvent {
   readonly envelope: Envelope;
   readonly event: MemoryEvent;
 }
+
+/** The who/when/why an event shows to readers (history, the public feed); ids of keys and subjects stay inside. */
+export interface Provenance {
+  readonly recordedAt: string;
+  readonly actor: string;
+  readonly reason?: string;
+  readonly correlationId: string;
+  readonly causationId?: string;
+  readonly commandId?: string;
+}
+
+export function provenanceOf(m: EnvelopeMetadata): Provenance {
+  return {
+    recordedAt: m.recordedAt,
+    actor: m.actor,
+    ...(m.reason !== undefined ? { reason: m.reason } : {}),
+    correlationId: m.correlationId,
+    ...(m.causationId !== undefined ? { causationId: m.causationId } : {}),
+    ...(m.commandId !== undefined ? { commandId: m.commandId } : {}),
+  };
+}

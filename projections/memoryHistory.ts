@@ -1,20 +1,14 @@
 import { evolve } from "../domain/memory/evolve.js";
 import { initialMemoryState, type ExistingMemory, type MemoryState } from "../domain/memory/memoryState.js";
 import type { MemoryStatus } from "../domain/memory/memoryEvents.js";
-import type { DecodedMemoryEvent } from "./envelope.js";
+import { provenanceOf, type DecodedMemoryEvent, type Provenance } from "./envelope.js";
 
 /** One line of a unit's history: what happened, who did it, when, why. */
-export interface HistoryEntry {
+export interface HistoryEntry extends Provenance {
   readonly revision: number;
   readonly position: number;
   readonly eventId: string;
   readonly type: string;
-  readonly recordedAt: string;
-  readonly actor: string;
-  readonly reason?: string;
-  readonly correlationId: string;
-  readonly causationId?: string;
-  readonly commandId?: string;
   readonly statusAfter: MemoryStatus;
   readonly versionAfter: number;
   /** Fields an edit changed; for reverts, the revision restored. */
@@ -34,12 +28,7 @@ export function memoryHistory(events: readonly DecodedMemoryEvent[]): HistoryEnt
       position: envelope.position,
       eventId: envelope.eventId,
       type: event.type,
-      recordedAt: m.recordedAt,
-      actor: m.actor,
-      ...(m.reason !== undefined ? { reason: m.reason } : {}),
-      correlationId: m.correlationId,
-      ...(m.causationId !== undefined ? { causationId: m.causationId } : {}),
-      ...(m.commandId !== undefined ? { commandId: m.commandId } : {}),
+      ...provenanceOf(m),
       statusAfter: unit.status,
       versionAfter: unit.version,
       ...(event.type === "MemoryEdited" ? { changedFields: event.data.changedFields } : {}),

@@ -1,5 +1,5 @@
 import { isMemoryEventType, memoryEventCatalog } from "../../domain/memory/memoryEvents.js";
-import type { DecodedMemoryEvent } from "../../projections/envelope.js";
+import { provenanceOf, type DecodedMemoryEvent, type Provenance } from "../../projections/envelope.js";
 import type { RecordedEvent } from "../eventStore/eventStorePort.js";
 
 /**
@@ -12,7 +12,7 @@ import type { RecordedEvent } from "../eventStore/eventStorePort.js";
  * fetch content through the (audited) API. `MemoryErased` tells consumers that
  * kept content to purge it.
  */
-export interface PublicMemoryEvent {
+export interface PublicMemoryEvent extends Provenance {
   readonly eventId: string;
   readonly type: string;
   readonly schemaVersion: number;
@@ -23,12 +23,6 @@ export interface PublicMemoryEvent {
   readonly revision: number;
   /** Global log position: strictly increasing; resume a feed after it. */
   readonly position: number;
-  readonly recordedAt: string;
-  readonly actor: string;
-  readonly reason?: string;
-  readonly correlationId: string;
-  readonly causationId?: string;
-  readonly commandId?: string;
   /** The event's data; `content` is present only in content-bearing feeds (null once erased). */
   readonly data: Record<string, unknown>;
   /** True when the stored event carries sealed content that this message leaves out. */
@@ -53,12 +47,7 @@ function envelopeFields(recorded: Pick<RecordedEvent, "eventId" | "type" | "sche
     tenantId: m.tenantId,
     revision: recorded.revision,
     position: recorded.position,
-    recordedAt: m.recordedAt,
-    actor: m.actor,
-    ...(m.reason !== undefined ? { reason: m.reason } : {}),
-    correlationId: m.correlationId,
-    ...(m.causationId !== undefined ? { causationId: m.causationId } : {}),
-    ...(m.commandId !== undefined ? { commandId: m.commandId } : {}),
+    ...provenanceOf(m),
   };
 }
 
