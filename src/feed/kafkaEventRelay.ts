@@ -2,6 +2,7 @@ import { Effect } from "effect";
 import { Kafka, logLevel as kafkaLogLevel, Partitioners, type Message, type Producer } from "kafkajs";
 import type { CheckpointStore } from "../checkpoints/checkpointStore.js";
 import type { EventStorePort, RecordedEvent } from "../eventStore/eventStorePort.js";
+import { backoffMs, latch, sleepUnless, waitForNewEvents } from "../eventStore/logFollowing.js";
 import { isPublicMemoryEvent, publicEventWithoutContent, type PublicMemoryEvent } from "./publicMemoryEvent.js";
 
 /**
@@ -57,8 +58,6 @@ export interface KafkaEventRelay {
 }
 
 export const defaultMemoryEventsTopic = "memledger.memory-events";
-
-const maxBackoffMs = 10_000;
 
 /** Connects, creates the topic if missing, and starts relaying after the saved checkpoint (0 when none). */
 export async function startKafkaEventRelay(options: KafkaEventRelayOptions): Promise<KafkaEventRelay> {
@@ -167,52 +166,6 @@ function kafkaMessage(recorded: RecordedEvent, event: PublicMemoryEvent): Messag
       "content-type": "application/json",
     },
   };
-}
-
-/**
- * Resolves once an event after `position` exists, or when the relay is stopped.
- * A catch-up subscription from the caught-up position is the store's own wake-up:
- * immediate for appends through the same store, polled for other writers.
- */
-async function waitForNewEvents(store: EventStorePort, position: number, stopRequest: Latch): Promise<void> {
-  const subscription = await Effect.runPromise(store.subscribeToAll({ after: position }));
-  try {
-    await Promise.race([subscription[Symbol.asyncIterator]().next(), stopRequest.promise]);
-  } finally {
-    await subscription.close();
-  }
-}
-
-/** A one-way flag that can also be awaited: a stop requested before anyone waits is still seen. */
-interface Latch {
-  readonly promise: Promise<void>;
-  isSet(): boolean;
-  set(): void;
-}
-
-function latch(): Latch {
-  let isSet = false;
-  let release!: () => void;
-  const promise = new Promise<void>((resolve) => (release = resolve));
-  return {
-    promise,
-    isSet: () => isSet,
-    set: () => {
-      isSet = true;
-      release();
-    },
-  };
-}
-
-async function sleepUnless(stopRequest: Latch, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), stopRequest.promise]);
-  clearTimeout(timer);
-}
-
-function backoffMs(attempt: number): number {
-  const exponential = Math.min(maxBackoffMs, 250 * 2 ** (attempt - 1));
-  return Math.round(exponential / 2 + Math.random() * (exponential / 2));
 }
 
 function warnOfRetry(topic: string): (failure: RelayFailure) => void {

@@ -1,0 +1,29 @@
+import { Effect } from "effect";
+import { cubeEventCatalog, type CubeEvent } from "../../domain/cube/cubeEvents.js";
+import { isMemoryEventType } from "../../domain/memory/memoryEvents.js";
+import type { ProjectionEvent } from "../../projections/projectionEvent.js";
+import type { KeyRing } from "../crypto/keyRing.js";
+import type { RecordedEvent } from "../eventStore/eventStorePort.js";
+import { decodeMemoryEvent } from "../memory/memoryEventCodec.js";
+
+const memoryStreamPrefix = "memory-";
+const cubeStreamPrefix = "cube-";
+
+/** Stored events -> projection input: memory events opened with their data key (null content once shredded). */
+export async function decodeForProjection(keyRing: KeyRing, recorded: readonly RecordedEvent[]): Promise<ProjectionEvent[]> {
+  const out: ProjectionEvent[] = [];
+  for (const event of recorded) {
+    const { eventId, type, schemaVersion, streamId, revision, position, metadata } = event;
+    const envelope = { eventId, type, schemaVersion, streamId, revision, position, metadata };
+    if (streamId.startsWith(memoryStreamPrefix) && isMemoryEventType(type)) {
+      const material = metadata.keyId === undefined ? null : await Effect.runPromise(keyRing.material(metadata.keyId));
+      const decoded = decodeMemoryEvent(event, material);
+      out.push({ kind: "memory", envelope: decoded.envelope, event: decoded.event });
+    } else if (streamId.startsWith(cubeStreamPrefix) && Object.prototype.hasOwnProperty.call(cubeEventCatalog, type) && type !== "CubeRegistered") {
+      out.push({ kind: "cube", envelope, event: { type, data: event.data } as CubeEvent });
+    } else {
+      out.push({ kind: "other", envelope });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,31 @@
+import type { ProjectionEvent } from "../../projections/projectionEvent.js";
+
+/**
+ * One read model as the projection runtime drives it. The store owns its
+ * checkpoint: `apply` writes the changes of a batch and the batch's last
+ * position in one transaction, so after any crash the read model is exactly
+ * the fold of the log up to its checkpoint. Applying an event at or below the
+ * checkpoint changes nothing (replays are harmless).
+ */
+export interface ReadModelStore {
+  /** Stable name, used in file names, lag reports and logs. */
+  readonly name: string;
+  /** Bumped when the projection's output changes shape; a mismatch forces a side-by-side rebuild. */
+  readonly projectionVersion: number;
+  /** The projection version the file was built with; a mismatch makes the runner rebuild it. */
+  storedProjectionVersion?(): number;
+  /** Global position of the last event folded in; 0 for an empty read model. */
+  checkpoint(): number;
+  /**
+   * Slow, asynchronous work a batch needs before it can be folded (computing
+   * embeddings). Must not change the read model: a crash after `prepare`
+   * only costs the work again.
+   */
+  prepare?(batch: readonly ProjectionEvent[]): Promise<void>;
+  /** Folds the batch (ascending positions) and stores the new checkpoint atomically. */
+  apply(batch: readonly ProjectionEvent[]): void;
+  close(): void;
+}
+
+/** Opens (creating if needed) a read model in the given file. */
+export type ReadModelFactory<S extends ReadModelStore = ReadModelStore> = (file: string) => S;

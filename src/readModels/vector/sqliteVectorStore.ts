@@ -1,0 +1,177 @@
+import { existsSync } from "node:fs";
+import type { Embedder } from "../../embedding/embedderPort.js";
+import { contentHash, searchableText } from "../../../projections/memoryIntervals.js";
+import type { ProjectionEvent } from "../../../projections/projectionEvent.js";
+import { createAnnIndex, loadAnnIndex, type AnnIndex, type AnnSearchHit } from "../../vectorIndex/annIndex.js";
+import type { ReadModelStore } from "../readModelStore.js";
+import { applyInTransaction, openReadModelDb, readCheckpoint, type SqliteDb } from "../sqliteReadModelDb.js";
+
+export const vectorReadModel = "vector";
+const projectionVersion = 1;
+/** Save the ANN file after this many additions, so a restart re-adds at most this many points. */
+const saveEvery = 20_000;
+
+export interface VectorStore extends ReadModelStore {
+  readonly file: string;
+  readonly modelId: string;
+  readonly dimensions: number;
+  /** Approximate top-k over every indexed content version; `accept` narrows (validity, filters). */
+  search(query: Float32Array, k: number, accept?: (contentPosition: number) => boolean): AnnSearchHit[];
+  /** Exact top-k over the given content versions. */
+  searchExact(query: Float32Array, k: number, contentPositions: Iterable<number>): AnnSearchHit[];
+  vectorsOf(contentPositions: readonly number[]): Map<number, Float32Array>;
+  readonly size: number;
+}
+
+/**
+ * Vector read model: one embedding per content version (keyed, like the other
+ * read models, by the position of the event that introduced the content),
+ * stored in SQLite with the checkpoint, plus an HNSW index kept in memory and
+ * saved beside the database as a rebuildable cache of that table.
+ *
+ * Embeddings are never computed inside the transaction: `prepare` fetches
+ * them through the (cached) embedder first, so a rebuild reads them from the
+ * embedding cache and replays stay deterministic. Erasure deletes the rows
+ * (secure_delete) and removes the points from the index; tombstones (bare
+ * positions, no vectors) let a restart drop points the saved index still has.
+ */
+export interface VectorStoreOptions {
+  /**
+   * Told the text hashes of erased content while the erasure is applied, so
+   * derived copies elsewhere (the embedding cache) can go too.
+   */
+  readonly onErasedContent?: (contentHashes: readonly string[]) => void;
+}
+
+export function openSqliteVectorStore(file: string, embedder: Embedder, options: VectorStoreOptions = {}): VectorStore {
+  const db = openReadModelDb(file, vectorReadModel, projectionVersion);
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS vector_items (content_pos INTEGER PRIMARY KEY, memory_id TEXT NOT NULL, content_hash TEXT NOT NULL, embedding BLOB NOT NULL);
+    CREATE INDEX IF NOT EXISTS vector_items_by_memory ON vector_items (memory_id);
+    CREATE TABLE IF NOT EXISTS vector_tombstones (content_pos INTEGER PRIMARY KEY);
+    CREATE TABLE IF NOT EXISTS vector_model (id INTEGER PRIMARY KEY CHECK (id = 1), model_id TEXT NOT NULL, dimensions INTEGER NOT NULL);
+  `);
+  db.prepare("INSERT OR IGNORE INTO vector_model (id, model_id, dimensions) VALUES (1, ?, ?)").run(embedder.modelId, embedder.dimensions);
+  const model = db.prepare<[], { model_id: string; dimensions: number }>("SELECT model_id, dimensions FROM vector_model WHERE id = 1").get()!;
+  const sameModel = model.model_id === embedder.modelId && model.dimensions === embedder.dimensions;
+  const annFile = `${file}.ann`;
+  const index = sameModel ? openIndex(db, annFile, embedder.dimensions) : createAnnIndex({ dimensions: embedder.dimensions });
+  let addedSinceSave = 0;
+
+  const insertItem = db.prepare("INSERT OR IGNORE INTO vector_items (content_pos, memory_id, content_hash, embedding) VALUES (?, ?, ?, ?)");
+  const itemsOf = db.prepare<[string], { content_pos: number; content_hash: string }>("SELECT content_pos, content_hash FROM vector_items WHERE memory_id = ?");
+  const deleteItems = db.prepare("DELETE FROM vector_items WHERE memory_id = ?");
+  const tombstone = db.prepare("INSERT OR IGNORE INTO vector_tombstones (content_pos) VALUES (?)");
+  const maxPosition = db.prepare<[], { p: number | null }>("SELECT max(content_pos) AS p FROM vector_items");
+
+  /** Embeddings fetched by `prepare` for the batch about to be applied, by text hash. */
+  let prepared = new Map<string, Float32Array>();
+
+  const save = () => {
+    index.save(annFile, maxPosition.get()?.p ?? 0);
+    addedSinceSave = 0;
+  };
+
+  return {
+    name: vectorReadModel,
+    projectionVersion,
+    file,
+    modelId: embedder.modelId,
+    dimensions: embedder.dimensions,
+    get size() {
+      return index.size;
+    },
+    // Another model's vectors cannot be reused: a model change rebuilds in a new generation.
+    storedProjectionVersion: () => (sameModel ? readCheckpoint(db, vectorReadModel).projectionVersion : -1),
+    checkpoint: () => readCheckpoint(db, vectorReadModel).position,
+    prepare: async (batch) => {
+      const texts = new Map<string, string>();
+      for (const item of batch) {
+        const content = carriedContent(item);
+        if (content) {
+          const text = searchableText(content);
+          texts.set(contentHash(text), text);
+        }
+      }
+      const hashes = [...texts.keys()];
+      const vectors = await embedder.embed(hashes.map((h) => texts.get(h)!));
+      prepared = new Map(hashes.map((h, i) => [h, vectors[i]!]));
+    },
+    apply: (batch) => {
+      const added: Array<[number, Float32Array]> = [];
+      const removed: number[] = [];
+      const erasedHashes: string[] = [];
+      applyInTransaction(db, vectorReadModel, batch, (item) => {
+        if (item.kind !== "memory") return;
+        if (item.event.type === "MemoryErased") {
+          for (const { content_pos, content_hash } of itemsOf.all(item.event.data.memoryId)) {
+            tombstone.run(content_pos);
+            removed.push(content_pos);
+            erasedHashes.push(content_hash);
+          }
+          deleteItems.run(item.event.data.memoryId);
+          // Before the commit: if it then fails, the worst case is re-embedding text that is being erased anyway.
+          if (erasedHashes.length > 0) options.onErasedContent?.(erasedHashes.splice(0));
+          return;
+        }
+        const content = carriedContent(item);
+        if (!content) return;
+        const hash = contentHash(searchableText(content));
+        const vector = prepared.get(hash);
+        if (!vector) throw new Error(`no embedding prepared for content at position ${item.envelope.position}; prepare() must run before apply()`);
+        insertItem.run(item.envelope.position, item.event.data.memoryId, hash, Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength));
+        added.push([item.envelope.position, vector]);
+      });
+      prepared = new Map();
+      // The table is committed; the in-memory index follows it (a crash here is repaired on open).
+      for (const [position, vector] of added) index.add(position, vector);
+      for (const position of removed) index.remove(position);
+      addedSinceSave += added.length;
+      if (removed.length > 0 || addedSinceSave >= saveEvery) save();
+    },
+    search: (query, k, accept) => index.search(query, k, accept),
+    searchExact: (query, k, positions) => index.searchExact(query, k, positions),
+    vectorsOf: (positions) => {
+      const out = new Map<number, Float32Array>();
+      if (positions.length === 0) return out;
+      const rows = db
+        .prepare<[string], { content_pos: number; embedding: Buffer }>("SELECT content_pos, embedding FROM vector_items WHERE content_pos IN (SELECT value FROM json_each(?))")
+        .all(JSON.stringify(positions));
+      for (const r of rows) out.set(r.content_pos, toFloat32(r.embedding));
+      return out;
+    },
+    close: () => {
+      if (!db.open) return;
+      if (addedSinceSave > 0) save();
+      db.close();
+    },
+  };
+}
+
+/** Loads the saved index and brings it level with the table: add rows past its watermark, drop tombstoned points. */
+function openIndex(db: SqliteDb, annFile: string, dimensions: number): AnnIndex {
+  const loaded = existsSync(annFile) ? loadAnnIndex(annFile, dimensions) : undefined;
+  const count = (db.prepare("SELECT count(*) AS n FROM vector_items").get() as { n: number }).n;
+  const index = loaded?.index ?? createAnnIndex({ dimensions, initialCapacity: Math.max(1_024, count) });
+  const watermark = loaded?.watermark ?? 0;
+  const rows = db.prepare<[number], { content_pos: number; embedding: Buffer }>("SELECT content_pos, embedding FROM vector_items WHERE content_pos > ? ORDER BY content_pos");
+  for (const row of rows.iterate(watermark)) index.add(row.content_pos, toFloat32(row.embedding));
+  if (loaded) {
+    for (const { content_pos } of db.prepare("SELECT content_pos FROM vector_tombstones").all() as { content_pos: number }[]) index.remove(content_pos);
+  }
+  return index;
+}
+
+function carriedContent(item: ProjectionEvent) {
+  if (item.kind !== "memory") return undefined;
+  const { event } = item;
+  if (event.type === "MemoryCreated" || event.type === "MemoryEdited" || event.type === "MemoryReverted") return event.data.content ?? undefined;
+  return undefined;
+}
+
+function toFloat32(blob: Buffer): Float32Array {
+  // Copy: the blob's buffer may be shared and unaligned for a Float32Array view.
+  const copy = new Uint8Array(blob.byteLength);
+  copy.set(blob);
+  return new Float32Array(copy.buffer);
+}

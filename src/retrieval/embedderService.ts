@@ -1,0 +1,45 @@
+import { Context, Effect, Layer } from "effect";
+import { join } from "node:path";
+import { cachedEmbedder, openEmbeddingCache, type EmbeddingCache } from "../embedding/embeddingCache.js";
+import type { Embedder } from "../embedding/embedderPort.js";
+
+export type EmbedderConfig =
+  | { readonly kind: "none" }
+  | { readonly kind: "onnx"; readonly modelDir: string; readonly batchSize?: number }
+  | { readonly kind: "openai"; readonly baseURL: string; readonly model: string; readonly apiKey?: string; readonly dimensions?: number };
+
+/** The configured embedder behind the embedding cache, or none (search is then BM25 + graph only). */
+export interface Embedding {
+  readonly embedder: Embedder;
+  readonly cache: EmbeddingCache;
+}
+
+export class EmbedderService extends Context.Tag("memledger/Embedder")<EmbedderService, Embedding | undefined>() {}
+
+/** Opens the embedder for the application's lifetime; the cache lives in the data directory (`embeddings.db`). */
+export function layerEmbedder(config: EmbedderConfig | undefined, dataDir: string) {
+  if (config === undefined || config.kind === "none") return Layer.succeed(EmbedderService, undefined);
+  return Layer.scoped(
+    EmbedderService,
+    Effect.acquireRelease(
+      Effect.promise(async (): Promise<Embedding> => {
+        const raw =
+          config.kind === "onnx"
+            ? await (await import("../embedding/onnxEmbedder.js")).openOnnxEmbedder({ modelDir: config.modelDir, ...(config.batchSize ? { batchSize: config.batchSize } : {}) })
+            : await (await import("../embedding/openAiEmbedder.js")).openOpenAiEmbedder({
+                baseURL: config.baseURL,
+                model: config.model,
+                ...(config.apiKey ? { apiKey: config.apiKey } : {}),
+                ...(config.dimensions ? { dimensions: config.dimensions } : {}),
+              });
+        const cache = openEmbeddingCache(join(dataDir, "embeddings.db"));
+        return { embedder: cachedEmbedder(raw, cache), cache };
+      }),
+      (embedding) =>
+        Effect.promise(async () => {
+          await embedding.embedder.close();
+          embedding.cache.close();
+        }),
+    ),
+  );
+}

@@ -1,0 +1,115 @@
+import { Context, Effect, Layer } from "effect";
+import { join } from "node:path";
+import { KeyRingService } from "../crypto/keyRingService.js";
+import type { EventStoreUnavailable } from "../eventStore/eventStoreErrors.js";
+import { EventStore } from "../eventStore/eventStorePort.js";
+import type { GraphReadModel } from "../readModels/graph/graphReadModel.js";
+import { openSqliteGraphStore } from "../readModels/graph/sqliteGraphStore.js";
+import { lexicalReadModel, openSqliteLexicalStore, type LexicalStore } from "../readModels/lexical/sqliteLexicalStore.js";
+import { memoryViewReadModel, openSqliteMemoryViewStore, type MemoryListQuery, type MemoryViewRow, type MemoryViewStore } from "../readModels/memoryView/sqliteMemoryViewStore.js";
+import { startProjectionRunner, type ProjectionRunner, type ReadModelDefinition, type ReadModelLag } from "../readModels/projectionRunner.js";
+import { openSqliteVectorStore, vectorReadModel, type VectorStore } from "../readModels/vector/sqliteVectorStore.js";
+import { hybridSearch } from "../search/hybridSearch.js";
+import { normalizeSearchRequest } from "../search/normalizeSearchRequest.js";
+import type { Reranker } from "../search/rerankerPort.js";
+import { InvalidSearch, SearchModeUnavailable } from "../search/searchErrors.js";
+import type { SearchRequest, SearchResponse } from "../search/searchRequest.js";
+import { EmbedderService } from "./embedderService.js";
+
+const graphReadModel = "graph";
+
+export interface RetrievalOptions {
+  /** Read models live in `<dataDir>/readmodels/`. */
+  readonly dataDir: string;
+  readonly reranker?: Reranker;
+  /** How long a search waits for the read models to fold the events written before it; default 2 s. */
+  readonly consistencyTimeoutMs?: number;
+}
+
+export interface RetrievalPort {
+  search(request: SearchRequest): Effect.Effect<SearchResponse, InvalidSearch | SearchModeUnavailable | EventStoreUnavailable>;
+  /** Units from the memory view read model, current or as of a moment. */
+  list(query: MemoryListQuery): Effect.Effect<readonly MemoryViewRow[], EventStoreUnavailable>;
+  lag(): Effect.Effect<readonly ReadModelLag[], EventStoreUnavailable>;
+  rebuild(name: string): Effect.Effect<{ events: number; seconds: number }, InvalidSearch>;
+  /** Waits until every read model folded the log up to its head at call time. */
+  catchUp(timeoutMs: number): Effect.Effect<boolean, EventStoreUnavailable>;
+  readonly readModels: readonly string[];
+}
+
+export class Retrieval extends Context.Tag("memledger/Retrieval")<Retrieval, RetrievalPort>() {}
+
+/** Starts the projection runner for the embedded read models and serves search over them. */
+export function layerRetrieval(options: RetrievalOptions) {
+  return Layer.scoped(
+    Retrieval,
+    Effect.gen(function* () {
+      const eventStore = yield* EventStore;
+      const keyRing = yield* KeyRingService;
+      const embedding = yield* EmbedderService;
+      const definitions: ReadModelDefinition[] = [
+        { name: memoryViewReadModel, projectionVersion: 1, open: openSqliteMemoryViewStore },
+        { name: lexicalReadModel, projectionVersion: 1, open: openSqliteLexicalStore },
+        { name: graphReadModel, projectionVersion: 1, open: openSqliteGraphStore },
+      ];
+      if (embedding) {
+        definitions.push({
+          name: vectorReadModel,
+          projectionVersion: 1,
+          open: (file) => openSqliteVectorStore(file, embedding.embedder, { onErasedContent: (hashes) => embedding.cache.deleteByHashes(hashes) }),
+          companionFiles: (file) => [`${file}.ann`, `${file}.ann.meta.json`],
+        });
+      }
+      const runner: ProjectionRunner = yield* Effect.acquireRelease(
+        Effect.sync(() => startProjectionRunner({ eventStore, keyRing, directory: join(options.dataDir, "readmodels"), definitions })),
+        (r) => Effect.promise(() => r.stop()),
+      );
+      const consistencyTimeoutMs = options.consistencyTimeoutMs ?? 2_000;
+      const known = definitions.map((d) => d.name);
+
+      const catchUp = (timeoutMs: number) =>
+        Effect.flatMap(eventStore.headPosition(), (head) => Effect.promise(() => runner.waitFor(head, timeoutMs)));
+
+      return Retrieval.of({
+        readModels: known,
+        search: (request) =>
+          Effect.gen(function* () {
+            const plan = normalizeSearchRequest(request, { vector: embedding !== undefined, reranker: options.reranker !== undefined });
+            if (plan instanceof InvalidSearch || plan instanceof SearchModeUnavailable) return yield* Effect.fail(plan);
+            // Read your writes: a search sees every event appended before it started, unless the read models are stuck.
+            const asOfPosition = plan.asOf && "position" in plan.asOf ? plan.asOf.position : undefined;
+            const caughtUp =
+              asOfPosition !== undefined ? yield* Effect.flatMap(eventStore.headPosition(), (head) => Effect.promise(() => runner.waitFor(Math.min(asOfPosition, head), consistencyTimeoutMs))) : yield* catchUp(consistencyTimeoutMs);
+            const lags = caughtUp ? [] : yield* Effect.promise(() => runner.lag());
+            const memoryView = runner.store<MemoryViewStore>(memoryViewReadModel);
+            const results = yield* Effect.promise(() =>
+              hybridSearch(
+                {
+                  memoryView,
+                  lexical: runner.store<LexicalStore>(lexicalReadModel),
+                  graph: runner.store<GraphReadModel>(graphReadModel),
+                  ...(embedding ? { vector: runner.store<VectorStore>(vectorReadModel), queryEmbedder: embedding.embedder } : {}),
+                  ...(options.reranker ? { reranker: options.reranker } : {}),
+                },
+                plan,
+              ),
+            );
+            const behind = Math.max(0, ...lags.map((l) => l.behind));
+            return {
+              mode: plan.mode,
+              results,
+              asOf: plan.asOf ?? { position: memoryView.checkpoint() },
+              ...(behind > 0 ? { behind } : {}),
+            } satisfies SearchResponse;
+          }),
+        list: (query) => Effect.map(catchUp(consistencyTimeoutMs), () => runner.store<MemoryViewStore>(memoryViewReadModel).list(query)),
+        lag: () => Effect.promise(() => runner.lag()),
+        rebuild: (name) =>
+          known.includes(name)
+            ? Effect.promise(() => runner.rebuild(name))
+            : Effect.fail(new InvalidSearch({ field: "name", message: `no read model named ${name}; known: ${known.join(", ")}` })),
+        catchUp,
+      });
+    }),
+  );
+}

@@ -1,0 +1,189 @@
+import type { LogMoment } from "../../projections/projectionEvent.js";
+import { searchableText } from "../../projections/memoryIntervals.js";
+import type { Embedder } from "../embedding/embedderPort.js";
+import type { GraphReadModel } from "../readModels/graph/graphReadModel.js";
+import type { LexicalStore } from "../readModels/lexical/sqliteLexicalStore.js";
+import type { MemoryFilters } from "../readModels/memoryView/memoryFilterSql.js";
+import type { MemoryViewRow, MemoryViewStore } from "../readModels/memoryView/sqliteMemoryViewStore.js";
+import type { VectorStore } from "../readModels/vector/sqliteVectorStore.js";
+import { maximalMarginalRelevance } from "./maximalMarginalRelevance.js";
+import { reciprocalRankFusion, type RankedList } from "./rankFusion.js";
+import type { Reranker } from "./rerankerPort.js";
+import type { ScoreParts, SearchHit, SearchMode } from "./searchRequest.js";
+
+export interface SearchReadModels {
+  readonly memoryView: MemoryViewStore;
+  readonly lexical: LexicalStore;
+  readonly graph?: GraphReadModel;
+  readonly vector?: VectorStore;
+  readonly queryEmbedder?: Embedder;
+  readonly reranker?: Reranker;
+}
+
+/** A validated request (see normalizeSearchRequest). */
+export interface PlannedSearch {
+  readonly query: string;
+  readonly cubeIds: readonly string[];
+  readonly topK: number;
+  readonly mode: SearchMode;
+  readonly filters: Omit<MemoryFilters, "cubeIds">;
+  readonly asOf?: LogMoment;
+  readonly minScore?: number;
+  readonly mmrLambda: number;
+  readonly graphHops: number;
+  readonly rerank: boolean;
+}
+
+/** Below this many matching content versions a cube is searched exactly (brute force beats ANN + filtering). */
+const exactSearchBelow = 5_000;
+/** Hub entities (a speaker named in every turn) are not expanded through. */
+const graphMaxDegree = 50;
+/** Seeds for graph expansion: the best few of the other retrievers. */
+const graphSeeds = 5;
+
+type Candidate = { row: MemoryViewRow; parts: { vector?: { rank: number; similarity: number }; bm25?: { rank: number; score: number }; graph?: { rank: number; score: number; via: readonly string[] } } };
+
+/**
+ * One search over one or more cubes: per cube, vector (ANN or exact), BM25 and
+ * graph expansion each produce a ranked list of units valid at the moment and
+ * matching the filters; the lists of every cube are fused by RRF, near-duplicates
+ * pushed down by MMR, optionally reranked, then cut to top k.
+ */
+export async function hybridSearch(models: SearchReadModels, plan: PlannedSearch): Promise<SearchHit[]> {
+  const pool = Math.max(50, plan.topK * 5);
+  const queryVector = plan.mode !== "bm25" && models.queryEmbedder ? (await models.queryEmbedder.embed([plan.query]))[0] : undefined;
+  const perCube = await Promise.all(plan.cubeIds.map((cubeId) => searchCube(models, plan, { ...plan.filters, cubeIds: [cubeId] }, queryVector, pool)));
+
+  const candidates = new Map<string, Candidate>();
+  const lists: RankedList<string>[] = [];
+  perCube.forEach((cube, c) => {
+    for (const [name, ranked] of Object.entries(cube)) {
+      lists.push({ name: `${name}#${c}`, ids: ranked.map((r) => r.row.view.memoryId) });
+      ranked.forEach((r, i) => {
+        const entry = candidates.get(r.row.view.memoryId) ?? { row: r.row, parts: {} };
+        const part = { ...r.part, rank: i + 1 };
+        (entry.parts as Record<string, unknown>)[name] = part;
+        candidates.set(r.row.view.memoryId, entry);
+      });
+    }
+  });
+  const fused = reciprocalRankFusion(lists);
+  const scoreOf = (id: string, fusedScore: number): number => {
+    const parts = candidates.get(id)!.parts;
+    if (plan.mode === "vector") return parts.vector?.similarity ?? 0;
+    if (plan.mode === "bm25") return parts.bm25?.score ?? 0;
+    return fusedScore;
+  };
+  let ranked = fused
+    .map((f) => ({ id: f.id, score: scoreOf(f.id, f.score), fused: f.score }))
+    .filter((r) => plan.minScore === undefined || r.score >= plan.minScore)
+    .sort((a, b) => b.score - a.score);
+
+  const shortlist = ranked.slice(0, plan.topK * 3);
+  let order = shortlist.map((r) => r.id);
+  if (plan.mmrLambda < 1 && models.vector && shortlist.length > 1) {
+    const vectors = models.vector.vectorsOf(shortlist.map((r) => candidates.get(r.id)!.row.contentPosition).filter((p): p is number => p !== null));
+    order = maximalMarginalRelevance(
+      shortlist.map((r) => {
+        const position = candidates.get(r.id)!.row.contentPosition;
+        const vector = position === null ? undefined : vectors.get(position);
+        return { id: r.id, relevance: r.score, ...(vector ? { vector } : {}) };
+      }),
+      shortlist.length,
+      plan.mmrLambda,
+    );
+  }
+
+  const rerankScores = new Map<string, number>();
+  if (plan.rerank && models.reranker && order.length > 0) {
+    const texts = order.map((id) => {
+      const content = candidates.get(id)!.row.view.content;
+      return { memoryId: id, text: content ? searchableText(content) : "" };
+    });
+    const scores = await models.reranker.rerank(plan.query, texts);
+    order.forEach((id, i) => rerankScores.set(id, scores[i] ?? -Infinity));
+    order = [...order].sort((a, b) => rerankScores.get(b)! - rerankScores.get(a)!);
+  }
+
+  const byId = new Map(ranked.map((r) => [r.id, r]));
+  ranked = [];
+  return order.slice(0, plan.topK).map((id) => {
+    const { row, parts } = candidates.get(id)!;
+    const scored = byId.get(id)!;
+    const why: ScoreParts = {
+      ...parts,
+      ...(plan.mode === "hybrid" ? { fused: scored.fused } : {}),
+      ...(rerankScores.has(id) ? { rerank: rerankScores.get(id)! } : {}),
+    };
+    return { memory: row.view, version: row.view.version, score: scored.score, why };
+  });
+}
+
+type Ranked<P> = { row: MemoryViewRow; part: P }[];
+
+async function searchCube(models: SearchReadModels, plan: PlannedSearch, filters: MemoryFilters, queryVector: Float32Array | undefined, pool: number) {
+  const lists: { vector?: Ranked<{ similarity: number }>; bm25?: Ranked<{ score: number }>; graph?: Ranked<{ score: number; via: readonly string[] }> } = {};
+  if (plan.mode !== "bm25" && queryVector && models.vector) lists.vector = vectorCandidates(models.memoryView, models.vector, queryVector, filters, plan.asOf, pool);
+  if (plan.mode !== "vector") lists.bm25 = lexicalCandidates(models.memoryView, models.lexical, plan.query, filters, plan.asOf, pool);
+  if (plan.mode === "hybrid" && plan.graphHops > 0 && models.graph) {
+    const seeds = [...(lists.vector ?? []).slice(0, graphSeeds), ...(lists.bm25 ?? []).slice(0, graphSeeds)].map((c) => c.row.view.memoryId);
+    lists.graph = graphCandidates(models.memoryView, models.graph, plan.query, [...new Set(seeds)], filters, plan.asOf, plan.graphHops, pool);
+  }
+  return lists;
+}
+
+function vectorCandidates(view: MemoryViewStore, vector: VectorStore, query: Float32Array, filters: MemoryFilters, asOf: LogMoment | undefined, pool: number): Ranked<{ similarity: number }> {
+  const matching = view.countMatching(filters, asOf);
+  if (matching === 0) return [];
+  const rankRows = (hits: readonly { label: number; similarity: number }[], rows: Map<number, MemoryViewRow>) =>
+    hits.flatMap((h) => {
+      const row = rows.get(h.label);
+      return row ? [{ row, part: { similarity: h.similarity } }] : [];
+    });
+  if (matching > exactSearchBelow) {
+    // ANN over every content version, then keep those valid and matching; widen while too few survive.
+    for (let k = pool * 4; k <= Math.min(vector.size, pool * 256); k *= 4) {
+      const hits = vector.search(query, Math.min(k, vector.size));
+      const rows = view.rowsForContent(hits.map((h) => h.label), filters, asOf);
+      if (rows.size >= Math.min(pool, matching) || k >= vector.size) return rankRows(hits, rows).slice(0, pool);
+    }
+  }
+  const positions = view.contentPositionsMatching(filters, asOf, matching);
+  const hits = vector.searchExact(query, pool, positions);
+  return rankRows(hits, view.rowsForContent(hits.map((h) => h.label), filters, asOf));
+}
+
+function lexicalCandidates(view: MemoryViewStore, lexical: LexicalStore, query: string, filters: MemoryFilters, asOf: LogMoment | undefined, pool: number): Ranked<{ score: number }> {
+  // The full-text index holds every content version; widen the raw ranking until enough are valid and match.
+  for (let limit = pool * 4; ; limit *= 8) {
+    const hits = lexical.search(query, limit);
+    const rows = view.rowsForContent(hits.map((h) => h.contentPosition), filters, asOf);
+    const ranked = hits.flatMap((h) => {
+      const row = rows.get(h.contentPosition);
+      return row ? [{ row, part: { score: h.score } }] : [];
+    });
+    if (ranked.length >= pool || hits.length < limit) return ranked.slice(0, pool);
+  }
+}
+
+function graphCandidates(
+  view: MemoryViewStore,
+  graph: GraphReadModel,
+  query: string,
+  seeds: readonly string[],
+  filters: MemoryFilters,
+  asOf: LogMoment | undefined,
+  hops: number,
+  pool: number,
+): Ranked<{ score: number; via: readonly string[] }> {
+  const entityIds = graph.entitiesMatching(query).map((n) => n.id);
+  if (seeds.length === 0 && entityIds.length === 0) return [];
+  const related = graph.relatedMemories({ memoryIds: seeds, entityIds, hops, ...(asOf ? { asOf } : {}), maxDegree: graphMaxDegree, limit: pool * 2 });
+  const rows = view.rowsForMemories(related.map((r) => r.memoryId), filters, asOf);
+  return related
+    .flatMap((r) => {
+      const row = rows.get(r.memoryId);
+      return row && row.view.content !== null ? [{ row, part: { score: r.score, via: r.via } }] : [];
+    })
+    .slice(0, pool);
+}

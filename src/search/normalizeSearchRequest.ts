@@ -1,0 +1,65 @@
+import { builtInMemoryTypes } from "../../domain/memory/memoryContent.js";
+import type { MemoryStatus } from "../../domain/memory/memoryEvents.js";
+import { defaultRetrievableStatuses } from "../readModels/memoryView/memoryFilterSql.js";
+import type { PlannedSearch } from "./hybridSearch.js";
+import { InvalidSearch, SearchModeUnavailable } from "./searchErrors.js";
+import { searchModes, type SearchRequest } from "./searchRequest.js";
+
+const maxTopK = 100;
+const statuses: readonly MemoryStatus[] = ["generated", "activated", "merged", "archived", "frozen", "erased"];
+
+/** Checks a search request and fills in defaults; every error names the field and what to send instead. */
+export function normalizeSearchRequest(request: SearchRequest, capabilities: { readonly vector: boolean; readonly reranker: boolean }): PlannedSearch | InvalidSearch | SearchModeUnavailable {
+  const invalid = (field: string, message: string) => new InvalidSearch({ field, message: `${field}: ${message}` });
+  if (typeof request.query !== "string" || request.query.trim() === "") return invalid("query", "give the text to search for");
+  if (!Array.isArray(request.cubeIds) || request.cubeIds.length === 0 || request.cubeIds.some((c) => typeof c !== "string" || c === "")) {
+    return invalid("cubeIds", "give at least one cube id to search");
+  }
+  const topK = request.topK ?? 10;
+  if (!Number.isInteger(topK) || topK < 1 || topK > maxTopK) return invalid("topK", `must be an integer from 1 to ${maxTopK}`);
+  const mode = request.mode ?? (capabilities.vector ? "hybrid" : "bm25");
+  if (!searchModes.includes(mode)) return invalid("mode", `must be one of ${searchModes.join(", ")}`);
+  if (mode !== "bm25" && !capabilities.vector) {
+    return new SearchModeUnavailable({
+      mode,
+      message: `${mode} search needs an embedder and none is configured; set MEMLEDGER_EMBEDDER (see docs/embeddings.md) or search with mode "bm25"`,
+    });
+  }
+  const filters = request.filters ?? {};
+  const requested = filters.statuses;
+  if (requested !== undefined && requested !== "any" && (!Array.isArray(requested) || requested.some((s) => !statuses.includes(s)))) {
+    return invalid("filters.statuses", `must be "any" or a list of ${statuses.join(", ")}`);
+  }
+  for (const t of filters.memoryTypes ?? []) {
+    if (!(builtInMemoryTypes as readonly string[]).includes(t) && !t.startsWith("custom:")) return invalid("filters.memoryTypes", `unknown type ${t}; use ${builtInMemoryTypes.join(", ")} or custom:<name>`);
+  }
+  for (const field of ["eventTimeFrom", "eventTimeTo", "createdFrom", "createdTo"] as const) {
+    const value = filters[field];
+    if (value !== undefined && Number.isNaN(Date.parse(value))) return invalid(`filters.${field}`, "must be an ISO-8601 time");
+  }
+  const base = requested ?? defaultRetrievableStatuses;
+  const withArchived = request.includeArchived && base !== "any" && !base.includes("archived") ? [...base, "archived" as const] : base;
+  if (request.asOf !== undefined) {
+    const asOf = request.asOf as { position?: unknown; time?: unknown };
+    const validPosition = typeof asOf.position === "number" && Number.isInteger(asOf.position) && asOf.position >= 0;
+    const validTime = typeof asOf.time === "string" && !Number.isNaN(Date.parse(asOf.time));
+    if (!validPosition && !validTime) return invalid("asOf", "give { position: <global position> } or { time: <ISO-8601> }");
+  }
+  const mmrLambda = request.mmrLambda ?? 0.9;
+  if (typeof mmrLambda !== "number" || mmrLambda < 0 || mmrLambda > 1) return invalid("mmrLambda", "must be a number from 0 to 1");
+  const graphHops = request.graphHops ?? 2;
+  if (!Number.isInteger(graphHops) || graphHops < 0 || graphHops > 4) return invalid("graphHops", "must be an integer from 0 to 4");
+  if (request.minScore !== undefined && typeof request.minScore !== "number") return invalid("minScore", "must be a number");
+  return {
+    query: request.query,
+    cubeIds: [...new Set(request.cubeIds)],
+    topK,
+    mode,
+    filters: { ...filters, statuses: withArchived },
+    ...(request.asOf !== undefined ? { asOf: "position" in request.asOf ? { position: request.asOf.position } : { time: new Date(request.asOf.time).toISOString() } } : {}),
+    ...(request.minScore !== undefined ? { minScore: request.minScore } : {}),
+    mmrLambda,
+    graphHops,
+    rerank: (request.rerank ?? true) && capabilities.reranker,
+  };
+}

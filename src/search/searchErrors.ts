@@ -1,0 +1,7 @@
+import { Data } from "effect";
+
+/** The request cannot be served as asked: 400 with what to change. */
+export class InvalidSearch extends Data.TaggedError("InvalidSearch")<{ readonly message: string; readonly field: string }> {}
+
+/** A retriever the mode needs is not configured (e.g. vector search without an embedder): 409. */
+export class SearchModeUnavailable extends Data.TaggedError("SearchModeUnavailable")<{ readonly message: string; readonly mode: string }> {}
