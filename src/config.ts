@@ -1,5 +1,8 @@
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import type { EventRelayConfig, EventStoreConfig, JobBusConfig } from "./app/memLedger.js";
+import { resolveEmbeddingModelDir } from "./embedding/embeddingModelDir.js";
+import type { EmbedderConfig } from "./retrieval/embedderService.js";
 import type { JobWorkerSettings } from "./scheduler/jobWorkerLayer.js";
 
 /** Server configuration from the environment; the embedded default needs none of it. */
@@ -15,6 +18,8 @@ export interface ServerConfig {
   readonly worker: false | JobWorkerSettings;
   /** Absent: memory events are not published to Kafka. */
   readonly eventRelay?: EventRelayConfig;
+  /** `none`: search is BM25 + graph only. */
+  readonly embedder: EmbedderConfig;
 }
 
 export class ConfigError extends Error {}
@@ -46,7 +51,34 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     eventStore,
     logger: env.MEMLEDGER_LOG !== "off",
     ...scheduler,
+    embedder: embedderFromEnv(env),
   };
+}
+
+/**
+ * The embedder. `auto` (the default) uses the local ONNX model when its
+ * directory holds one (scripts/fetch-embedding-model.sh puts it there) and
+ * runs without vector search otherwise, so the server starts with no setup.
+ */
+export function embedderFromEnv(env: NodeJS.ProcessEnv): EmbedderConfig {
+  const kind = oneOf(env, "MEMLEDGER_EMBEDDER", ["auto", "onnx", "openai", "none"], "auto");
+  const modelDir = resolveEmbeddingModelDir(env);
+  const hasModel = existsSync(join(modelDir, "model.onnx")) || existsSync(join(modelDir, "onnx", "model.onnx"));
+  if (kind === "none" || (kind === "auto" && !hasModel)) return { kind: "none" };
+  if (kind === "auto" || kind === "onnx") {
+    if (!hasModel) {
+      throw new ConfigError(`MEMLEDGER_EMBEDDER=onnx found no model.onnx in ${modelDir}: run scripts/fetch-embedding-model.sh, or set MEMLEDGER_EMBEDDING_MODEL_DIR to a directory with model.onnx and tokenizer.json`);
+    }
+    return { kind: "onnx", modelDir };
+  }
+  const baseURL = setting(env, "MEMLEDGER_OPENAI_BASE_URL");
+  const model = setting(env, "MEMLEDGER_EMBEDDING_MODEL");
+  if (!baseURL || !model) {
+    throw new ConfigError("MEMLEDGER_EMBEDDER=openai needs MEMLEDGER_OPENAI_BASE_URL (e.g. http://localhost:11434/v1 for Ollama) and MEMLEDGER_EMBEDDING_MODEL (e.g. nomic-embed-text)");
+  }
+  const apiKey = setting(env, "MEMLEDGER_OPENAI_API_KEY");
+  const dimensions = setting(env, "MEMLEDGER_EMBEDDING_DIMENSIONS") === undefined ? undefined : positiveInteger(env, "MEMLEDGER_EMBEDDING_DIMENSIONS", 0);
+  return { kind: "openai", baseURL, model, ...(apiKey ? { apiKey } : {}), ...(dimensions ? { dimensions } : {}) };
 }
 
 /** The job bus, the worker and the Kafka event relay. */

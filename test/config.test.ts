@@ -1,4 +1,6 @@
-import { resolve } from "node:path";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, configFromEnv } from "../src/config.js";
 
@@ -14,8 +16,8 @@ function failure(env: NodeJS.ProcessEnv): string {
 }
 
 describe("server configuration from the environment", () => {
-  it("needs nothing: embedded store, jobs in jobs.db, a worker running 4 jobs at a time, no relay", () => {
-    expect(configFromEnv({})).toEqual({
+  it("needs nothing: embedded store, jobs in jobs.db, a worker running 4 jobs at a time, no relay, no embedder without a model", () => {
+    expect(configFromEnv({ MEMLEDGER_EMBEDDING_MODEL_DIR: "/nonexistent/model" })).toEqual({
       dataDir: resolve("data"),
       host: "127.0.0.1",
       port: 8080,
@@ -23,7 +25,22 @@ describe("server configuration from the environment", () => {
       logger: true,
       jobBus: { kind: "sqlite" },
       worker: { concurrency: 4 },
+      embedder: { kind: "none" },
     });
+  });
+
+  it("uses the local ONNX model when its directory holds one (auto), and says how to get one when onnx is asked for", () => {
+    const modelDir = mkdtempSync(join(tmpdir(), "memledger-model-"));
+    writeFileSync(join(modelDir, "model.onnx"), "");
+    expect(configFromEnv({ MEMLEDGER_EMBEDDING_MODEL_DIR: modelDir }).embedder).toEqual({ kind: "onnx", modelDir });
+    expect(configFromEnv({ MEMLEDGER_EMBEDDING_MODEL_DIR: modelDir, MEMLEDGER_EMBEDDER: "none" }).embedder).toEqual({ kind: "none" });
+    expect(() => configFromEnv({ MEMLEDGER_EMBEDDER: "onnx", MEMLEDGER_EMBEDDING_MODEL_DIR: "/nonexistent/model" })).toThrow(/fetch-embedding-model\.sh/);
+  });
+
+  it("configures an OpenAI-compatible embedder by base URL and model, and names what is missing", () => {
+    const config = configFromEnv({ MEMLEDGER_EMBEDDER: "openai", MEMLEDGER_OPENAI_BASE_URL: "http://localhost:11434/v1", MEMLEDGER_EMBEDDING_MODEL: "nomic-embed-text" });
+    expect(config.embedder).toEqual({ kind: "openai", baseURL: "http://localhost:11434/v1", model: "nomic-embed-text" });
+    expect(() => configFromEnv({ MEMLEDGER_EMBEDDER: "openai" })).toThrow(/MEMLEDGER_OPENAI_BASE_URL/);
   });
 
   it("puts jobs on Kafka with the brokers and the default topic prefix", () => {

@@ -1,9 +1,10 @@
 import Database from "better-sqlite3";
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import { Effect } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import { openSqliteKeyStore } from "../src/keyStore/sqliteKeyStore.js";
+import { ensureEmbeddingModel } from "./support/embeddingModel.js";
 import { tempLedger } from "./support/tempLedger.js";
 
 /** Every file under the data directory, as raw bytes. */
@@ -36,8 +37,8 @@ describe("crypto-shredding: erasing a subject leaves nothing readable in the dat
     cleanup = undefined;
   });
 
-  it("stores content only as ciphertext, and after erasure no file holds the plaintext or the keys that could open it", async () => {
-    const { ledger, dataDir, dispose } = await tempLedger();
+  it("keeps content in the log only as ciphertext, and after erasure no file (log, read models, vector index, embedding cache) holds the plaintext or the keys", async () => {
+    const { ledger, dataDir, dispose } = await tempLedger({ embedder: { kind: "onnx", modelDir: await ensureEmbeddingModel() } });
     cleanup = dispose;
     const secret = (n: number) => `bob-secret-${n}-lives-at-12-rue-des-Lilas`;
     await ledger.cubes.create({ cubeId: "support", name: "CONTROL-cube-name-in-clear", owner: { kind: "project", id: "helpdesk" } });
@@ -51,10 +52,17 @@ describe("crypto-shredding: erasing a subject leaves nothing readable in the dat
 
     // The scanner does find what is stored in clear (control), so a miss below means absence.
     expect(filesContaining(dataDir, Buffer.from("CONTROL-cube-name-in-clear")).length).toBeGreaterThan(0);
-    // Content is never stored in clear, even before erasure.
-    for (let n = 0; n < 5; n += 1) expect(filesContaining(dataDir, Buffer.from(`bob-secret-${n}`))).toEqual([]);
-    expect(filesContaining(dataDir, Buffer.from("bob-title-0"))).toEqual([]);
-    expect(filesContaining(dataDir, Buffer.from("+33-6-00000000"))).toEqual([]);
+    // The log never holds content in clear; the read models (derived, purged on erasure) do, for search.
+    await ledger.readModels.catchUp();
+    const outsideReadModels = (paths: string[]) => paths.filter((p) => !p.includes(`${sep}readmodels${sep}`));
+    for (let n = 0; n < 5; n += 1) {
+      const holders = filesContaining(dataDir, Buffer.from(`bob-secret-${n}`));
+      expect(outsideReadModels(holders)).toEqual([]);
+      expect(holders.length).toBeGreaterThan(0);
+    }
+    expect(outsideReadModels(filesContaining(dataDir, Buffer.from("bob-title-0")))).toEqual([]);
+    expect(outsideReadModels(filesContaining(dataDir, Buffer.from("+33-6-00000000")))).toEqual([]);
+    expect((await ledger.search({ query: "rue des Lilas", cubeIds: ["support"] })).results.length).toBeGreaterThan(0);
     expect((await ledger.memories.get(bobUnits[0]!)).content?.text).toBe(`${secret(0)}-edited`);
 
     const keys = keyMaterialOf(dataDir, "bob");
@@ -76,6 +84,9 @@ describe("crypto-shredding: erasing a subject leaves nothing readable in the dat
     }
     expect((await ledger.memories.get(carol.memoryId)).content?.text).toBe("carol-likes-chess");
     expect((await ledger.subjects.certificates("bob")).length).toBe(1);
+    // Search no longer finds the erased units, by any retriever.
+    const after = await ledger.search({ query: "bob secret rue des Lilas", cubeIds: ["support"], filters: { statuses: "any" } });
+    expect(after.results.map((r) => r.memory.memoryId)).toEqual([carol.memoryId]);
 
     await ledger.close();
     cleanup = async () => dispose().catch(() => undefined);
@@ -84,7 +95,12 @@ describe("crypto-shredding: erasing a subject leaves nothing readable in the dat
       expect(filesContaining(dataDir, Buffer.from(key.toString("base64")))).toEqual([]);
       expect(filesContaining(dataDir, Buffer.from(key.toString("hex")))).toEqual([]);
     }
-    for (let n = 0; n < 5; n += 1) expect(filesContaining(dataDir, Buffer.from(`bob-secret-${n}`))).toEqual([]);
+    for (let n = 0; n < 5; n += 1) {
+      expect(filesContaining(dataDir, Buffer.from(`bob-secret-${n}`))).toEqual([]);
+      expect(filesContaining(dataDir, Buffer.from(`bob-tag-${n}`))).toEqual([]);
+      expect(filesContaining(dataDir, Buffer.from(`bob-title-${n}`))).toEqual([]);
+    }
+    expect(filesContaining(dataDir, Buffer.from("+33-6-00000000"))).toEqual([]);
     // Carol's key is untouched.
     expect(keyMaterialOf(dataDir, "carol").length).toBe(1);
   });

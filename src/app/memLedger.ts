@@ -27,6 +27,12 @@ import { waitForJob, type WaitedJob } from "../jobs/waitForJob.js";
 import { layerJobWorker, type JobWorkerSettings } from "../scheduler/jobWorkerLayer.js";
 import { layerRetentionSweeps, RetentionSweeps, type RetentionSweepRequest } from "../scheduler/retentionSweep.js";
 import { layerScheduledCommands, ScheduledCommands, type ScheduleRequest } from "../scheduler/scheduledCommands.js";
+import { EmbedderService, layerEmbedder, type EmbedderConfig } from "../retrieval/embedderService.js";
+import { embeddingStep } from "../retrieval/embeddingStep.js";
+import { layerRetrieval, Retrieval } from "../retrieval/retrievalService.js";
+import type { ReadModelLag } from "../readModels/projectionRunner.js";
+import type { Reranker } from "../search/rerankerPort.js";
+import type { SearchRequest, SearchResponse } from "../search/searchRequest.js";
 
 export type EventStoreConfig =
   | { readonly kind: "sqlite"; readonly durability?: Durability }
@@ -58,6 +64,11 @@ export interface MemLedgerOptions {
   /** The slow work done on a unit before activation (extraction, embedding); none by default. */
   readonly ingestionSteps?: readonly IngestionStep[];
   readonly eventRelay?: EventRelayConfig;
+  /** Turns text into vectors for vector search; none by default (search is then BM25 + graph). */
+  readonly embedder?: EmbedderConfig;
+  readonly reranker?: Reranker;
+  /** How long a search waits for read models to fold earlier writes; default 2,000 ms. */
+  readonly searchConsistencyTimeoutMs?: number;
 }
 
 /** The typed in-process API an agent imports. The server and the CLI are thin layers over it. */
@@ -102,6 +113,16 @@ export interface MemLedger {
     /** Sends a dead job back to the queue. */
     retry(jobId: string): Promise<JobRecord>;
   };
+  /** Hybrid search (vector + BM25 + graph, fused) over one or more cubes, now or as of a moment. */
+  search(request: SearchRequest): Promise<SearchResponse>;
+  readonly readModels: {
+    /** Each read model's checkpoint and how far it is behind the log. */
+    lag(): Promise<readonly ReadModelLag[]>;
+    /** Projects a read model from zero beside the live one and switches when caught up. */
+    rebuild(name: string): Promise<{ events: number; seconds: number }>;
+    /** Resolves true once every read model folded the events written so far. */
+    catchUp(timeoutMs?: number): Promise<boolean>;
+  };
   /** Memory events from a log position, catch-up then live; close the subscription when done. */
   readonly feed: {
     subscribe(options?: FeedOptions): FeedSubscription;
@@ -127,10 +148,23 @@ export function memLedgerLayer(options: MemLedgerOptions) {
   );
   const repository = Layer.provideMerge(layerMemoryRepository, base);
   const memories = Layer.provideMerge(layerMemoryService, repository);
-  const services = Layer.provideMerge(Layer.mergeAll(layerCubeService, layerSubjectErasure, layerMemoryEventFeed), memories);
+  const embedding = Layer.provideMerge(layerEmbedder(options.embedder, options.dataDir), memories);
+  const retrieval = Layer.provideMerge(
+    layerRetrieval({
+      dataDir: options.dataDir,
+      ...(options.reranker ? { reranker: options.reranker } : {}),
+      ...(options.searchConsistencyTimeoutMs !== undefined ? { consistencyTimeoutMs: options.searchConsistencyTimeoutMs } : {}),
+    }),
+    embedding,
+  );
+  const services = Layer.provideMerge(Layer.mergeAll(layerCubeService, layerSubjectErasure, layerMemoryEventFeed), retrieval);
+  // With an embedder, a unit is embedded before it is activated (generated -> activated once indexed).
+  const steps = Layer.unwrapEffect(
+    Effect.map(EmbedderService, (e) => layerIngestionSteps([...(e ? [embeddingStep(e.embedder)] : []), ...(options.ingestionSteps ?? [])])),
+  );
   const scheduling = Layer.provideMerge(
     Layer.mergeAll(layerIngestion, layerScheduledCommands, layerRetentionSweeps),
-    Layer.mergeAll(services, jobBusLayer(options), layerIngestionSteps(options.ingestionSteps ?? [])),
+    Layer.mergeAll(services, jobBusLayer(options), Layer.provide(steps, embedding)),
   );
   const worker = options.worker === false ? Layer.empty : layerJobWorker(options.worker ?? {});
   const relay = options.eventRelay ? eventRelayLayer(options.dataDir, options.eventRelay) : Layer.empty;
@@ -192,17 +226,27 @@ async function unwrap<A, E>(exit: Promise<Exit.Exit<A, E>>): Promise<A> {
   throw Cause.squash(result.cause);
 }
 
+/** How long an erasure waits for the read models to purge their copies before it answers. */
+const erasurePurgeTimeoutMs = 30_000;
+
 export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedger> {
   const runtime = ManagedRuntime.make(memLedgerLayer(options));
   const defaults: CommandContext = options.defaultContext ?? { tenantId: "default", actor: "library" };
   const ctxOr = (ctx?: CommandContext) => ctx ?? defaults;
-  const run = <A, E>(effect: Effect.Effect<A, E, MemoryService | CubeService | SubjectErasure | MemoryEventFeed | EventStore | JobBus | Ingestion | ScheduledCommands | RetentionSweeps>) =>
+  const run = <A, E>(effect: Effect.Effect<A, E, MemoryService | CubeService | SubjectErasure | MemoryEventFeed | EventStore | JobBus | Ingestion | ScheduledCommands | RetentionSweeps | Retrieval>) =>
     unwrap(runtime.runPromiseExit(effect));
   const bus = <A, E>(f: (s: (typeof JobBus)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(JobBus, f));
   const engine = await run(Effect.map(EventStore, (s) => s.engine));
   const mem = <A, E>(f: (s: (typeof MemoryService)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(MemoryService, f));
   const cube = <A, E>(f: (s: (typeof CubeService)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(CubeService, f));
   const subj = <A, E>(f: (s: (typeof SubjectErasure)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(SubjectErasure, f));
+  const retrieve = <A, E>(f: (s: (typeof Retrieval)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(Retrieval, f));
+  // An erasure returns once the read models have folded it too, so no derived copy (full text, vectors,
+  // graph names) outlives the answer; if they are stuck, the erasure stands and they purge when they resume.
+  const afterPurge = async <A>(result: A): Promise<A> => {
+    await retrieve((r) => r.catchUp(erasurePurgeTimeoutMs));
+    return result;
+  };
   return {
     engine,
     cubes: {
@@ -224,14 +268,14 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
       archive: (id, ctx, o) => mem((s) => s.archive(id, ctxOr(ctx), o)),
       restore: (id, ctx, o) => mem((s) => s.restore(id, ctxOr(ctx), o)),
       freeze: (id, reason, note, ctx, o) => mem((s) => s.freeze(id, reason, note, ctxOr(ctx), o)),
-      erase: (id, ctx) => mem((s) => s.erase(id, ctxOr(ctx))),
+      erase: async (id, ctx) => afterPurge(await mem((s) => s.erase(id, ctxOr(ctx)))),
       revert: (id, toRevision, ctx, o) => mem((s) => s.revert(id, toRevision, ctxOr(ctx), o)),
       get: (id, asOf) => mem((s) => s.get(id, asOf)),
       history: (id) => mem((s) => s.history(id)),
       diff: (id, from, to) => mem((s) => s.diff(id, from, to)),
     },
     subjects: {
-      erase: (subjectId, ctx) => subj((s) => s.erase(subjectId, ctxOr(ctx))),
+      erase: async (subjectId, ctx) => afterPurge(await subj((s) => s.erase(subjectId, ctxOr(ctx)))),
       certificates: (subjectId) => subj((s) => s.certificates(subjectId)),
     },
     jobs: {
@@ -239,6 +283,12 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
       list: (listOptions) => bus((b) => b.list(listOptions)),
       wait: (jobId, timeoutMs) => bus((b) => waitForJob(b, jobId, timeoutMs)),
       retry: (jobId) => bus((b) => b.retry(jobId)),
+    },
+    search: (request) => retrieve((r) => r.search(request)),
+    readModels: {
+      lag: () => retrieve((r) => r.lag()),
+      rebuild: (name) => retrieve((r) => r.rebuild(name)),
+      catchUp: (timeoutMs) => retrieve((r) => r.catchUp(timeoutMs ?? 10_000)),
     },
     feed: {
       subscribe: (opts) => deferredSubscription(() => run(Effect.flatMap(MemoryEventFeed, (s) => s.subscribe(opts)))),

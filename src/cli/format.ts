@@ -1,3 +1,5 @@
+import type { ReadModelLag } from "../readModels/projectionRunner.js";
+import type { SearchResponse } from "../search/searchRequest.js";
 import type { HistoryEntry } from "../../projections/memoryHistory.js";
 import type { MemoryDiff } from "../../projections/memoryDiff.js";
 import type { MemoryView } from "../../projections/memoryView.js";
@@ -255,4 +257,25 @@ function list(items: readonly string[]): string {
 
 function show(value: unknown): string {
   return value === undefined ? "(none)" : JSON.stringify(value);
+}
+
+export function formatSearch(response: SearchResponse): string {
+  if (response.results.length === 0) return `no results (${response.mode})`;
+  const lines = response.results.map((hit, i) => {
+    const parts = [
+      hit.why.vector ? `vector #${hit.why.vector.rank} (${hit.why.vector.similarity.toFixed(3)})` : undefined,
+      hit.why.bm25 ? `bm25 #${hit.why.bm25.rank} (${hit.why.bm25.score.toFixed(2)})` : undefined,
+      hit.why.graph ? `graph #${hit.why.graph.rank} via ${hit.why.graph.via.slice(0, 3).join(", ")}` : undefined,
+    ].filter((p) => p !== undefined);
+    const text = hit.memory.content?.text ?? "(erased)";
+    return `${i + 1}. ${hit.memory.memoryId} v${hit.version} [${hit.memory.status}] score ${hit.score.toFixed(4)}\n   ${text}\n   why: ${parts.join("; ")}`;
+  });
+  const note = response.behind ? `\n(read models were ${response.behind} events behind the log)` : "";
+  return `${lines.join("\n")}${note}`;
+}
+
+export function formatReadModelLag(lags: readonly ReadModelLag[]): string {
+  return lags
+    .map((l) => `${l.name.padEnd(12)} checkpoint ${l.checkpoint} of ${l.head}, ${l.behind} behind${l.rebuilding ? ", rebuilding" : ""}${l.lastError ? `, retrying after: ${l.lastError}` : ""}`)
+    .join("\n");
 }

@@ -3,12 +3,14 @@ import { Argument, Command, CommanderError, Option } from "commander";
 import { realpathSync } from "node:fs";
 import { userInfo } from "node:os";
 import { pathToFileURL } from "node:url";
-import type { FreezeReason } from "../../domain/memory/memoryEvents.js";
+import type { FreezeReason, MemoryStatus } from "../../domain/memory/memoryEvents.js";
 import type { MemoryType, Visibility } from "../../domain/memory/memoryContent.js";
 import type { AsOf } from "../../projections/asOf.js";
 import type { CommandContext } from "../app/commandContext.js";
 import { openMemLedger, type MemLedger } from "../app/memLedger.js";
 import { connectMemLedger } from "../client/httpClient.js";
+import { embedderFromEnv } from "../config.js";
+import { searchModes, type SearchMode, type SearchRequest } from "../search/searchRequest.js";
 import type { NewMemoryItem } from "../ingestion/ingestionService.js";
 import type { JobStatus } from "../jobs/jobBusPort.js";
 import type { WaitedJob } from "../jobs/waitForJob.js";
@@ -30,6 +32,8 @@ import {
   formatMemoryList,
   formatRollback,
   formatScheduled,
+  formatSearch,
+  formatReadModelLag,
   formatWaitedJob,
 } from "./format.js";
 import { commaList, confidence, delaySeconds, isoTime, metadataEntry, nonNegativeInteger, positiveIntegerUpTo, repeatable, source } from "./parse.js";
@@ -154,7 +158,14 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
     // No worker in a one-shot command: it would start queued jobs and then hold the exit until they finish.
     const ledger = settings.server
       ? await connectMemLedger(settings.server, { defaultContext: ctx })
-      : await openMemLedger({ dataDir: settings.dataDir, defaultContext: ctx, worker: false });
+      : await openMemLedger({
+          dataDir: settings.dataDir,
+          defaultContext: ctx,
+          worker: false,
+          embedder: embedderFromEnv(process.env),
+          // A one-shot command may open a directory whose read models are far behind: let a search wait for them.
+          searchConsistencyTimeoutMs: 120_000,
+        });
     const print = <T>(value: T, format: (value: T) => string) => io.out(`${settings.json ? formatJson(value) : format(value)}\n`);
     let failed = false;
     try {
@@ -443,6 +454,54 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
 
   leaf(job, "retry <jobId>", "send a dead job back to the queue with a fresh attempt budget").action((jobId: string, _o: unknown, cmd: Command) =>
     withLedger(cmd, async ({ ledger, print }) => print(await ledger.jobs.retry(jobId), formatJob)),
+  );
+
+  // ---- search ------------------------------------------------------------
+  interface SearchOptions {
+    cube: string[];
+    topK?: number;
+    mode?: SearchMode;
+    asOf?: string;
+    status?: string;
+    tag?: string[];
+    type?: string[];
+    includeArchived?: boolean;
+    minScore?: number;
+  }
+  leaf(program, "search <query>", "hybrid search (vector + BM25 + graph) over one or more cubes, now or as of a moment")
+    .requiredOption("--cube <cubeId...>", "cube(s) to search; repeat or list several")
+    .option("--top-k <n>", "results to return, 1 to 100 (default: 10)", positiveIntegerUpTo(100))
+    .addOption(new Option("--mode <mode>", "retrievers to use (default: hybrid with an embedder, else bm25)").choices([...searchModes]))
+    .option("--as-of <time|position>", "search the memory as it was at an ISO time or a global log position")
+    .option("--status <statuses>", "comma-separated states to include, or any (default: activated,frozen)")
+    .option("--tag <tag...>", "only units with at least one of these tags")
+    .option("--type <memoryType...>", "only these memory types")
+    .option("--include-archived", "search archived units too")
+    .option("--min-score <score>", "drop results scoring below this", Number)
+    .action((query: string, o: SearchOptions, cmd: Command) =>
+      withLedger(cmd, async ({ ledger, print }) => {
+        const statuses = o.status === undefined ? undefined : o.status === "any" ? ("any" as const) : (o.status.split(",").map((x) => x.trim()) as MemoryStatus[]);
+        const filters = defined({ statuses, tags: o.tag, memoryTypes: o.type as MemoryType[] | undefined });
+        const request: SearchRequest = {
+          query,
+          cubeIds: o.cube,
+          ...defined({ topK: o.topK, mode: o.mode, includeArchived: o.includeArchived, minScore: o.minScore }),
+          ...(Object.keys(filters).length > 0 ? { filters } : {}),
+          ...(o.asOf !== undefined ? { asOf: /^\d+$/.test(o.asOf) ? { position: Number(o.asOf) } : { time: o.asOf } } : {}),
+        };
+        print(await ledger.search(request), formatSearch);
+      }),
+    );
+
+  const readModel = program.command("read-model").description("the projections behind search: lag and rebuilds");
+  leaf(readModel, "lag", "each read model's checkpoint and how far it is behind the log").action((_o: unknown, cmd: Command) =>
+    withLedger(cmd, async ({ ledger, print }) => {
+      await ledger.readModels.catchUp(1_000);
+      print(await ledger.readModels.lag(), formatReadModelLag);
+    }),
+  );
+  leaf(readModel, "rebuild <name>", "project a read model from zero beside the live one and switch when caught up").action((name: string, _o: unknown, cmd: Command) =>
+    withLedger(cmd, async ({ ledger, print }) => print({ name, ...(await ledger.readModels.rebuild(name)) }, (r) => `rebuilt ${r.name}: ${r.events} events folded in ${r.seconds.toFixed(1)} s`)),
   );
 
   // ---- subjects ----------------------------------------------------------

@@ -1,3 +1,4 @@
+import type { ReadModelLag } from "../readModels/projectionRunner.js";
 import type { AsOf } from "../../projections/asOf.js";
 import type { HistoryEntry } from "../../projections/memoryHistory.js";
 import type { MemoryView } from "../../projections/memoryView.js";
@@ -126,6 +127,21 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
       get: (id, asOf) => get(memory(id), asOfQuery(asOf)),
       history: async (id) => (await get<{ entries: HistoryEntry[] }>(memory(id, "history"))).entries,
       diff: (id, from, to) => get(memory(id, "diff"), { from, to }),
+    },
+    search: (request) => post("/search", request),
+    readModels: {
+      lag: async () => (await get<{ readModels: ReadModelLag[] }>("/read-models")).readModels,
+      rebuild: (name) => post(`/read-models/${encodeURIComponent(name)}/rebuild`, {}),
+      catchUp: async (timeoutMs = 10_000) => {
+        // Polls the server's lag report: the HTTP API has no blocking wait for read models.
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const lags = (await get<{ readModels: ReadModelLag[] }>("/read-models")).readModels;
+          if (lags.every((l) => l.behind === 0)) return true;
+          if (Date.now() >= deadline) return false;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      },
     },
     subjects: {
       erase: (subjectId, ctx) => post(`/subjects/${encodeURIComponent(subjectId)}/erase`, {}, ctx),

@@ -61,3 +61,12 @@ export function applyInTransaction<E extends { readonly envelope: { readonly pos
   });
   return run.immediate();
 }
+
+/**
+ * After an erasure: write the WAL back into the database and truncate it.
+ * secure_delete zeroes freed pages in the database file, but the WAL still
+ * holds the pages as they were before the delete until it is checkpointed.
+ */
+export function purgeWriteAheadLog(db: SqliteDb): void {
+  db.pragma("wal_checkpoint(TRUNCATE)");
+}

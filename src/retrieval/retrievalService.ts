@@ -15,6 +15,7 @@ import type { Reranker } from "../search/rerankerPort.js";
 import { InvalidSearch, SearchModeUnavailable } from "../search/searchErrors.js";
 import type { SearchRequest, SearchResponse } from "../search/searchRequest.js";
 import { EmbedderService } from "./embedderService.js";
+import { EmbedderUnavailable, EmbeddingFailed } from "../embedding/embeddingErrors.js";
 
 const graphReadModel = "graph";
 
@@ -27,7 +28,7 @@ export interface RetrievalOptions {
 }
 
 export interface RetrievalPort {
-  search(request: SearchRequest): Effect.Effect<SearchResponse, InvalidSearch | SearchModeUnavailable | EventStoreUnavailable>;
+  search(request: SearchRequest): Effect.Effect<SearchResponse, InvalidSearch | SearchModeUnavailable | EventStoreUnavailable | EmbedderUnavailable | EmbeddingFailed>;
   /** Units from the memory view read model, current or as of a moment. */
   list(query: MemoryListQuery): Effect.Effect<readonly MemoryViewRow[], EventStoreUnavailable>;
   lag(): Effect.Effect<readonly ReadModelLag[], EventStoreUnavailable>;
@@ -82,7 +83,8 @@ export function layerRetrieval(options: RetrievalOptions) {
               asOfPosition !== undefined ? yield* Effect.flatMap(eventStore.headPosition(), (head) => Effect.promise(() => runner.waitFor(Math.min(asOfPosition, head), consistencyTimeoutMs))) : yield* catchUp(consistencyTimeoutMs);
             const lags = caughtUp ? [] : yield* Effect.promise(() => runner.lag());
             const memoryView = runner.store<MemoryViewStore>(memoryViewReadModel);
-            const results = yield* Effect.promise(() =>
+            const results = yield* Effect.tryPromise({
+              try: () =>
               hybridSearch(
                 {
                   memoryView,
@@ -93,6 +95,10 @@ export function layerRetrieval(options: RetrievalOptions) {
                 },
                 plan,
               ),
+              catch: (error) => error,
+            }).pipe(
+              // The embedder's typed failures reach the caller (503/502); anything else is a defect.
+              Effect.catchAll((error) => (error instanceof EmbedderUnavailable || error instanceof EmbeddingFailed ? Effect.fail(error) : Effect.die(error))),
             );
             const behind = Math.max(0, ...lags.map((l) => l.behind));
             return {

@@ -7,6 +7,7 @@ import { cubeRoutes } from "./routes/cubeRoutes.js";
 import { eventFeedRoutes, type EventFeedOptions } from "./routes/eventFeedRoutes.js";
 import { jobRoutes } from "./routes/jobRoutes.js";
 import { memoryRoutes } from "./routes/memoryRoutes.js";
+import { searchRoutes } from "./routes/searchRoutes.js";
 import { subjectRoutes } from "./routes/subjectRoutes.js";
 
 export interface ServerOptions {
@@ -35,6 +36,7 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
         { name: "lifecycle", description: "Lifecycle transitions" },
         { name: "governance", description: "Erasure of data subjects" },
         { name: "jobs", description: "The scheduler: job status, waiting, retries, scheduled commands" },
+        { name: "search", description: "Hybrid retrieval and the read models behind it" },
         { name: "feed", description: "Memory events as Server-Sent Events: catch-up from a log position, then live" },
       ],
     },
@@ -64,6 +66,7 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
   memoryRoutes(app, ledger);
   jobRoutes(app, ledger);
   subjectRoutes(app, ledger);
+  searchRoutes(app, ledger);
   eventFeedRoutes(app, ledger, options.feed);
   return app;
 }

@@ -11,6 +11,7 @@ async function main(): Promise<void> {
     jobBus: config.jobBus,
     worker: config.worker,
     ...(config.eventRelay ? { eventRelay: config.eventRelay } : {}),
+    embedder: config.embedder,
     defaultContext: { tenantId: "default", actor: "server" },
   });
   const app = await buildServer(ledger, { logger: config.logger });
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
   await app.listen({ host: config.host, port: config.port });
   app.log.info(`memledger on ${ledger.engine}, data in ${config.dataDir}; OpenAPI at /openapi.json`);
   app.log.info(describeScheduler(config));
+  app.log.info(describeEmbedder(config));
 }
 
 /** One line an operator can check against what they meant to configure. */
@@ -42,3 +44,9 @@ main().catch((error: unknown) => {
   console.error(error instanceof ConfigError ? `configuration error: ${error.message}` : error);
   process.exit(1);
 });
+
+function describeEmbedder(config: ServerConfig): string {
+  const e = config.embedder;
+  if (e.kind === "none") return "no embedder: search is BM25 + graph; for vector search run scripts/fetch-embedding-model.sh or set MEMLEDGER_EMBEDDER (docs/embeddings.md)";
+  return e.kind === "onnx" ? `embeddings by the local ONNX model in ${e.modelDir}` : `embeddings by ${e.model} at ${e.baseURL}`;
+}

@@ -1,7 +1,7 @@
 import { queryTerms, segmentWords } from "../../../projections/lexicalTokens.js";
 import type { ProjectionEvent } from "../../../projections/projectionEvent.js";
 import type { ReadModelStore } from "../readModelStore.js";
-import { applyInTransaction, openReadModelDb, readCheckpoint, type SqliteDb } from "../sqliteReadModelDb.js";
+import { applyInTransaction, openReadModelDb, purgeWriteAheadLog, readCheckpoint, type SqliteDb } from "../sqliteReadModelDb.js";
 
 export const lexicalReadModel = "lexical";
 const projectionVersion = 1;
@@ -72,7 +72,10 @@ export function openSqliteLexicalStore(file: string): LexicalStore {
       applyInTransaction(db, lexicalReadModel, batch, (item) => {
         fold(item);
       });
-      if (erasedInBatch) optimize.run();
+      if (erasedInBatch) {
+        optimize.run();
+        purgeWriteAheadLog(db);
+      }
     },
     search: (query, limit) => {
       const match = ftsMatchExpression(query);

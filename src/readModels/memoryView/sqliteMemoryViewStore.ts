@@ -4,7 +4,7 @@ import { contentHash, searchableText, stepMemoryInterval, type MemoryIntervalSta
 import type { MemoryView } from "../../../projections/memoryView.js";
 import type { LogMoment, ProjectionEvent } from "../../../projections/projectionEvent.js";
 import type { ReadModelStore } from "../readModelStore.js";
-import { applyInTransaction, openReadModelDb, readCheckpoint, type SqliteDb } from "../sqliteReadModelDb.js";
+import { applyInTransaction, openReadModelDb, purgeWriteAheadLog, readCheckpoint, type SqliteDb } from "../sqliteReadModelDb.js";
 import { memoryFilterSql, type MemoryFilters } from "./memoryFilterSql.js";
 
 export const memoryViewReadModel = "memory_view";
@@ -206,6 +206,7 @@ export function openSqliteMemoryViewStore(file: string): MemoryViewStore {
     checkpoint: () => readCheckpoint(db, memoryViewReadModel).position,
     apply: (batch) => {
       applyInTransaction(db, memoryViewReadModel, batch, foldMemory);
+      if (batch.some((item) => item.kind === "memory" && item.event.type === "MemoryErased")) purgeWriteAheadLog(db);
     },
     get: (memoryId, asOf) => {
       const f = memoryFilterSql({ statuses: "any" }, asOf);

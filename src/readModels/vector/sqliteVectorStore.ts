@@ -4,7 +4,7 @@ import { contentHash, searchableText } from "../../../projections/memoryInterval
 import type { ProjectionEvent } from "../../../projections/projectionEvent.js";
 import { createAnnIndex, loadAnnIndex, type AnnIndex, type AnnSearchHit } from "../../vectorIndex/annIndex.js";
 import type { ReadModelStore } from "../readModelStore.js";
-import { applyInTransaction, openReadModelDb, readCheckpoint, type SqliteDb } from "../sqliteReadModelDb.js";
+import { applyInTransaction, openReadModelDb, purgeWriteAheadLog, readCheckpoint, type SqliteDb } from "../sqliteReadModelDb.js";
 
 export const vectorReadModel = "vector";
 const projectionVersion = 1;
@@ -127,6 +127,7 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
       for (const [position, vector] of added) index.add(position, vector);
       for (const position of removed) index.remove(position);
       addedSinceSave += added.length;
+      if (removed.length > 0) purgeWriteAheadLog(db);
       if (removed.length > 0 || addedSinceSave >= saveEvery) save();
     },
     search: (query, k, accept) => index.search(query, k, accept),

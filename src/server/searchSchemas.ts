@@ -1,0 +1,93 @@
+import { builtInMemoryTypes } from "../../domain/memory/memoryContent.js";
+import { searchModes } from "../search/searchRequest.js";
+import { memoryViewSchema } from "./schemas.js";
+
+const isoTime = { type: "string", format: "date-time" } as const;
+const statuses = ["generated", "activated", "merged", "archived", "frozen", "erased"];
+
+const filtersSchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    statuses: { anyOf: [{ type: "string", enum: ["any"] }, { type: "array", items: { type: "string", enum: statuses } }] },
+    memoryTypes: { type: "array", items: { type: "string", description: `${builtInMemoryTypes.join(", ")} or custom:<name>` } },
+    tags: { type: "array", items: { type: "string" }, description: "matches units carrying at least one of these tags" },
+    userId: { type: "string" },
+    agentId: { type: "string" },
+    eventTimeFrom: isoTime,
+    eventTimeTo: isoTime,
+    createdFrom: isoTime,
+    createdTo: isoTime,
+    metadata: { type: "object", additionalProperties: { type: ["string", "number", "boolean", "null"] } },
+  },
+} as const;
+
+export const searchBody = {
+  type: "object",
+  additionalProperties: false,
+  required: ["query", "cubeIds"],
+  properties: {
+    query: { type: "string", minLength: 1, maxLength: 4_000 },
+    cubeIds: { type: "array", minItems: 1, maxItems: 50, items: { type: "string", minLength: 1 } },
+    topK: { type: "integer", minimum: 1, maximum: 100 },
+    mode: { type: "string", enum: [...searchModes] },
+    filters: filtersSchema,
+    includeArchived: { type: "boolean" },
+    asOf: {
+      type: "object",
+      description: "search the memory as it was at a global log position or a recorded time",
+      anyOf: [
+        { type: "object", additionalProperties: false, required: ["position"], properties: { position: { type: "integer", minimum: 0 } } },
+        { type: "object", additionalProperties: false, required: ["time"], properties: { time: isoTime } },
+      ],
+    },
+    minScore: { type: "number" },
+    mmrLambda: { type: "number", minimum: 0, maximum: 1 },
+    graphHops: { type: "integer", minimum: 0, maximum: 4 },
+    rerank: { type: "boolean" },
+  },
+} as const;
+
+const rankedPart = (score: string) => ({ type: "object", properties: { rank: { type: "integer" }, [score]: { type: "number" } } }) as const;
+
+export const searchResponseSchema = {
+  type: "object",
+  properties: {
+    mode: { type: "string" },
+    asOf: { type: "object", additionalProperties: true },
+    behind: { type: "integer", description: "events a read model had not folded yet when the search ran (absent when caught up)" },
+    results: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: {
+          memory: memoryViewSchema,
+          version: { type: "integer" },
+          score: { type: "number" },
+          why: {
+            type: "object",
+            properties: {
+              vector: rankedPart("similarity"),
+              bm25: rankedPart("score"),
+              graph: { type: "object", properties: { rank: { type: "integer" }, score: { type: "number" }, via: { type: "array", items: { type: "string" } } } },
+              fused: { type: "number" },
+              rerank: { type: "number" },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+export const readModelLagSchema = {
+  type: "object",
+  properties: {
+    name: { type: "string" },
+    checkpoint: { type: "integer" },
+    head: { type: "integer" },
+    behind: { type: "integer" },
+    rebuilding: { type: "boolean" },
+    lastError: { type: "string" },
+  },
+} as const;
