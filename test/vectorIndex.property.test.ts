@@ -1,0 +1,59 @@
+/** Property: after any sequence of adds and removes, the index holds exactly the live labels (hnswlib-node 3). */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { createAnnIndex } from "../src/vectorIndex/annIndex.js";
+
+const DIMENSIONS = 4;
+
+const nonZeroVector = fc
+  .array(fc.integer({ min: -3, max: 3 }), { minLength: DIMENSIONS, maxLength: DIMENSIONS })
+  .filter((components) => components.some((x) => x !== 0))
+  .map((components) => Float32Array.from(components));
+
+const operation = fc.oneof(
+  fc.record({ kind: fc.constant("add" as const), label: fc.nat(15), vector: nonZeroVector }),
+  fc.record({ kind: fc.constant("remove" as const), label: fc.nat(15) }),
+);
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i += 1) {
+    dot += a[i]! * b[i]!;
+    aa += a[i]! * a[i]!;
+    bb += b[i]! * b[i]!;
+  }
+  return dot / Math.sqrt(aa * bb);
+}
+
+describe("AnnIndex under any add/remove sequence", () => {
+  it.each([
+    ["exact scan", 2_000],
+    ["graph", 0],
+  ])("search(k = size) returns exactly the live labels, best first (%s path)", (_path, exactBelow) => {
+    fc.assert(
+      fc.property(fc.array(operation, { maxLength: 60 }), nonZeroVector, (operations, query) => {
+        const index = createAnnIndex({ dimensions: DIMENSIONS, initialCapacity: 2, exactBelow });
+        const live = new Map<number, Float32Array>();
+        for (const op of operations) {
+          if (op.kind === "add") {
+            index.add(op.label, op.vector);
+            live.set(op.label, op.vector);
+          } else {
+            index.remove(op.label);
+            live.delete(op.label);
+          }
+        }
+
+        expect(index.size).toBe(live.size);
+        for (let label = 0; label <= 15; label += 1) expect(index.has(label)).toBe(live.has(label));
+        const hits = index.search(query, index.size);
+        expect(hits.map((hit) => hit.label).sort((a, b) => a - b)).toEqual([...live.keys()].sort((a, b) => a - b));
+        for (let i = 1; i < hits.length; i += 1) expect(hits[i - 1]!.similarity).toBeGreaterThanOrEqual(hits[i]!.similarity);
+        for (const hit of hits) expect(hit.similarity).toBeCloseTo(cosine(live.get(hit.label)!, query), 5);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
