@@ -32,6 +32,16 @@ export interface PlannedSearch {
   readonly mmrLambda: number;
   readonly graphHops: number;
   readonly rerank: boolean;
+  readonly weights: RetrieverWeights;
+  /** RRF's rank constant k. */
+  readonly rrfK: number;
+}
+
+/** How much each retriever's RRF votes count. */
+export interface RetrieverWeights {
+  readonly vector: number;
+  readonly bm25: number;
+  readonly graph: number;
 }
 
 /** Below this many matching content versions a cube is searched exactly (brute force beats ANN + filtering). */
@@ -58,7 +68,7 @@ export async function hybridSearch(models: SearchReadModels, plan: PlannedSearch
   const lists: RankedList<string>[] = [];
   perCube.forEach((cube, c) => {
     for (const [name, ranked] of Object.entries(cube)) {
-      lists.push({ name: `${name}#${c}`, ids: ranked.map((r) => r.row.view.memoryId) });
+      lists.push({ name: `${name}#${c}`, ids: ranked.map((r) => r.row.view.memoryId), weight: plan.weights[name as keyof RetrieverWeights] });
       ranked.forEach((r, i) => {
         const entry = candidates.get(r.row.view.memoryId) ?? { row: r.row, parts: {} };
         const part = { ...r.part, rank: i + 1 };
@@ -67,7 +77,7 @@ export async function hybridSearch(models: SearchReadModels, plan: PlannedSearch
       });
     }
   });
-  const fused = reciprocalRankFusion(lists);
+  const fused = reciprocalRankFusion(lists, plan.rrfK);
   const scoreOf = (id: string, fusedScore: number): number => {
     const parts = candidates.get(id)!.parts;
     if (plan.mode === "vector") return parts.vector?.similarity ?? 0;

@@ -6,6 +6,16 @@ import { InvalidSearch, SearchModeUnavailable } from "./searchErrors.js";
 import { searchModes, type SearchRequest } from "./searchRequest.js";
 
 const maxTopK = 100;
+
+/**
+ * Default fusion weights. BM25 leads because, with the small local embedding
+ * model, it is the stronger retriever on conversational memory (LoCoMo dev:
+ * see docs/benchmarks.md); the vector list adds paraphrase matches and the
+ * graph list only breaks ties. Tuned on the dev set; callers can override.
+ */
+export const defaultRrfK = 10;
+
+export const defaultRetrieverWeights = { vector: 0.5, bm25: 1, graph: 0.1 } as const;
 const statuses: readonly MemoryStatus[] = ["generated", "activated", "merged", "archived", "frozen", "erased"];
 
 /** Checks a search request and fills in defaults; every error names the field and what to send instead. */
@@ -49,6 +59,12 @@ export function normalizeSearchRequest(request: SearchRequest, capabilities: { r
   if (typeof mmrLambda !== "number" || mmrLambda < 0 || mmrLambda > 1) return invalid("mmrLambda", "must be a number from 0 to 1");
   const graphHops = request.graphHops ?? 2;
   if (!Number.isInteger(graphHops) || graphHops < 0 || graphHops > 4) return invalid("graphHops", "must be an integer from 0 to 4");
+  const weights = { ...defaultRetrieverWeights, ...(request.weights ?? {}) };
+  for (const [name, weight] of Object.entries(weights)) {
+    if (typeof weight !== "number" || !Number.isFinite(weight) || weight < 0) return invalid(`weights.${name}`, "must be a number of at least 0");
+  }
+  const rrfK = request.rrfK ?? defaultRrfK;
+  if (typeof rrfK !== "number" || !Number.isFinite(rrfK) || rrfK < 1 || rrfK > 1_000) return invalid("rrfK", "must be a number from 1 to 1000");
   if (request.minScore !== undefined && typeof request.minScore !== "number") return invalid("minScore", "must be a number");
   return {
     query: request.query,
@@ -61,5 +77,7 @@ export function normalizeSearchRequest(request: SearchRequest, capabilities: { r
     mmrLambda,
     graphHops,
     rerank: (request.rerank ?? true) && capabilities.reranker,
+    weights,
+    rrfK,
   };
 }

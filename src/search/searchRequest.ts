@@ -24,6 +24,10 @@ export interface SearchRequest {
   readonly mmrLambda?: number;
   /** Graph expansion depth (memory → entity → memory is 2); 0 turns it off; default 2. */
   readonly graphHops?: number;
+  /** Weight of each retriever's votes in the fusion; defaults in docs/retrieval.md. */
+  readonly weights?: { readonly vector?: number; readonly bm25?: number; readonly graph?: number };
+  /** RRF's rank constant: smaller values reward the top ranks more; default in docs/retrieval.md. */
+  readonly rrfK?: number;
   /** Ask the configured reranker, if any (default true when one is configured). */
   readonly rerank?: boolean;
 }

@@ -125,7 +125,7 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
       prepared = new Map();
       // The table is committed; the in-memory index follows it (a crash here is repaired on open).
       for (const [position, vector] of added) index.add(position, vector);
-      for (const position of removed) index.remove(position);
+      for (const position of removed) scrubAndRemove(index, position);
       addedSinceSave += added.length;
       if (removed.length > 0) purgeWriteAheadLog(db);
       if (removed.length > 0 || addedSinceSave >= saveEvery) save();
@@ -161,6 +161,21 @@ function openIndex(db: SqliteDb, annFile: string, dimensions: number): AnnIndex 
     for (const { content_pos } of db.prepare("SELECT content_pos FROM vector_tombstones").all() as { content_pos: number }[]) index.remove(content_pos);
   }
   return index;
+}
+
+/**
+ * Removes an erased point after overwriting its vector in place: hnswlib only
+ * marks a removed point, and its bytes would stay in memory and in the saved
+ * index until the slot is reused. The stand-in is a random unit vector, so it
+ * says nothing about the erased text.
+ */
+function scrubAndRemove(index: AnnIndex, position: number): void {
+  if (index.has(position)) {
+    const noise = new Float32Array(index.dimensions);
+    for (let i = 0; i < noise.length; i += 1) noise[i] = Math.random() - 0.5;
+    index.add(position, noise);
+  }
+  index.remove(position);
 }
 
 function carriedContent(item: ProjectionEvent) {

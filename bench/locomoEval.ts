@@ -1,0 +1,120 @@
+/**
+ * Retrieval quality on the LoCoMo dev set (docs/benchmarks.md, "Retrieval quality").
+ *
+ *   npx vite-node bench/locomoEval.ts [-- --modes vector,bm25,hybrid] [--mmr 0.9] [--hops 2]
+ *
+ * Every dialog turn becomes one memory in its conversation's cube, with the
+ * turn id (D<session>:<turn>) as its source and the session date as its event
+ * time. For each question with evidence, recall@k is the share of its
+ * evidence ids among the sources of the top k results. Categories 1–4 form
+ * the headline; category 5 (adversarial) is reported on its own.
+ */
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { openMemLedger } from "../src/app/memLedger.js";
+import type { SearchMode } from "../src/search/searchRequest.js";
+import { ensureEmbeddingModel } from "../test/support/embeddingModel.js";
+import { loadLocomo, type LocomoQuestion } from "./locomoDataset.js";
+import { nowMs } from "./stats.js";
+
+const ks = [5, 10, 20] as const;
+const categoryNames: Record<number, string> = { 1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial" };
+
+function argument(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const modes = (argument("modes") ?? "vector,bm25,hybrid").split(",") as SearchMode[];
+const mmrLambda = argument("mmr") === undefined ? undefined : Number(argument("mmr"));
+const graphHops = argument("hops") === undefined ? undefined : Number(argument("hops"));
+// --weights 0.5,1,0.2 = vector,bm25,graph
+const weights = argument("weights") === undefined ? undefined : (([vector, bm25, graph]) => ({ vector: vector!, bm25: bm25!, graph: graph! }))(argument("weights")!.split(",").map(Number));
+const datasetPath = resolve(argument("data") ?? "../shared/bench/locomo-dev.json");
+
+const dataset = loadLocomo(datasetPath);
+const modelDir = await ensureEmbeddingModel();
+const dataDir = mkdtempSync(join(tmpdir(), "memledger-locomo-"));
+// Embeddings of the turns are kept between runs (model id + text hash), so only the first run pays for them.
+const sharedCache = resolve(".cache/bench/locomo-embeddings.db");
+if (existsSync(sharedCache)) copyFileSync(sharedCache, join(dataDir, "embeddings.db"));
+
+const ledger = await openMemLedger({ dataDir, eventStore: { kind: "sqlite", durability: "normal" }, embedder: { kind: "onnx", modelDir }, worker: false });
+try {
+  const started = nowMs();
+  const conversations = [...new Set(dataset.turns.map((t) => t.conversationId))];
+  for (const conversationId of conversations) {
+    await ledger.cubes.create({ cubeId: conversationId, name: conversationId, owner: { kind: "project", id: "locomo" } });
+    const turns = dataset.turns.filter((t) => t.conversationId === conversationId);
+    for (let i = 0; i < turns.length; i += 200) {
+      await ledger.memories.add(conversationId, {
+        mode: "sync",
+        memories: turns.slice(i, i + 200).map((t) => ({
+          text: `${t.speaker}: ${t.text}`,
+          sources: [{ kind: "message" as const, ref: t.diaId, ...(t.sessionTime ? { at: t.sessionTime } : {}) }],
+          ...(t.sessionTime ? { eventTime: t.sessionTime } : {}),
+        })),
+      });
+    }
+  }
+  await ledger.readModels.catchUp(600_000);
+  const ingestSeconds = (nowMs() - started) / 1000;
+
+  const recallAt = (sources: readonly string[], evidence: readonly string[], k: number) => {
+    const top = new Set(sources.slice(0, k));
+    return evidence.filter((e) => top.has(e)).length / evidence.length;
+  };
+  type Row = { mode: SearchMode; category: number; recall: number[] };
+  const rows: Row[] = [];
+  const latencies: Record<string, number[]> = {};
+  for (const mode of modes) {
+    latencies[mode] = [];
+    for (const q of dataset.questions) {
+      const t0 = nowMs();
+      const response = await ledger.search({
+        query: q.question,
+        cubeIds: [q.conversationId],
+        topK: 20,
+        mode,
+        ...(mmrLambda !== undefined ? { mmrLambda } : {}),
+        ...(graphHops !== undefined ? { graphHops } : {}),
+        ...(weights !== undefined ? { weights } : {}),
+        ...(argument("rrf-k") !== undefined ? { rrfK: Number(argument("rrf-k")) } : {}),
+      });
+      latencies[mode]!.push(nowMs() - t0);
+      const sources = response.results.map((r) => r.memory.content?.sources[0]?.ref ?? "");
+      rows.push({ mode, category: q.category, recall: ks.map((k) => recallAt(sources, q.evidence, k)) });
+    }
+  }
+
+  const mean = (xs: number[]) => (xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
+  const cell = (mode: SearchMode, pick: (r: Row) => boolean) => {
+    const selected = rows.filter((r) => r.mode === mode && pick(r));
+    return { n: selected.length, recall: ks.map((_, i) => mean(selected.map((r) => r.recall[i]!))) };
+  };
+  const fmt = (x: number) => x.toFixed(3);
+  const lines: string[] = [];
+  lines.push(`LoCoMo dev: ${dataset.turns.length} turns in ${conversations.length} cubes, ${dataset.questions.length} questions with evidence; ingest + indexing ${ingestSeconds.toFixed(1)} s`);
+  lines.push(`evidence ids normalised: ${dataset.normalisations.split} entries split, ${dataset.normalisations.repaired} repaired (D:11:26 -> D11:26), ${dataset.normalisations.dropped} dropped`);
+  lines.push(`settings: mmrLambda ${mmrLambda ?? "default"}, graphHops ${graphHops ?? "default"}, weights ${weights ? JSON.stringify(weights) : "default"}, rrfK ${argument("rrf-k") ?? "default"}`);
+  lines.push("", "| mode | questions (cat. 1–4) | R@5 | R@10 | R@20 | search p50 (ms) |", "|---|---|---|---|---|---|");
+  for (const mode of modes) {
+    const headline = cell(mode, (r) => r.category !== 5);
+    const sorted = [...latencies[mode]!].sort((a, b) => a - b);
+    lines.push(`| ${mode} | ${headline.n} | ${headline.recall.map(fmt).join(" | ")} | ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} |`);
+  }
+  lines.push("", "| category | n | " + modes.map((m) => `${m} R@5 / R@10 / R@20`).join(" | ") + " |", "|---|---|" + modes.map(() => "---|").join(""));
+  for (const category of [1, 2, 3, 4, 5]) {
+    const n = cell(modes[0]!, (r) => r.category === category).n;
+    lines.push(`| ${category} ${categoryNames[category]} | ${n} | ` + modes.map((m) => cell(m, (r) => r.category === category).recall.map(fmt).join(" / ")).join(" | ") + " |");
+  }
+  console.log(lines.join("\n"));
+} finally {
+  await ledger.close();
+  mkdirSync(resolve(".cache/bench"), { recursive: true });
+  copyFileSync(join(dataDir, "embeddings.db"), sharedCache);
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+export type { LocomoQuestion };
