@@ -1,0 +1,160 @@
+import Database from "better-sqlite3";
+import { Effect } from "effect";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { KeyRing } from "../src/crypto/keyRing.js";
+import type { EventStorePort } from "../src/eventStore/eventStorePort.js";
+import { openSqliteEventStore } from "../src/eventStore/sqliteEventStore.js";
+import { openSqliteKeyStore } from "../src/keyStore/sqliteKeyStore.js";
+import { openSqliteGraphStore } from "../src/readModels/graph/sqliteGraphStore.js";
+import { openSqliteLexicalStore } from "../src/readModels/lexical/sqliteLexicalStore.js";
+import { openSqliteMemoryViewStore } from "../src/readModels/memoryView/sqliteMemoryViewStore.js";
+import { startProjectionRunner, type ReadModelDefinition } from "../src/readModels/projectionRunner.js";
+import { decodeForProjection } from "../src/readModels/projectionEventDecoder.js";
+import type { ReadModelFactory } from "../src/readModels/readModelStore.js";
+import { lineFrom } from "./support/childProcessOutput.js";
+import { tempLedger } from "./support/tempLedger.js";
+
+const viteNode = join(process.cwd(), "node_modules", ".bin", "vite-node");
+
+const definitions: ReadModelDefinition[] = [
+  { name: "memory_view", projectionVersion: 1, open: openSqliteMemoryViewStore },
+  { name: "lexical", projectionVersion: 1, open: openSqliteLexicalStore },
+  { name: "graph", projectionVersion: 1, open: openSqliteGraphStore },
+];
+
+/** Every row of every ordinary table (FTS5's internal tables excluded), in a stable order. */
+function dump(file: string): Record<string, unknown[]> {
+  const db = new Database(file, { readonly: true });
+  try {
+    const tables = db
+      .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'lexical_fts%' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .all()
+      .map((t) => t.name);
+    return Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM "${t}" ORDER BY 1, 2`).all()]));
+  } finally {
+    db.close();
+  }
+}
+
+/** The read model folded from scratch over the log's events up to `position`, in one go. */
+async function referenceDump(open: ReadModelFactory, store: EventStorePort, keyRing: KeyRing, position: number): Promise<Record<string, unknown[]>> {
+  const dir = mkdtempSync(join(tmpdir(), "memledger-reference-"));
+  const file = join(dir, "reference.db");
+  const model = open(file);
+  try {
+    const events = (await Effect.runPromise(store.readAll({ after: 0 }))).filter((e) => e.position <= position);
+    model.apply(await decodeForProjection(keyRing, events));
+    const rows = dump(file);
+    return rows;
+  } finally {
+    model.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const currentFile = (dataDir: string, name: string) => join(dataDir, "readmodels", readFileSync(join(dataDir, "readmodels", `${name}.current`), "utf8").trim());
+
+/** A log with edits, merges, archives and an erasure: 40 units in two cubes. */
+async function writeLog(): Promise<{ dataDir: string; head: number }> {
+  const t = await tempLedger({ worker: false });
+  await t.ledger.cubes.create({ cubeId: "a", name: "a", owner: { kind: "user", id: "ann" } });
+  await t.ledger.cubes.create({ cubeId: "b", name: "b", owner: { kind: "user", id: "ben" } });
+  const ids: string[] = [];
+  for (let i = 0; i < 40; i += 1) {
+    const unit = await t.ledger.memories.create({ cubeId: i % 2 ? "a" : "b", text: `Unit ${i} mentions Lisbon and Porto, tag ${i % 5}`, tags: [`t${i % 5}`], userId: i % 2 ? "ann" : "ben" });
+    ids.push(unit.memoryId);
+    if (i % 3 === 0) await t.ledger.memories.edit(unit.memoryId, { content: { text: `Unit ${i} edited: now about Madrid` } });
+    if (i % 7 === 0 && i > 0 && (i - 1) % 5 !== 4) await t.ledger.memories.merge(ids[i - 1]!, unit.memoryId);
+    if (i % 5 === 4) await t.ledger.memories.archive(unit.memoryId);
+  }
+  await t.ledger.memories.erase(ids[3]!);
+  const head = (await t.ledger.memories.history(ids[3]!)).at(-1)!.position;
+  await t.ledger.close();
+  // The crash test projects from zero in a worker process.
+  rmSync(join(t.dataDir, "readmodels"), { recursive: true, force: true });
+  return { dataDir: t.dataDir, head };
+}
+
+describe("projection runtime", () => {
+  const cleanups: Array<() => void | Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  it("a worker killed in the middle of a batch leaves each read model equal to the fold up to its checkpoint, and resumes to the same state as a rebuild", async () => {
+    const { dataDir, head } = await writeLog();
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const hangAt = Math.floor(head / 2);
+    const child = spawn(viteNode, [join("test", "support", "projectionWorkerProcess.ts"), dataDir, String(hangAt)], { stdio: ["ignore", "pipe", "pipe"] });
+    cleanups.push(() => void child.kill("SIGKILL"));
+    await lineFrom(child, "MID-BATCH", 60_000);
+    child.kill("SIGKILL");
+    await new Promise((resolve) => child.once("exit", resolve));
+
+    const store = openSqliteEventStore({ path: join(dataDir, "events.db") });
+    const keyRing = new KeyRing(openSqliteKeyStore(join(dataDir, "keys", "keys.db")));
+    cleanups.push(() => Effect.runPromise(store.close()));
+
+    // After the crash: the half-written batch is gone, and what is there is exactly the fold up to the checkpoint.
+    for (const definition of definitions) {
+      const file = currentFile(dataDir, definition.name);
+      const rows = dump(file);
+      const checkpoint = (rows.projection_checkpoint as Array<{ position: number }>)[0]!.position;
+      if (definition.name === "memory_view") expect(checkpoint).toBeLessThan(hangAt);
+      expect(rows, `${definition.name} at checkpoint ${checkpoint}`).toEqual(await referenceDump(definition.open, store, keyRing, checkpoint));
+    }
+
+    // Restart: each read model catches up from its checkpoint to the same state as a fold of the whole log.
+    const runner = startProjectionRunner({ eventStore: store, keyRing, directory: join(dataDir, "readmodels"), definitions, batchSize: 50 });
+    expect(await runner.waitFor(head, 30_000)).toBe(true);
+    await runner.stop();
+    for (const definition of definitions) {
+      expect(dump(currentFile(dataDir, definition.name)), definition.name).toEqual(await referenceDump(definition.open, store, keyRing, head));
+    }
+  }, 120_000);
+
+  it("rebuilds a read model side by side while writes go on, switches to it, and reports lag", async () => {
+    const t = await tempLedger();
+    cleanups.push(() => t.dispose());
+    await t.ledger.cubes.create({ cubeId: "c", name: "c", owner: { kind: "user", id: "u" } });
+    for (let i = 0; i < 30; i += 1) await t.ledger.memories.add("c", { mode: "sync", memories: [{ text: `fact number ${i} about Vienna` }] });
+    expect(await t.ledger.readModels.catchUp()).toBe(true);
+    const firstFile = currentFile(t.dataDir, "lexical");
+    const rebuilding = t.ledger.readModels.rebuild("lexical");
+    // Writes during the rebuild are not lost: the new generation catches up past them before the switch.
+    for (let i = 30; i < 40; i += 1) await t.ledger.memories.add("c", { mode: "sync", memories: [{ text: `fact number ${i} about Vienna` }] });
+    const report = await rebuilding;
+    expect(report.events).toBeGreaterThan(0);
+    expect(currentFile(t.dataDir, "lexical")).not.toBe(firstFile);
+    expect(existsSync(firstFile)).toBe(false);
+    const response = await t.ledger.search({ query: "Vienna", cubeIds: ["c"], mode: "bm25", topK: 100 });
+    expect(response.results).toHaveLength(40);
+    const lags = await t.ledger.readModels.lag();
+    expect(lags.map((l) => l.name).sort()).toEqual(["graph", "lexical", "memory_view"]);
+    for (const lag of lags) expect(lag).toMatchObject({ behind: 0, rebuilding: false });
+  });
+
+  it("folding the same events twice changes nothing (idempotent handlers, checkpoint guard)", async () => {
+    const { dataDir, head } = await writeLog();
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const store = openSqliteEventStore({ path: join(dataDir, "events.db") });
+    const keyRing = new KeyRing(openSqliteKeyStore(join(dataDir, "keys", "keys.db")));
+    cleanups.push(() => Effect.runPromise(store.close()));
+    const events = await decodeForProjection(keyRing, await Effect.runPromise(store.readAll({ after: 0 })));
+    for (const definition of definitions) {
+      const dir = mkdtempSync(join(tmpdir(), "memledger-twice-"));
+      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+      const model = definition.open(join(dir, "m.db"));
+      model.apply(events.slice(0, 100));
+      model.apply(events.slice(50, 200));
+      model.apply(events);
+      model.apply(events);
+      model.close();
+      expect(dump(join(dir, "m.db")), definition.name).toEqual(await referenceDump(definition.open, store, keyRing, head));
+    }
+  });
+});
