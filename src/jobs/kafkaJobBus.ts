@@ -257,10 +257,22 @@ export function openKafkaJobBus(options: KafkaJobBusOptions): JobBusPort {
     startWorker: (workerOptions) =>
       attempt("start a worker", async () => {
         await connected();
-        const worker = new KafkaJobWorker(workerEnvironment, workerOptions, () => workers.delete(worker));
-        workers.add(worker);
-        await worker.start();
-        return worker;
+        // A broker that just created a topic can briefly answer "does not host this topic-partition"
+        // (retriable); a few tries with a fresh worker ride over that instead of failing the start.
+        for (let attemptNumber = 1; ; attemptNumber += 1) {
+          const worker = new KafkaJobWorker(workerEnvironment, workerOptions, () => workers.delete(worker));
+          workers.add(worker);
+          try {
+            await worker.start();
+            return worker;
+          } catch (error) {
+            await worker.stop({ graceMs: 0 }).catch(() => undefined);
+            workers.delete(worker);
+            const retriable = (error as { retriable?: unknown }).retriable === true;
+            if (!retriable || attemptNumber >= workerStartAttempts) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 500 * attemptNumber));
+          }
+        }
       }),
     close: () =>
       Effect.promise(
@@ -278,6 +290,9 @@ export function openKafkaJobBus(options: KafkaJobBusOptions): JobBusPort {
   };
   return port;
 }
+
+/** Tries at starting a worker while the broker reports retriable metadata errors. */
+const workerStartAttempts = 5;
 
 function describe(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
