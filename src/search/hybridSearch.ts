@@ -143,24 +143,28 @@ async function searchCube(models: SearchReadModels, plan: PlannedSearch, filters
 }
 
 function vectorCandidates(view: MemoryViewStore, vector: VectorStore, query: Float32Array, filters: MemoryFilters, asOf: LogMoment | undefined, pool: number): Ranked<{ similarity: number }> {
-  const matching = view.countMatching(filters, asOf);
-  if (matching === 0) return [];
   const rankRows = (hits: readonly { label: number; similarity: number }[], rows: Map<number, MemoryViewRow>) =>
     hits.flatMap((h) => {
       const row = rows.get(h.label);
       return row ? [{ row, part: { similarity: h.similarity } }] : [];
     });
-  if (matching > exactSearchBelow) {
-    // ANN over every content version, then keep those valid and matching; widen while too few survive.
-    for (let k = pool * 4; k <= Math.min(vector.size, pool * 256); k *= 4) {
-      const hits = vector.search(query, Math.min(k, vector.size));
-      const rows = view.rowsForContent(hits.map((h) => h.label), filters, asOf);
-      if (rows.size >= Math.min(pool, matching) || k >= vector.size) return rankRows(hits, rows).slice(0, pool);
-    }
+  if (vector.size === 0) return [];
+  // ANN over every content version first, keeping those valid and matching: the common case needs nothing else.
+  const first = vector.search(query, Math.min(pool * 4, vector.size));
+  const firstRows = view.rowsForContent(first.map((h) => h.label), filters, asOf);
+  if (firstRows.size >= pool || first.length >= vector.size) return rankRows(first, firstRows).slice(0, pool);
+  // Too few survived: the filters (or the moment) are selective. Small matching sets are searched exactly.
+  const matching = view.countMatching(filters, asOf, exactSearchBelow + 1);
+  if (matching <= exactSearchBelow) {
+    const hits = vector.searchExact(query, pool, view.contentPositionsMatching(filters, asOf, matching));
+    return rankRows(hits, view.rowsForContent(hits.map((h) => h.label), filters, asOf));
   }
-  const positions = view.contentPositionsMatching(filters, asOf, matching);
-  const hits = vector.searchExact(query, pool, positions);
-  return rankRows(hits, view.rowsForContent(hits.map((h) => h.label), filters, asOf));
+  // Large but selective: widen the ANN candidates until enough survive.
+  for (let k = pool * 16; ; k *= 4) {
+    const hits = vector.search(query, Math.min(k, vector.size));
+    const rows = view.rowsForContent(hits.map((h) => h.label), filters, asOf);
+    if (rows.size >= pool || hits.length >= vector.size) return rankRows(hits, rows).slice(0, pool);
+  }
 }
 
 function lexicalCandidates(view: MemoryViewStore, lexical: LexicalStore, query: string, filters: MemoryFilters, asOf: LogMoment | undefined, pool: number): Ranked<{ score: number }> {

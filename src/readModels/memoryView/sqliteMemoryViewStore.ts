@@ -33,7 +33,8 @@ export interface MemoryViewStore extends ReadModelStore {
   rowsForMemories(memoryIds: readonly string[], filters: MemoryFilters, asOf?: LogMoment): Map<string, MemoryViewRow>;
   /** Content versions in force that match the filters (for exact vector search over a small set). */
   contentPositionsMatching(filters: MemoryFilters, asOf: LogMoment | undefined, limit: number): number[];
-  countMatching(filters: MemoryFilters, asOf?: LogMoment): number;
+  /** Stops counting at `cap` when given. */
+  countMatching(filters: MemoryFilters, asOf?: LogMoment, cap?: number): number;
   /** The raw connection, for searches that join attached read models. */
   readonly db: SqliteDb;
 }
@@ -222,7 +223,13 @@ export function openSqliteMemoryViewStore(file: string): MemoryViewStore {
       const out = new Map<number, MemoryViewRow>();
       if (positions.length === 0) return out;
       const f = memoryFilterSql(filters, asOf);
-      for (const row of select(`i.content_pos IN (SELECT value FROM json_each(?)) AND ${f.where}`, [JSON.stringify(positions), ...f.params])) {
+      // Without INDEXED BY the planner walks every current row of the cube (cube_id, status index) and tests the list.
+      const rows = db
+        .prepare(
+          `SELECT ${rowColumns} FROM memory_intervals i INDEXED BY memory_intervals_by_content LEFT JOIN memory_contents c ON c.content_pos = i.content_pos WHERE i.content_pos IN (SELECT value FROM json_each(?)) AND ${f.where}`,
+        )
+        .all(JSON.stringify(positions), ...f.params) as IntervalRow[];
+      for (const row of rows.map(toRow)) {
         if (row.contentPosition !== null) out.set(row.contentPosition, row);
       }
       return out;
@@ -231,7 +238,11 @@ export function openSqliteMemoryViewStore(file: string): MemoryViewStore {
       const out = new Map<string, MemoryViewRow>();
       if (memoryIds.length === 0) return out;
       const f = memoryFilterSql(filters, asOf);
-      for (const row of select(`i.memory_id IN (SELECT value FROM json_each(?)) AND ${f.where}`, [JSON.stringify(memoryIds), ...f.params])) {
+      // The ids drive the join, so each is one primary-key probe (as of a moment too).
+      const rows = db
+        .prepare(`SELECT ${rowColumns} FROM json_each(?) j CROSS JOIN memory_intervals i ON i.memory_id = j.value LEFT JOIN memory_contents c ON c.content_pos = i.content_pos WHERE ${f.where}`)
+        .all(JSON.stringify(memoryIds), ...f.params) as IntervalRow[];
+      for (const row of rows.map(toRow)) {
         out.set(row.view.memoryId, row);
       }
       return out;
@@ -242,11 +253,11 @@ export function openSqliteMemoryViewStore(file: string): MemoryViewStore {
         .prepare(`SELECT i.content_pos AS p FROM memory_intervals i LEFT JOIN memory_contents c ON c.content_pos = i.content_pos WHERE i.content_pos IS NOT NULL AND ${f.where} LIMIT ?`)
         .all(...f.params, limit) as { p: number }[]).map((r) => r.p);
     },
-    countMatching: (filters, asOf) => {
+    countMatching: (filters, asOf, cap) => {
       const f = memoryFilterSql(filters, asOf);
       return (db
-        .prepare(`SELECT count(*) AS n FROM memory_intervals i LEFT JOIN memory_contents c ON c.content_pos = i.content_pos WHERE i.content_pos IS NOT NULL AND ${f.where}`)
-        .get(...f.params) as { n: number }).n;
+        .prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM memory_intervals i LEFT JOIN memory_contents c ON c.content_pos = i.content_pos WHERE i.content_pos IS NOT NULL AND ${f.where} LIMIT ?)`)
+        .get(...f.params, cap ?? -1) as { n: number }).n;
     },
     close: () => {
       if (db.open) db.close();
