@@ -1,4 +1,5 @@
 /** Property: after any sequence of adds and removes, the index holds exactly the live labels (hnswlib-node 3). */
+import { cosineSimilarity as cosine } from "../src/embedding/vectorMath.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createAnnIndex } from "../src/vectorIndex/annIndex.js";
@@ -14,18 +15,6 @@ const operation = fc.oneof(
   fc.record({ kind: fc.constant("add" as const), label: fc.nat(15), vector: nonZeroVector }),
   fc.record({ kind: fc.constant("remove" as const), label: fc.nat(15) }),
 );
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i += 1) {
-    dot += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return dot / Math.sqrt(aa * bb);
-}
 
 describe("AnnIndex under any add/remove sequence", () => {
   it.each([

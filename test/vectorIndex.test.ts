@@ -1,4 +1,5 @@
 /** The ANN index component against the real hnswlib-node 3 engine. */
+import { cosineSimilarity as cosine } from "../src/embedding/vectorMath.js";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,18 +23,6 @@ function randomVectors(count: number, dimensions: number, seed: number): Float32
   const random = seededRandom(seed);
   const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   return Array.from({ length: count }, () => Float32Array.from({ length: dimensions }, gaussian));
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i += 1) {
-    dot += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return dot / Math.sqrt(aa * bb);
 }
 
 /** Float64 brute force, independent of the index's own exact path. */

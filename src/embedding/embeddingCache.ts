@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import { createHash } from "node:crypto";
+import { contentHash } from "../../projections/memoryIntervals.js";
 import type { Embedder } from "./embedderPort.js";
 
 /**
@@ -17,10 +17,8 @@ export interface EmbeddingCache {
   close(): void;
 }
 
-/** The cache key of a text: sha256 of its UTF-8 bytes, lowercase hex. Erasure computes it from the content it erases. */
-export function contentHash(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
-}
+/** The cache key of a text: sha256 of its UTF-8 bytes, lowercase hex; the same hash the vector read model records, so erasure can delete by it. */
+export { contentHash };
 
 const schema = `
   CREATE TABLE IF NOT EXISTS embedding_cache (
