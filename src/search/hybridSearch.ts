@@ -84,7 +84,7 @@ export async function hybridSearch(models: SearchReadModels, plan: PlannedSearch
     if (plan.mode === "bm25") return parts.bm25?.score ?? 0;
     return fusedScore;
   };
-  let ranked = fused
+  const ranked = fused
     .map((f) => ({ id: f.id, score: scoreOf(f.id, f.score), fused: f.score }))
     .filter((r) => plan.minScore === undefined || r.score >= plan.minScore)
     .sort((a, b) => b.score - a.score);
@@ -116,7 +116,6 @@ export async function hybridSearch(models: SearchReadModels, plan: PlannedSearch
   }
 
   const byId = new Map(ranked.map((r) => [r.id, r]));
-  ranked = [];
   return order.slice(0, plan.topK).map((id) => {
     const { row, parts } = candidates.get(id)!;
     const scored = byId.get(id)!;
