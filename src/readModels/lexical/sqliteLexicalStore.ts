@@ -9,7 +9,6 @@ const projectionVersion = 1;
 export interface LexicalHit {
   /** The content version (position of the event that introduced it). */
   readonly contentPosition: number;
-  readonly memoryId: string;
   /** BM25, higher is better (SQLite's bm25() negated). */
   readonly score: number;
 }
@@ -81,12 +80,12 @@ export function openSqliteLexicalStore(file: string): LexicalStore {
       const match = ftsMatchExpression(query);
       if (match === undefined) return [];
       const rows = db
-        .prepare<[string, number], { content_pos: number; memory_id: string; score: number }>(
-          `SELECT f.rowid AS content_pos, d.memory_id AS memory_id, -bm25(lexical_fts, 2.0, 1.0) AS score
-           FROM lexical_fts f JOIN lexical_docs d ON d.content_pos = f.rowid WHERE lexical_fts MATCH ? ORDER BY bm25(lexical_fts, 2.0, 1.0) LIMIT ?`,
+        .prepare<[string, number], { content_pos: number; score: number }>(
+          // No join: the memory view resolves positions to units (and validity) in one indexed lookup afterwards.
+          `SELECT rowid AS content_pos, -bm25(lexical_fts, 2.0, 1.0) AS score FROM lexical_fts WHERE lexical_fts MATCH ? ORDER BY bm25(lexical_fts, 2.0, 1.0) LIMIT ?`,
         )
         .all(match, limit);
-      return rows.map((r) => ({ contentPosition: r.content_pos, memoryId: r.memory_id, score: r.score }));
+      return rows.map((r) => ({ contentPosition: r.content_pos, score: r.score }));
     },
     close: () => {
       if (db.open) db.close();
