@@ -17,10 +17,9 @@
  * separately (the runner's loop, instrumented); --keep leaves the data directories in place.
  */
 import { Effect } from "effect";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, statSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { decide } from "../domain/memory/decide.js";
 import { evolve } from "../domain/memory/evolve.js";
@@ -42,14 +41,12 @@ import { randomIds } from "../src/ids/idGenerator.js";
 import type { KeyStorePort } from "../src/keyStore/keyStorePort.js";
 import { openSqliteKeyStore } from "../src/keyStore/sqliteKeyStore.js";
 import { encodeMemoryEvent } from "../src/memory/memoryEventCodec.js";
-import { openSqliteGraphStore } from "../src/readModels/graph/sqliteGraphStore.js";
-import { lexicalReadModel, openSqliteLexicalStore } from "../src/readModels/lexical/sqliteLexicalStore.js";
-import { memoryViewReadModel, openSqliteMemoryViewStore } from "../src/readModels/memoryView/sqliteMemoryViewStore.js";
+import { embeddedReadModels } from "../src/readModels/embeddedReadModels.js";
 import { decodeForProjection } from "../src/readModels/projectionEventDecoder.js";
 import { startProjectionRunner, type ReadModelDefinition } from "../src/readModels/projectionRunner.js";
-import { openSqliteVectorStore, vectorReadModel } from "../src/readModels/vector/sqliteVectorStore.js";
+import { vectorReadModel } from "../src/readModels/vector/sqliteVectorStore.js";
 import { removeDir, tempDir } from "./payload.js";
-import { fmtRate, fmtRatio, formatTable, nowMs, passFail, rng, type Table } from "./stats.js";
+import { fmtRate, fmtRatio, formatTable, nowMs, passFail, rng, type Table, writeResults } from "./stats.js";
 import { benchCorpus, copyEmbeddingCache, measuredRevision, syntheticMemories, topicNames, warmEmbeddingCache, type WarmedCache } from "./syntheticMemories.js";
 
 const { values: args } = parseArgs({
@@ -269,11 +266,7 @@ async function breakdown(dir: string, stores: Stores, definition: ReadModelDefin
   return b;
 }
 
-const baseDefinitions: readonly ReadModelDefinition[] = [
-  { name: memoryViewReadModel, projectionVersion: 1, open: openSqliteMemoryViewStore },
-  { name: lexicalReadModel, projectionVersion: 1, open: openSqliteLexicalStore },
-  { name: "graph", projectionVersion: 1, open: openSqliteGraphStore },
-];
+const baseDefinitions: readonly ReadModelDefinition[] = embeddedReadModels();
 
 interface Section {
   readonly fixture: Fixture;
@@ -312,12 +305,7 @@ async function vectorDefinition(dir: string, warmed: WarmedCache): Promise<{ def
   const cache = openEmbeddingCache(cachePath);
   const embedder = cachedEmbedder(raw, cache);
   return {
-    definition: {
-      name: vectorReadModel,
-      projectionVersion: 1,
-      open: (file) => openSqliteVectorStore(file, embedder, { onErasedContent: (hashes) => cache.deleteByHashes(hashes) }),
-      companionFiles: (file) => [`${file}.ann`, `${file}.ann.meta.json`],
-    },
+    definition: embeddedReadModels({ embedder, cache }).find((d) => d.name === vectorReadModel)!,
     close: async () => {
       await raw.close();
       cache.close();
@@ -417,11 +405,7 @@ async function main(): Promise<void> {
   }
   const markdown = ["# Rebuild benchmark", facts.join("\n"), ...tables.map(formatTable)].join("\n\n");
   console.log(`\n${markdown}`);
-  const resultsDir = join(dirname(fileURLToPath(import.meta.url)), "results");
-  mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, `rebuild-${new Date().toISOString().replaceAll(":", "-").replace(/\..*/, "")}.md`);
-  writeFileSync(file, `${markdown}\n`);
-  console.log(`\nwritten to ${resolve(file)}`);
+  console.log(`\nwritten to ${writeResults("rebuild", markdown)}`);
 }
 
 await main();

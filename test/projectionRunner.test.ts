@@ -9,10 +9,9 @@ import { KeyRing } from "../src/crypto/keyRing.js";
 import type { EventStorePort } from "../src/eventStore/eventStorePort.js";
 import { openSqliteEventStore } from "../src/eventStore/sqliteEventStore.js";
 import { openSqliteKeyStore } from "../src/keyStore/sqliteKeyStore.js";
-import { openSqliteGraphStore } from "../src/readModels/graph/sqliteGraphStore.js";
+import { embeddedReadModels } from "../src/readModels/embeddedReadModels.js";
 import { openSqliteLexicalStore } from "../src/readModels/lexical/sqliteLexicalStore.js";
-import { openSqliteMemoryViewStore } from "../src/readModels/memoryView/sqliteMemoryViewStore.js";
-import { startProjectionRunner, type ReadModelDefinition } from "../src/readModels/projectionRunner.js";
+import { startProjectionRunner } from "../src/readModels/projectionRunner.js";
 import { decodeForProjection } from "../src/readModels/projectionEventDecoder.js";
 import type { ReadModelFactory } from "../src/readModels/readModelStore.js";
 import { lineFrom } from "./support/childProcessOutput.js";
@@ -20,11 +19,7 @@ import { tempLedger } from "./support/tempLedger.js";
 
 const viteNode = join(process.cwd(), "node_modules", ".bin", "vite-node");
 
-const definitions: ReadModelDefinition[] = [
-  { name: "memory_view", projectionVersion: 1, open: openSqliteMemoryViewStore },
-  { name: "lexical", projectionVersion: 1, open: openSqliteLexicalStore },
-  { name: "graph", projectionVersion: 1, open: openSqliteGraphStore },
-];
+const definitions = embeddedReadModels();
 
 /** Every row of every ordinary table (FTS5's internal tables excluded), in a stable order. */
 function dump(file: string): Record<string, unknown[]> {
@@ -136,6 +131,30 @@ describe("projection runtime", () => {
     const lags = await t.ledger.readModels.lag();
     expect(lags.map((l) => l.name).sort()).toEqual(["graph", "lexical", "memory_view"]);
     for (const lag of lags) expect(lag).toMatchObject({ behind: 0, rebuilding: false });
+  });
+
+  it("a read model built by an older projection version is projected again into a new generation at start", async () => {
+    const { dataDir, head } = await writeLog();
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const store = openSqliteEventStore({ path: join(dataDir, "events.db") });
+    const keyRing = new KeyRing(openSqliteKeyStore(join(dataDir, "keys", "keys.db")));
+    cleanups.push(() => Effect.runPromise(store.close()));
+    const first = startProjectionRunner({ eventStore: store, keyRing, directory: join(dataDir, "readmodels"), definitions });
+    expect(await first.waitFor(head, 30_000)).toBe(true);
+    await first.stop();
+    const oldFile = currentFile(dataDir, "lexical");
+    const db = new Database(oldFile);
+    db.prepare("UPDATE projection_checkpoint SET projection_version = 0").run();
+    db.close();
+
+    const second = startProjectionRunner({ eventStore: store, keyRing, directory: join(dataDir, "readmodels"), definitions });
+    expect(await second.waitFor(head, 30_000)).toBe(true);
+    await second.stop();
+    expect(currentFile(dataDir, "lexical")).not.toBe(oldFile);
+    expect(existsSync(oldFile)).toBe(false);
+    expect(dump(currentFile(dataDir, "lexical"))).toEqual(await referenceDump(openSqliteLexicalStore, store, keyRing, head));
+    // The others were current and kept their generation.
+    expect(currentFile(dataDir, "graph")).toMatch(/graph-1\.db$/);
   });
 
   it("folding the same events twice changes nothing (idempotent handlers, checkpoint guard)", async () => {

@@ -20,7 +20,6 @@ import type { ReadModelFactory, ReadModelStore } from "./readModelStore.js";
  */
 export interface ReadModelDefinition<S extends ReadModelStore = ReadModelStore> {
   readonly name: string;
-  readonly projectionVersion: number;
   readonly open: ReadModelFactory<S>;
   /** Extra files a generation keeps beside its database (index files); removed with it. */
   readonly companionFiles?: (databaseFile: string) => readonly string[];
@@ -121,7 +120,7 @@ export function startProjectionRunner(options: ProjectionRunnerOptions): Project
     const file = currentGenerationFile(options.directory, definition.name);
     let store = definition.open(file);
     let openFile = file;
-    if (storedVersion(store) !== definition.projectionVersion) {
+    if (storedVersion(store) !== store.projectionVersion) {
       // A projection whose output changed shape starts over in a fresh generation.
       store.close();
       openFile = newGenerationFile(options.directory, definition.name);

@@ -38,6 +38,21 @@ export function readCheckpoint(db: SqliteDb, name: string): CheckpointRow {
 }
 
 /**
+ * The ReadModelStore members every SQLite read model shares: its name, the
+ * projection version of the code, the version its file was built with, and
+ * its checkpoint (read through one prepared statement: the runner asks often).
+ */
+export function checkpointMembers(db: SqliteDb, name: string, projectionVersion: number) {
+  const select = db.prepare<[string], { position: number; projection_version: number }>("SELECT position, projection_version FROM projection_checkpoint WHERE name = ?");
+  return {
+    name,
+    projectionVersion,
+    storedProjectionVersion: (): number => select.get(name)?.projection_version ?? 0,
+    checkpoint: (): number => select.get(name)?.position ?? 0,
+  };
+}
+
+/**
  * Runs `fold` for the events above the checkpoint and moves the checkpoint,
  * all in one transaction. Returns the new checkpoint.
  */

@@ -4,11 +4,11 @@ import { KeyRingService } from "../crypto/keyRingService.js";
 import type { EventStoreUnavailable } from "../eventStore/eventStoreErrors.js";
 import { EventStore } from "../eventStore/eventStorePort.js";
 import type { GraphReadModel } from "../readModels/graph/graphReadModel.js";
-import { openSqliteGraphStore } from "../readModels/graph/sqliteGraphStore.js";
-import { lexicalReadModel, openSqliteLexicalStore, type LexicalStore } from "../readModels/lexical/sqliteLexicalStore.js";
-import { memoryViewReadModel, openSqliteMemoryViewStore, type MemoryListQuery, type MemoryViewRow, type MemoryViewStore } from "../readModels/memoryView/sqliteMemoryViewStore.js";
-import { startProjectionRunner, type ProjectionRunner, type ReadModelDefinition, type ReadModelLag } from "../readModels/projectionRunner.js";
-import { openSqliteVectorStore, vectorReadModel, type VectorStore } from "../readModels/vector/sqliteVectorStore.js";
+import { embeddedReadModels, graphReadModel } from "../readModels/embeddedReadModels.js";
+import { lexicalReadModel, type LexicalStore } from "../readModels/lexical/sqliteLexicalStore.js";
+import { memoryViewReadModel, type MemoryListQuery, type MemoryViewRow, type MemoryViewStore } from "../readModels/memoryView/sqliteMemoryViewStore.js";
+import { startProjectionRunner, type ProjectionRunner, type ReadModelLag } from "../readModels/projectionRunner.js";
+import { vectorReadModel, type VectorStore } from "../readModels/vector/sqliteVectorStore.js";
 import { hybridSearch } from "../search/hybridSearch.js";
 import { normalizeSearchRequest } from "../search/normalizeSearchRequest.js";
 import type { Reranker } from "../search/rerankerPort.js";
@@ -16,8 +16,6 @@ import { InvalidSearch, SearchModeUnavailable } from "../search/searchErrors.js"
 import type { SearchRequest, SearchResponse } from "../search/searchRequest.js";
 import { EmbedderService } from "./embedderService.js";
 import { EmbedderUnavailable, EmbeddingFailed } from "../embedding/embeddingErrors.js";
-
-const graphReadModel = "graph";
 
 export interface RetrievalOptions {
   /** Read models live in `<dataDir>/readmodels/`. */
@@ -48,19 +46,7 @@ export function layerRetrieval(options: RetrievalOptions) {
       const eventStore = yield* EventStore;
       const keyRing = yield* KeyRingService;
       const embedding = yield* EmbedderService;
-      const definitions: ReadModelDefinition[] = [
-        { name: memoryViewReadModel, projectionVersion: 1, open: openSqliteMemoryViewStore },
-        { name: lexicalReadModel, projectionVersion: 1, open: openSqliteLexicalStore },
-        { name: graphReadModel, projectionVersion: 1, open: openSqliteGraphStore },
-      ];
-      if (embedding) {
-        definitions.push({
-          name: vectorReadModel,
-          projectionVersion: 1,
-          open: (file) => openSqliteVectorStore(file, embedding.embedder, { onErasedContent: (hashes) => embedding.cache.deleteByHashes(hashes) }),
-          companionFiles: (file) => [`${file}.ann`, `${file}.ann.meta.json`],
-        });
-      }
+      const definitions = embeddedReadModels(embedding);
       const runner: ProjectionRunner = yield* Effect.acquireRelease(
         Effect.sync(() => startProjectionRunner({ eventStore, keyRing, directory: join(options.dataDir, "readmodels"), definitions })),
         (r) => Effect.promise(() => r.stop()),

@@ -45,9 +45,9 @@ startProjectionRunner({
   directory: join(dataDir, "readmodels"),
   batchSize: 50,
   definitions: [
-    { name: "memory_view", projectionVersion: 1, open: hangingMemoryView },
-    { name: "lexical", projectionVersion: 1, open: openSqliteLexicalStore },
-    { name: "graph", projectionVersion: 1, open: openSqliteGraphStore },
+    { name: "memory_view", open: hangingMemoryView },
+    { name: "lexical", open: openSqliteLexicalStore },
+    { name: "graph", open: openSqliteGraphStore },
   ],
 });
 writeSync(1, "READY\n");

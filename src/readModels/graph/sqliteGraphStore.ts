@@ -17,7 +17,7 @@ import {
   type NodeKind,
 } from "../../../projections/graph.js";
 import type { LogMoment, ProjectionEvent } from "../../../projections/projectionEvent.js";
-import { applyInTransaction, openReadModelDb, readCheckpoint, type SqliteDb } from "../sqliteReadModelDb.js";
+import { applyInTransaction, checkpointMembers, openReadModelDb, type SqliteDb } from "../sqliteReadModelDb.js";
 import type { GraphReadModel, RelatedMemoriesQuery, RelatedMemory, TraversalDirection, TraversalResult, TraverseQuery } from "./graphReadModel.js";
 import { countShortestPaths, reachWithin, type WalkEdge } from "./graphTraversal.js";
 
@@ -262,10 +262,7 @@ export function openSqliteGraphStore(file: string): SqliteGraphStore {
   }
 
   return {
-    name: storeName,
-    projectionVersion,
-
-    checkpoint: () => readCheckpoint(db, storeName).position,
+    ...checkpointMembers(db, storeName, projectionVersion),
 
     apply(batch) {
       if (nodeKeys.size > maxCachedNodeKeys) nodeKeys.clear();

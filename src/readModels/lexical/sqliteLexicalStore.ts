@@ -1,7 +1,7 @@
 import { queryTerms, segmentWords } from "../../../projections/lexicalTokens.js";
 import type { ProjectionEvent } from "../../../projections/projectionEvent.js";
 import type { ReadModelStore } from "../readModelStore.js";
-import { applyInTransaction, openReadModelDb, purgeWriteAheadLog, readCheckpoint, type SqliteDb } from "../sqliteReadModelDb.js";
+import { applyInTransaction, checkpointMembers, openReadModelDb, purgeWriteAheadLog, type SqliteDb } from "../sqliteReadModelDb.js";
 
 export const lexicalReadModel = "lexical";
 const projectionVersion = 1;
@@ -60,12 +60,9 @@ export function openSqliteLexicalStore(file: string): LexicalStore {
   };
 
   return {
-    name: lexicalReadModel,
-    projectionVersion,
+    ...checkpointMembers(db, lexicalReadModel, projectionVersion),
     file,
     db,
-    storedProjectionVersion: () => readCheckpoint(db, lexicalReadModel).projectionVersion,
-    checkpoint: () => readCheckpoint(db, lexicalReadModel).position,
     apply: (batch) => {
       erasedInBatch = false;
       applyInTransaction(db, lexicalReadModel, batch, (item) => {

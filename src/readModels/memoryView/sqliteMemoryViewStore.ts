@@ -4,7 +4,7 @@ import { contentHash, searchableText, stepMemoryInterval, type MemoryIntervalSta
 import type { MemoryView } from "../../../projections/memoryView.js";
 import type { LogMoment, ProjectionEvent } from "../../../projections/projectionEvent.js";
 import type { ReadModelStore } from "../readModelStore.js";
-import { applyInTransaction, openReadModelDb, purgeWriteAheadLog, readCheckpoint, type SqliteDb } from "../sqliteReadModelDb.js";
+import { applyInTransaction, checkpointMembers, openReadModelDb, purgeWriteAheadLog, type SqliteDb } from "../sqliteReadModelDb.js";
 import { memoryFilterSql, type MemoryFilters } from "./memoryFilterSql.js";
 
 export const memoryViewReadModel = "memory_view";
@@ -199,12 +199,9 @@ export function openSqliteMemoryViewStore(file: string): MemoryViewStore {
     );
 
   return {
-    name: memoryViewReadModel,
-    projectionVersion,
+    ...checkpointMembers(db, memoryViewReadModel, projectionVersion),
     file,
     db,
-    storedProjectionVersion: () => readCheckpoint(db, memoryViewReadModel).projectionVersion,
-    checkpoint: () => readCheckpoint(db, memoryViewReadModel).position,
     apply: (batch) => {
       applyInTransaction(db, memoryViewReadModel, batch, foldMemory);
       if (batch.some((item) => item.kind === "memory" && item.event.type === "MemoryErased")) purgeWriteAheadLog(db);

@@ -4,7 +4,7 @@ import { contentHash, searchableText } from "../../../projections/memoryInterval
 import type { ProjectionEvent } from "../../../projections/projectionEvent.js";
 import { createAnnIndex, loadAnnIndex, type AnnIndex, type AnnSearchHit } from "../../vectorIndex/annIndex.js";
 import type { ReadModelStore } from "../readModelStore.js";
-import { applyInTransaction, openReadModelDb, purgeWriteAheadLog, readCheckpoint, type SqliteDb } from "../sqliteReadModelDb.js";
+import { applyInTransaction, checkpointMembers, openReadModelDb, purgeWriteAheadLog, type SqliteDb } from "../sqliteReadModelDb.js";
 
 export const vectorReadModel = "vector";
 const projectionVersion = 1;
@@ -72,9 +72,9 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
     addedSinceSave = 0;
   };
 
+  const checkpointed = checkpointMembers(db, vectorReadModel, projectionVersion);
   return {
-    name: vectorReadModel,
-    projectionVersion,
+    ...checkpointed,
     file,
     modelId: embedder.modelId,
     dimensions: embedder.dimensions,
@@ -82,8 +82,7 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
       return index.size;
     },
     // Another model's vectors cannot be reused: a model change rebuilds in a new generation.
-    storedProjectionVersion: () => (sameModel ? readCheckpoint(db, vectorReadModel).projectionVersion : -1),
-    checkpoint: () => readCheckpoint(db, vectorReadModel).position,
+    storedProjectionVersion: () => (sameModel ? checkpointed.storedProjectionVersion() : -1),
     prepare: async (batch) => {
       const texts = new Map<string, string>();
       for (const item of batch) {

@@ -1,0 +1,30 @@
+import type { Embedder } from "../embedding/embedderPort.js";
+import type { EmbeddingCache } from "../embedding/embeddingCache.js";
+import { openSqliteGraphStore } from "./graph/sqliteGraphStore.js";
+import { lexicalReadModel, openSqliteLexicalStore } from "./lexical/sqliteLexicalStore.js";
+import { memoryViewReadModel, openSqliteMemoryViewStore } from "./memoryView/sqliteMemoryViewStore.js";
+import type { ReadModelDefinition } from "./projectionRunner.js";
+import { openSqliteVectorStore, vectorReadModel } from "./vector/sqliteVectorStore.js";
+
+export const graphReadModel = "graph";
+
+/**
+ * The embedded read models, in one place for the application, the tests and
+ * the benchmarks: memory view, full text and graph always; vectors when an
+ * embedder is configured (erasing content also drops its cached embeddings).
+ */
+export function embeddedReadModels(embedding?: { readonly embedder: Embedder; readonly cache: EmbeddingCache }): ReadModelDefinition[] {
+  const definitions: ReadModelDefinition[] = [
+    { name: memoryViewReadModel, open: openSqliteMemoryViewStore },
+    { name: lexicalReadModel, open: openSqliteLexicalStore },
+    { name: graphReadModel, open: openSqliteGraphStore },
+  ];
+  if (embedding) {
+    definitions.push({
+      name: vectorReadModel,
+      open: (file) => openSqliteVectorStore(file, embedding.embedder, { onErasedContent: (hashes) => embedding.cache.deleteByHashes(hashes) }),
+      companionFiles: (file) => [`${file}.ann`, `${file}.ann.meta.json`],
+    });
+  }
+  return definitions;
+}
