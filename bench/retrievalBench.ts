@@ -10,10 +10,9 @@
  * BENCH_DIR=<dir> puts the data directories elsewhere than os.tmpdir(); --keep leaves them there.
  */
 import Database from "better-sqlite3";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { openMemLedger, type MemLedger } from "../src/app/memLedger.js";
 import { cachedEmbedder, openEmbeddingCache } from "../src/embedding/embeddingCache.js";
@@ -23,7 +22,7 @@ import { openSqliteVectorStore } from "../src/readModels/vector/sqliteVectorStor
 import type { SearchRequest, SearchResponse } from "../src/search/searchRequest.js";
 import { ANN_INDEX_DEFAULTS, createAnnIndex } from "../src/vectorIndex/annIndex.js";
 import { removeDir, tempDir } from "./payload.js";
-import { fmtMs, fmtRate, fmtRatio, formatTable, nowMs, passFail, summarize, type Summary, type Table } from "./stats.js";
+import { fmtMs, fmtRate, fmtRatio, formatTable, nowMs, passFail, summarize, type Summary, type Table, writeResults } from "./stats.js";
 import { benchCorpus, benchQueries, cachedVectors, copyEmbeddingCache, locomoMemories, measuredRevision, shuffled, warmEmbeddingCache, type BenchQuery, type WarmedCache } from "./syntheticMemories.js";
 
 const { values: args } = parseArgs({
@@ -382,11 +381,7 @@ async function main(): Promise<void> {
   ];
   const markdown = ["# Retrieval benchmark", facts.join("\n"), ...tables(results, warmed).map(formatTable)].join("\n\n");
   console.log(`\n${markdown}`);
-  const resultsDir = join(dirname(fileURLToPath(import.meta.url)), "results");
-  mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, `retrieval-${new Date().toISOString().replaceAll(":", "-").replace(/\..*/, "")}.md`);
-  writeFileSync(file, `${markdown}\n`);
-  console.log(`\nwritten to ${resolve(file)}`);
+  console.log(`\nwritten to ${writeResults("retrieval", markdown)}`);
 }
 
 await main();

@@ -1,4 +1,7 @@
 /** Timing, percentiles and table helpers shared by the benchmarks. */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** Monotonic clock in milliseconds (fractional), from process.hrtime.bigint(). */
 export function nowMs(): number {
@@ -86,4 +89,13 @@ export function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Writes a run's markdown to bench/results/<prefix>-<UTC time>.md (gitignored) and returns the file's path. */
+export function writeResults(prefix: string, markdown: string): string {
+  const resultsDir = join(dirname(fileURLToPath(import.meta.url)), "results");
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `${prefix}-${new Date().toISOString().replaceAll(":", "-").replace(/\..*/, "")}.md`);
+  writeFileSync(file, `${markdown}\n`);
+  return resolve(file);
 }

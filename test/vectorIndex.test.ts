@@ -1,22 +1,12 @@
 /** The ANN index component against the real hnswlib-node 3 engine. */
+// mulberry32 (bench/stats.ts): deterministic so a failing case replays.
+import { rng as seededRandom } from "../bench/stats.js";
 import { cosineSimilarity as cosine } from "../src/embedding/vectorMath.js";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createAnnIndex, loadAnnIndex, type AnnIndex, type AnnSearchHit } from "../src/vectorIndex/annIndex.js";
-
-/** mulberry32: deterministic so a failing case replays. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Gaussian components, so directions are uniform on the sphere; the caller may or may not normalise. */
 function randomVectors(count: number, dimensions: number, seed: number): Float32Array[] {
