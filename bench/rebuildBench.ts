@@ -201,7 +201,7 @@ async function measureModel(dir: string, stores: Stores, definitions: readonly R
   const keyRing = new KeyRing(stores.keyStore);
   const directory = join(dir, `readmodels-${definitions.map((d) => d.name).join("-")}`);
   const failures: unknown[] = [];
-  const runner = startProjectionRunner({ eventStore: stores.eventStore, keyRing, directory, definitions, onError: (_, error) => failures.push(error) });
+  const runner = await startProjectionRunner({ eventStore: stores.eventStore, keyRing, directory, definitions, onError: (_, error) => failures.push(error) });
   try {
     const coldStarted = nowMs();
     if (!(await runner.waitFor(head, 3_600_000))) throw new Error(`${name} did not catch up within an hour: ${JSON.stringify(await runner.lag())}`);
@@ -236,7 +236,7 @@ interface Breakdown {
 async function breakdown(dir: string, stores: Stores, definition: ReadModelDefinition): Promise<Breakdown> {
   const directory = join(dir, `breakdown-${definition.name}`);
   mkdirSync(directory, { recursive: true });
-  const store = definition.open(join(directory, `${definition.name}-1.db`));
+  const store = await definition.open(join(directory, `${definition.name}-1.db`));
   const keyRing = new KeyRing(stores.keyStore);
   const spent = { read: 0, decode: 0, prepare: 0, apply: 0 };
   let events = 0;
@@ -253,12 +253,12 @@ async function breakdown(dir: string, stores: Stores, definition: ReadModelDefin
       await store.prepare?.(batch);
       spent.prepare += nowMs() - t;
       t = nowMs();
-      store.apply(batch);
+      await store.apply(batch);
       spent.apply += nowMs() - t;
       events += recorded.length;
     }
   } finally {
-    store.close();
+    await store.close();
     removeDir(directory);
   }
   const b = { name: definition.name, events, readSeconds: spent.read / 1000, decodeSeconds: spent.decode / 1000, prepareSeconds: spent.prepare / 1000, applySeconds: spent.apply / 1000 };

@@ -235,19 +235,19 @@ async function runSize(size: number, queries: readonly BenchQuery[], warmed: War
     const labels = (labelsDb.prepare("SELECT content_pos AS p FROM vector_items ORDER BY content_pos").all() as { p: number }[]).map((r) => r.p);
     const store = openSqliteVectorStore(vectorFile, readOnlyEmbedder(warmed.modelId, warmed.dimensions));
     const queryVectors = cachedVectors(warmed.modelId, texts);
-    const runPath = (search: (q: Float32Array) => { label: number }[]) => {
-      for (const q of queryVectors.slice(0, WARMUP)) search(q);
+    const runPath = async (search: (q: Float32Array) => Promise<{ label: number }[]>) => {
+      for (const q of queryVectors.slice(0, WARMUP)) await search(q);
       const durations: number[] = [];
       const results: number[][] = [];
       for (const q of queryVectors) {
         const started = nowMs();
-        const hits = search(q);
+        const hits = await search(q);
         durations.push(nowMs() - started);
         results.push(hits.slice(0, K).map((h) => h.label));
       }
       return { summary: summarize(durations), results };
     };
-    const exact = runPath((q) => store.searchExact(q, K, labels));
+    const exact = await runPath((q) => store.searchExact(q, K, labels));
     const recallOf = (results: number[][]) => {
       let found = 0;
       results.forEach((r, i) => {
@@ -256,8 +256,8 @@ async function runSize(size: number, queries: readonly BenchQuery[], warmed: War
       });
       return found / (results.length * K);
     };
-    const annK = runPath((q) => store.search(q, K));
-    const annPool = runPath((q) => store.search(q, 200));
+    const annK = await runPath((q) => store.search(q, K));
+    const annPool = await runPath((q) => store.search(q, 200));
     const ann = [
       { path: `exact scan over ${labels.length.toLocaleString("en-US")} vectors (baseline)`, summary: exact.summary, recall: 1 },
       { path: `HNSW, k ${K} (efSearch ${ANN_INDEX_DEFAULTS.efSearch})`, summary: annK.summary, recall: recallOf(annK.results) },

@@ -43,7 +43,7 @@ graphStoreContract("embedded SQLite (file, WAL)", async () => {
 });
 
 describe("SQLite graph store", () => {
-  it("keeps its graph and checkpoint across a reopen", () => {
+  it("keeps its graph and checkpoint across a reopen", async () => {
     const dir = mkdtempSync(join(tmpdir(), "memledger-graph-"));
     const file = join(dir, "graph.db");
     try {
@@ -54,9 +54,9 @@ describe("SQLite graph store", () => {
 
       const reopened = openSqliteGraphStore(file);
       expect(reopened.checkpoint()).toBe(1);
-      expect(reopened.node("entity:alice")?.label).toBe("Alice");
+      expect((await reopened.node("entity:alice"))?.label).toBe("Alice");
       reopened.apply([log.edited("m1", contentOf("Later Alice met Carol."))]);
-      expect(reopened.traverse({ from: ["memory:m1"], hops: 1, edgeTypes: ["MENTIONS"] }).nodes.map((n) => n.id)).toEqual([
+      expect((await reopened.traverse({ from: ["memory:m1"], hops: 1, edgeTypes: ["MENTIONS"] })).nodes.map((n) => n.id)).toEqual([
         "memory:m1",
         "entity:alice",
         "entity:carol",
@@ -67,7 +67,7 @@ describe("SQLite graph store", () => {
     }
   });
 
-  it("rolls back the whole batch, checkpoint included, when an event fails", () => {
+  it("rolls back the whole batch, checkpoint included, when an event fails", async () => {
     const store = openSqliteGraphStore(":memory:");
     const log = projectionEventLog();
     const good = log.created("m1", contentOf("Later Alice met Bob."));
@@ -75,11 +75,11 @@ describe("SQLite graph store", () => {
     const withBadTime = { ...next, envelope: { ...next.envelope, metadata: { ...next.envelope.metadata, recordedAt: "not a time" } } };
     expect(() => store.apply([good, withBadTime])).toThrow(/not an ISO-8601 time/);
     expect(store.checkpoint()).toBe(0);
-    expect(store.node("memory:m1")).toBeUndefined();
+    expect(await store.node("memory:m1")).toBeUndefined();
     store.close();
   });
 
-  it("as of every past position, a unit's edges are those the pure fold gives for the log up to there", () => {
+  it("as of every past position, a unit's edges are those the pure fold gives for the log up to there", async () => {
     const text = fc.subarray(["Alice", "Bob", "Carol", "Dan"]).map((names) => contentOf(`Later ${names.join(" and ")} talked.`));
     const step = fc.oneof(
       fc.record({ kind: fc.constant("edit" as const), content: fc.option(text, { nil: null, freq: 6 }) }),
@@ -87,8 +87,8 @@ describe("SQLite graph store", () => {
       fc.record({ kind: fc.constant("revert" as const), content: text, successor: fc.option(fc.constantFrom("s1", "s2"), { nil: undefined }) }),
       fc.record({ kind: fc.constant("archive" as const) }),
     );
-    fc.assert(
-      fc.property(text, fc.array(step, { maxLength: 10 }), (initial, steps) => {
+    await fc.assert(
+      fc.asyncProperty(text, fc.array(step, { maxLength: 10 }), async (initial, steps) => {
         const log = projectionEventLog();
         const events: ProjectionEvent[] = [log.created("m", initial)];
         for (const s of steps) {
@@ -105,7 +105,7 @@ describe("SQLite graph store", () => {
             open = foldOpenEdges(open, graphChangesFor(event, needsOpenEdges(event) ? open : []));
             const asOf = { position: event.envelope.position };
             // Two hops out: the memory's own edges, then RELATES_TO between the entities it names.
-            const stored = store.traverse({ from: ["memory:m"], hops: 2, asOf }).edges.filter((e) => e.origin === "memory:m");
+            const stored = (await store.traverse({ from: ["memory:m"], hops: 2, asOf })).edges.filter((e) => e.origin === "memory:m");
             expect(stored.map(edgeKeyString).sort()).toEqual(open.map(edgeKeyString).sort());
           }
         } finally {
@@ -116,11 +116,11 @@ describe("SQLite graph store", () => {
     );
   });
 
-  it("rejects malformed queries with a message that says what to fix", () => {
+  it("rejects malformed queries with a message that says what to fix", async () => {
     const store = openSqliteGraphStore(":memory:");
-    expect(() => store.traverse({ from: [], hops: -1 })).toThrow(/hops must be a whole number/);
-    expect(() => store.traverse({ from: [], hops: 1, edgeTypes: ["KNOWS" as never] })).toThrow(/unknown edge type "KNOWS"/);
-    expect(() => store.traverse({ from: ["memory:x"], hops: 1, asOf: { time: "last week" } })).toThrow(/not an ISO-8601 time/);
+    await expect(store.traverse({ from: [], hops: -1 })).rejects.toThrow(/hops must be a whole number/);
+    await expect(store.traverse({ from: [], hops: 1, edgeTypes: ["KNOWS" as never] })).rejects.toThrow(/unknown edge type "KNOWS"/);
+    await expect(store.traverse({ from: ["memory:x"], hops: 1, asOf: { time: "last week" } })).rejects.toThrow(/not an ISO-8601 time/);
     store.close();
   });
 });

@@ -39,14 +39,14 @@ function dump(file: string): Record<string, unknown[]> {
 async function referenceDump(open: ReadModelFactory, store: EventStorePort, keyRing: KeyRing, position: number): Promise<Record<string, unknown[]>> {
   const dir = mkdtempSync(join(tmpdir(), "memledger-reference-"));
   const file = join(dir, "reference.db");
-  const model = open(file);
+  const model = await open(file);
   try {
     const events = (await Effect.runPromise(store.readAll({ after: 0 }))).filter((e) => e.position <= position);
-    model.apply(await decodeForProjection(keyRing, events));
+    await model.apply(await decodeForProjection(keyRing, events));
     const rows = dump(file);
     return rows;
   } finally {
-    model.close();
+    await model.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -104,7 +104,7 @@ describe("projection runtime", () => {
     }
 
     // Restart: each read model catches up from its checkpoint to the same state as a fold of the whole log.
-    const runner = startProjectionRunner({ eventStore: store, keyRing, directory: join(dataDir, "readmodels"), definitions, batchSize: 50 });
+    const runner = await startProjectionRunner({ eventStore: store, keyRing, directory: join(dataDir, "readmodels"), definitions, batchSize: 50 });
     expect(await runner.waitFor(head, 30_000)).toBe(true);
     await runner.stop();
     for (const definition of definitions) {
@@ -139,7 +139,7 @@ describe("projection runtime", () => {
     const store = openSqliteEventStore({ path: join(dataDir, "events.db") });
     const keyRing = new KeyRing(openSqliteKeyStore(join(dataDir, "keys", "keys.db")));
     cleanups.push(() => Effect.runPromise(store.close()));
-    const first = startProjectionRunner({ eventStore: store, keyRing, directory: join(dataDir, "readmodels"), definitions });
+    const first = await startProjectionRunner({ eventStore: store, keyRing, directory: join(dataDir, "readmodels"), definitions });
     expect(await first.waitFor(head, 30_000)).toBe(true);
     await first.stop();
     const oldFile = currentFile(dataDir, "lexical");
@@ -147,7 +147,7 @@ describe("projection runtime", () => {
     db.prepare("UPDATE projection_checkpoint SET projection_version = 0").run();
     db.close();
 
-    const second = startProjectionRunner({ eventStore: store, keyRing, directory: join(dataDir, "readmodels"), definitions });
+    const second = await startProjectionRunner({ eventStore: store, keyRing, directory: join(dataDir, "readmodels"), definitions });
     expect(await second.waitFor(head, 30_000)).toBe(true);
     await second.stop();
     expect(currentFile(dataDir, "lexical")).not.toBe(oldFile);
@@ -167,12 +167,12 @@ describe("projection runtime", () => {
     for (const definition of definitions) {
       const dir = mkdtempSync(join(tmpdir(), "memledger-twice-"));
       cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-      const model = definition.open(join(dir, "m.db"));
-      model.apply(events.slice(0, 100));
-      model.apply(events.slice(50, 200));
-      model.apply(events);
-      model.apply(events);
-      model.close();
+      const model = await definition.open(join(dir, "m.db"));
+      await model.apply(events.slice(0, 100));
+      await model.apply(events.slice(50, 200));
+      await model.apply(events);
+      await model.apply(events);
+      await model.close();
       expect(dump(join(dir, "m.db")), definition.name).toEqual(await referenceDump(definition.open, store, keyRing, head));
     }
   });

@@ -1,6 +1,6 @@
 import { Effect } from "effect";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { KeyRing } from "../crypto/keyRing.js";
 import type { EventStorePort } from "../eventStore/eventStorePort.js";
 import { backoffMs, latch, sleepUnless, waitForNewEvents, type Latch } from "../eventStore/logFollowing.js";
@@ -23,6 +23,14 @@ export interface ReadModelDefinition<S extends ReadModelStore = ReadModelStore> 
   readonly open: ReadModelFactory<S>;
   /** Extra files a generation keeps beside its database (index files); removed with it. */
   readonly companionFiles?: (databaseFile: string) => readonly string[];
+  /**
+   * For stores on a server: drop what a generation keeps there (its nodes, its
+   * collection) once it is replaced. Runs after the switch; a failure is logged
+   * and leaves only garbage behind, never a wrong answer.
+   */
+  readonly retire?: (file: string) => Promise<void>;
+  /** For stores on a server: make this generation the one readers there see (a Qdrant alias), before the local switch. */
+  readonly activate?: (file: string) => Promise<void>;
 }
 
 export interface ReadModelLag {
@@ -74,7 +82,7 @@ interface Lane {
   progressed: Array<() => void>;
 }
 
-export function startProjectionRunner(options: ProjectionRunnerOptions): ProjectionRunner {
+export async function startProjectionRunner(options: ProjectionRunnerOptions): Promise<ProjectionRunner> {
   const followBatchSize = options.batchSize ?? 5_000;
   const rebuildBatchSize = options.rebuildBatchSize ?? 20_000;
   const onError = options.onError ?? ((name, error) => console.warn(`memledger projection ${name}: batch failed, retrying: ${String(error)}`));
@@ -96,7 +104,7 @@ export function startProjectionRunner(options: ProjectionRunnerOptions): Project
           }
           const batch = await decodeForProjection(options.keyRing, recorded);
           await store.prepare?.(batch);
-          store.apply(batch);
+          await store.apply(batch);
           attempt = 0;
           delete lane.lastError;
           onBatch();
@@ -118,14 +126,18 @@ export function startProjectionRunner(options: ProjectionRunnerOptions): Project
 
   for (const definition of options.definitions) {
     const file = currentGenerationFile(options.directory, definition.name);
-    let store = definition.open(file);
+    let store = await definition.open(file);
     let openFile = file;
     if (storedVersion(store) !== store.projectionVersion) {
       // A projection whose output changed shape starts over in a fresh generation.
-      store.close();
+      await store.close();
       openFile = newGenerationFile(options.directory, definition.name);
-      store = definition.open(openFile);
+      store = await definition.open(openFile);
+      await definition.activate?.(openFile);
       switchGeneration(options.directory, definition, openFile, file);
+      await retireGeneration(definition, file, onError);
+    } else {
+      await definition.activate?.(openFile);
     }
     const lane: Lane = { definition, store, file: openFile, stopRequest: latch(), running: Promise.resolve(), rebuilding: false, progressed: [] };
     lane.running = follow(lane, store, lane.stopRequest, notifyProgress(lane));
@@ -180,7 +192,7 @@ export function startProjectionRunner(options: ProjectionRunnerOptions): Project
       lane.rebuilding = true;
       const started = Date.now();
       const nextFile = newGenerationFile(options.directory, name);
-      const next = lane.definition.open(nextFile);
+      const next = await lane.definition.open(nextFile);
       try {
         const rebuildStop = latch();
         // Catch up from zero beside the live generation, which keeps serving.
@@ -191,17 +203,20 @@ export function startProjectionRunner(options: ProjectionRunnerOptions): Project
         await follow(lane, next, rebuildStop, () => undefined, true);
         const previous = lane.store;
         const previousFile = lane.file;
+        await lane.definition.activate?.(nextFile);
         switchGeneration(options.directory, lane.definition, nextFile, previousFile);
         lane.store = next;
         lane.file = nextFile;
-        previous.close();
+        await previous.close();
         removeGeneration(lane.definition, previousFile);
+        await retireGeneration(lane.definition, previousFile, onError);
         lane.stopRequest = latch();
         lane.running = follow(lane, next, lane.stopRequest, notifyProgress(lane));
         return { events: next.checkpoint(), seconds: (Date.now() - started) / 1000 };
       } catch (error) {
-        next.close();
+        await next.close();
         removeGeneration(lane.definition, nextFile);
+        await retireGeneration(lane.definition, nextFile, onError);
         if (lane.stopRequest.isSet()) {
           lane.stopRequest = latch();
           lane.running = follow(lane, lane.store, lane.stopRequest, notifyProgress(lane));
@@ -214,9 +229,17 @@ export function startProjectionRunner(options: ProjectionRunnerOptions): Project
     stop: async () => {
       for (const lane of lanes.values()) lane.stopRequest.set();
       await Promise.all([...lanes.values()].map((lane) => lane.running));
-      for (const lane of lanes.values()) lane.store.close();
+      for (const lane of lanes.values()) await lane.store.close();
     },
   };
+}
+
+async function retireGeneration(definition: ReadModelDefinition, file: string, onError: (name: string, error: unknown) => void): Promise<void> {
+  try {
+    await definition.retire?.(file);
+  } catch (error) {
+    onError(definition.name, new Error(`could not drop the replaced generation ${basename(file)}: ${String(error)}`));
+  }
 }
 
 function storedVersion(store: ReadModelStore): number {

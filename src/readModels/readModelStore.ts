@@ -14,7 +14,7 @@ export interface ReadModelStore {
   readonly projectionVersion: number;
   /** The projection version the file was built with; a mismatch makes the runner rebuild it. */
   storedProjectionVersion?(): number;
-  /** Global position of the last event folded in; 0 for an empty read model. */
+  /** Global position of the last event folded in; 0 for an empty read model. Synchronous: remote stores cache what they committed. */
   checkpoint(): number;
   /**
    * Slow, asynchronous work a batch needs before it can be folded (computing
@@ -22,10 +22,19 @@ export interface ReadModelStore {
    * only costs the work again.
    */
   prepare?(batch: readonly ProjectionEvent[]): Promise<void>;
-  /** Folds the batch (ascending positions) and stores the new checkpoint atomically. */
-  apply(batch: readonly ProjectionEvent[]): void;
-  close(): void;
+  /**
+   * Folds the batch (ascending positions) and stores the new checkpoint
+   * atomically. Embedded stores answer synchronously; stores on a server
+   * (Neo4j, Qdrant) return a promise, and `checkpoint()` then reports the
+   * value they last committed.
+   */
+  apply(batch: readonly ProjectionEvent[]): void | Promise<void>;
+  close(): void | Promise<void>;
 }
 
-/** Opens (creating if needed) a read model in the given file. */
-export type ReadModelFactory<S extends ReadModelStore = ReadModelStore> = (file: string) => S;
+/**
+ * Opens (creating if needed) one generation of a read model. Embedded stores
+ * keep it in the given file; stores on a server use the file's base name
+ * (`graph-3`) to name the generation they keep there.
+ */
+export type ReadModelFactory<S extends ReadModelStore = ReadModelStore> = (file: string) => S | Promise<S>;

@@ -8,7 +8,7 @@ import { embeddedReadModels, graphReadModel } from "../readModels/embeddedReadMo
 import { lexicalReadModel, type LexicalStore } from "../readModels/lexical/sqliteLexicalStore.js";
 import { memoryViewReadModel, type MemoryListQuery, type MemoryViewRow, type MemoryViewStore } from "../readModels/memoryView/sqliteMemoryViewStore.js";
 import { startProjectionRunner, type ProjectionRunner, type ReadModelLag } from "../readModels/projectionRunner.js";
-import { vectorReadModel, type VectorStore } from "../readModels/vector/sqliteVectorStore.js";
+import { vectorReadModel, type VectorReadModel } from "../readModels/vector/vectorReadModel.js";
 import { hybridSearch } from "../search/hybridSearch.js";
 import { normalizeSearchRequest } from "../search/normalizeSearchRequest.js";
 import type { Reranker } from "../search/rerankerPort.js";
@@ -48,7 +48,7 @@ export function layerRetrieval(options: RetrievalOptions) {
       const embedding = yield* EmbedderService;
       const definitions = embeddedReadModels(embedding);
       const runner: ProjectionRunner = yield* Effect.acquireRelease(
-        Effect.sync(() => startProjectionRunner({ eventStore, keyRing, directory: join(options.dataDir, "readmodels"), definitions })),
+        Effect.promise(() => startProjectionRunner({ eventStore, keyRing, directory: join(options.dataDir, "readmodels"), definitions })),
         (r) => Effect.promise(() => r.stop()),
       );
       const consistencyTimeoutMs = options.consistencyTimeoutMs ?? 2_000;
@@ -76,7 +76,7 @@ export function layerRetrieval(options: RetrievalOptions) {
                   memoryView,
                   lexical: runner.store<LexicalStore>(lexicalReadModel),
                   graph: runner.store<GraphReadModel>(graphReadModel),
-                  ...(embedding ? { vector: runner.store<VectorStore>(vectorReadModel), queryEmbedder: embedding.embedder } : {}),
+                  ...(embedding ? { vector: runner.store<VectorReadModel>(vectorReadModel), queryEmbedder: embedding.embedder } : {}),
                   ...(options.reranker ? { reranker: options.reranker } : {}),
                 },
                 plan,

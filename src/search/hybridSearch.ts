@@ -5,7 +5,7 @@ import type { GraphReadModel } from "../readModels/graph/graphReadModel.js";
 import type { LexicalStore } from "../readModels/lexical/sqliteLexicalStore.js";
 import type { MemoryFilters } from "../readModels/memoryView/memoryFilterSql.js";
 import type { MemoryViewRow, MemoryViewStore } from "../readModels/memoryView/sqliteMemoryViewStore.js";
-import type { VectorStore } from "../readModels/vector/sqliteVectorStore.js";
+import type { VectorReadModel } from "../readModels/vector/vectorReadModel.js";
 import { maximalMarginalRelevance } from "./maximalMarginalRelevance.js";
 import { reciprocalRankFusion, type RankedList } from "./rankFusion.js";
 import type { Reranker } from "./rerankerPort.js";
@@ -15,7 +15,7 @@ export interface SearchReadModels {
   readonly memoryView: MemoryViewStore;
   readonly lexical: LexicalStore;
   readonly graph?: GraphReadModel;
-  readonly vector?: VectorStore;
+  readonly vector?: VectorReadModel;
   readonly queryEmbedder?: Embedder;
   readonly reranker?: Reranker;
 }
@@ -92,7 +92,7 @@ export async function hybridSearch(models: SearchReadModels, plan: PlannedSearch
   const shortlist = ranked.slice(0, plan.topK * 3);
   let order = shortlist.map((r) => r.id);
   if (plan.mmrLambda < 1 && models.vector && shortlist.length > 1) {
-    const vectors = models.vector.vectorsOf(shortlist.map((r) => candidates.get(r.id)!.row.contentPosition).filter((p): p is number => p !== null));
+    const vectors = await models.vector.vectorsOf(shortlist.map((r) => candidates.get(r.id)!.row.contentPosition).filter((p): p is number => p !== null));
     order = maximalMarginalRelevance(
       shortlist.map((r) => {
         const position = candidates.get(r.id)!.row.contentPosition;
@@ -132,16 +132,16 @@ type Ranked<P> = { row: MemoryViewRow; part: P }[];
 
 async function searchCube(models: SearchReadModels, plan: PlannedSearch, filters: MemoryFilters, queryVector: Float32Array | undefined, pool: number) {
   const lists: { vector?: Ranked<{ similarity: number }>; bm25?: Ranked<{ score: number }>; graph?: Ranked<{ score: number; via: readonly string[] }> } = {};
-  if (plan.mode !== "bm25" && queryVector && models.vector) lists.vector = vectorCandidates(models.memoryView, models.vector, queryVector, filters, plan.asOf, pool);
+  if (plan.mode !== "bm25" && queryVector && models.vector) lists.vector = await vectorCandidates(models.memoryView, models.vector, queryVector, filters, plan.asOf, pool);
   if (plan.mode !== "vector") lists.bm25 = lexicalCandidates(models.memoryView, models.lexical, plan.query, filters, plan.asOf, pool);
   if (plan.mode === "hybrid" && plan.graphHops > 0 && models.graph) {
     const seeds = [...(lists.vector ?? []).slice(0, graphSeeds), ...(lists.bm25 ?? []).slice(0, graphSeeds)].map((c) => c.row.view.memoryId);
-    lists.graph = graphCandidates(models.memoryView, models.graph, plan.query, [...new Set(seeds)], filters, plan.asOf, plan.graphHops, pool);
+    lists.graph = await graphCandidates(models.memoryView, models.graph, plan.query, [...new Set(seeds)], filters, plan.asOf, plan.graphHops, pool);
   }
   return lists;
 }
 
-function vectorCandidates(view: MemoryViewStore, vector: VectorStore, query: Float32Array, filters: MemoryFilters, asOf: LogMoment | undefined, pool: number): Ranked<{ similarity: number }> {
+async function vectorCandidates(view: MemoryViewStore, vector: VectorReadModel, query: Float32Array, filters: MemoryFilters, asOf: LogMoment | undefined, pool: number): Promise<Ranked<{ similarity: number }>> {
   const rankRows = (hits: readonly { label: number; similarity: number }[], rows: Map<number, MemoryViewRow>) =>
     hits.flatMap((h) => {
       const row = rows.get(h.label);
@@ -149,18 +149,18 @@ function vectorCandidates(view: MemoryViewStore, vector: VectorStore, query: Flo
     });
   if (vector.size === 0) return [];
   // ANN over every content version first, keeping those valid and matching: the common case needs nothing else.
-  const first = vector.search(query, Math.min(pool * 4, vector.size));
+  const first = await vector.search(query, Math.min(pool * 4, vector.size));
   const firstRows = view.rowsForContent(first.map((h) => h.label), filters, asOf);
   if (firstRows.size >= pool || first.length >= vector.size) return rankRows(first, firstRows).slice(0, pool);
   // Too few survived: the filters (or the moment) are selective. Small matching sets are searched exactly.
   const matching = view.countMatching(filters, asOf, exactSearchBelow + 1);
   if (matching <= exactSearchBelow) {
-    const hits = vector.searchExact(query, pool, view.contentPositionsMatching(filters, asOf, matching));
+    const hits = await vector.searchExact(query, pool, view.contentPositionsMatching(filters, asOf, matching));
     return rankRows(hits, view.rowsForContent(hits.map((h) => h.label), filters, asOf));
   }
   // Large but selective: widen the ANN candidates until enough survive.
   for (let k = pool * 16; ; k *= 4) {
-    const hits = vector.search(query, Math.min(k, vector.size));
+    const hits = await vector.search(query, Math.min(k, vector.size));
     const rows = view.rowsForContent(hits.map((h) => h.label), filters, asOf);
     if (rows.size >= pool || hits.length >= vector.size) return rankRows(hits, rows).slice(0, pool);
   }
@@ -179,7 +179,7 @@ function lexicalCandidates(view: MemoryViewStore, lexical: LexicalStore, query: 
   }
 }
 
-function graphCandidates(
+async function graphCandidates(
   view: MemoryViewStore,
   graph: GraphReadModel,
   query: string,
@@ -188,10 +188,10 @@ function graphCandidates(
   asOf: LogMoment | undefined,
   hops: number,
   pool: number,
-): Ranked<{ score: number; via: readonly string[] }> {
-  const entityIds = graph.entitiesMatching(query).map((n) => n.id);
+): Promise<Ranked<{ score: number; via: readonly string[] }>> {
+  const entityIds = (await graph.entitiesMatching(query)).map((n) => n.id);
   if (seeds.length === 0 && entityIds.length === 0) return [];
-  const related = graph.relatedMemories({ memoryIds: seeds, entityIds, hops, ...(asOf ? { asOf } : {}), maxDegree: graphMaxDegree, limit: pool * 2 });
+  const related = await graph.relatedMemories({ memoryIds: seeds, entityIds, hops, ...(asOf ? { asOf } : {}), maxDegree: graphMaxDegree, limit: pool * 2 });
   const rows = view.rowsForMemories(related.map((r) => r.memoryId), filters, asOf);
   return related
     .flatMap((r) => {

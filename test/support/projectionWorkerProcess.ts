@@ -39,7 +39,7 @@ const hangingMemoryView = (file: string): MemoryViewStore => {
   };
 };
 
-startProjectionRunner({
+await startProjectionRunner({
   eventStore: openSqliteEventStore({ path: join(dataDir, "events.db") }),
   keyRing: new KeyRing(openSqliteKeyStore(join(dataDir, "keys", "keys.db"))),
   directory: join(dataDir, "readmodels"),

@@ -61,15 +61,16 @@ export interface RelatedMemory {
 }
 
 /**
- * The graph read model as retrieval and compliance code use it. The SQLite
- * store implements it; a Neo4j adapter would too, and
- * `../graph.contract.ts` holds both to the same behaviour.
+ * The graph read model as retrieval and compliance code use it. The embedded
+ * SQLite store and the Neo4j store implement it, and `../graph.contract.ts`
+ * holds both to the same behaviour. Queries are asynchronous because one of
+ * them answers over the network.
  */
 export interface GraphReadModel extends ReadModelStore {
-  traverse(query: TraverseQuery): TraversalResult;
+  traverse(query: TraverseQuery): Promise<TraversalResult>;
   /** Memories reachable from the seeds (seeds excluded), best first: for search expansion. */
-  relatedMemories(query: RelatedMemoriesQuery): RelatedMemory[];
+  relatedMemories(query: RelatedMemoriesQuery): Promise<RelatedMemory[]>;
   /** Entity nodes whose normalised name occurs in the text, most specific (longest) first; default limit 10. */
-  entitiesMatching(text: string, limit?: number): GraphNode[];
-  node(id: string): GraphNode | undefined;
+  entitiesMatching(text: string, limit?: number): Promise<GraphNode[]>;
+  node(id: string): Promise<GraphNode | undefined>;
 }

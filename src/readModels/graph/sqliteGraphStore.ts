@@ -274,7 +274,7 @@ export function openSqliteGraphStore(file: string): SqliteGraphStore {
       }
     },
 
-    traverse(query: TraverseQuery): TraversalResult {
+    async traverse(query: TraverseQuery): Promise<TraversalResult> {
       const hood = neighbourhoodOf(query, query.direction ?? "out");
       const seeds = statements.nodesByIds.all(JSON.stringify([...new Set(query.from)])).sort((a, b) => compareIds(a.id, b.id));
       const reach = reachWithin(
@@ -304,7 +304,7 @@ export function openSqliteGraphStore(file: string): SqliteGraphStore {
       };
     },
 
-    relatedMemories(query: RelatedMemoriesQuery): RelatedMemory[] {
+    async relatedMemories(query: RelatedMemoriesQuery): Promise<RelatedMemory[]> {
       const hood = neighbourhoodOf(
         { ...query, edgeTypes: query.edgeTypes ?? defaultRelatedEdgeTypes, maxDegree: query.maxDegree ?? defaultRelatedMaxDegree },
         "both",
@@ -343,14 +343,14 @@ export function openSqliteGraphStore(file: string): SqliteGraphStore {
       }));
     },
 
-    entitiesMatching(text: string, limit = defaultEntityMatchLimit): GraphNode[] {
+    async entitiesMatching(text: string, limit = defaultEntityMatchLimit): Promise<GraphNode[]> {
       const candidates = candidateEntityIds(text);
       if (candidates.length === 0) return [];
       const found = new Map(statements.entitiesByIds.all(JSON.stringify(candidates)).map((row) => [row.id, toGraphNode(row)]));
       return candidates.flatMap((id) => found.get(id) ?? []).slice(0, limit);
     },
 
-    node(id: string): GraphNode | undefined {
+    async node(id: string): Promise<GraphNode | undefined> {
       const row = statements.nodeById.get(id);
       return row === undefined ? undefined : toGraphNode(row);
     },

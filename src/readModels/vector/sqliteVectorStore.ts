@@ -2,25 +2,18 @@ import { existsSync } from "node:fs";
 import type { Embedder } from "../../embedding/embedderPort.js";
 import { contentHash, searchableText } from "../../../projections/memoryIntervals.js";
 import type { ProjectionEvent } from "../../../projections/projectionEvent.js";
-import { createAnnIndex, loadAnnIndex, type AnnIndex, type AnnSearchHit } from "../../vectorIndex/annIndex.js";
-import type { ReadModelStore } from "../readModelStore.js";
+import { createAnnIndex, loadAnnIndex, type AnnIndex } from "../../vectorIndex/annIndex.js";
+import type { VectorReadModel } from "./vectorReadModel.js";
+import { vectorReadModel } from "./vectorReadModel.js";
 import { applyInTransaction, checkpointMembers, openReadModelDb, purgeWriteAheadLog, type SqliteDb } from "../sqliteReadModelDb.js";
 
-export const vectorReadModel = "vector";
+export { vectorReadModel } from "./vectorReadModel.js";
 const projectionVersion = 1;
 /** Save the ANN file after this many additions, so a restart re-adds at most this many points. */
 const saveEvery = 20_000;
 
-export interface VectorStore extends ReadModelStore {
+export interface SqliteVectorStore extends VectorReadModel {
   readonly file: string;
-  readonly modelId: string;
-  readonly dimensions: number;
-  /** Approximate top-k over every indexed content version; `accept` narrows (validity, filters). */
-  search(query: Float32Array, k: number, accept?: (contentPosition: number) => boolean): AnnSearchHit[];
-  /** Exact top-k over the given content versions. */
-  searchExact(query: Float32Array, k: number, contentPositions: Iterable<number>): AnnSearchHit[];
-  vectorsOf(contentPositions: readonly number[]): Map<number, Float32Array>;
-  readonly size: number;
 }
 
 /**
@@ -43,7 +36,7 @@ export interface VectorStoreOptions {
   readonly onErasedContent?: (contentHashes: readonly string[]) => void;
 }
 
-export function openSqliteVectorStore(file: string, embedder: Embedder, options: VectorStoreOptions = {}): VectorStore {
+export function openSqliteVectorStore(file: string, embedder: Embedder, options: VectorStoreOptions = {}): SqliteVectorStore {
   const db = openReadModelDb(file, vectorReadModel, projectionVersion);
   db.exec(`
     CREATE TABLE IF NOT EXISTS vector_items (content_pos INTEGER PRIMARY KEY, memory_id TEXT NOT NULL, content_hash TEXT NOT NULL, embedding BLOB NOT NULL);
@@ -129,9 +122,9 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
       if (removed.length > 0) purgeWriteAheadLog(db);
       if (removed.length > 0 || addedSinceSave >= saveEvery) save();
     },
-    search: (query, k, accept) => index.search(query, k, accept),
-    searchExact: (query, k, positions) => index.searchExact(query, k, positions),
-    vectorsOf: (positions) => {
+    search: async (query, k) => index.search(query, k),
+    searchExact: async (query, k, positions) => index.searchExact(query, k, positions),
+    vectorsOf: async (positions) => {
       const out = new Map<number, Float32Array>();
       if (positions.length === 0) return out;
       const rows = db
