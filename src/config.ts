@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { EventRelayConfig, EventStoreConfig, JobBusConfig } from "./app/memLedger.js";
+import type { GraphStoreConfig, VectorStoreConfig } from "./readModels/readModelEngines.js";
 import { resolveEmbeddingModelDir } from "./embedding/embeddingModelDir.js";
 import type { EmbedderConfig } from "./retrieval/embedderService.js";
 import type { JobWorkerSettings } from "./scheduler/jobWorkerLayer.js";
@@ -20,7 +21,16 @@ export interface ServerConfig {
   readonly eventRelay?: EventRelayConfig;
   /** `none`: search is BM25 + graph only. */
   readonly embedder: EmbedderConfig;
+  /** `embedded` (everything in the data directory) or `distributed` (the engines below default to servers). */
+  readonly profile: Profile;
+  /** The graph read model: embedded SQLite or Neo4j. */
+  readonly graph: GraphStoreConfig;
+  /** The vector read model (used when there is an embedder): embedded SQLite + HNSW or Qdrant. */
+  readonly vector: VectorStoreConfig;
 }
+
+export const profiles = ["embedded", "distributed"] as const;
+export type Profile = (typeof profiles)[number];
 
 export class ConfigError extends Error {}
 
@@ -28,31 +38,82 @@ export const defaultJobTopicPrefix = "memledger.jobs";
 export const defaultEventTopic = "memledger.memory-events";
 export const defaultWorkerConcurrency = 4;
 
+/**
+ * The whole server configuration from environment variables. `MEMLEDGER_PROFILE`
+ * is the one switch: `distributed` makes EventStoreDB, Neo4j, Qdrant and Kafka
+ * the default engines (each still overridable by its own variable), and the
+ * variables that say where those servers are become required.
+ * `configFromSources` adds a configuration file underneath.
+ */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  const port = Number(env.MEMLEDGER_PORT ?? env.PORT ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`MEMLEDGER_PORT=${env.MEMLEDGER_PORT} is not a port number`);
-  const engine = env.MEMLEDGER_EVENT_STORE ?? "sqlite";
+  const profile = oneOf(env, "MEMLEDGER_PROFILE", profiles, "embedded");
+  const distributed = profile === "distributed";
+  const portText = setting(env, "MEMLEDGER_PORT") ?? setting(env, "PORT") ?? "8080";
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new ConfigError(`MEMLEDGER_PORT must be a port number (0-65535), not "${portText}"`);
+  const engine = oneOf(env, "MEMLEDGER_EVENT_STORE", ["sqlite", "eventstoredb"], distributed ? "eventstoredb" : "sqlite");
   let eventStore: EventStoreConfig;
   if (engine === "sqlite") {
-    const durability = env.MEMLEDGER_DURABILITY ?? "full";
-    if (durability !== "full" && durability !== "normal") throw new ConfigError(`MEMLEDGER_DURABILITY must be full or normal, not ${durability}`);
+    const durability = oneOf(env, "MEMLEDGER_DURABILITY", ["full", "normal"], "full");
     eventStore = { kind: "sqlite", durability };
-  } else if (engine === "eventstoredb") {
-    if (!env.EVENTSTORE_URL) throw new ConfigError("MEMLEDGER_EVENT_STORE=eventstoredb needs EVENTSTORE_URL (e.g. esdb://localhost:2113?tls=false)");
-    eventStore = { kind: "eventstoredb", url: env.EVENTSTORE_URL };
   } else {
-    throw new ConfigError(`MEMLEDGER_EVENT_STORE must be sqlite or eventstoredb, not ${engine}`);
+    const url = setting(env, "EVENTSTORE_URL");
+    if (!url) throw new ConfigError(`${because(env, "MEMLEDGER_EVENT_STORE", "eventstoredb")} needs EVENTSTORE_URL (e.g. esdb://localhost:2113?tls=false)`);
+    if (!/^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover|kurrent|kurrent\+discover):\/\//.test(url)) {
+      throw new ConfigError(`EVENTSTORE_URL must be an EventStoreDB/KurrentDB connection string (esdb://host:2113?tls=false, esdb+discover://… for a cluster), not "${url}"`);
+    }
+    eventStore = { kind: "eventstoredb", url };
   }
-  const scheduler = schedulerFromEnv(env);
+  const scheduler = schedulerFromEnv(env, distributed);
+  const embedder = embedderFromEnv(env);
   return {
-    dataDir: resolve(env.MEMLEDGER_DATA_DIR ?? "data"),
-    host: env.MEMLEDGER_HOST ?? "127.0.0.1",
+    profile,
+    dataDir: resolve(setting(env, "MEMLEDGER_DATA_DIR") ?? "data"),
+    host: setting(env, "MEMLEDGER_HOST") ?? "127.0.0.1",
     port,
     eventStore,
-    logger: env.MEMLEDGER_LOG !== "off",
+    logger: oneOf(env, "MEMLEDGER_LOG", ["on", "off"], "on") === "on",
     ...scheduler,
-    embedder: embedderFromEnv(env),
+    embedder,
+    graph: graphFromEnv(env, distributed),
+    vector: vectorFromEnv(env, distributed, embedder),
   };
+}
+
+/** How a variable got its value, for error messages: "MEMLEDGER_PROFILE=distributed" when the profile chose it. */
+function because(env: NodeJS.ProcessEnv, name: string, value: string): string {
+  return setting(env, name) === undefined ? `MEMLEDGER_PROFILE=distributed (${name}=${value})` : `${name}=${value}`;
+}
+
+function graphFromEnv(env: NodeJS.ProcessEnv, distributed: boolean): GraphStoreConfig {
+  const kind = oneOf(env, "MEMLEDGER_GRAPH_STORE", ["sqlite", "neo4j"], distributed ? "neo4j" : "sqlite");
+  if (kind === "sqlite") return { kind: "sqlite" };
+  const url = setting(env, "NEO4J_URL");
+  if (!url) throw new ConfigError(`${because(env, "MEMLEDGER_GRAPH_STORE", "neo4j")} needs NEO4J_URL (e.g. bolt://localhost:7687 or neo4j://cluster:7687)`);
+  if (!/^(bolt|neo4j)(\+s|\+ssc)?:\/\/[^/]+/.test(url)) throw new ConfigError(`NEO4J_URL must be a bolt:// or neo4j:// URL (e.g. bolt://localhost:7687), not "${url}"`);
+  const username = setting(env, "NEO4J_USERNAME");
+  const password = setting(env, "NEO4J_PASSWORD");
+  if ((username === undefined) !== (password === undefined)) throw new ConfigError("NEO4J_USERNAME and NEO4J_PASSWORD go together: set both, or neither for a server without authentication");
+  const database = setting(env, "NEO4J_DATABASE");
+  return { kind: "neo4j", url, ...(username && password ? { username, password } : {}), ...(database ? { database } : {}) };
+}
+
+function vectorFromEnv(env: NodeJS.ProcessEnv, distributed: boolean, embedder: EmbedderConfig): VectorStoreConfig {
+  const explicit = setting(env, "MEMLEDGER_VECTOR_STORE");
+  const kind = oneOf(env, "MEMLEDGER_VECTOR_STORE", ["sqlite", "qdrant"], distributed ? "qdrant" : "sqlite");
+  if (kind === "sqlite") return { kind: "sqlite" };
+  if (embedder.kind === "none" && explicit !== undefined) {
+    throw new ConfigError("MEMLEDGER_VECTOR_STORE=qdrant needs an embedder to make the vectors: set MEMLEDGER_EMBEDDER (onnx with a fetched model, or openai), see docs/embeddings.md");
+  }
+  const url = setting(env, "QDRANT_URL");
+  // Without an embedder there are no vectors, so the profile's Qdrant default asks for nothing.
+  if (embedder.kind === "none") return { kind: "sqlite" };
+  if (!url) throw new ConfigError(`${because(env, "MEMLEDGER_VECTOR_STORE", "qdrant")} needs QDRANT_URL (e.g. http://localhost:6333)`);
+  if (!/^https?:\/\/[^/]+/.test(url)) throw new ConfigError(`QDRANT_URL must be an http:// or https:// URL (e.g. http://localhost:6333), not "${url}"`);
+  const apiKey = setting(env, "QDRANT_API_KEY");
+  const prefix = setting(env, "MEMLEDGER_QDRANT_COLLECTION_PREFIX");
+  if (prefix !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(prefix)) throw new ConfigError(`MEMLEDGER_QDRANT_COLLECTION_PREFIX="${prefix}" may hold letters, digits, '_' and '-' only (at most 64)`);
+  return { kind: "qdrant", url, ...(apiKey ? { apiKey } : {}), ...(prefix ? { collectionPrefix: prefix } : {}) };
 }
 
 /**
@@ -82,15 +143,15 @@ export function embedderFromEnv(env: NodeJS.ProcessEnv): EmbedderConfig {
 }
 
 /** The job bus, the worker and the Kafka event relay. */
-function schedulerFromEnv(env: NodeJS.ProcessEnv): Pick<ServerConfig, "jobBus" | "worker" | "eventRelay"> {
-  const busKind = oneOf(env, "MEMLEDGER_JOB_BUS", ["sqlite", "kafka"], "sqlite");
-  const relayKind = oneOf(env, "MEMLEDGER_EVENT_RELAY", ["off", "kafka"], "off");
+function schedulerFromEnv(env: NodeJS.ProcessEnv, distributed: boolean): Pick<ServerConfig, "jobBus" | "worker" | "eventRelay"> {
+  const busKind = oneOf(env, "MEMLEDGER_JOB_BUS", ["sqlite", "kafka"], distributed ? "kafka" : "sqlite");
+  const relayKind = oneOf(env, "MEMLEDGER_EVENT_RELAY", ["off", "kafka"], distributed ? "kafka" : "off");
   const workerSwitch = oneOf(env, "MEMLEDGER_WORKER", ["on", "off"], "on");
   const concurrency = positiveInteger(env, "MEMLEDGER_WORKER_CONCURRENCY", defaultWorkerConcurrency);
   const topicPrefix = topicName(env, "MEMLEDGER_KAFKA_TOPIC_PREFIX", defaultJobTopicPrefix);
   const eventTopic = topicName(env, "MEMLEDGER_EVENT_TOPIC", defaultEventTopic);
 
-  const users = [busKind === "kafka" ? "MEMLEDGER_JOB_BUS=kafka" : undefined, relayKind === "kafka" ? "MEMLEDGER_EVENT_RELAY=kafka" : undefined].filter((u) => u !== undefined);
+  const users = [busKind === "kafka" ? because(env, "MEMLEDGER_JOB_BUS", "kafka") : undefined, relayKind === "kafka" ? because(env, "MEMLEDGER_EVENT_RELAY", "kafka") : undefined].filter((u) => u !== undefined);
   // A broker list nobody uses is still checked: a typo there is always a mistake.
   const brokers = kafkaBrokers(env, users);
 

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, configFromEnv } from "../src/config.js";
+import { configFromSources } from "../src/configFile.js";
 
 /** The ConfigError message configFromEnv throws for this environment. */
 function failure(env: NodeJS.ProcessEnv): string {
@@ -18,6 +19,9 @@ function failure(env: NodeJS.ProcessEnv): string {
 describe("server configuration from the environment", () => {
   it("needs nothing: embedded store, jobs in jobs.db, a worker running 4 jobs at a time, no relay, no embedder without a model", () => {
     expect(configFromEnv({ MEMLEDGER_EMBEDDING_MODEL_DIR: "/nonexistent/model" })).toEqual({
+      profile: "embedded",
+      graph: { kind: "sqlite" },
+      vector: { kind: "sqlite" },
       dataDir: resolve("data"),
       host: "127.0.0.1",
       port: 8080,
@@ -109,5 +113,92 @@ describe("server configuration from the environment", () => {
     );
     expect(failure({ MEMLEDGER_EVENT_TOPIC: "events/memory" })).toContain("MEMLEDGER_EVENT_TOPIC");
     expect(failure({ MEMLEDGER_EVENT_TOPIC: ".." })).toContain("MEMLEDGER_EVENT_TOPIC");
+  });
+
+  it("one switch: the distributed profile puts the log, graph, vectors, jobs and feed on servers, and asks for each address", () => {
+    const modelDir = mkdtempSync(join(tmpdir(), "memledger-model-"));
+    writeFileSync(join(modelDir, "model.onnx"), "");
+    const addresses = {
+      MEMLEDGER_PROFILE: "distributed",
+      MEMLEDGER_EMBEDDING_MODEL_DIR: modelDir,
+      EVENTSTORE_URL: "esdb://eventstore:2113?tls=false",
+      NEO4J_URL: "bolt://neo4j:7687",
+      QDRANT_URL: "http://qdrant:6333",
+      MEMLEDGER_KAFKA_BROKERS: "kafka:9092",
+    };
+    const config = configFromEnv(addresses);
+    expect(config).toMatchObject({
+      profile: "distributed",
+      eventStore: { kind: "eventstoredb", url: "esdb://eventstore:2113?tls=false" },
+      graph: { kind: "neo4j", url: "bolt://neo4j:7687" },
+      vector: { kind: "qdrant", url: "http://qdrant:6333" },
+      jobBus: { kind: "kafka", brokers: ["kafka:9092"] },
+      eventRelay: { kind: "kafka", brokers: ["kafka:9092"] },
+    });
+    // Each engine can still be switched back on its own.
+    expect(configFromEnv({ ...addresses, MEMLEDGER_GRAPH_STORE: "sqlite" }).graph).toEqual({ kind: "sqlite" });
+    // Every missing address is named, with the switch that asked for it.
+    const { NEO4J_URL: _neo4j, ...withoutNeo4j } = addresses;
+    expect(failure(withoutNeo4j)).toBe("MEMLEDGER_PROFILE=distributed (MEMLEDGER_GRAPH_STORE=neo4j) needs NEO4J_URL (e.g. bolt://localhost:7687 or neo4j://cluster:7687)");
+    const { EVENTSTORE_URL: _esdb, ...withoutEsdb } = addresses;
+    expect(failure(withoutEsdb)).toContain("needs EVENTSTORE_URL");
+    const { QDRANT_URL: _qdrant, ...withoutQdrant } = addresses;
+    expect(failure(withoutQdrant)).toContain("needs QDRANT_URL");
+    const { MEMLEDGER_KAFKA_BROKERS: _kafka, ...withoutKafka } = addresses;
+    expect(failure(withoutKafka)).toContain("need MEMLEDGER_KAFKA_BROKERS");
+    // Without an embedder there are no vectors, so Qdrant is not asked for.
+    expect(configFromEnv({ ...withoutQdrant, MEMLEDGER_EMBEDDER: "none" }).vector).toEqual({ kind: "sqlite" });
+  });
+
+  it("refuses malformed engine addresses and half-given credentials", () => {
+    expect(failure({ MEMLEDGER_GRAPH_STORE: "neo4j", NEO4J_URL: "http://neo4j:7474" })).toContain("NEO4J_URL must be a bolt:// or neo4j:// URL");
+    expect(failure({ MEMLEDGER_GRAPH_STORE: "neo4j", NEO4J_URL: "bolt://neo4j:7687", NEO4J_USERNAME: "neo4j" })).toContain("NEO4J_USERNAME and NEO4J_PASSWORD go together");
+    expect(configFromEnv({ MEMLEDGER_GRAPH_STORE: "neo4j", NEO4J_URL: "neo4j+s://db.example:7687", NEO4J_USERNAME: "u", NEO4J_PASSWORD: "p", NEO4J_DATABASE: "memory" }).graph).toEqual({
+      kind: "neo4j",
+      url: "neo4j+s://db.example:7687",
+      username: "u",
+      password: "p",
+      database: "memory",
+    });
+    expect(failure({ MEMLEDGER_EVENT_STORE: "eventstoredb", EVENTSTORE_URL: "http://localhost:2113" })).toContain("EVENTSTORE_URL must be an EventStoreDB/KurrentDB connection string");
+    expect(failure({ MEMLEDGER_VECTOR_STORE: "qdrant", MEMLEDGER_EMBEDDER: "none", QDRANT_URL: "http://q:6333" })).toContain("needs an embedder");
+    expect(failure({ MEMLEDGER_PROFILE: "cluster" })).toContain('MEMLEDGER_PROFILE must be embedded or distributed, not "cluster"');
+    expect(failure({ MEMLEDGER_PORT: "80a" })).toContain("MEMLEDGER_PORT must be a port number");
+  });
+
+  it("reads a JSON configuration file under the environment, which wins, and blames the file's key for its mistakes", () => {
+    const dir = mkdtempSync(join(tmpdir(), "memledger-config-"));
+    const file = join(dir, "memledger.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        profile: "distributed",
+        dataDir: "/var/lib/memledger",
+        port: 9090,
+        eventStore: { url: "esdb://eventstore:2113?tls=false" },
+        graph: { url: "bolt://neo4j:7687", username: "neo4j" },
+        kafka: { brokers: ["kafka-1:9092", "kafka-2:9092"] },
+        worker: { enabled: false },
+        embedder: { kind: "none" },
+      }),
+    );
+    const config = configFromSources({ MEMLEDGER_CONFIG: file, NEO4J_PASSWORD: "from-the-environment", MEMLEDGER_PORT: "7070" });
+    expect(config).toMatchObject({
+      profile: "distributed",
+      dataDir: "/var/lib/memledger",
+      port: 7070,
+      graph: { kind: "neo4j", url: "bolt://neo4j:7687", username: "neo4j", password: "from-the-environment" },
+      jobBus: { kind: "kafka", brokers: ["kafka-1:9092", "kafka-2:9092"] },
+      worker: false,
+    });
+    expect(() => configFromSources({ MEMLEDGER_CONFIG: file })).toThrow(/NEO4J_USERNAME and NEO4J_PASSWORD go together.*NEO4J_USERNAME is "graph.username" in/);
+
+    writeFileSync(file, JSON.stringify({ graph: { uri: "bolt://neo4j:7687" } }));
+    expect(() => configFromSources({ MEMLEDGER_CONFIG: file })).toThrow(/unknown key "graph.uri"; known keys of "graph": graph.kind, graph.url/);
+    writeFileSync(file, JSON.stringify({ graph: { kind: "neo4j", url: "http://neo4j" } }));
+    expect(() => configFromSources({ MEMLEDGER_CONFIG: file })).toThrow(/NEO4J_URL must be a bolt:\/\/ or neo4j:\/\/ URL.*NEO4J_URL is "graph.url" in/);
+    writeFileSync(file, "{ not json");
+    expect(() => configFromSources({ MEMLEDGER_CONFIG: file })).toThrow(/is not valid JSON/);
+    expect(() => configFromSources({ MEMLEDGER_CONFIG: join(dir, "missing.json") })).toThrow(/cannot be read \(ENOENT\)/);
   });
 });

@@ -11,7 +11,8 @@ import { openSqliteEventStore } from "../src/eventStore/sqliteEventStore.js";
 import { openSqliteKeyStore } from "../src/keyStore/sqliteKeyStore.js";
 import { embeddedReadModels } from "../src/readModels/embeddedReadModels.js";
 import { openSqliteLexicalStore } from "../src/readModels/lexical/sqliteLexicalStore.js";
-import { startProjectionRunner } from "../src/readModels/projectionRunner.js";
+import { openSqliteGraphStore } from "../src/readModels/graph/sqliteGraphStore.js";
+import { ReadModelUnavailable, startProjectionRunner, type ReadModelDefinition } from "../src/readModels/projectionRunner.js";
 import { decodeForProjection } from "../src/readModels/projectionEventDecoder.js";
 import type { ReadModelFactory } from "../src/readModels/readModelStore.js";
 import { lineFrom } from "./support/childProcessOutput.js";
@@ -156,6 +157,54 @@ describe("projection runtime", () => {
     // The others were current and kept their generation.
     expect(currentFile(dataDir, "graph")).toMatch(/graph-1\.db$/);
   });
+
+  it("a read model whose engine is down at start does not hold the others back: it reports the failure, retries, then catches up", async () => {
+    const { dataDir, head } = await writeLog();
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const store = openSqliteEventStore({ path: join(dataDir, "events.db") });
+    const keyRing = new KeyRing(openSqliteKeyStore(join(dataDir, "keys", "keys.db")));
+    cleanups.push(() => Effect.runPromise(store.close()));
+    // Stands in for Neo4j or Qdrant refusing connections for the first three attempts.
+    let refusals = 3;
+    const flakyGraph: ReadModelDefinition = {
+      name: "graph",
+      open: async (file) => {
+        if (refusals > 0) {
+          refusals -= 1;
+          throw new Error("connect ECONNREFUSED 127.0.0.1:7687");
+        }
+        return openSqliteGraphStore(file);
+      },
+    };
+    const failures: string[] = [];
+    const runner = await startProjectionRunner({
+      eventStore: store,
+      keyRing,
+      directory: join(dataDir, "readmodels"),
+      definitions: [...definitions.filter((d) => d.name !== "graph"), flakyGraph],
+      onError: (name, error) => failures.push(`${name}: ${String(error)}`),
+    });
+    try {
+      expect(() => runner.store("graph")).toThrow(ReadModelUnavailable);
+      expect(runner.store("lexical").checkpoint()).toBeGreaterThanOrEqual(0);
+      const whileDown = (await runner.lag()).find((l) => l.name === "graph")!;
+      expect(whileDown).toMatchObject({ checkpoint: 0, behind: head });
+      expect(whileDown.lastError).toContain("ECONNREFUSED");
+      // Waiting on a failing read model answers at once instead of sitting out the timeout.
+      const started = Date.now();
+      expect(await runner.waitFor(head, 10_000)).toBe(false);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      // Backoff retries open it, and it folds the whole log.
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && !(await runner.waitFor(head, 500))) await new Promise((r) => setTimeout(r, 100));
+      expect(await runner.waitFor(head, 1_000)).toBe(true);
+      expect((await runner.lag()).every((l) => l.behind === 0 && l.lastError === undefined)).toBe(true);
+      expect(failures.filter((f) => f.startsWith("graph: ")).length).toBe(3);
+    } finally {
+      await runner.stop();
+    }
+    expect(dump(currentFile(dataDir, "graph"))).toEqual(await referenceDump(openSqliteGraphStore, store, keyRing, head));
+  }, 60_000);
 
   it("folding the same events twice changes nothing (idempotent handlers, checkpoint guard)", async () => {
     const { dataDir, head } = await writeLog();

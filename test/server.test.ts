@@ -27,6 +27,17 @@ describe("REST server (Fastify over the embedded ledger)", () => {
     return { status: response.statusCode, body: response.body ? JSON.parse(response.body) : undefined };
   };
 
+  it("answers liveness, and readiness with every engine and each projection's lag", async () => {
+    expect(await call("GET", "/health/live")).toEqual({ status: 200, body: { status: "ok" } });
+    const ready = await call("GET", "/health/ready?timeoutMs=2000");
+    expect(ready.status).toBe(200);
+    expect(ready.body.status).toBe("ready");
+    expect(ready.body.engines.map((e: { role: string; engine: string; ok: boolean }) => `${e.role}:${e.engine}:${e.ok}`)).toEqual(["eventStore:sqlite:true", "jobBus:sqlite:true", "graph:sqlite:true"]);
+    expect(ready.body.engines[0].detail).toMatch(/^head at position \d+$/);
+    expect(ready.body.projections.map((p: { name: string }) => p.name).sort()).toEqual(["graph", "lexical", "memory_view"]);
+    expect((await call("GET", "/health/ready?timeoutMs=5")).status).toBe(400);
+  });
+
   it("runs the README tour: create, edit, archive, restore, history, as-of, diff, revert, cube rollback and branch", async () => {
     expect((await call("POST", "/cubes", { cubeId: "tour", name: "Tour", owner: { kind: "user", id: "alice" } })).status).toBe(201);
     const created = await call("POST", "/memories", { cubeId: "tour", text: "Alice prefers tea", userId: "alice", tags: ["drinks"] });

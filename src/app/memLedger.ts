@@ -1,4 +1,4 @@
-import { Cause, Effect, Exit, Layer, ManagedRuntime, Option } from "effect";
+import { Cause, Context, Effect, Exit, Layer, ManagedRuntime, Option } from "effect";
 import { join } from "node:path";
 import type { FreezeReason } from "../../domain/memory/memoryEvents.js";
 import type { AsOf } from "../../projections/asOf.js";
@@ -18,7 +18,9 @@ import { layerMemoryRepository } from "../memory/memoryRepository.js";
 import { layerMemoryService, MemoryService, type MemoryEdit, type NewMemoryInput, type WriteOptions } from "../memory/memoryService.js";
 import type { CommandContext } from "./commandContext.js";
 import { openSqliteCheckpointStore } from "../checkpoints/sqliteCheckpointStore.js";
-import { startKafkaEventRelay } from "../feed/kafkaEventRelay.js";
+import { startKafkaEventRelay, type KafkaEventRelayStats } from "../feed/kafkaEventRelay.js";
+import { runProbe, type EngineHealth } from "../health/engineHealth.js";
+import type { GraphStoreConfig, VectorStoreConfig } from "../readModels/readModelEngines.js";
 import { Ingestion, layerIngestion, type AddMemoriesRequest, type AddMemoriesResult } from "../ingestion/ingestionService.js";
 import { layerIngestionSteps, type IngestionStep } from "../ingestion/ingestionStep.js";
 import { JobBus, type JobRecord, type ListJobsOptions, type RetryPolicy } from "../jobs/jobBusPort.js";
@@ -69,6 +71,25 @@ export interface MemLedgerOptions {
   readonly reranker?: Reranker;
   /** How long a search waits for read models to fold earlier writes; default 2,000 ms. */
   readonly searchConsistencyTimeoutMs?: number;
+  /** Where the graph read model lives: embedded (default) or Neo4j. */
+  readonly graph?: GraphStoreConfig;
+  /** Where the vector read model lives (with an embedder): embedded (default) or Qdrant. */
+  readonly vector?: VectorStoreConfig;
+}
+
+/** What `GET /health/ready` reports. */
+export interface HealthReport {
+  /**
+   * `ready`: every engine answers. `degraded`: writes work (log and job bus
+   * answer) but a read-side engine (graph, vectors, relay) or a projection is
+   * failing, so some reads are partial or behind. `unavailable`: writes cannot
+   * be taken (the log or the job bus does not answer).
+   */
+  readonly status: "ready" | "degraded" | "unavailable";
+  readonly engines: readonly EngineHealth[];
+  readonly projections: readonly ReadModelLag[];
+  /** The Kafka relay of memory events, when it runs: how far it has published. */
+  readonly eventRelay?: { readonly topic: string; readonly position: number; readonly behind: number };
 }
 
 /** The typed in-process API an agent imports. The server and the CLI are thin layers over it. */
@@ -128,8 +149,13 @@ export interface MemLedger {
     subscribe(options?: FeedOptions): FeedSubscription;
   };
   readonly engine: string;
+  /** Probes every engine (log, job bus, graph, vectors, relay) and reports each projection's lag. */
+  health(timeoutMs?: number): Promise<HealthReport>;
   close(): Promise<void>;
 }
+
+/** The running Kafka relay's progress, for health reports; absent when no relay runs. */
+class EventRelayStatus extends Context.Tag("memledger/EventRelayStatus")<EventRelayStatus, { readonly topic?: string; stats(): KafkaEventRelayStats | undefined }>() {}
 
 export function memLedgerLayer(options: MemLedgerOptions) {
   const eventStoreConfig = options.eventStore ?? { kind: "sqlite" };
@@ -154,6 +180,7 @@ export function memLedgerLayer(options: MemLedgerOptions) {
       dataDir: options.dataDir,
       ...(options.reranker ? { reranker: options.reranker } : {}),
       ...(options.searchConsistencyTimeoutMs !== undefined ? { consistencyTimeoutMs: options.searchConsistencyTimeoutMs } : {}),
+      engines: { ...(options.graph ? { graph: options.graph } : {}), ...(options.vector ? { vector: options.vector } : {}) },
     }),
     embedding,
   );
@@ -167,7 +194,7 @@ export function memLedgerLayer(options: MemLedgerOptions) {
     Layer.mergeAll(services, jobBusLayer(options), Layer.provide(steps, embedding)),
   );
   const worker = options.worker === false ? Layer.empty : layerJobWorker(options.worker ?? {});
-  const relay = options.eventRelay ? eventRelayLayer(options.dataDir, options.eventRelay) : Layer.empty;
+  const relay = options.eventRelay ? eventRelayLayer(options.dataDir, options.eventRelay) : Layer.succeed(EventRelayStatus, { stats: () => undefined });
   return Layer.provideMerge(Layer.mergeAll(worker, relay), scheduling);
 }
 
@@ -197,14 +224,15 @@ function jobBusLayer(options: MemLedgerOptions) {
 
 /** The relay runs for the application's lifetime and saves its checkpoint on a clean stop. */
 function eventRelayLayer(dataDir: string, config: EventRelayConfig) {
-  return Layer.scopedDiscard(
+  return Layer.scoped(
+    EventRelayStatus,
     Effect.gen(function* () {
       const eventStore = yield* EventStore;
       const checkpoints = yield* Effect.acquireRelease(
         Effect.sync(() => openSqliteCheckpointStore(join(dataDir, "checkpoints.db"))),
         (store) => Effect.promise(() => store.close()),
       );
-      yield* Effect.acquireRelease(
+      const relay = yield* Effect.acquireRelease(
         Effect.tryPromise({
           try: () => startKafkaEventRelay({ eventStore, checkpoints, brokers: config.brokers, ...(config.topic ? { topic: config.topic } : {}) }),
           // Fail the start with a message an operator can act on, rather than run without the feed they asked for.
@@ -213,6 +241,7 @@ function eventRelayLayer(dataDir: string, config: EventRelayConfig) {
         }).pipe(Effect.orDie),
         (relay) => Effect.promise(() => relay.stop()),
       );
+      return { topic: relay.topic, stats: () => relay.stats() };
     }),
   );
 }
@@ -233,7 +262,9 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
   const runtime = ManagedRuntime.make(memLedgerLayer(options));
   const defaults: CommandContext = options.defaultContext ?? { tenantId: "default", actor: "library" };
   const ctxOr = (ctx?: CommandContext) => ctx ?? defaults;
-  const run = <A, E>(effect: Effect.Effect<A, E, MemoryService | CubeService | SubjectErasure | MemoryEventFeed | EventStore | JobBus | Ingestion | ScheduledCommands | RetentionSweeps | Retrieval>) =>
+  const run = <A, E>(
+    effect: Effect.Effect<A, E, MemoryService | CubeService | SubjectErasure | MemoryEventFeed | EventStore | JobBus | Ingestion | ScheduledCommands | RetentionSweeps | Retrieval | EventRelayStatus>,
+  ) =>
     unwrap(runtime.runPromiseExit(effect));
   const bus = <A, E>(f: (s: (typeof JobBus)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(JobBus, f));
   const engine = await run(Effect.map(EventStore, (s) => s.engine));
@@ -293,6 +324,41 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
     feed: {
       subscribe: (opts) => deferredSubscription(() => run(Effect.flatMap(MemoryEventFeed, (s) => s.subscribe(opts)))),
     },
+    health: (timeoutMs = 3_000) => run(healthReport(timeoutMs)),
     close: () => runtime.dispose(),
   };
+}
+
+/** Every engine probed at once, each with its own deadline, plus the projections' lag. */
+function healthReport(timeoutMs: number) {
+  return Effect.gen(function* () {
+    const eventStore = yield* EventStore;
+    const jobBus = yield* JobBus;
+    const retrieval = yield* Retrieval;
+    const relay = yield* EventRelayStatus;
+    const head = { position: 0 };
+    const [logHealth, busHealth, readSide] = yield* Effect.promise(() =>
+      Promise.all([
+        runProbe(
+          {
+            role: "eventStore",
+            engine: eventStore.engine.split(":")[0] ?? eventStore.engine,
+            check: async () => {
+              head.position = await Effect.runPromise(eventStore.headPosition());
+              return `head at position ${head.position}`;
+            },
+          },
+          timeoutMs,
+        ),
+        runProbe({ role: "jobBus", engine: jobBus.engine.split(":")[0] ?? jobBus.engine, check: () => Effect.runPromise(jobBus.health()) }, timeoutMs),
+        Effect.runPromise(retrieval.health(timeoutMs)),
+      ]),
+    );
+    const projections = logHealth.ok ? yield* retrieval.lag().pipe(Effect.orElseSucceed(() => [] as readonly ReadModelLag[])) : [];
+    const stats = relay.stats();
+    const eventRelay = stats && relay.topic ? { topic: relay.topic, position: stats.position, behind: Math.max(0, head.position - stats.position) } : undefined;
+    const engines = [logHealth, busHealth, ...readSide];
+    const status: HealthReport["status"] = !logHealth.ok || !busHealth.ok ? "unavailable" : readSide.some((e) => !e.ok) || projections.some((p) => p.lastError !== undefined) ? "degraded" : "ready";
+    return { status, engines, projections, ...(eventRelay ? { eventRelay } : {}) } satisfies HealthReport;
+  });
 }

@@ -3,7 +3,7 @@ import type { AsOf } from "../../projections/asOf.js";
 import type { HistoryEntry } from "../../projections/memoryHistory.js";
 import type { MemoryView } from "../../projections/memoryView.js";
 import type { CommandContext } from "../app/commandContext.js";
-import type { MemLedger } from "../app/memLedger.js";
+import type { HealthReport, MemLedger } from "../app/memLedger.js";
 import type { CubeView } from "../cube/cubeService.js";
 import type { ErasureCertificate } from "../erasure/subjectErasure.js";
 import type { FeedOptions, FeedSubscription } from "../feed/memoryEventFeed.js";
@@ -129,6 +129,18 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
       diff: (id, from, to) => get(memory(id, "diff"), { from, to }),
     },
     search: (request) => post("/search", request),
+    health: async (timeoutMs) => {
+      // 503 carries the same report (the log or the job bus is down), so read the body either way.
+      let response: Response;
+      try {
+        response = await doFetch(`${base}/health/ready${queryString({ timeoutMs })}`, { headers: contextHeaders(defaults, undefined) });
+      } catch (cause) {
+        throw new Error(`cannot reach the memledger server at ${base} (${describe(cause)}); check the URL and that the server is running`, { cause });
+      }
+      const text = await response.text();
+      if (response.ok || response.status === 503) return parseJson(text) as HealthReport;
+      throw httpFailure("GET", "/health/ready", response.status, text);
+    },
     readModels: {
       lag: async () => (await get<{ readModels: ReadModelLag[] }>("/read-models")).readModels,
       rebuild: (name) => post(`/read-models/${encodeURIComponent(name)}/rebuild`, {}),

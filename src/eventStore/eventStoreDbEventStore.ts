@@ -21,6 +21,7 @@ import {
   type StreamingRead,
 } from "@eventstore/db-client";
 import { Effect, Layer } from "effect";
+import { redactUrl } from "../redactUrl.js";
 import { createHash } from "node:crypto";
 import { EventStore, type AppendResult, type EventMetadata, type EventStorePort, type ExpectedRevision, type NewEvent, type ReadAllOptions, type ReadStreamOptions, type RecordedEvent, type Subscription } from "./eventStorePort.js";
 import { concurrencyConflict, EventStoreUnavailable, idempotencyConflict, streamNotFound, type ConcurrencyConflict, type IdempotencyConflict, type StreamNotFound } from "./eventStoreErrors.js";
@@ -103,11 +104,6 @@ export function storedEventId(eventId: string): string {
   hash[8] = (hash[8]! & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString("hex");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-/** The connection string with any user name and password masked, for messages and logs. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^/@]*@/, "//***@");
 }
 
 function toExpectedRevision(expected: ExpectedRevision): AppendExpectedRevision {
@@ -494,3 +490,5 @@ export const layerEventStoreDbEventStore = (options: EventStoreDbEventStoreOptio
       (store) => store.close(),
     ),
   );
+
+export { redactUrl };

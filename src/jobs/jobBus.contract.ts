@@ -73,6 +73,13 @@ export function jobBusContract(name: string, setup: () => Promise<JobBusUnderTes
       expect(Either.isLeft(missing) && missing.left._tag).toBe("JobNotFound");
     });
 
+    it("answers a health check with what it saw, for the readiness endpoint", async () => {
+      const bus = await openBus();
+      const detail = await run(bus.health());
+      expect(typeof detail).toBe("string");
+      expect(detail.length).toBeGreaterThan(0);
+    });
+
     it("rejects a malformed job with the field that is wrong", async () => {
       const bus = await openBus();
       const bad = await attempt(bus.enqueue({ kind: "Bad Kind!", key: "k", payload: null }));

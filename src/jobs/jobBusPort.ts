@@ -125,6 +125,8 @@ export interface JobBusPort {
   /** Sends a dead job back to the queue with a fresh attempt budget. */
   retry(jobId: string): Effect.Effect<JobRecord, JobNotFound | JobNotRetriable | JobBusUnavailable>;
   startWorker(options: WorkerOptions): Effect.Effect<JobWorker, JobBusUnavailable>;
+  /** Checks the engine answers (for the readiness endpoint); succeeds with a short description of what it saw. */
+  health(): Effect.Effect<string, JobBusUnavailable>;
   close(): Effect.Effect<void>;
 }
 

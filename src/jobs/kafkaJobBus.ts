@@ -216,6 +216,12 @@ export function openKafkaJobBus(options: KafkaJobBusOptions): JobBusPort {
   let closing: Promise<void> | undefined;
   const port: JobBusPort = {
     engine: `kafka:${brokerList}/${prefix}`,
+    health: () =>
+      attempt("describe the Kafka cluster", async () => {
+        await connected();
+        const cluster = await admin.describeCluster();
+        return `${cluster.brokers.length} broker${cluster.brokers.length === 1 ? "" : "s"}, controller ${cluster.controller ?? "unknown"}`;
+      }),
     // One FIFO topic per kind: a waiting job cannot overtake older ones of its partition.
     capabilities: { priorities: false },
     enqueue: (request) =>

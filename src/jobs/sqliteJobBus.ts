@@ -168,6 +168,14 @@ export function openSqliteJobBus(options: SqliteJobBusOptions): JobBusPort {
   const port: JobBusPort = {
     engine: `sqlite:${options.path}`,
     capabilities: { priorities: true },
+    health: () =>
+      Effect.try({
+        try: () => {
+          const { waiting } = db.prepare<[], { waiting: number }>("SELECT count(*) AS waiting FROM jobs WHERE status = 'waiting'").get()!;
+          return `${waiting} jobs waiting`;
+        },
+        catch: unavailable("read the job table"),
+      }),
     enqueue: (request) =>
       Effect.try({ try: () => enqueueTx.immediate(request), catch: unavailable("store the job") }).pipe(
         Effect.flatMap((result) => ("error" in result ? Effect.fail(result.error) : Effect.succeed(result))),

@@ -71,9 +71,20 @@ export interface ProjectionRunner {
   stop(): Promise<void>;
 }
 
+/** A read model whose store could not be opened (its server is down); the runner keeps trying. */
+export class ReadModelUnavailable extends Error {
+  constructor(
+    readonly readModel: string,
+    readonly reason: string,
+  ) {
+    super(`the ${readModel} read model is not available (${reason}); it is retried in the background and catches up from its checkpoint when its engine is back`);
+  }
+}
+
 interface Lane {
   definition: ReadModelDefinition;
-  store: ReadModelStore;
+  /** Undefined until the store opened (a server-side store whose server is down at start). */
+  store?: ReadModelStore;
   file: string;
   stopRequest: Latch;
   running: Promise<void>;
@@ -124,7 +135,9 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
     for (const wake of waiting) wake();
   };
 
-  for (const definition of options.definitions) {
+  /** Opens the current generation, moving to a fresh one if the stored projection version is stale. */
+  const openCurrent = async (lane: Lane): Promise<void> => {
+    const { definition } = lane;
     const file = currentGenerationFile(options.directory, definition.name);
     let store = await definition.open(file);
     let openFile = file;
@@ -139,10 +152,45 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
     } else {
       await definition.activate?.(openFile);
     }
-    const lane: Lane = { definition, store, file: openFile, stopRequest: latch(), running: Promise.resolve(), rebuilding: false, progressed: [] };
-    lane.running = follow(lane, store, lane.stopRequest, notifyProgress(lane));
+    lane.store = store;
+    lane.file = openFile;
+  };
+
+  /**
+   * Opens the lane's store, retrying with backoff while its engine is
+   * unreachable (Neo4j or Qdrant down at start), then follows the log. The
+   * rest of memledger runs meanwhile; this read model reports the failure.
+   */
+  const openAndFollow = async (lane: Lane, firstAttempt: Promise<void>): Promise<void> => {
+    let attempt = 0;
+    let opening = firstAttempt;
+    for (;;) {
+      try {
+        await opening;
+        delete lane.lastError;
+        break;
+      } catch (error) {
+        attempt += 1;
+        lane.lastError = `cannot open: ${String(error)}`;
+        onError(lane.definition.name, error);
+        await sleepUnless(lane.stopRequest, backoffMs(attempt));
+        if (lane.stopRequest.isSet()) return;
+        opening = openCurrent(lane);
+      }
+    }
+    await follow(lane, lane.store!, lane.stopRequest, notifyProgress(lane));
+  };
+
+  const firstOpens: Promise<unknown>[] = [];
+  for (const definition of options.definitions) {
+    const lane: Lane = { definition, file: "", stopRequest: latch(), running: Promise.resolve(), rebuilding: false, progressed: [] };
+    const firstAttempt = openCurrent(lane);
+    firstOpens.push(firstAttempt.catch(() => undefined));
+    lane.running = openAndFollow(lane, firstAttempt);
     lanes.set(definition.name, lane);
   }
+  // Embedded stores are open when this returns; a store whose server is down keeps retrying behind.
+  await Promise.all(firstOpens);
 
   const laneOf = (name: string): Lane => {
     const lane = lanes.get(name);
@@ -150,10 +198,17 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
     return lane;
   };
 
+  const openStore = (lane: Lane): ReadModelStore => {
+    if (lane.store === undefined) throw new ReadModelUnavailable(lane.definition.name, lane.lastError ?? "still opening");
+    return lane.store;
+  };
+
   const waitForLane = async (lane: Lane, position: number, deadline: number): Promise<boolean> => {
-    while (lane.store.checkpoint() < position) {
+    while ((lane.store?.checkpoint() ?? 0) < position) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) return false;
+      // A read model whose engine is failing would make every caller wait the whole timeout: report it behind at once.
+      if (lane.lastError !== undefined) return false;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(remaining, 200));
         lane.progressed.push(() => {
@@ -166,11 +221,11 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
   };
 
   return {
-    store: <S extends ReadModelStore>(name: string) => laneOf(name).store as S,
+    store: <S extends ReadModelStore>(name: string) => openStore(laneOf(name)) as S,
     lag: async () => {
       const head = await Effect.runPromise(options.eventStore.headPosition());
       return [...lanes.values()].map((lane) => {
-        const checkpoint = lane.store.checkpoint();
+        const checkpoint = lane.store?.checkpoint() ?? 0;
         return {
           name: lane.definition.name,
           checkpoint,
@@ -189,6 +244,7 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
     rebuild: async (name) => {
       const lane = laneOf(name);
       if (lane.rebuilding) throw new Error(`read model ${name} is already rebuilding`);
+      const live = openStore(lane);
       lane.rebuilding = true;
       const started = Date.now();
       const nextFile = newGenerationFile(options.directory, name);
@@ -201,7 +257,7 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
         lane.stopRequest.set();
         await lane.running;
         await follow(lane, next, rebuildStop, () => undefined, true);
-        const previous = lane.store;
+        const previous = live;
         const previousFile = lane.file;
         await lane.definition.activate?.(nextFile);
         switchGeneration(options.directory, lane.definition, nextFile, previousFile);
@@ -219,7 +275,7 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
         await retireGeneration(lane.definition, nextFile, onError);
         if (lane.stopRequest.isSet()) {
           lane.stopRequest = latch();
-          lane.running = follow(lane, lane.store, lane.stopRequest, notifyProgress(lane));
+          lane.running = follow(lane, live, lane.stopRequest, notifyProgress(lane));
         }
         throw error;
       } finally {
@@ -229,7 +285,7 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
     stop: async () => {
       for (const lane of lanes.values()) lane.stopRequest.set();
       await Promise.all([...lanes.values()].map((lane) => lane.running));
-      for (const lane of lanes.values()) await lane.store.close();
+      for (const lane of lanes.values()) await lane.store?.close();
     },
   };
 }

@@ -4,15 +4,18 @@ import { KeyRingService } from "../crypto/keyRingService.js";
 import type { EventStoreUnavailable } from "../eventStore/eventStoreErrors.js";
 import { EventStore } from "../eventStore/eventStorePort.js";
 import type { GraphReadModel } from "../readModels/graph/graphReadModel.js";
-import { embeddedReadModels, graphReadModel } from "../readModels/embeddedReadModels.js";
+import { graphReadModel } from "../readModels/embeddedReadModels.js";
+import { readModelEngines, type ReadModelEngineConfig } from "../readModels/readModelEngines.js";
+import { runProbe, type EngineHealth } from "../health/engineHealth.js";
 import { lexicalReadModel, type LexicalStore } from "../readModels/lexical/sqliteLexicalStore.js";
 import { memoryViewReadModel, type MemoryListQuery, type MemoryViewRow, type MemoryViewStore } from "../readModels/memoryView/sqliteMemoryViewStore.js";
-import { startProjectionRunner, type ProjectionRunner, type ReadModelLag } from "../readModels/projectionRunner.js";
+import { ReadModelUnavailable, startProjectionRunner, type ProjectionRunner, type ReadModelLag } from "../readModels/projectionRunner.js";
 import { vectorReadModel, type VectorReadModel } from "../readModels/vector/vectorReadModel.js";
 import { hybridSearch } from "../search/hybridSearch.js";
 import { normalizeSearchRequest } from "../search/normalizeSearchRequest.js";
 import type { Reranker } from "../search/rerankerPort.js";
-import { InvalidSearch, SearchModeUnavailable } from "../search/searchErrors.js";
+import { InvalidSearch, ReadModelEngineUnavailable, SearchModeUnavailable } from "../search/searchErrors.js";
+import type { ReadModelStore } from "../readModels/readModelStore.js";
 import type { SearchRequest, SearchResponse } from "../search/searchRequest.js";
 import { EmbedderService } from "./embedderService.js";
 import { EmbedderUnavailable, EmbeddingFailed } from "../embedding/embeddingErrors.js";
@@ -23,16 +26,20 @@ export interface RetrievalOptions {
   readonly reranker?: Reranker;
   /** How long a search waits for the read models to fold the events written before it; default 2 s. */
   readonly consistencyTimeoutMs?: number;
+  /** Where the graph and vector read models live; embedded by default. */
+  readonly engines?: ReadModelEngineConfig;
 }
 
 export interface RetrievalPort {
-  search(request: SearchRequest): Effect.Effect<SearchResponse, InvalidSearch | SearchModeUnavailable | EventStoreUnavailable | EmbedderUnavailable | EmbeddingFailed>;
+  search(request: SearchRequest): Effect.Effect<SearchResponse, InvalidSearch | SearchModeUnavailable | ReadModelEngineUnavailable | EventStoreUnavailable | EmbedderUnavailable | EmbeddingFailed>;
   /** Units from the memory view read model, current or as of a moment. */
   list(query: MemoryListQuery): Effect.Effect<readonly MemoryViewRow[], EventStoreUnavailable>;
   lag(): Effect.Effect<readonly ReadModelLag[], EventStoreUnavailable>;
   rebuild(name: string): Effect.Effect<{ events: number; seconds: number }, InvalidSearch>;
   /** Waits until every read model folded the log up to its head at call time. */
   catchUp(timeoutMs: number): Effect.Effect<boolean, EventStoreUnavailable>;
+  /** Probes the engines the read models live on (Neo4j, Qdrant, or embedded). */
+  health(timeoutMs: number): Effect.Effect<readonly EngineHealth[]>;
   readonly readModels: readonly string[];
 }
 
@@ -46,7 +53,11 @@ export function layerRetrieval(options: RetrievalOptions) {
       const eventStore = yield* EventStore;
       const keyRing = yield* KeyRingService;
       const embedding = yield* EmbedderService;
-      const definitions = embeddedReadModels(embedding);
+      const engines = yield* Effect.acquireRelease(
+        Effect.promise(() => readModelEngines(options.engines ?? {}, embedding)),
+        (e) => Effect.promise(() => e.close()),
+      );
+      const definitions = engines.definitions;
       const runner: ProjectionRunner = yield* Effect.acquireRelease(
         Effect.promise(() => startProjectionRunner({ eventStore, keyRing, directory: join(options.dataDir, "readmodels"), definitions })),
         (r) => Effect.promise(() => r.stop()),
@@ -69,22 +80,42 @@ export function layerRetrieval(options: RetrievalOptions) {
               asOfPosition !== undefined ? yield* Effect.flatMap(eventStore.headPosition(), (head) => Effect.promise(() => runner.waitFor(Math.min(asOfPosition, head), consistencyTimeoutMs))) : yield* catchUp(consistencyTimeoutMs);
             const lags = caughtUp ? [] : yield* Effect.promise(() => runner.lag());
             const memoryView = runner.store<MemoryViewStore>(memoryViewReadModel);
+            // The graph and the vectors may live on servers: when one is down, hybrid search goes on without it and says so.
+            const degraded: { readModel: string; error: string }[] = [];
+            const onDegraded = (readModel: string, error: unknown) => degraded.push({ readModel, error: error instanceof Error ? error.message : String(error) });
+            const optionalStore = <S extends ReadModelStore>(name: string): S | undefined => {
+              try {
+                return runner.store<S>(name);
+              } catch (error) {
+                if (!(error instanceof ReadModelUnavailable)) throw error;
+                onDegraded(name, error);
+                return undefined;
+              }
+            };
+            const graph = plan.mode === "hybrid" ? optionalStore<GraphReadModel>(graphReadModel) : undefined;
+            const vector = embedding && plan.mode !== "bm25" ? optionalStore<VectorReadModel>(vectorReadModel) : undefined;
+            if (plan.mode === "vector" && vector === undefined) {
+              return yield* Effect.fail(new ReadModelEngineUnavailable({ readModel: vectorReadModel, message: `vector search cannot run: ${degraded[0]?.error ?? "no vector read model"}; use mode "hybrid" or "bm25" meanwhile` }));
+            }
             const results = yield* Effect.tryPromise({
               try: () =>
-              hybridSearch(
-                {
-                  memoryView,
-                  lexical: runner.store<LexicalStore>(lexicalReadModel),
-                  graph: runner.store<GraphReadModel>(graphReadModel),
-                  ...(embedding ? { vector: runner.store<VectorReadModel>(vectorReadModel), queryEmbedder: embedding.embedder } : {}),
-                  ...(options.reranker ? { reranker: options.reranker } : {}),
-                },
-                plan,
-              ),
+                hybridSearch(
+                  {
+                    memoryView,
+                    lexical: runner.store<LexicalStore>(lexicalReadModel),
+                    ...(graph ? { graph } : {}),
+                    ...(embedding && vector ? { vector, queryEmbedder: embedding.embedder } : {}),
+                    ...(options.reranker ? { reranker: options.reranker } : {}),
+                    onDegraded,
+                  },
+                  plan,
+                ),
               catch: (error) => error,
             }).pipe(
-              // The embedder's typed failures reach the caller (503/502); anything else is a defect.
-              Effect.catchAll((error) => (error instanceof EmbedderUnavailable || error instanceof EmbeddingFailed ? Effect.fail(error) : Effect.die(error))),
+              // The embedder's typed failures reach the caller (503/502), and so does a vector-only search whose engine failed; anything else is a defect.
+              Effect.catchAll((error): Effect.Effect<never, EmbedderUnavailable | EmbeddingFailed | ReadModelEngineUnavailable> =>
+                error instanceof EmbedderUnavailable || error instanceof EmbeddingFailed || error instanceof ReadModelEngineUnavailable ? Effect.fail(error) : Effect.die(error),
+              ),
             );
             const behind = Math.max(0, ...lags.map((l) => l.behind));
             return {
@@ -92,6 +123,7 @@ export function layerRetrieval(options: RetrievalOptions) {
               results,
               asOf: plan.asOf ?? { position: memoryView.checkpoint() },
               ...(behind > 0 ? { behind } : {}),
+              ...(degraded.length > 0 ? { degraded } : {}),
             } satisfies SearchResponse;
           }),
         list: (query) => Effect.map(catchUp(consistencyTimeoutMs), () => runner.store<MemoryViewStore>(memoryViewReadModel).list(query)),
@@ -101,6 +133,7 @@ export function layerRetrieval(options: RetrievalOptions) {
             ? Effect.promise(() => runner.rebuild(name))
             : Effect.fail(new InvalidSearch({ field: "name", message: `no read model named ${name}; known: ${known.join(", ")}` })),
         catchUp,
+        health: (timeoutMs) => Effect.promise(() => Promise.all(engines.probes.map((probe) => runProbe(probe, timeoutMs)))),
       });
     }),
   );

@@ -9,6 +9,7 @@ import type { VectorReadModel } from "../readModels/vector/vectorReadModel.js";
 import { maximalMarginalRelevance } from "./maximalMarginalRelevance.js";
 import { reciprocalRankFusion, type RankedList } from "./rankFusion.js";
 import type { Reranker } from "./rerankerPort.js";
+import { ReadModelEngineUnavailable } from "./searchErrors.js";
 import type { ScoreParts, SearchHit, SearchMode } from "./searchRequest.js";
 
 export interface SearchReadModels {
@@ -18,6 +19,11 @@ export interface SearchReadModels {
   readonly vector?: VectorReadModel;
   readonly queryEmbedder?: Embedder;
   readonly reranker?: Reranker;
+  /**
+   * Told when the graph or vector read model failed to answer (its server is
+   * down): the search goes on with the other retrievers instead of failing.
+   */
+  readonly onDegraded?: (readModel: "graph" | "vector", error: unknown) => void;
 }
 
 /** A validated request (see normalizeSearchRequest). */
@@ -132,13 +138,41 @@ type Ranked<P> = { row: MemoryViewRow; part: P }[];
 
 async function searchCube(models: SearchReadModels, plan: PlannedSearch, filters: MemoryFilters, queryVector: Float32Array | undefined, pool: number) {
   const lists: { vector?: Ranked<{ similarity: number }>; bm25?: Ranked<{ score: number }>; graph?: Ranked<{ score: number; via: readonly string[] }> } = {};
-  if (plan.mode !== "bm25" && queryVector && models.vector) lists.vector = await vectorCandidates(models.memoryView, models.vector, queryVector, filters, plan.asOf, pool);
+  if (plan.mode !== "bm25" && queryVector && models.vector) {
+    // In vector mode the vectors are the whole answer, so their failure is the search's; in hybrid mode BM25 carries on.
+    const vector = models.vector;
+    const retrieve = () => vectorCandidates(models.memoryView, vector, queryVector, filters, plan.asOf, pool);
+    lists.vector = plan.mode === "vector" ? await required("vector", retrieve) : await degradable(models, "vector", retrieve);
+  }
   if (plan.mode !== "vector") lists.bm25 = lexicalCandidates(models.memoryView, models.lexical, plan.query, filters, plan.asOf, pool);
   if (plan.mode === "hybrid" && plan.graphHops > 0 && models.graph) {
+    const graph = models.graph;
     const seeds = [...(lists.vector ?? []).slice(0, graphSeeds), ...(lists.bm25 ?? []).slice(0, graphSeeds)].map((c) => c.row.view.memoryId);
-    lists.graph = await graphCandidates(models.memoryView, models.graph, plan.query, [...new Set(seeds)], filters, plan.asOf, plan.graphHops, pool);
+    lists.graph = await degradable(models, "graph", () => graphCandidates(models.memoryView, graph, plan.query, [...new Set(seeds)], filters, plan.asOf, plan.graphHops, pool));
   }
+  if (lists.vector === undefined) delete lists.vector;
+  if (lists.graph === undefined) delete lists.graph;
   return lists;
+}
+
+/** Runs the one retriever a mode depends on; its read model's failure is the search's (503). */
+async function required<T>(readModel: "graph" | "vector", retrieve: () => Promise<T>): Promise<T> {
+  try {
+    return await retrieve();
+  } catch (error) {
+    throw new ReadModelEngineUnavailable({ readModel, message: `${readModel} search failed: ${error instanceof Error ? error.message : String(error)}; use mode "hybrid" or "bm25" meanwhile` });
+  }
+}
+
+/** Runs one retriever; if its read model fails, reports it and leaves that list out. */
+async function degradable<T>(models: SearchReadModels, readModel: "graph" | "vector", retrieve: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await retrieve();
+  } catch (error) {
+    if (!models.onDegraded) throw error;
+    models.onDegraded(readModel, error);
+    return undefined;
+  }
 }
 
 async function vectorCandidates(view: MemoryViewStore, vector: VectorReadModel, query: Float32Array, filters: MemoryFilters, asOf: LogMoment | undefined, pool: number): Promise<Ranked<{ similarity: number }>> {

@@ -55,4 +55,6 @@ export interface SearchResponse {
   readonly asOf?: LogMoment;
   /** Set when a read model was still behind the log after the consistency wait. */
   readonly behind?: number;
+  /** Retrievers left out because their read model could not answer (its engine is down), with why. */
+  readonly degraded?: readonly { readonly readModel: string; readonly error: string }[];
 }

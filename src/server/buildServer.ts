@@ -5,6 +5,7 @@ import type { MemLedger } from "../app/memLedger.js";
 import { sendError } from "./errorResponses.js";
 import { cubeRoutes } from "./routes/cubeRoutes.js";
 import { eventFeedRoutes, type EventFeedOptions } from "./routes/eventFeedRoutes.js";
+import { healthRoutes } from "./routes/healthRoutes.js";
 import { jobRoutes } from "./routes/jobRoutes.js";
 import { memoryRoutes } from "./routes/memoryRoutes.js";
 import { searchRoutes } from "./routes/searchRoutes.js";
@@ -38,6 +39,7 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
         { name: "jobs", description: "The scheduler: job status, waiting, retries, scheduled commands" },
         { name: "search", description: "Hybrid retrieval and the read models behind it" },
         { name: "feed", description: "Memory events as Server-Sent Events: catch-up from a log position, then live" },
+        { name: "operations", description: "Liveness and readiness: each engine and each projection's lag" },
       ],
     },
   });
@@ -60,7 +62,7 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
     reply.status(404).send({ error: "RouteNotFound", message: `no route ${request.method} ${request.url}; see GET /openapi.json` }),
   );
 
-  app.get("/health", { schema: { hide: true } }, async () => ({ status: "ok", engine: ledger.engine }));
+  healthRoutes(app, ledger);
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   cubeRoutes(app, ledger);
   memoryRoutes(app, ledger);

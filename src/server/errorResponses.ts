@@ -18,6 +18,7 @@ const statusByTag: Readonly<Record<string, number>> = {
   InvalidJob: 400,
   InvalidSearch: 400,
   SearchModeUnavailable: 409,
+  ReadModelEngineUnavailable: 503,
   EmbedderUnavailable: 503,
   EmbeddingFailed: 502,
   EventStoreUnavailable: 503,

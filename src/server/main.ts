@@ -1,10 +1,12 @@
 import { openMemLedger } from "../app/memLedger.js";
-import { configFromEnv, ConfigError, defaultEventTopic, defaultJobTopicPrefix, defaultWorkerConcurrency, type ServerConfig } from "../config.js";
+import { ConfigError, defaultEventTopic, defaultJobTopicPrefix, defaultWorkerConcurrency, type ServerConfig } from "../config.js";
+import { configFromSources } from "../configFile.js";
+import { redactUrl } from "../redactUrl.js";
 import { buildServer } from "./buildServer.js";
 
-/** `npm start`: the server on the embedded default (one data directory, no services). */
+/** `npm start`: the server on the embedded default (one data directory, no services), or on the engines configured. */
 async function main(): Promise<void> {
-  const config = configFromEnv();
+  const config = configFromSources();
   const ledger = await openMemLedger({
     dataDir: config.dataDir,
     eventStore: config.eventStore,
@@ -12,6 +14,8 @@ async function main(): Promise<void> {
     worker: config.worker,
     ...(config.eventRelay ? { eventRelay: config.eventRelay } : {}),
     embedder: config.embedder,
+    graph: config.graph,
+    vector: config.vector,
     defaultContext: { tenantId: "default", actor: "server" },
   });
   const app = await buildServer(ledger, { logger: config.logger });
@@ -30,6 +34,7 @@ async function main(): Promise<void> {
   app.log.info(`memledger on ${ledger.engine}, data in ${config.dataDir}; OpenAPI at /openapi.json`);
   app.log.info(describeScheduler(config));
   app.log.info(describeEmbedder(config));
+  app.log.info(describeReadModels(config));
 }
 
 /** One line an operator can check against what they meant to configure. */
@@ -49,4 +54,10 @@ function describeEmbedder(config: ServerConfig): string {
   const e = config.embedder;
   if (e.kind === "none") return "no embedder: search is BM25 + graph; for vector search run scripts/fetch-embedding-model.sh or set MEMLEDGER_EMBEDDER (docs/embeddings.md)";
   return e.kind === "onnx" ? `embeddings by the local ONNX model in ${e.modelDir}` : `embeddings by ${e.model} at ${e.baseURL}`;
+}
+
+function describeReadModels(config: ServerConfig): string {
+  const graph = config.graph.kind === "neo4j" ? `graph on Neo4j at ${redactUrl(config.graph.url)}` : "graph embedded";
+  const vectors = config.embedder.kind === "none" ? "no vectors (no embedder)" : config.vector.kind === "qdrant" ? `vectors on Qdrant at ${redactUrl(config.vector.url)}` : "vectors embedded";
+  return `profile ${config.profile}: ${graph}; ${vectors}; memory view and full text embedded in ${config.dataDir}/readmodels`;
 }

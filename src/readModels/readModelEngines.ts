@@ -1,0 +1,72 @@
+import type { Embedder } from "../embedding/embedderPort.js";
+import type { EmbeddingCache } from "../embedding/embeddingCache.js";
+import type { EngineProbe } from "../health/engineHealth.js";
+import { embeddedReadModels, graphReadModel } from "./embeddedReadModels.js";
+import type { ReadModelDefinition } from "./projectionRunner.js";
+import { vectorReadModel } from "./vector/vectorReadModel.js";
+
+/** Where the graph read model lives. */
+export type GraphStoreConfig =
+  | { readonly kind: "sqlite" }
+  | { readonly kind: "neo4j"; readonly url: string; readonly username?: string; readonly password?: string; readonly database?: string };
+
+/** Where the vector read model lives (it exists only with an embedder). */
+export type VectorStoreConfig =
+  | { readonly kind: "sqlite" }
+  | { readonly kind: "qdrant"; readonly url: string; readonly apiKey?: string; readonly collectionPrefix?: string };
+
+export interface ReadModelEngineConfig {
+  readonly graph?: GraphStoreConfig;
+  readonly vector?: VectorStoreConfig;
+}
+
+/** The read models to run, how to check the servers some of them live on, and how to let go of those connections. */
+export interface ReadModelEngines {
+  readonly definitions: readonly ReadModelDefinition[];
+  readonly probes: readonly EngineProbe[];
+  close(): Promise<void>;
+}
+
+/**
+ * The read models of this deployment: the memory view and full text always
+ * embedded (each server folds its own from the shared log: they are cheap to
+ * rebuild and every query reads them), the graph and the vectors embedded or
+ * on Neo4j / Qdrant. Server adapters load lazily, so the embedded profile
+ * never touches their drivers.
+ */
+export async function readModelEngines(config: ReadModelEngineConfig, embedding?: { readonly embedder: Embedder; readonly cache: EmbeddingCache }): Promise<ReadModelEngines> {
+  const definitions = embeddedReadModels(embedding);
+  const probes: EngineProbe[] = [];
+  const closers: Array<() => Promise<void>> = [];
+  const replace = (name: string, definition: ReadModelDefinition) => {
+    const index = definitions.findIndex((d) => d.name === name);
+    if (index >= 0) definitions[index] = definition;
+  };
+  probes.push({ role: graphReadModel, engine: "sqlite", check: async () => "embedded" });
+
+  if (config.graph?.kind === "neo4j") {
+    const { neo4jGraphReadModel } = await import("./graph/neo4jGraphStore.js");
+    const neo4j = neo4jGraphReadModel(config.graph);
+    replace(graphReadModel, neo4j);
+    probes[probes.length - 1] = { role: graphReadModel, engine: "neo4j", check: () => neo4j.health() };
+    closers.push(() => neo4j.close());
+  }
+  if (embedding) {
+    if (config.vector?.kind === "qdrant") {
+      const { qdrantVectorReadModel } = await import("./vector/qdrantVectorStore.js");
+      const qdrant = qdrantVectorReadModel({ ...config.vector, embedder: embedding.embedder, onErasedContent: (hashes) => embedding.cache.deleteByHashes(hashes) });
+      replace(vectorReadModel, qdrant);
+      probes.push({ role: vectorReadModel, engine: "qdrant", check: () => qdrant.health() });
+      closers.push(async () => qdrant.close?.());
+    } else {
+      probes.push({ role: vectorReadModel, engine: "sqlite", check: async () => "embedded" });
+    }
+  }
+  return {
+    definitions,
+    probes,
+    close: async () => {
+      for (const close of closers) await close().catch(() => undefined);
+    },
+  };
+}
