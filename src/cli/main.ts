@@ -504,6 +504,24 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
     withLedger(cmd, async ({ ledger, print }) => print({ name, ...(await ledger.readModels.rebuild(name)) }, (r) => `rebuilt ${r.name}: ${r.events} events folded in ${r.seconds.toFixed(1)} s`)),
   );
 
+  // ---- the log itself: moving it between engines (src/migration/) --------
+  const log = program.command("log").description("the event log itself: copy it between engines (embedded SQLite, EventStoreDB/KurrentDB)");
+  leaf(log, "copy", "copy every event (ids, streams, revisions, order) from one log into another; resumable")
+    .requiredOption("--from <source>", "source log: a data directory (its events.db) or an esdb:// / kurrentdb:// connection string")
+    .requiredOption("--to <target>", "target log, same forms; must be empty or hold an interrupted copy of the source")
+    .option("--verify", "then compare both logs: streams, events, global order and folded memory/cube state")
+    .option("--batch-size <n>", "events read per page, 1 to 10000 (default: 1000)", positiveIntegerUpTo(10_000))
+    .option("--keys <dataDir>", "data directory whose key store unseals content for --verify (default: the source's, else the target's)")
+    .option("--allow-other-streams", "leave target streams the source does not have alone (a shared EventStoreDB) instead of refusing")
+    .addHelpText(
+      "after",
+      "\nOnly the log is copied: the key store (keys/keys.db in the data directory) must go with it. Stop writers first, or run the copy again to top it up.\nExit status:\n  0  copied (and verified)\n  1  --verify found differences, or an engine failed\n  2  refused: the target is not empty nor an interrupted copy of the source, or bad arguments\n  130  interrupted (Ctrl-C) after a whole batch; run the same command again to resume",
+    )
+    .action(async (o: { from: string; to: string; verify?: boolean; batchSize?: number; keys?: string; allowOtherStreams?: boolean }, cmd: Command) => {
+      const { runLogCopyCommand } = await import("../migration/logCopyCommand.js");
+      outcome.exitCode = await runLogCopyCommand({ ...o, json: settingsOf(cmd).json }, io);
+    });
+
   // ---- subjects ----------------------------------------------------------
   const subject = program.command("subject").description("forget a data subject and prove it");
 
