@@ -95,7 +95,9 @@ function graphFromEnv(env: NodeJS.ProcessEnv, distributed: boolean): GraphStoreC
   const password = setting(env, "NEO4J_PASSWORD");
   if ((username === undefined) !== (password === undefined)) throw new ConfigError("NEO4J_USERNAME and NEO4J_PASSWORD go together: set both, or neither for a server without authentication");
   const database = setting(env, "NEO4J_DATABASE");
-  return { kind: "neo4j", url, ...(username && password ? { username, password } : {}), ...(database ? { database } : {}) };
+  const namespace = setting(env, "MEMLEDGER_GRAPH_NAMESPACE");
+  if (namespace !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(namespace)) throw new ConfigError(`MEMLEDGER_GRAPH_NAMESPACE="${namespace}" may hold letters, digits, '_' and '-' only (at most 64)`);
+  return { kind: "neo4j", url, ...(username && password ? { username, password } : {}), ...(database ? { database } : {}), ...(namespace ? { namespace } : {}) };
 }
 
 function vectorFromEnv(env: NodeJS.ProcessEnv, distributed: boolean, embedder: EmbedderConfig): VectorStoreConfig {

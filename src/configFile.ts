@@ -27,6 +27,7 @@ const fileKeys: Readonly<Record<string, string>> = {
   "graph.username": "NEO4J_USERNAME",
   "graph.password": "NEO4J_PASSWORD",
   "graph.database": "NEO4J_DATABASE",
+  "graph.namespace": "MEMLEDGER_GRAPH_NAMESPACE",
   "vector.kind": "MEMLEDGER_VECTOR_STORE",
   "vector.url": "QDRANT_URL",
   "vector.apiKey": "QDRANT_API_KEY",

@@ -8,7 +8,18 @@ import { vectorReadModel } from "./vector/vectorReadModel.js";
 /** Where the graph read model lives. */
 export type GraphStoreConfig =
   | { readonly kind: "sqlite" }
-  | { readonly kind: "neo4j"; readonly url: string; readonly username?: string; readonly password?: string; readonly database?: string };
+  | {
+      readonly kind: "neo4j";
+      readonly url: string;
+      readonly username?: string;
+      readonly password?: string;
+      readonly database?: string;
+      /**
+       * Names this deployment's graph inside the database (default `memledger`), so two
+       * deployments, or a test run and a deployment, can share one Neo4j without mixing.
+       */
+      readonly namespace?: string;
+    };
 
 /** Where the vector read model lives (it exists only with an embedder). */
 export type VectorStoreConfig =

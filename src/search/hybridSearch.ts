@@ -67,7 +67,10 @@ type Candidate = { row: MemoryViewRow; parts: { vector?: { rank: number; similar
  */
 export async function hybridSearch(models: SearchReadModels, plan: PlannedSearch): Promise<SearchHit[]> {
   const pool = Math.max(50, plan.topK * 5);
-  const queryVector = plan.mode !== "bm25" && models.queryEmbedder ? (await models.queryEmbedder.embed([plan.query]))[0] : undefined;
+  const embedQuery = async () => (await models.queryEmbedder!.embed([plan.query]))[0];
+  // Without the query's vector, hybrid search still has BM25 and the graph; vector search has nothing.
+  const queryVector =
+    plan.mode === "bm25" || !models.queryEmbedder ? undefined : plan.mode === "vector" ? await embedQuery() : await degradable(models, "vector", embedQuery);
   const perCube = await Promise.all(plan.cubeIds.map((cubeId) => searchCube(models, plan, { ...plan.filters, cubeIds: [cubeId] }, queryVector, pool)));
 
   const candidates = new Map<string, Candidate>();
