@@ -118,7 +118,7 @@ export async function runEndToEndScenario(ledger: MemLedger, clock: ManualClock,
   expect(await probes.graphHolds("Alfama")).toBe(true);
 
   if (probes.publishedEvents) {
-    const events = await step("feed", () => probes.publishedEvents!(20));
+    const events = await step("feed", () => probes.publishedEvents!(15));
     const typesOf = (id: string) => events.filter((e) => e.memoryId === id).map((e) => e.type);
     expect(typesOf(tripId)).toEqual(expect.arrayContaining(["MemoryCreated", "MemoryActivated", "MemoryEdited", "MemoryReverted", "MemoryErased"]));
     expect(typesOf(duplicate.memoryId)).toEqual(expect.arrayContaining(["MemoryMerged", "MemoryErased"]));
