@@ -3,13 +3,11 @@ import neo4j, { type Driver, type ManagedTransaction } from "neo4j-driver";
 import { candidateEntityIds, compareIds } from "../../../projections/entities.js";
 import {
   edgeKeyString,
-  edgeTypes,
   foldOpenEdges,
   graphChangesFor,
   memoryIdOf,
   memoryNodeId,
   needsOpenEdges,
-  normaliseTime,
   type EdgeKey,
   type EdgeType,
   type GraphChanges,
@@ -17,10 +15,11 @@ import {
   type GraphNode,
   type NodeKind,
 } from "../../../projections/graph.js";
-import type { LogMoment, ProjectionEvent } from "../../../projections/projectionEvent.js";
+import type { ProjectionEvent } from "../../../projections/projectionEvent.js";
 import type { ReadModelDefinition } from "../projectionRunner.js";
-import type { GraphReadModel, RelatedMemoriesQuery, RelatedMemory, TraversalDirection, TraversalResult, TraverseQuery } from "./graphReadModel.js";
+import type { GraphReadModel, RelatedMemoriesQuery, RelatedMemory, TraversalResult, TraverseQuery } from "./graphReadModel.js";
 import { countShortestPaths, reachWithin, type EdgesAround, type WalkEdge } from "./graphTraversal.js";
+import { neighbourhoodOf, type Neighbourhood } from "./neighbourhood.js";
 import * as cypher from "./neo4jCypher.js";
 
 /**
@@ -71,35 +70,6 @@ const rowsPerStatement = 20_000;
 const frontierPerQuery = 5_000;
 
 // ------------------------------------------------------------------ query checks (as the embedded store)
-
-interface Neighbourhood {
-  readonly direction: TraversalDirection;
-  readonly edgeTypes: readonly EdgeType[] | undefined;
-  readonly validity: "now" | "position" | "time";
-  readonly at: number | string | null;
-  readonly maxDegree: number | undefined;
-}
-
-/** Checks a query's common fields and turns them into a neighbourhood; errors say what to fix (same messages as the embedded store). */
-function neighbourhoodOf(
-  query: { hops: number; edgeTypes?: readonly EdgeType[] | undefined; asOf?: LogMoment | undefined; maxDegree?: number | undefined },
-  direction: TraversalDirection,
-): Neighbourhood {
-  if (!Number.isInteger(query.hops) || query.hops < 0) throw new RangeError(`hops must be a whole number ≥ 0, got ${query.hops}`);
-  for (const type of query.edgeTypes ?? []) {
-    if (!edgeTypes.includes(type)) throw new RangeError(`unknown edge type "${type}"; use one of ${edgeTypes.join(", ")}`);
-  }
-  if (!["out", "in", "both"].includes(direction)) throw new RangeError(`direction must be "out", "in" or "both", got "${direction}"`);
-  if (query.maxDegree !== undefined && !(query.maxDegree >= 0)) throw new RangeError(`maxDegree must be a number ≥ 0, got ${query.maxDegree}`);
-  const common = { direction, edgeTypes: query.edgeTypes, maxDegree: query.maxDegree };
-  const asOf = query.asOf;
-  if (asOf === undefined) return { ...common, validity: "now", at: null };
-  if ("position" in asOf) {
-    if (!Number.isInteger(asOf.position)) throw new RangeError(`asOf.position must be a whole number, got ${asOf.position}`);
-    return { ...common, validity: "position", at: asOf.position };
-  }
-  return { ...common, validity: "time", at: normaliseTime(asOf.time) };
-}
 
 function checkGeneration(generation: string): void {
   if (generation === "" || generation.includes(cypher.generationSeparator)) {

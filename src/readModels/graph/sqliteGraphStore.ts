@@ -3,12 +3,10 @@ import { candidateEntityIds, compareIds } from "../../../projections/entities.js
 import {
   contentNodeKinds,
   edgeKeyString,
-  edgeTypes,
   graphChangesFor,
   memoryIdOf,
   memoryNodeId,
   needsOpenEdges,
-  normaliseTime,
   type EdgeKey,
   type EdgeType,
   type GraphChanges,
@@ -16,10 +14,11 @@ import {
   type GraphNode,
   type NodeKind,
 } from "../../../projections/graph.js";
-import type { LogMoment, ProjectionEvent } from "../../../projections/projectionEvent.js";
+import type { ProjectionEvent } from "../../../projections/projectionEvent.js";
 import { applyInTransaction, checkpointMembers, openReadModelDb, type SqliteDb } from "../sqliteReadModelDb.js";
-import type { GraphReadModel, RelatedMemoriesQuery, RelatedMemory, TraversalDirection, TraversalResult, TraverseQuery } from "./graphReadModel.js";
+import type { GraphReadModel, RelatedMemoriesQuery, RelatedMemory, TraversalResult, TraverseQuery } from "./graphReadModel.js";
 import { countShortestPaths, reachWithin, type WalkEdge } from "./graphTraversal.js";
+import { neighbourhoodOf, type Neighbourhood } from "./neighbourhood.js";
 
 /** The embedded graph read model: one SQLite file, queried in-process. */
 export type SqliteGraphStore = GraphReadModel;
@@ -88,39 +87,7 @@ interface NodeRow {
 
 const toGraphNode = (row: NodeRow): GraphNode => ({ id: row.id, kind: row.kind, label: row.label });
 
-/** The edges of one node a walk may follow: which ends, which types, valid when. */
-interface Neighbourhood {
-  readonly direction: TraversalDirection;
-  readonly edgeTypes: readonly EdgeType[] | undefined;
-  readonly validity: "now" | "position" | "time";
-  /** The as-of position or normalised time; null for "now". */
-  readonly at: number | string | null;
-  /** Nodes with more followable edges than this are hubs: reached, never expanded. */
-  readonly maxDegree: number | undefined;
-}
-
 type NeighbourParams = { node: number; at: number | string | null; limit: number };
-
-/** Checks a query's common fields and turns them into a neighbourhood; errors say what to fix. */
-function neighbourhoodOf(
-  query: { hops: number; edgeTypes?: readonly EdgeType[] | undefined; asOf?: LogMoment | undefined; maxDegree?: number | undefined },
-  direction: TraversalDirection,
-): Neighbourhood {
-  if (!Number.isInteger(query.hops) || query.hops < 0) throw new RangeError(`hops must be a whole number ≥ 0, got ${query.hops}`);
-  for (const type of query.edgeTypes ?? []) {
-    if (!edgeTypes.includes(type)) throw new RangeError(`unknown edge type "${type}"; use one of ${edgeTypes.join(", ")}`);
-  }
-  if (!["out", "in", "both"].includes(direction)) throw new RangeError(`direction must be "out", "in" or "both", got "${direction}"`);
-  if (query.maxDegree !== undefined && !(query.maxDegree >= 0)) throw new RangeError(`maxDegree must be a number ≥ 0, got ${query.maxDegree}`);
-  const common = { direction, edgeTypes: query.edgeTypes, maxDegree: query.maxDegree };
-  const asOf = query.asOf;
-  if (asOf === undefined) return { ...common, validity: "now", at: null };
-  if ("position" in asOf) {
-    if (!Number.isInteger(asOf.position)) throw new RangeError(`asOf.position must be a whole number, got ${asOf.position}`);
-    return { ...common, validity: "position", at: asOf.position };
-  }
-  return { ...common, validity: "time", at: normaliseTime(asOf.time) };
-}
 
 /** Opens (creating if needed) the graph read model in `file` (":memory:" for a throwaway one). */
 export function openSqliteGraphStore(file: string): SqliteGraphStore {

@@ -1,7 +1,6 @@
 import { QdrantClient, type Schemas } from "@qdrant/js-client-rest";
 import type { Embedder } from "../../embedding/embedderPort.js";
 import { contentHash, searchableText } from "../../../projections/memoryIntervals.js";
-import type { ProjectionEvent } from "../../../projections/projectionEvent.js";
 import type { ReadModelDefinition } from "../projectionRunner.js";
 import {
   assertCollectionPrefix,
@@ -13,6 +12,7 @@ import {
   type QdrantVectorNames,
 } from "./qdrantNaming.js";
 import { vectorReadModel, type VectorHit, type VectorReadModel } from "./vectorReadModel.js";
+import { carriedContent, embedBatchContents } from "./batchEmbeddings.js";
 
 export { defaultCollectionPrefix, qdrantVectorNames } from "./qdrantNaming.js";
 
@@ -323,18 +323,7 @@ async function openQdrantVectorStore(client: QdrantClient, prefix: string, names
     checkpoint: () => checkpoint,
     prepare: async (batch) => {
       assertUsable();
-      const texts = new Map<string, string>();
-      for (const item of batch) {
-        if (item.envelope.position <= checkpoint) continue;
-        const content = carriedContent(item);
-        if (content) {
-          const text = searchableText(content);
-          texts.set(contentHash(text), text);
-        }
-      }
-      const hashes = [...texts.keys()];
-      const vectors = await embedder.embed(hashes.map((h) => texts.get(h)!));
-      prepared = new Map(hashes.map((h, i) => [h, vectors[i]!]));
+      prepared = await embedBatchContents(embedder, batch, checkpoint);
     },
     apply: async (batch) => {
       assertUsable();
@@ -515,13 +504,6 @@ async function countContent(client: QdrantClient, collection: string): Promise<n
 
 function memoryFilter(memoryId: string): Schemas["Filter"] {
   return { must: [{ key: "memoryId", match: { value: memoryId } }] };
-}
-
-function carriedContent(item: ProjectionEvent) {
-  if (item.kind !== "memory") return undefined;
-  const { event } = item;
-  if (event.type === "MemoryCreated" || event.type === "MemoryEdited" || event.type === "MemoryReverted") return event.data.content ?? undefined;
-  return undefined;
 }
 
 /** Content positions as point ids: positive integers, each once (anything else cannot name a content point). */

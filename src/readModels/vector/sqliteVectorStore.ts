@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
 import type { Embedder } from "../../embedding/embedderPort.js";
 import { contentHash, searchableText } from "../../../projections/memoryIntervals.js";
-import type { ProjectionEvent } from "../../../projections/projectionEvent.js";
 import { createAnnIndex, loadAnnIndex, type AnnIndex } from "../../vectorIndex/annIndex.js";
 import type { VectorReadModel } from "./vectorReadModel.js";
 import { vectorReadModel } from "./vectorReadModel.js";
 import { applyInTransaction, checkpointMembers, openReadModelDb, purgeWriteAheadLog, type SqliteDb } from "../sqliteReadModelDb.js";
+import { carriedContent, embedBatchContents } from "./batchEmbeddings.js";
 
 export { vectorReadModel } from "./vectorReadModel.js";
 const projectionVersion = 1;
@@ -77,17 +77,7 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
     // Another model's vectors cannot be reused: a model change rebuilds in a new generation.
     storedProjectionVersion: () => (sameModel ? checkpointed.storedProjectionVersion() : -1),
     prepare: async (batch) => {
-      const texts = new Map<string, string>();
-      for (const item of batch) {
-        const content = carriedContent(item);
-        if (content) {
-          const text = searchableText(content);
-          texts.set(contentHash(text), text);
-        }
-      }
-      const hashes = [...texts.keys()];
-      const vectors = await embedder.embed(hashes.map((h) => texts.get(h)!));
-      prepared = new Map(hashes.map((h, i) => [h, vectors[i]!]));
+      prepared = await embedBatchContents(embedder, batch);
     },
     apply: (batch) => {
       const added: Array<[number, Float32Array]> = [];
@@ -168,13 +158,6 @@ function scrubAndRemove(index: AnnIndex, position: number): void {
     index.add(position, noise);
   }
   index.remove(position);
-}
-
-function carriedContent(item: ProjectionEvent) {
-  if (item.kind !== "memory") return undefined;
-  const { event } = item;
-  if (event.type === "MemoryCreated" || event.type === "MemoryEdited" || event.type === "MemoryReverted") return event.data.content ?? undefined;
-  return undefined;
 }
 
 function toFloat32(blob: Buffer): Float32Array {
