@@ -44,3 +44,14 @@ export function decodeMemoryEvent(recorded: RecordedEvent, material: Buffer | nu
   const { eventId, type, schemaVersion, streamId, revision, position, metadata } = recorded;
   return { envelope: { eventId, type, schemaVersion, streamId, revision, position, metadata }, event: { type: recorded.type, data } as MemoryEvent };
 }
+
+/**
+ * The index of the last event that carries content, or -1: a fold needs only
+ * that one unsealed (earlier content is superseded), so only its key is fetched.
+ */
+export function lastContentEventIndex(recorded: readonly RecordedEvent[]): number {
+  for (let i = recorded.length - 1; i >= 0; i -= 1) {
+    if (isMemoryEventType(recorded[i]!.type) && memoryEventCatalog[recorded[i]!.type as MemoryEvent["type"]].carriesContent) return i;
+  }
+  return -1;
+}

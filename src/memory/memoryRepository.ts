@@ -1,5 +1,5 @@
 import { Context, Effect, Layer } from "effect";
-import { memoryEventCatalog, memoryStreamId, type MemoryEvent, type MemoryEventType } from "../../domain/memory/memoryEvents.js";
+import { memoryStreamId, type MemoryEvent } from "../../domain/memory/memoryEvents.js";
 import { happenedBy, type AsOf } from "../../projections/asOf.js";
 import type { DecodedMemoryEvent } from "../../projections/envelope.js";
 import { emptyProjection, projectMemory, type ProjectedMemory } from "../../projections/memoryView.js";
@@ -9,7 +9,7 @@ import type { ConcurrencyConflict, EventStoreUnavailable, IdempotencyConflict } 
 import type { KeyStoreUnavailable } from "../keyStore/keyStorePort.js";
 import { KeyRingService } from "../crypto/keyRingService.js";
 import { IdGenerator } from "../ids/idGenerator.js";
-import { decodeMemoryEvent, encodeMemoryEvent } from "./memoryEventCodec.js";
+import { decodeMemoryEvent, encodeMemoryEvent, lastContentEventIndex } from "./memoryEventCodec.js";
 
 /** A unit rehydrated for a command: its projection plus the key and subject of its stream. */
 export interface LoadedMemory {
@@ -82,13 +82,7 @@ export const layerMemoryRepository = Layer.effect(
     /** Unseals only the last event that carries content; the others keep `content: null`. */
     const decodeForFold = (recorded: readonly RecordedEvent[]): Effect.Effect<DecodedMemoryEvent[], KeyStoreUnavailable> =>
       Effect.gen(function* () {
-        let last = -1;
-        for (let i = recorded.length - 1; i >= 0; i -= 1) {
-          if (memoryEventCatalog[recorded[i]!.type as MemoryEventType]?.carriesContent) {
-            last = i;
-            break;
-          }
-        }
+        const last = lastContentEventIndex(recorded);
         const keyId = last >= 0 ? recorded[last]!.metadata.keyId : undefined;
         const material = keyId ? yield* keyRing.material(keyId) : null;
         return recorded.map((event, i) => decodeMemoryEvent(event, i === last ? material : null));

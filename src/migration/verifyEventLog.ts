@@ -1,12 +1,11 @@
 import { Effect } from "effect";
 import { cubeEventCatalog, cubeRegistryStreamId, type CubeEvent } from "../../domain/cube/cubeEvents.js";
 import { foldCube } from "../../domain/cube/cubeState.js";
-import { memoryEventCatalog, type MemoryEventType } from "../../domain/memory/memoryEvents.js";
 import type { DecodedMemoryEvent } from "../../projections/envelope.js";
 import { projectMemory, type ProjectedMemory } from "../../projections/memoryView.js";
 import type { KeyRing } from "../crypto/keyRing.js";
 import type { EventStorePort, RecordedEvent } from "../eventStore/eventStorePort.js";
-import { decodeMemoryEvent } from "../memory/memoryEventCodec.js";
+import { decodeMemoryEvent, lastContentEventIndex } from "../memory/memoryEventCodec.js";
 import { canonicalJson, copiedFields, digestOf, LogCursor, runPort, truncate, type CopiedField } from "./logEvents.js";
 
 /**
@@ -281,13 +280,7 @@ function materialLookup(keyRing: KeyRing | undefined): Material {
 async function foldMemoryStream(store: EventStorePort, streamId: string, material: Material): Promise<{ projection: ProjectedMemory; sealed: boolean } | { error: string }> {
   try {
     const recorded = await runPort(store.readStream(streamId));
-    let last = -1;
-    for (let i = recorded.length - 1; i >= 0; i -= 1) {
-      if (memoryEventCatalog[recorded[i]!.type as MemoryEventType]?.carriesContent) {
-        last = i;
-        break;
-      }
-    }
+    const last = lastContentEventIndex(recorded);
     const keyId = last >= 0 ? recorded[last]!.metadata.keyId : undefined;
     const key = keyId ? await material(keyId) : null;
     const decoded: DecodedMemoryEvent[] = recorded.map((event, i) => decodeMemoryEvent(event, i === last ? key : null));

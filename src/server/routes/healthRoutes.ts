@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { MemLedger } from "../../app/memLedger.js";
+import { readModelLagSchema } from "../searchSchemas.js";
 
 const engineSchema = {
   type: "object",
@@ -18,20 +19,7 @@ const readinessSchema = {
   properties: {
     status: { type: "string", enum: ["ready", "degraded", "unavailable"] },
     engines: { type: "array", items: engineSchema },
-    projections: {
-      type: "array",
-      items: {
-        type: "object",
-        properties: {
-          name: { type: "string" },
-          checkpoint: { type: "integer" },
-          head: { type: "integer" },
-          behind: { type: "integer" },
-          rebuilding: { type: "boolean" },
-          lastError: { type: "string" },
-        },
-      },
-    },
+    projections: { type: "array", items: readModelLagSchema },
     eventRelay: { type: "object", properties: { topic: { type: "string" }, position: { type: "integer" }, behind: { type: "integer" } } },
   },
 } as const;
