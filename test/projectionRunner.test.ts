@@ -80,10 +80,22 @@ describe("projection runtime", () => {
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
+  /** The test log in a fresh data directory, removed after the test. */
+  const writtenLog = async () => {
+    const written = await writeLog();
+    cleanups.push(() => rmSync(written.dataDir, { recursive: true, force: true }));
+    return written;
+  };
+  /** The data directory's event store and key ring, closed after the test. */
+  const openLog = (dataDir: string) => {
+    const store = openSqliteEventStore({ path: join(dataDir, "events.db") });
+    const keyRing = new KeyRing(openSqliteKeyStore(join(dataDir, "keys", "keys.db")));
+    cleanups.push(() => Effect.runPromise(store.close()));
+    return { store, keyRing };
+  };
 
   it("a worker killed in the middle of a batch leaves each read model equal to the fold up to its checkpoint, and resumes to the same state as a rebuild", async () => {
-    const { dataDir, head } = await writeLog();
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const { dataDir, head } = await writtenLog();
     const hangAt = Math.floor(head / 2);
     const child = spawn(viteNode, [join("test", "support", "projectionWorkerProcess.ts"), dataDir, String(hangAt)], { stdio: ["ignore", "pipe", "pipe"] });
     cleanups.push(() => void child.kill("SIGKILL"));
@@ -91,9 +103,7 @@ describe("projection runtime", () => {
     child.kill("SIGKILL");
     await new Promise((resolve) => child.once("exit", resolve));
 
-    const store = openSqliteEventStore({ path: join(dataDir, "events.db") });
-    const keyRing = new KeyRing(openSqliteKeyStore(join(dataDir, "keys", "keys.db")));
-    cleanups.push(() => Effect.runPromise(store.close()));
+    const { store, keyRing } = openLog(dataDir);
 
     // After the crash: the half-written batch is gone, and what is there is exactly the fold up to the checkpoint.
     for (const definition of definitions) {
@@ -135,11 +145,8 @@ describe("projection runtime", () => {
   });
 
   it("a read model built by an older projection version is projected again into a new generation at start", async () => {
-    const { dataDir, head } = await writeLog();
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const store = openSqliteEventStore({ path: join(dataDir, "events.db") });
-    const keyRing = new KeyRing(openSqliteKeyStore(join(dataDir, "keys", "keys.db")));
-    cleanups.push(() => Effect.runPromise(store.close()));
+    const { dataDir, head } = await writtenLog();
+    const { store, keyRing } = openLog(dataDir);
     const first = await startProjectionRunner({ eventStore: store, keyRing, directory: join(dataDir, "readmodels"), definitions });
     expect(await first.waitFor(head, 30_000)).toBe(true);
     await first.stop();
@@ -159,11 +166,8 @@ describe("projection runtime", () => {
   });
 
   it("a read model whose engine is down at start does not hold the others back: it reports the failure, retries, then catches up", async () => {
-    const { dataDir, head } = await writeLog();
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const store = openSqliteEventStore({ path: join(dataDir, "events.db") });
-    const keyRing = new KeyRing(openSqliteKeyStore(join(dataDir, "keys", "keys.db")));
-    cleanups.push(() => Effect.runPromise(store.close()));
+    const { dataDir, head } = await writtenLog();
+    const { store, keyRing } = openLog(dataDir);
     // Stands in for Neo4j or Qdrant refusing connections for the first three attempts.
     let refusals = 3;
     const flakyGraph: ReadModelDefinition = {
@@ -207,11 +211,8 @@ describe("projection runtime", () => {
   }, 60_000);
 
   it("folding the same events twice changes nothing (idempotent handlers, checkpoint guard)", async () => {
-    const { dataDir, head } = await writeLog();
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const store = openSqliteEventStore({ path: join(dataDir, "events.db") });
-    const keyRing = new KeyRing(openSqliteKeyStore(join(dataDir, "keys", "keys.db")));
-    cleanups.push(() => Effect.runPromise(store.close()));
+    const { dataDir, head } = await writtenLog();
+    const { store, keyRing } = openLog(dataDir);
     const events = await decodeForProjection(keyRing, await Effect.runPromise(store.readAll({ after: 0 })));
     for (const definition of definitions) {
       const dir = mkdtempSync(join(tmpdir(), "memledger-twice-"));

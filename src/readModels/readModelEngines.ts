@@ -47,31 +47,25 @@ export interface ReadModelEngines {
  */
 export async function readModelEngines(config: ReadModelEngineConfig, embedding?: { readonly embedder: Embedder; readonly cache: EmbeddingCache }): Promise<ReadModelEngines> {
   const definitions = embeddedReadModels(embedding);
-  const probes: EngineProbe[] = [];
+  const embedded = (role: string): EngineProbe => ({ role, engine: "sqlite", check: async () => "embedded" });
+  const probes: EngineProbe[] = [embedded(graphReadModel), ...(embedding ? [embedded(vectorReadModel)] : [])];
   const closers: Array<() => Promise<void>> = [];
-  const replace = (name: string, definition: ReadModelDefinition) => {
-    const index = definitions.findIndex((d) => d.name === name);
-    if (index >= 0) definitions[index] = definition;
+  /** Puts a server-side read model, and the probe of its server, in place of the embedded one. */
+  const onServer = (definition: ReadModelDefinition, probe: EngineProbe, close: () => Promise<void>) => {
+    definitions[definitions.findIndex((d) => d.name === definition.name)] = definition;
+    probes[probes.findIndex((p) => p.role === definition.name)] = probe;
+    closers.push(close);
   };
-  probes.push({ role: graphReadModel, engine: "sqlite", check: async () => "embedded" });
 
   if (config.graph?.kind === "neo4j") {
     const { neo4jGraphReadModel } = await import("./graph/neo4jGraphStore.js");
     const neo4j = neo4jGraphReadModel(config.graph);
-    replace(graphReadModel, neo4j);
-    probes[probes.length - 1] = { role: graphReadModel, engine: "neo4j", check: () => neo4j.health() };
-    closers.push(() => neo4j.close());
+    onServer(neo4j, { role: graphReadModel, engine: "neo4j", check: () => neo4j.health() }, () => neo4j.close());
   }
-  if (embedding) {
-    if (config.vector?.kind === "qdrant") {
-      const { qdrantVectorReadModel } = await import("./vector/qdrantVectorStore.js");
-      const qdrant = qdrantVectorReadModel({ ...config.vector, embedder: embedding.embedder, onErasedContent: (hashes) => embedding.cache.deleteByHashes(hashes) });
-      replace(vectorReadModel, qdrant);
-      probes.push({ role: vectorReadModel, engine: "qdrant", check: () => qdrant.health() });
-      closers.push(async () => qdrant.close?.());
-    } else {
-      probes.push({ role: vectorReadModel, engine: "sqlite", check: async () => "embedded" });
-    }
+  if (embedding && config.vector?.kind === "qdrant") {
+    const { qdrantVectorReadModel } = await import("./vector/qdrantVectorStore.js");
+    const qdrant = qdrantVectorReadModel({ ...config.vector, embedder: embedding.embedder, onErasedContent: (hashes) => embedding.cache.deleteByHashes(hashes) });
+    onServer(qdrant, { role: vectorReadModel, engine: "qdrant", check: () => qdrant.health() }, () => qdrant.close());
   }
   return {
     definitions,
