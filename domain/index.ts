@@ -10,3 +10,7 @@ export * from "./memory/validation.js";
 export * from "./cube/cubeEvents.js";
 export * from "./cube/cubeState.js";
 export * from "./subject/subjectEvents.js";
+export * from "./governance/permissions.js";
+export * from "./governance/governanceEvents.js";
+export * from "./governance/accessState.js";
+export * from "./governance/authorize.js";

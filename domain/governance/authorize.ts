@@ -1,0 +1,106 @@
+import type { Visibility } from "../memory/memoryContent.js";
+import type { AccessState, PrincipalState } from "./accessState.js";
+import {
+  cubeActions,
+  cubePermissionOfRole,
+  includesPermission,
+  isCubeAction,
+  keyScopes,
+  scopeOf,
+  tenantActions,
+  type Action,
+  type CubePermission,
+  type KeyScope,
+  type TenantRole,
+} from "./permissions.js";
+
+/** What is being touched. A memory carries what visibility needs to know. */
+export interface Resource {
+  readonly tenantId: string;
+  readonly cubeId?: string;
+  readonly memory?: { readonly visibility: Visibility; readonly authorId?: string; readonly userId?: string };
+}
+
+export interface AuthorizationRequest {
+  /** Undefined when the credential did not resolve to anyone. */
+  readonly principal: PrincipalState | undefined;
+  /** The scopes of the credential used; absent for in-process (library) callers. */
+  readonly scopes?: readonly KeyScope[];
+  readonly action: Action;
+  readonly resource: Resource;
+  /** The principal's tenant, folded (as of now, or as of the moment asked about). */
+  readonly access: AccessState;
+}
+
+/**
+ * `not_found` hides that a resource exists from someone who may not know it
+ * (another tenant, a private unit); `forbidden` names what is missing.
+ */
+export type Decision =
+  | { readonly effect: "allow"; readonly reason: string }
+  | { readonly effect: "deny"; readonly code: "unauthenticated" | "not_found" | "forbidden"; readonly reason: string };
+
+const allow = (reason: string): Decision => ({ effect: "allow", reason });
+const deny = (code: "unauthenticated" | "not_found" | "forbidden", reason: string): Decision => ({ effect: "deny", code, reason });
+
+/** `admin` principals hold every tenant role. */
+export function effectiveRoles(principal: PrincipalState): readonly TenantRole[] {
+  return principal.kind === "admin" ? ["tenant_admin", "writer", "reader", "auditor", "data_protection_officer"] : principal.roles;
+}
+
+/** The strongest permission a principal holds on a cube, from its roles, its own grants and its groups' grants. */
+export function cubePermissionOf(principal: PrincipalState, cubeId: string, access: AccessState): CubePermission | undefined {
+  let best: CubePermission | undefined;
+  const consider = (permission: CubePermission | undefined) => {
+    if (permission !== undefined && (best === undefined || includesPermission(permission, best))) best = permission;
+  };
+  for (const role of effectiveRoles(principal)) consider(cubePermissionOfRole[role]);
+  for (const grant of access.cubeGrants[cubeId] ?? []) {
+    const mine = grant.grantee.kind === "principal" ? grant.grantee.id === principal.principalId : principal.groups.includes(grant.grantee.id);
+    if (mine) consider(grant.permission);
+  }
+  return best;
+}
+
+const scopeAllows = (scopes: readonly KeyScope[], needed: KeyScope): boolean =>
+  scopes.some((scope) => keyScopes.indexOf(scope) >= keyScopes.indexOf(needed));
+
+/**
+ * The one policy decision point: pure, deny-overrides, every reason in words.
+ * Every entry point (REST, CLI, library, MCP, UI) asks it before acting.
+ */
+export function authorize(request: AuthorizationRequest): Decision {
+  const { principal, action, resource, access } = request;
+  if (principal === undefined) return deny("unauthenticated", "no valid credential was given");
+  if (principal.disabled) return deny("unauthenticated", `principal ${principal.principalId} is disabled`);
+  if (principal.tenantId !== access.tenantId) return deny("unauthenticated", `principal ${principal.principalId} is not known in tenant ${access.tenantId}`);
+  // Another tenant's resources do not exist for this principal.
+  if (resource.tenantId !== principal.tenantId) return deny("not_found", `no such resource in tenant ${principal.tenantId}`);
+  if (request.scopes !== undefined && !scopeAllows(request.scopes, scopeOf(action))) {
+    return deny("forbidden", `${action} needs a credential with the ${scopeOf(action)} scope; this one has [${request.scopes.join(", ")}]`);
+  }
+  if (!isCubeAction(action)) {
+    const allowed: readonly TenantRole[] = tenantActions[action];
+    const held = effectiveRoles(principal).find((role) => allowed.includes(role));
+    return held !== undefined ? allow(`role ${held} allows ${action}`) : deny("forbidden", `${action} needs one of the roles ${allowed.join(", ")}`);
+  }
+  if (resource.cubeId === undefined) return deny("forbidden", `${action} needs a cube`);
+  const needed = cubeActions[action];
+  const held = cubePermissionOf(principal, resource.cubeId, access);
+  if (held === undefined) return deny("forbidden", `${action} needs the ${needed} permission on cube ${resource.cubeId}; principal ${principal.principalId} has none`);
+  if (!includesPermission(held, needed)) return deny("forbidden", `${action} needs the ${needed} permission on cube ${resource.cubeId}; principal ${principal.principalId} has ${held}`);
+  const memory = resource.memory;
+  if (memory?.visibility === "private" && held !== "admin" && memory.authorId !== principal.principalId && memory.userId !== principal.principalId) {
+    // A private unit is seen by its author, its subject and the cube's admins; to others it does not exist.
+    return deny("not_found", "no such memory");
+  }
+  return allow(`${held} on cube ${resource.cubeId} allows ${action}`);
+}
+
+/** An agent may name a user it acts for only with that user's delegation; both are then recorded. */
+export function authorizeDelegation(agent: PrincipalState, userId: string, access: AccessState): Decision {
+  if (agent.principalId === userId) return allow("a principal acts for itself");
+  return (access.delegations[agent.principalId] ?? []).includes(userId)
+    ? allow(`user ${userId} delegated to ${agent.principalId}`)
+    : deny("forbidden", `principal ${agent.principalId} has no delegation from user ${userId}`);
+}
