@@ -36,12 +36,12 @@ export interface AuthorizationRequest {
  * `not_found` hides that a resource exists from someone who may not know it
  * (another tenant, a private unit); `forbidden` names what is missing.
  */
-export type Decision =
+export type AccessDecision =
   | { readonly effect: "allow"; readonly reason: string }
   | { readonly effect: "deny"; readonly code: "unauthenticated" | "not_found" | "forbidden"; readonly reason: string };
 
-const allow = (reason: string): Decision => ({ effect: "allow", reason });
-const deny = (code: "unauthenticated" | "not_found" | "forbidden", reason: string): Decision => ({ effect: "deny", code, reason });
+const allow = (reason: string): AccessDecision => ({ effect: "allow", reason });
+const deny = (code: "unauthenticated" | "not_found" | "forbidden", reason: string): AccessDecision => ({ effect: "deny", code, reason });
 
 /** `admin` principals hold every tenant role. */
 export function effectiveRoles(principal: PrincipalState): readonly TenantRole[] {
@@ -69,7 +69,7 @@ const scopeAllows = (scopes: readonly KeyScope[], needed: KeyScope): boolean =>
  * The one policy decision point: pure, deny-overrides, every reason in words.
  * Every entry point (REST, CLI, library, MCP, UI) asks it before acting.
  */
-export function authorize(request: AuthorizationRequest): Decision {
+export function authorize(request: AuthorizationRequest): AccessDecision {
   const { principal, action, resource, access } = request;
   if (principal === undefined) return deny("unauthenticated", "no valid credential was given");
   if (principal.disabled) return deny("unauthenticated", `principal ${principal.principalId} is disabled`);
@@ -98,7 +98,7 @@ export function authorize(request: AuthorizationRequest): Decision {
 }
 
 /** An agent may name a user it acts for only with that user's delegation; both are then recorded. */
-export function authorizeDelegation(agent: PrincipalState, userId: string, access: AccessState): Decision {
+export function authorizeDelegation(agent: PrincipalState, userId: string, access: AccessState): AccessDecision {
   if (agent.principalId === userId) return allow("a principal acts for itself");
   return (access.delegations[agent.principalId] ?? []).includes(userId)
     ? allow(`user ${userId} delegated to ${agent.principalId}`)
