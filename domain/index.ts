@@ -14,3 +14,6 @@ export * from "./governance/permissions.js";
 export * from "./governance/governanceEvents.js";
 export * from "./governance/accessState.js";
 export * from "./governance/authorize.js";
+export * from "./governance/governanceCommands.js";
+export * from "./governance/governanceErrors.js";
+export * from "./governance/decideGovernance.js";
