@@ -14,7 +14,7 @@ type Intent =
   | { kind: "create"; text: string; activate: boolean }
   | { kind: "activate" | "archive" | "restore" | "erase" }
   | { kind: "edit"; text?: string; tags?: string[]; confidence?: number }
-  | { kind: "merge"; self: boolean }
+  | { kind: "merge"; self: boolean; otherCube: boolean; successorStatus: "activated" | "archived" | "generated" }
   | { kind: "freeze"; reason: "legal_hold" | "retention" | "other" }
   | { kind: "revert"; back: number }
   | { kind: "recordProcessingFailure"; attempt: number };
@@ -27,7 +27,7 @@ const intent: fc.Arbitrary<Intent> = fc.oneof(
     { kind: fc.constant("edit" as const), text: text, tags: fc.array(fc.constantFrom("a", "b", "c"), { maxLength: 3 }), confidence: fc.double({ min: 0, max: 1, noNaN: true }) },
     { requiredKeys: ["kind"] },
   ),
-  fc.record({ kind: fc.constant("merge" as const), self: fc.boolean() }),
+  fc.record({ kind: fc.constant("merge" as const), self: fc.boolean(), otherCube: fc.boolean(), successorStatus: fc.constantFrom("activated" as const, "archived" as const, "generated" as const) }),
   fc.record({ kind: fc.constant("freeze" as const), reason: fc.constantFrom("legal_hold" as const, "retention" as const, "other" as const) }),
   fc.record({ kind: fc.constant("revert" as const), back: fc.integer({ min: 0, max: 8 }) }),
   fc.record({ kind: fc.constant("recordProcessingFailure" as const), attempt: fc.integer({ min: 1, max: 5 }) }),
@@ -46,8 +46,11 @@ function toCommand(intent: Intent, state: MemoryState, history: readonly MemoryE
         content: { ...(intent.text !== undefined ? { text: intent.text } : {}), ...(intent.tags !== undefined ? { tags: intent.tags } : {}) },
         ...(intent.confidence !== undefined ? { attributes: { confidence: intent.confidence } } : {}),
       };
-    case "merge":
-      return { type: "merge", memoryId, successorId: intent.self ? memoryId : "m-2" };
+    case "merge": {
+      const successorId = intent.self ? memoryId : "m-2";
+      const successor = intent.self && state.status !== "absent" ? { memoryId, cubeId: state.cubeId, status: state.status } : { memoryId: successorId, cubeId: intent.otherCube ? "other-cube" : "c", status: intent.successorStatus };
+      return { type: "merge", memoryId, successorId, successor };
+    }
     case "freeze":
       return { type: "freeze", memoryId, reason: intent.reason };
     case "erase":
@@ -117,6 +120,8 @@ describe("the lifecycle machine and evolve agree on every generated command sequ
             return;
           }
           expect(specAllows, `${before.status} accepted ${command.type}`).toBe(true);
+          // hardening #10: a merge is accepted only into another, activated unit of the same cube.
+          if (command.type === "merge") expect(command.successor).toMatchObject({ cubeId: (before as ExistingMemory).cubeId, status: "activated" });
           expect(after.status).toBe(decision.nextStatus);
           expect(after.revision).toBe(before.revision + decision.events.length);
         });
@@ -139,7 +144,7 @@ describe("the lifecycle machine and evolve agree on every generated command sequ
     );
   });
 
-  it("a revert to revision N restores the content, attributes and status of revision N as a new version", () => {
+  it("a revert to revision N restores the content, attributes and status of revision N as a new version (hardening #10: generated only while still generated)", () => {
     fc.assert(
       fc.property(intents, (generated) => {
         runIntents(generated, ({ command, decision, before, after, history }) => {
@@ -148,7 +153,8 @@ describe("the lifecycle machine and evolve agree on every generated command sequ
           const now = after as ExistingMemory;
           expect(now.content).toEqual(atN.content);
           expect(now.attributes).toEqual(atN.attributes);
-          expect(now.status).toBe(atN.status);
+          // A processed unit never returns to generated: such a revert lands in activated.
+          expect(now.status).toBe(atN.status === "generated" && before.status !== "generated" ? "activated" : atN.status);
           expect(now.successorId).toBe(atN.successorId);
           expect(now.version).toBe((before as ExistingMemory).version + 1);
         });

@@ -46,11 +46,11 @@ export function decide(state: MemoryState, command: MemoryCommand): Decision {
   }
 
   const unit = state as ExistingMemory;
-  const events = eventsFor(unit, command);
+  const events = eventsFor(unit, command, verdict.status);
   return { kind: "accepted", events, nextStatus: verdict.status };
 }
 
-function eventsFor(unit: ExistingMemory, command: Exclude<MemoryCommand, { type: "create" }>): MemoryEvent[] {
+function eventsFor(unit: ExistingMemory, command: Exclude<MemoryCommand, { type: "create" }>, nextStatus: MemoryStatus): MemoryEvent[] {
   const memoryId = unit.memoryId;
   switch (command.type) {
     case "activate":
@@ -88,7 +88,8 @@ function eventsFor(unit: ExistingMemory, command: Exclude<MemoryCommand, { type:
             memoryId,
             toRevision: command.toRevision,
             version: unit.version + 1,
-            status: target.status as Exclude<MemoryStatus, "frozen" | "erased">,
+            // The machine's verdict, not the target's status: a processed unit never returns to generated.
+            status: nextStatus as Exclude<MemoryStatus, "frozen" | "erased">,
             ...(target.successorId ? { successorId: target.successorId } : {}),
             content: target.content,
             attributes: target.attributes,
@@ -130,6 +131,7 @@ function validate(state: MemoryState, command: MemoryCommand): InvalidCommand | 
       return toInvalidCommand("edit", checkContentChanges(command.content ?? {}) ?? checkAttributeChanges(command.attributes ?? {}), id);
     case "merge":
       if (typeof command.successorId !== "string" || command.successorId === "") return new InvalidCommand("merge", "successorId", "must be a non-empty string", id);
+      if (command.successor?.memoryId !== command.successorId) return new InvalidCommand("merge", "successor", `must describe unit ${command.successorId} as it stands now`, id);
       return undefined;
     case "freeze":
       if (!["legal_hold", "retention", "other"].includes(command.reason)) return new InvalidCommand("freeze", "reason", "must be legal_hold, retention or other", id);
@@ -167,12 +169,30 @@ function runMachine(state: MemoryState, command: MemoryCommand): Verdict {
 function explain(state: MemoryState, command: MemoryCommand): string {
   const stateNode = lifecycleMachine.states[state.status];
   const candidates = stateNode?.transitions.get(command.type) ?? [];
-  const failedGuard = candidates.map((t) => (typeof t.guard === "object" && t.guard && "type" in t.guard ? String(t.guard.type) : typeof t.guard === "string" ? t.guard : undefined)).find(Boolean);
-  if (candidates.length > 0 && failedGuard) return guardExplanations[failedGuard] ?? `guard ${failedGuard} failed`;
+  const failedGuard = candidates.flatMap((t) => guardNames(t.guard)).find((name) => !guardHolds(name, state, command));
+  if (candidates.length > 0 && failedGuard) {
+    const explanation = guardExplanations[failedGuard];
+    if (typeof explanation === "function") return explanation({ unit: state }, command);
+    return explanation ?? `guard ${failedGuard} failed`;
+  }
   if (state.status === "absent") return "the memory does not exist yet";
   if (state.status === "erased") return "an erased unit is terminal";
   if (state.status === "frozen") return "a frozen unit is immutable; only erasure may touch it";
   if (state.status === "merged") return `a merged unit is read-only (successor ${state.successorId ?? "unknown"}); revert it to undo the merge`;
   const allowed = [...(stateNode?.transitions.keys() ?? [])].join(", ");
   return `from ${state.status} only ${allowed} are allowed`;
+}
+
+/** The named guards of a transition: one name, or the names combined by `and([...])`. */
+function guardNames(guard: unknown): string[] {
+  if (typeof guard === "string") return [guard];
+  const combined: unknown = typeof guard === "function" ? (guard as unknown as { guards?: unknown }).guards : undefined;
+  if (Array.isArray(combined)) return combined.flatMap(guardNames);
+  if (typeof guard === "object" && guard !== null && "type" in guard) return [String((guard as { type: unknown }).type)];
+  return [];
+}
+
+function guardHolds(name: string, state: MemoryState, command: MemoryCommand): boolean {
+  const guard = (lifecycleMachine.implementations.guards as Record<string, (args: { context: { unit: MemoryState }; event: MemoryCommand }) => boolean>)[name];
+  return guard ? guard({ context: { unit: state }, event: command }) : false;
 }

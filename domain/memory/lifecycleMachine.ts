@@ -1,4 +1,4 @@
-import { setup } from "xstate";
+import { and, setup } from "xstate";
 import { sameValue } from "./memoryContent.js";
 import type { MemoryCommand } from "./memoryCommands.js";
 import type { MemoryState } from "./memoryState.js";
@@ -14,7 +14,7 @@ export interface LifecycleContext {
   readonly unit: MemoryState;
 }
 
-export const lifecycleMachineVersion = 1;
+export const lifecycleMachineVersion = 2;
 
 type RevertCommand = Extract<MemoryCommand, { type: "revert" }>;
 
@@ -27,9 +27,15 @@ function revertsToPast(context: LifecycleContext, event: RevertCommand): boolean
   return event.toRevision >= 0 && event.toRevision < context.unit.revision;
 }
 
-/** Why a guard can fail, in words a caller can act on. */
-export const guardExplanations: Readonly<Record<string, string>> = {
+/** Why a guard can fail, in words a caller can act on; a function when the words need the command. */
+export const guardExplanations: Readonly<Record<string, string | ((context: LifecycleContext, event: MemoryCommand) => string)>> = {
   successorIsAnotherUnit: "a unit cannot be merged into itself",
+  successorInSameCube: (context, event) =>
+    event.type === "merge" && context.unit.status !== "absent"
+      ? `successor ${event.successorId} belongs to cube ${event.successor.cubeId}, not ${context.unit.cubeId}; a unit merges only into a unit of its own cube (copy the content with a create in the other cube instead)`
+      : "a unit merges only into a unit of its own cube",
+  successorIsActivated: (_context, event) =>
+    event.type === "merge" ? `successor ${event.successorId} is ${event.successor.status}; merge into an activated unit` : "merge into an activated unit",
   editChangesSomething: "the edit changes nothing; send at least one field with a new value",
   revertTargetWasGenerated: "the target revision must be earlier than the current one",
   revertTargetWasActivated: "the target revision must be earlier than the current one",
@@ -37,13 +43,18 @@ export const guardExplanations: Readonly<Record<string, string>> = {
   revertTargetWasMerged: "the target revision must be earlier than the current one",
 };
 
-/** A revert lands in whatever state the unit was in at the target revision. */
-const revertTransitions = [
-  { guard: "revertTargetWasGenerated", target: "generated" },
-  { guard: "revertTargetWasActivated", target: "activated" },
-  { guard: "revertTargetWasArchived", target: "archived" },
-  { guard: "revertTargetWasMerged", target: "merged" },
-] as const;
+/**
+ * A revert lands in the state the unit was in at the target revision, except that a
+ * unit past `generated` never goes back to it: processing is not undone, and a unit
+ * sent back to generated would be invisible to search with no job left to activate it.
+ */
+const revertTransitions = (from: "generated" | "processed") =>
+  [
+    { guard: "revertTargetWasGenerated", target: from === "generated" ? "generated" : "activated" },
+    { guard: "revertTargetWasActivated", target: "activated" },
+    { guard: "revertTargetWasArchived", target: "archived" },
+    { guard: "revertTargetWasMerged", target: "merged" },
+  ] as const;
 
 export const lifecycleMachine = setup({
   types: {
@@ -53,6 +64,9 @@ export const lifecycleMachine = setup({
   },
   guards: {
     successorIsAnotherUnit: ({ event }) => event.type === "merge" && event.successorId !== event.memoryId,
+    // Same cube, hence same tenant: a merge pointer never crosses a cube's (or a tenant's) boundary.
+    successorInSameCube: ({ context, event }) => event.type === "merge" && context.unit.status !== "absent" && event.successor.cubeId === context.unit.cubeId,
+    successorIsActivated: ({ event }) => event.type === "merge" && event.successor.status === "activated",
     editChangesSomething: ({ context, event }) => {
       if (event.type !== "edit" || context.unit.status === "absent") return false;
       const unit = context.unit;
@@ -83,7 +97,7 @@ export const lifecycleMachine = setup({
         // Units created after a cube rollback point are archived, even if never activated.
         archive: { target: "archived" },
         erase: { target: "erased" },
-        revert: revertTransitions,
+        revert: revertTransitions("generated"),
         // Processing failed: stay generated, keep the source, record why.
         recordProcessingFailure: { target: "generated" },
       },
@@ -91,18 +105,18 @@ export const lifecycleMachine = setup({
     activated: {
       on: {
         edit: { guard: "editChangesSomething", target: "activated" },
-        merge: { guard: "successorIsAnotherUnit", target: "merged" },
+        merge: { guard: and(["successorIsAnotherUnit", "successorInSameCube", "successorIsActivated"]), target: "merged" },
         archive: { target: "archived" },
         freeze: { target: "frozen" },
         erase: { target: "erased" },
-        revert: revertTransitions,
+        revert: revertTransitions("processed"),
       },
     },
     merged: {
       // Read-only; a revert to before the merge is how a merge is undone.
       on: {
         erase: { target: "erased" },
-        revert: revertTransitions,
+        revert: revertTransitions("processed"),
       },
     },
     archived: {
@@ -110,7 +124,7 @@ export const lifecycleMachine = setup({
         restore: { target: "activated" },
         freeze: { target: "frozen" },
         erase: { target: "erased" },
-        revert: revertTransitions,
+        revert: revertTransitions("processed"),
       },
     },
     frozen: {

@@ -1,5 +1,5 @@
 import type { AttributeChanges, ContentChanges, MemoryAttributes, MemoryContent } from "./memoryContent.js";
-import type { BranchOrigin, ErasureScope, FreezeReason } from "./memoryEvents.js";
+import type { BranchOrigin, ErasureScope, FreezeReason, MemoryStatus } from "./memoryEvents.js";
 import type { ExistingMemory } from "./memoryState.js";
 
 /** Commands a memory unit accepts. Who/when/why travel beside them as metadata. */
@@ -20,7 +20,9 @@ export type EditMemory = {
   readonly content?: ContentChanges;
   readonly attributes?: AttributeChanges;
 };
-export type MergeMemory = { readonly type: "merge"; readonly memoryId: string; readonly successorId: string };
+/** The successor as it stands now, resolved by the caller so the machine can judge the merge purely. */
+export type MergeSuccessor = { readonly memoryId: string; readonly cubeId: string; readonly status: MemoryStatus };
+export type MergeMemory = { readonly type: "merge"; readonly memoryId: string; readonly successorId: string; readonly successor: MergeSuccessor };
 export type ArchiveMemory = { readonly type: "archive"; readonly memoryId: string };
 export type RestoreMemory = { readonly type: "restore"; readonly memoryId: string };
 export type FreezeMemory = {

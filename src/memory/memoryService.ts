@@ -217,21 +217,13 @@ export const layerMemoryService = Layer.effect(
       edit: (memoryId, edit, ctx, options = {}) =>
         handle(memoryId, ctx, options, () => Effect.succeed({ type: "edit", memoryId, ...(edit.content ? { content: edit.content } : {}), ...(edit.attributes ? { attributes: edit.attributes } : {}) })),
       merge: (memoryId, successorId, ctx, options = {}) =>
-        handle(
-          memoryId,
-          ctx,
-          options,
-          () => Effect.succeed({ type: "merge", memoryId, successorId }),
-          () =>
-            Effect.gen(function* () {
-              // Cross-unit rule: the successor must be a live unit.
-              const successor = yield* repo.load(successorId);
-              const state = successor.projection.state;
-              if (!exists(state)) return yield* Effect.fail(memoryNotFound(successorId, ` (the merge successor of ${memoryId})`));
-              if (state.status !== "activated" && successorId !== memoryId) {
-                return yield* Effect.fail(new TransitionRejected(memoryId, "activated", "merge", `successor ${successorId} is ${state.status}; merge into an activated unit`));
-              }
-            }),
+        handle(memoryId, ctx, options, () =>
+          Effect.gen(function* () {
+            // The successor as it stands now; the machine judges whether the merge may point at it.
+            const successor = (yield* repo.load(successorId)).projection.state;
+            if (!exists(successor)) return yield* Effect.fail(memoryNotFound(successorId, ` (the merge successor of ${memoryId})`));
+            return { type: "merge" as const, memoryId, successorId, successor: { memoryId: successorId, cubeId: successor.cubeId, status: successor.status } };
+          }),
         ),
       archive: (memoryId, ctx, options = {}) => handle(memoryId, ctx, options, () => Effect.succeed({ type: "archive", memoryId })),
       restore: (memoryId, ctx, options = {}) => handle(memoryId, ctx, options, () => Effect.succeed({ type: "restore", memoryId })),
