@@ -15,7 +15,7 @@ import {
   type NodeKind,
 } from "../../../projections/graph.js";
 import type { ProjectionEvent } from "../../../projections/projectionEvent.js";
-import { applyInTransaction, checkpointMembers, openReadModelDb, type SqliteDb } from "../sqliteReadModelDb.js";
+import { applyInTransaction, checkpointMembers, openReadModelDb, purgeWriteAheadLog, type SqliteDb } from "../sqliteReadModelDb.js";
 import type { GraphReadModel, RelatedMemoriesQuery, RelatedMemory, TraversalResult, TraverseQuery } from "./graphReadModel.js";
 import { countShortestPaths, reachWithin, type WalkEdge } from "./graphTraversal.js";
 import { neighbourhoodOf, type Neighbourhood } from "./neighbourhood.js";
@@ -239,6 +239,8 @@ export function openSqliteGraphStore(file: string): SqliteGraphStore {
         nodeKeys.clear();
         throw error;
       }
+      // Erased names and tags are gone from the tables (secure_delete), but the WAL still holds the pages that had them.
+      if (batch.some((item) => item.kind === "memory" && item.event.type === "MemoryErased")) purgeWriteAheadLog(db);
     },
 
     async traverse(query: TraverseQuery): Promise<TraversalResult> {

@@ -1,0 +1,15 @@
+/**
+ * The REST server on a data directory, for the crash half of the crypto-shredding
+ * test: the parent writes and erases over HTTP, then kills this process with SIGKILL.
+ * Usage: vite-node test/support/erasureServerProcess.ts <dataDir> <embeddingModelDir>
+ */
+import { openMemLedger } from "../../src/app/memLedger.js";
+import { buildServer } from "../../src/server/buildServer.js";
+
+const [dataDir, modelDir] = process.argv.slice(2);
+if (!dataDir || !modelDir) throw new Error("usage: erasureServerProcess.ts <dataDir> <embeddingModelDir>");
+
+const ledger = await openMemLedger({ dataDir, embedder: { kind: "onnx", modelDir }, defaultContext: { tenantId: "default", actor: "server" } });
+const app = await buildServer(ledger);
+const url = await app.listen({ host: "127.0.0.1", port: 0 });
+process.stdout.write(`LISTENING ${url}\n`);
