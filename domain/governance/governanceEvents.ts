@@ -86,3 +86,6 @@ export const governanceEventCatalog = {
   DelegationGranted: { schemaVersion: 1 },
   DelegationRevoked: { schemaVersion: 1 },
 } as const satisfies Record<GovernanceEvent["type"], { schemaVersion: number }>;
+
+/** One governance stream per tenant; no other stream name starts with `governance-`. */
+export const governanceStreamId = (tenantId: string): string => `governance-${tenantId}`;
