@@ -36,6 +36,8 @@ export function openEmbeddingCache(path: string): EmbeddingCache {
   db.pragma("journal_mode = WAL");
   // Deleted rows are overwritten with zeros, so erased vectors do not linger in free pages.
   db.pragma("secure_delete = ON");
+  // A kill -9 between deleting erased vectors and the checkpoint below leaves them in the WAL: purge it at open too.
+  if (path !== ":memory:") db.pragma("wal_checkpoint(TRUNCATE)");
   db.exec(schema);
 
   const select = db.prepare<[string, string], { vector: Buffer }>("SELECT vector FROM embedding_cache WHERE model_id = ? AND content_hash = ?");

@@ -18,6 +18,8 @@ export function openReadModelDb(file: string, name: string, projectionVersion: n
   db.pragma("synchronous = NORMAL");
   db.pragma("secure_delete = ON");
   db.pragma("busy_timeout = 5000");
+  // A kill -9 between an erasure's commit and its purge leaves erased pages in the WAL, and nothing replays that erasure.
+  if (file !== ":memory:") purgeWriteAheadLog(db);
   db.exec(
     "CREATE TABLE IF NOT EXISTS projection_checkpoint (name TEXT PRIMARY KEY, position INTEGER NOT NULL, projection_version INTEGER NOT NULL)",
   );

@@ -1,0 +1,81 @@
+import Database from "better-sqlite3";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, expect, it } from "vitest";
+import { openEmbeddingCache } from "../src/embedding/embeddingCache.js";
+import { openReadModelDb } from "../src/readModels/sqliteReadModelDb.js";
+import { filesContaining } from "./support/dataDirectoryScan.js";
+
+/*
+ * A kill -9 between an erasure's commit and the WAL purge that follows it leaves
+ * the erased pages in the WAL, and after a restart nothing erases them again (the
+ * checkpoint is past the erasure). These tests copy a database and its WAL while
+ * the writer still holds them open: the files a SIGKILL would leave.
+ */
+
+const directories: string[] = [];
+afterEach(() => {
+  for (const dir of directories.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDirectory(): string {
+  const dir = mkdtempSync(join(tmpdir(), "memledger-crash-image-"));
+  directories.push(dir);
+  return dir;
+}
+
+/** Copies `file` and its WAL into a fresh directory, as a crash would leave them. */
+function crashImageOf(file: string, name: string): string {
+  const dir = tempDirectory();
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(file, join(dir, name));
+  if (existsSync(`${file}-wal`)) copyFileSync(`${file}-wal`, join(dir, `${name}-wal`));
+  return join(dir, name);
+}
+
+it("hardening #1: a read model killed after committing an erasure but before purging its WAL purges the erased pages when it opens again", () => {
+  const secret = Buffer.from("crash-window-secret-Quillon-Farthingale");
+  const live = join(tempDirectory(), "graph-1.db");
+  const db = openReadModelDb(live, "graph", 1);
+  db.exec("CREATE TABLE nodes (label TEXT NOT NULL)");
+  db.prepare("INSERT INTO nodes (label) VALUES (?)").run(secret.toString());
+  // The erasure is committed; the process dies before purgeWriteAheadLog runs.
+  db.prepare("DELETE FROM nodes").run();
+  const image = crashImageOf(live, "graph-1.db");
+  db.close();
+  // Control: the crash image holds the erased label in its WAL.
+  expect(filesContaining(join(image, ".."), secret)).toEqual([`${image}-wal`]);
+
+  const reopened = openReadModelDb(image, "graph", 1);
+  try {
+    expect(filesContaining(join(image, ".."), secret)).toEqual([]);
+    expect(reopened.prepare("SELECT count(*) AS n FROM nodes").get()).toEqual({ n: 0 });
+  } finally {
+    reopened.close();
+  }
+});
+
+it("hardening #1: an embedding cache killed after deleting erased vectors but before purging its WAL purges them when it opens again", () => {
+  const live = join(tempDirectory(), "embeddings.db");
+  const cache = openEmbeddingCache(live);
+  const vector = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i + 0.5));
+  const vectorBytes = Buffer.from(vector.buffer, 0, 64);
+  cache.putMany("model", ["erased text"], [vector]);
+  // The delete is committed by another connection (as deleteByHashes' transaction would be); the purge never runs.
+  const writer = new Database(live);
+  writer.pragma("secure_delete = ON");
+  writer.prepare("DELETE FROM embedding_cache").run();
+  const image = crashImageOf(live, "embeddings.db");
+  writer.close();
+  cache.close();
+  expect(filesContaining(join(image, ".."), vectorBytes)).toEqual([`${image}-wal`]);
+
+  const reopened = openEmbeddingCache(image);
+  try {
+    expect(filesContaining(join(image, ".."), vectorBytes)).toEqual([]);
+    expect(reopened.getMany("model", ["erased text"])).toEqual([undefined]);
+  } finally {
+    reopened.close();
+  }
+});
