@@ -4,6 +4,7 @@ import { openSqliteGraphStore } from "./graph/sqliteGraphStore.js";
 import { lexicalReadModel, openSqliteLexicalStore } from "./lexical/sqliteLexicalStore.js";
 import { memoryViewReadModel, openSqliteMemoryViewStore } from "./memoryView/sqliteMemoryViewStore.js";
 import type { ReadModelDefinition } from "./projectionRunner.js";
+import { startSqliteIntegrityCheck } from "./sqliteIntegrityCheck.js";
 import { openSqliteVectorStore, vectorReadModel } from "./vector/sqliteVectorStore.js";
 
 export const graphReadModel = "graph";
@@ -12,18 +13,21 @@ export const graphReadModel = "graph";
  * The embedded read models, in one place for the application, the tests and
  * the benchmarks: memory view, full text and graph always; vectors when an
  * embedder is configured (erasing content also drops its cached embeddings).
+ * Each file is checked for damage when it opens (a damaged one is rebuilt).
  */
 export function embeddedReadModels(embedding?: { readonly embedder: Embedder; readonly cache: EmbeddingCache }): ReadModelDefinition[] {
   const definitions: ReadModelDefinition[] = [
-    { name: memoryViewReadModel, open: openSqliteMemoryViewStore },
-    { name: lexicalReadModel, open: openSqliteLexicalStore },
-    { name: graphReadModel, open: openSqliteGraphStore },
+    { name: memoryViewReadModel, open: openSqliteMemoryViewStore, checkIntegrity: startSqliteIntegrityCheck },
+    { name: lexicalReadModel, open: openSqliteLexicalStore, checkIntegrity: startSqliteIntegrityCheck },
+    { name: graphReadModel, open: openSqliteGraphStore, checkIntegrity: startSqliteIntegrityCheck },
   ];
   if (embedding) {
     definitions.push({
       name: vectorReadModel,
       open: (file) => openSqliteVectorStore(file, embedding.embedder, { onErasedContent: (hashes) => embedding.cache.deleteByHashes(hashes) }),
       companionFiles: (file) => [`${file}.ann`, `${file}.ann.meta.json`],
+      // The HNSW file needs no check here: it is verified against its sha256 on load and rebuilt from the table if it differs.
+      checkIntegrity: startSqliteIntegrityCheck,
     });
   }
   return definitions;

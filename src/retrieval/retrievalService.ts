@@ -31,11 +31,14 @@ export interface RetrievalOptions {
 }
 
 export interface RetrievalPort {
-  search(request: SearchRequest): Effect.Effect<SearchResponse, InvalidSearch | SearchModeUnavailable | ReadModelEngineUnavailable | EventStoreUnavailable | EmbedderUnavailable | EmbeddingFailed>;
+  search(
+    request: SearchRequest,
+  ): Effect.Effect<SearchResponse, InvalidSearch | SearchModeUnavailable | ReadModelEngineUnavailable | ReadModelUnavailable | EventStoreUnavailable | EmbedderUnavailable | EmbeddingFailed>;
   /** Units from the memory view read model, current or as of a moment. */
-  list(query: MemoryListQuery): Effect.Effect<readonly MemoryViewRow[], EventStoreUnavailable>;
+  list(query: MemoryListQuery): Effect.Effect<readonly MemoryViewRow[], EventStoreUnavailable | ReadModelUnavailable>;
   lag(): Effect.Effect<readonly ReadModelLag[], EventStoreUnavailable>;
-  rebuild(name: string): Effect.Effect<{ events: number; seconds: number }, InvalidSearch>;
+  /** Joins the rebuild under way (a repair after damage included); fails with ReadModelUnavailable when the store cannot open. */
+  rebuild(name: string): Effect.Effect<{ events: number; seconds: number }, InvalidSearch | ReadModelUnavailable>;
   /** Waits until every read model folded the log up to its head at call time. */
   catchUp(timeoutMs: number): Effect.Effect<boolean, EventStoreUnavailable>;
   /** Probes the engines the read models live on (Neo4j, Qdrant, or embedded). */
@@ -65,6 +68,16 @@ export function layerRetrieval(options: RetrievalOptions) {
       const consistencyTimeoutMs = options.consistencyTimeoutMs ?? 2_000;
       const known = definitions.map((d) => d.name);
 
+      // A read model being repaired (or whose engine is down) is a typed failure, a 503 with Retry-After at the REST edge.
+      const requiredStore = <S extends ReadModelStore>(name: string): Effect.Effect<S, ReadModelUnavailable> =>
+        Effect.suspend(() => {
+          try {
+            return Effect.succeed(runner.store<S>(name));
+          } catch (error) {
+            return error instanceof ReadModelUnavailable ? Effect.fail(error) : Effect.die(error);
+          }
+        });
+
       const catchUp = (timeoutMs: number) =>
         Effect.flatMap(eventStore.headPosition(), (head) => Effect.promise(() => runner.waitFor(head, timeoutMs)));
 
@@ -79,7 +92,8 @@ export function layerRetrieval(options: RetrievalOptions) {
             const caughtUp =
               asOfPosition !== undefined ? yield* Effect.flatMap(eventStore.headPosition(), (head) => Effect.promise(() => runner.waitFor(Math.min(asOfPosition, head), consistencyTimeoutMs))) : yield* catchUp(consistencyTimeoutMs);
             const lags = caughtUp ? [] : yield* Effect.promise(() => runner.lag());
-            const memoryView = runner.store<MemoryViewStore>(memoryViewReadModel);
+            const memoryView = yield* requiredStore<MemoryViewStore>(memoryViewReadModel);
+            const lexical = yield* requiredStore<LexicalStore>(lexicalReadModel);
             // The graph and the vectors may live on servers: when one is down, hybrid search goes on without it and says so.
             const degraded: { readModel: string; error: string }[] = [];
             const onDegraded = (readModel: string, error: unknown) => degraded.push({ readModel, error: error instanceof Error ? error.message : String(error) });
@@ -102,7 +116,7 @@ export function layerRetrieval(options: RetrievalOptions) {
                 hybridSearch(
                   {
                     memoryView,
-                    lexical: runner.store<LexicalStore>(lexicalReadModel),
+                    lexical,
                     ...(graph ? { graph } : {}),
                     ...(embedding && vector ? { vector, queryEmbedder: embedding.embedder } : {}),
                     ...(options.reranker ? { reranker: options.reranker } : {}),
@@ -112,9 +126,12 @@ export function layerRetrieval(options: RetrievalOptions) {
                 ),
               catch: (error) => error,
             }).pipe(
-              // The embedder's typed failures reach the caller (503/502), and so does a vector-only search whose engine failed; anything else is a defect.
-              Effect.catchAll((error): Effect.Effect<never, EmbedderUnavailable | EmbeddingFailed | ReadModelEngineUnavailable> =>
-                error instanceof EmbedderUnavailable || error instanceof EmbeddingFailed || error instanceof ReadModelEngineUnavailable ? Effect.fail(error) : Effect.die(error),
+              // The embedder's typed failures reach the caller (503/502), and so do a vector-only search whose engine failed and a
+              // required read model found damaged mid-query (it is being rebuilt); anything else is a defect.
+              Effect.catchAll((error): Effect.Effect<never, EmbedderUnavailable | EmbeddingFailed | ReadModelEngineUnavailable | ReadModelUnavailable> =>
+                error instanceof EmbedderUnavailable || error instanceof EmbeddingFailed || error instanceof ReadModelEngineUnavailable || error instanceof ReadModelUnavailable
+                  ? Effect.fail(error)
+                  : Effect.die(error),
               ),
             );
             const behind = Math.max(0, ...lags.map((l) => l.behind));
@@ -126,11 +143,20 @@ export function layerRetrieval(options: RetrievalOptions) {
               ...(degraded.length > 0 ? { degraded } : {}),
             } satisfies SearchResponse;
           }),
-        list: (query) => Effect.map(catchUp(consistencyTimeoutMs), () => runner.store<MemoryViewStore>(memoryViewReadModel).list(query)),
+        list: (query) =>
+          Effect.flatMap(catchUp(consistencyTimeoutMs), () =>
+            Effect.flatMap(requiredStore<MemoryViewStore>(memoryViewReadModel), (memoryView) =>
+              Effect.try({ try: () => memoryView.list(query), catch: (error) => error }).pipe(
+                Effect.catchAll((error) => (error instanceof ReadModelUnavailable ? Effect.fail(error) : Effect.die(error))),
+              ),
+            ),
+          ),
         lag: () => Effect.promise(() => runner.lag()),
         rebuild: (name) =>
           known.includes(name)
-            ? Effect.promise(() => runner.rebuild(name))
+            ? Effect.tryPromise({ try: () => runner.rebuild(name), catch: (error) => error }).pipe(
+                Effect.catchAll((error) => (error instanceof ReadModelUnavailable ? Effect.fail(error) : Effect.die(error))),
+              )
             : Effect.fail(new InvalidSearch({ field: "name", message: `no read model named ${name}; known: ${known.join(", ")}` })),
         catchUp,
         health: (timeoutMs) => Effect.promise(() => Promise.all(engines.probes.map((probe) => runProbe(probe, timeoutMs)))),

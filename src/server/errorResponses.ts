@@ -19,6 +19,8 @@ const statusByTag: Readonly<Record<string, number>> = {
   InvalidSearch: 400,
   SearchModeUnavailable: 409,
   ReadModelEngineUnavailable: 503,
+  // A read model whose engine is down, or whose damaged file is being rebuilt from the log (the body says how far).
+  ReadModelUnavailable: 503,
   EmbedderUnavailable: 503,
   EmbeddingFailed: 502,
   EventStoreUnavailable: 503,
@@ -39,11 +41,19 @@ function details(error: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+/** Seconds a client should wait before retrying a 503. */
+function retryAfterSeconds(error: unknown): number {
+  const seconds = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  return typeof seconds === "number" && Number.isFinite(seconds) && seconds >= 1 ? Math.ceil(seconds) : 5;
+}
+
 export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const tagged = error as { _tag?: unknown; message?: unknown };
   if (typeof tagged?._tag === "string" && statusByTag[tagged._tag] !== undefined) {
     const status = statusByTag[tagged._tag]!;
     if (status >= 500) request.log.error({ err: error }, "storage failure");
+    // Every 503 is temporary: say when to come back (the error's own estimate, e.g. a rebuild's, else a few seconds).
+    if (status === 503) reply.header("retry-after", String(retryAfterSeconds(error)));
     return reply.status(status).send({ error: tagged._tag, message: String(tagged.message), ...details(error as Record<string, unknown>) });
   }
   const fastifyError = error as FastifyError;

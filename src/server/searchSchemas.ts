@@ -89,5 +89,11 @@ export const readModelLagSchema = {
     behind: { type: "integer" },
     rebuilding: { type: "boolean" },
     lastError: { type: "string" },
+    damaged: { type: "string", description: "why the live generation was found damaged; it serves nothing until the rebuild replaces it" },
+    rebuild: {
+      type: "object",
+      description: "the new generation's progress while rebuilding",
+      properties: { eventsFolded: { type: "integer" }, eventsToFold: { type: "integer" }, startedAt: { type: "string", format: "date-time" } },
+    },
   },
 } as const;
