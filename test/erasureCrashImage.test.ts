@@ -1,10 +1,13 @@
 import Database from "better-sqlite3";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { openEmbeddingCache } from "../src/embedding/embeddingCache.js";
+import type { Embedder } from "../src/embedding/embedderPort.js";
 import { openReadModelDb } from "../src/readModels/sqliteReadModelDb.js";
+import { openSqliteVectorStore } from "../src/readModels/vector/sqliteVectorStore.js";
 import { filesContaining } from "./support/dataDirectoryScan.js";
 
 /*
@@ -77,5 +80,33 @@ it("hardening #1: an embedding cache killed after deleting erased vectors but be
     expect(reopened.getMany("model", ["erased text"])).toEqual([undefined]);
   } finally {
     reopened.close();
+  }
+});
+
+const constantEmbedder: Embedder = {
+  modelId: "constant",
+  dimensions: 4,
+  embed: async (texts) => texts.map(() => Float32Array.of(0.5, 0.5, 0.5, 0.5)),
+  close: async () => undefined,
+};
+
+it("hardening #1: HNSW index files half-written by a process that was killed are removed when the vector read model opens again", () => {
+  const file = join(tempDirectory(), "vector-1.db");
+  openSqliteVectorStore(file, constantEmbedder).close();
+  // A process that is gone: its pid is free (the crash left its temporary files behind).
+  const deadPid = spawnSync(process.execPath, ["-e", ""]).pid;
+  const leftovers = [`${file}.ann.tmp-${deadPid}`, `${file}.ann.meta.json.tmp-${deadPid}`];
+  for (const leftover of leftovers) writeFileSync(leftover, "vectors of text erased since");
+  // Another live process may be writing its own copy right now: its files stay.
+  const inFlight = `${file}.ann.tmp-${process.ppid}`;
+  writeFileSync(inFlight, "being written");
+
+  const store = openSqliteVectorStore(file, constantEmbedder);
+  try {
+    const names = readdirSync(join(file, ".."));
+    for (const leftover of leftovers) expect(names).not.toContain(basename(leftover));
+    expect(names).toContain(basename(inFlight));
+  } finally {
+    store.close();
   }
 });

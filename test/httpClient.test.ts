@@ -67,7 +67,7 @@ describe("connectMemLedger against a stub server", () => {
       "x-reason": "user corrected",
       "x-correlation-id": "corr-1",
       "idempotency-key": "cmd-7",
-      "if-match": "1",
+      "if-match": '"1"',
       "content-type": "application/json",
     });
     expect(JSON.parse(patch.body)).toEqual({ content: { text: "y" }, expectedRevision: 1 });
@@ -89,7 +89,7 @@ describe("connectMemLedger against a stub server", () => {
 
     const stale = await failureOf(ledger.memories.archive("stale", undefined, { expectedRevision: 1 }));
     expect(stale).toMatchObject({ _tag: "RevisionMismatch", status: 409, expected: 1, actual: 3 });
-    expect(seen.at(-1)!.headers["if-match"]).toBe("1");
+    expect(seen.at(-1)!.headers["if-match"]).toBe('"1"');
     expect(seen.at(-1)!.headers["x-actor"]).toBe("library");
 
     const html = await failureOf(ledger.memories.get("html"));

@@ -45,7 +45,7 @@ describe("REST server (Fastify over the embedded ledger)", () => {
     const id = created.body.memoryId as string;
     const checkpoint = clock.now().toISOString();
     clock.advance(60_000);
-    const edited = await call("PATCH", `/memories/${id}`, { content: { text: "Alice prefers coffee" } }, { "if-match": "1" });
+    const edited = await call("PATCH", `/memories/${id}`, { content: { text: "Alice prefers coffee" } }, { "if-match": '"1"' });
     expect(edited).toMatchObject({ status: 200, body: { version: 2, revision: 2 } });
     expect((await call("POST", `/memories/${id}/archive`)).body.status).toBe("archived");
     expect((await call("POST", `/memories/${id}/restore`)).body.status).toBe("activated");

@@ -280,7 +280,8 @@ function contextHeaders(ctx: CommandContext, options: WriteOptions | undefined):
   set("x-reason", ctx.reason);
   set("x-correlation-id", ctx.correlationId);
   set("idempotency-key", ctx.commandId);
-  set("if-match", options?.expectedRevision);
+  // An entity tag is quoted (RFC 9110); the server answers a bare number with a 400.
+  set("if-match", options?.expectedRevision !== undefined ? `"${options.expectedRevision}"` : undefined);
   return headers;
 }
 

@@ -3,6 +3,8 @@ import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { MemLedger } from "../app/memLedger.js";
 import { sendError } from "./errorResponses.js";
+import { maxPathParameterLength } from "./frameworkErrors.js";
+import { requestValidatorCompiler } from "./requestValidators.js";
 import { cubeRoutes } from "./routes/cubeRoutes.js";
 import { eventFeedRoutes, type EventFeedOptions } from "./routes/eventFeedRoutes.js";
 import { healthRoutes } from "./routes/healthRoutes.js";
@@ -21,9 +23,11 @@ export interface ServerOptions {
 export async function buildServer(ledger: MemLedger, options: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
-    // Reject unknown properties instead of silently dropping them.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", allErrors: false, allowUnionTypes: true } },
     bodyLimit: 2 * 1024 * 1024,
+    // Ids may be 200 characters long (the schemas say so); Fastify's default of 100 refused longer ones with a 414.
+    maxParamLength: maxPathParameterLength,
+    // Refusals made before routing (an id too long, a bad URL) go through our error format too.
+    frameworkErrors: (error, request, reply) => sendError(error, request, reply),
     // Request ids double as correlation ids in the log, so they must be unique across restarts.
     genReqId: () => randomUUID(),
   });
@@ -53,10 +57,14 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
       done(Object.assign(new Error("the body is not valid JSON"), { statusCode: 400, code: "InvalidJson" }), undefined);
     }
   });
+  // Bodies are JSON only: a text/plain body is a 415 that says so, not a string checked against an object schema.
+  app.removeContentTypeParser("text/plain");
   // `curl -X POST .../archive` sends no body at all; treat it as an empty one.
   app.addHook("preValidation", async (request) => {
     if (request.body === undefined && (request.method === "POST" || request.method === "PATCH")) request.body = {};
   });
+  // Bodies are validated without type coercion, querystrings with it (src/server/requestValidators.ts).
+  app.setValidatorCompiler(requestValidatorCompiler());
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ error: "RouteNotFound", message: `no route ${request.method} ${request.url}; see GET /openapi.json` }),

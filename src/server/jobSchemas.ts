@@ -1,4 +1,4 @@
-import { createMemoryBody } from "./schemas.js";
+import { createMemoryBody, isoTime } from "./schemas.js";
 
 /** JSON Schemas of the scheduler's REST surface: async add, job status, scheduled commands. */
 const { cubeId: _cube, activate: _activate, ...memoryItemProperties } = createMemoryBody.properties;
@@ -65,7 +65,7 @@ export const scheduleBody = {
   additionalProperties: false,
   properties: {
     command: { type: "string", enum: ["archive", "freeze", "activate"] },
-    at: { type: "string", description: "ISO-8601 time when the command runs" },
+    at: { ...isoTime, description: "ISO-8601 time with a time zone when the command runs" },
     afterSeconds: { type: "integer", minimum: 0, maximum: 3_153_600_000, description: "or: seconds from now (at most 100 years)" },
     freezeReason: { type: "string", enum: ["legal_hold", "retention", "other"] },
     note: { type: "string" },
@@ -78,7 +78,7 @@ export const retentionSweepBody = {
   additionalProperties: false,
   properties: {
     olderThanDays: { type: "number", exclusiveMinimum: 0, maximum: 36_500, description: "archive activated units unchanged for this many days" },
-    at: { type: "string", description: "ISO-8601 time when the sweep runs (default: now)" },
+    at: { ...isoTime, description: "ISO-8601 time with a time zone when the sweep runs (default: now)" },
     afterSeconds: { type: "integer", minimum: 0, maximum: 3_153_600_000, description: "or: seconds from now" },
   },
 } as const;

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import type { CommandContext } from "../app/commandContext.js";
 import type { AsOf } from "../../projections/asOf.js";
+import { parseIsoInstant } from "../../domain/time/isoInstant.js";
 
 const header = (request: FastifyRequest, name: string): string | undefined => {
   const value = request.headers[name];
@@ -20,13 +21,6 @@ export function commandContext(request: FastifyRequest): CommandContext {
   };
 }
 
-/** Expected revision from the body or an If-Match header (body wins). */
-export function expectedRevision(request: FastifyRequest, body?: { expectedRevision?: number }): number | undefined {
-  if (body?.expectedRevision !== undefined) return body.expectedRevision;
-  const ifMatch = header(request, "if-match")?.replace(/"/g, "");
-  return ifMatch !== undefined && /^\d+$/.test(ifMatch) ? Number(ifMatch) : undefined;
-}
-
 export class ConflictingAsOf extends Error {
   readonly _tag = "InvalidRequest";
   readonly field = "asOf";
@@ -35,11 +29,25 @@ export class ConflictingAsOf extends Error {
   }
 }
 
+/** asOfRevision names a revision the memory has not reached yet. */
+export class AsOfRevisionPastHead extends Error {
+  readonly _tag = "InvalidRequest";
+  readonly field = "asOfRevision";
+  constructor(
+    readonly memoryId: string,
+    asOfRevision: number,
+    readonly headRevision: number,
+  ) {
+    super(`asOfRevision ${asOfRevision} is past memory ${memoryId}'s head, revision ${headRevision}; ask for a revision from 0 to ${headRevision}`);
+  }
+}
+
 export function asOfFrom(query: { asOfRevision?: number; asOfTime?: string; asOfPosition?: number }): AsOf | undefined {
   const given = [query.asOfRevision, query.asOfTime, query.asOfPosition].filter((v) => v !== undefined).length;
   if (given > 1) throw new ConflictingAsOf();
   if (query.asOfRevision !== undefined) return { revision: query.asOfRevision };
-  if (query.asOfTime !== undefined) return { time: query.asOfTime };
+  // The schema's date-time format already ran the same parser; this only makes the text canonical (UTC).
+  if (query.asOfTime !== undefined) return { time: parseIsoInstant(query.asOfTime) ?? query.asOfTime };
   if (query.asOfPosition !== undefined) return { position: query.asOfPosition };
   return undefined;
 }

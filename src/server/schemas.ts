@@ -3,7 +3,12 @@
  * @fastify/swagger turns them into the OpenAPI document. Unknown properties are
  * rejected (not silently dropped) so a typo becomes a clear 400.
  */
-const isoTime = { type: "string", description: "ISO-8601 time, e.g. 2026-03-03T12:00:00Z" } as const;
+import type { MemoryStatus } from "../../domain/memory/memoryEvents.js";
+
+export const memoryStatuses = ["generated", "activated", "merged", "archived", "frozen", "erased"] as const satisfies readonly MemoryStatus[];
+
+/** Checked by the one time parser (domain/time/isoInstant.ts): a time zone is required, impossible dates are refused. */
+export const isoTime = { type: "string", format: "date-time", description: "ISO-8601 time with a time zone, e.g. 2026-03-03T12:00:00Z" } as const;
 const stringMap = { type: "object", additionalProperties: { type: ["string", "number", "boolean", "null"] } } as const;
 const source = {
   type: "object",
@@ -13,7 +18,8 @@ const source = {
 } as const;
 const memoryType = { type: "string", description: "working, long_term, user, preference, tool, skill, raw_source or custom:<name>" } as const;
 const visibility = { type: "string", enum: ["private", "cube", "tenant", "public"] } as const;
-const revision = { type: "integer", minimum: 0 } as const;
+const revision = { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
+const logPosition = { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 
 export const idParam = (name: string) => ({ type: "object", required: [name], properties: { [name]: { type: "string", minLength: 1, maxLength: 200 } } }) as const;
 
@@ -130,13 +136,17 @@ export const emptyBody = { type: "object", additionalProperties: false, properti
 export const asOfQuery = {
   type: "object",
   additionalProperties: false,
-  properties: { asOfRevision: revision, asOfTime: isoTime, asOfPosition: { type: "integer", minimum: 0 } },
+  properties: { asOfRevision: revision, asOfTime: isoTime, asOfPosition: logPosition },
 } as const;
 
 export const cubeMemoriesQuery = {
   type: "object",
   additionalProperties: false,
-  properties: { asOf: isoTime, asOfPosition: { type: "integer", minimum: 0 }, status: { type: "string", description: "comma-separated statuses, e.g. activated,archived" } },
+  properties: {
+    asOf: isoTime,
+    asOfPosition: logPosition,
+    status: { type: "string", pattern: `^(${memoryStatuses.join("|")})(,(${memoryStatuses.join("|")}))*$`, description: `comma-separated statuses among ${memoryStatuses.join(", ")}, e.g. activated,archived` },
+  },
 } as const;
 
 export const diffQuery = { type: "object", required: ["from", "to"], additionalProperties: false, properties: { from: revision, to: revision } } as const;

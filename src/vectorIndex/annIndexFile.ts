@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
-import { dirname } from "node:path";
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { MAX_LABEL } from "./label.js";
 
 /**
@@ -47,6 +47,34 @@ export function writeAnnIndexFiles(file: string, snapshot: AnnIndexSnapshot, wri
   } finally {
     rmSync(temporaryIndex, { force: true });
     rmSync(temporarySidecar, { force: true });
+  }
+}
+
+/**
+ * Deletes the temporary files of writes that never finished: a process killed
+ * while saving leaves `<file>.tmp-<pid>` holding vectors, possibly of content
+ * erased since. Files of a live process (another writer sharing the directory) stay.
+ */
+export function removeAbandonedTemporaryFiles(file: string): void {
+  const directory = dirname(file);
+  if (!existsSync(directory)) return;
+  const prefixes = [`${basename(file)}.tmp-`, `${basename(sidecarPathOf(file))}.tmp-`];
+  for (const name of readdirSync(directory)) {
+    const prefix = prefixes.find((p) => name.startsWith(p));
+    if (prefix === undefined) continue;
+    const pid = Number(name.slice(prefix.length));
+    // This process writes synchronously, so its own temporary files are leftovers of an earlier process with the same pid.
+    if (Number.isInteger(pid) && (pid === process.pid || !isRunning(pid))) rmSync(join(directory, name), { force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

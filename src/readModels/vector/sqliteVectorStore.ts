@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import type { Embedder } from "../../embedding/embedderPort.js";
 import { contentHash, searchableText } from "../../../projections/memoryIntervals.js";
 import { createAnnIndex, loadAnnIndex, type AnnIndex } from "../../vectorIndex/annIndex.js";
+import { removeAbandonedTemporaryFiles } from "../../vectorIndex/annIndexFile.js";
 import type { VectorReadModel } from "./vectorReadModel.js";
 import { vectorReadModel } from "./vectorReadModel.js";
 import { applyInTransaction, checkpointMembers, openReadModelDb, purgeWriteAheadLog, type SqliteDb } from "../sqliteReadModelDb.js";
@@ -48,6 +49,7 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
   const model = db.prepare<[], { model_id: string; dimensions: number }>("SELECT model_id, dimensions FROM vector_model WHERE id = 1").get()!;
   const sameModel = model.model_id === embedder.modelId && model.dimensions === embedder.dimensions;
   const annFile = `${file}.ann`;
+  if (file !== ":memory:") removeAbandonedTemporaryFiles(annFile);
   const index = sameModel ? openIndex(db, annFile, embedder.dimensions) : createAnnIndex({ dimensions: embedder.dimensions });
   let addedSinceSave = 0;
 

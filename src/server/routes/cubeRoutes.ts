@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { MemLedger } from "../../app/memLedger.js";
 import { invalidRequest } from "../../app/appErrors.js";
-import { isValidTime } from "../../../domain/memory/validation.js";
+import { parseIsoInstant } from "../../../domain/time/isoInstant.js";
 import type { NewCubeInput } from "../../cube/cubeService.js";
 import { commandContext } from "../requestContext.js";
 import { branchBody, createCubeBody, cubeMemoriesQuery, cubeViewSchema, errorResponse, idParam, rollbackBody } from "../schemas.js";
@@ -27,9 +27,11 @@ export function cubeRoutes(app: FastifyInstance, ledger: MemLedger): void {
     async (request) => {
       const { asOf, asOfPosition, status } = request.query;
       if (asOf !== undefined && asOfPosition !== undefined) throw invalidRequest("asOf", "and asOfPosition cannot both be given");
-      if (asOf !== undefined && !isValidTime(asOf)) throw invalidRequest("asOf", "must be an ISO-8601 time such as 2026-03-03T12:00:00Z");
-      const at = asOf !== undefined ? { time: asOf } : asOfPosition !== undefined ? { position: asOfPosition } : undefined;
-      const statuses = status?.split(",").map((s) => s.trim()).filter(Boolean);
+      // The schema's date-time format already ran the shared parser; this makes the time canonical (UTC).
+      const time = asOf !== undefined ? (parseIsoInstant(asOf) ?? asOf) : undefined;
+      const at = time !== undefined ? { time } : asOfPosition !== undefined ? { position: asOfPosition } : undefined;
+      // The schema's pattern allows only known statuses; a repeated one is asked for once.
+      const statuses = status !== undefined ? [...new Set(status.split(","))] : undefined;
       const memories = await ledger.cubes.memories(request.params.cubeId, { ...(at ? { asOf: at } : {}), ...(statuses ? { statuses } : {}) });
       return { cubeId: request.params.cubeId, ...(at ? { asOf: at } : {}), memories };
     },
