@@ -1,4 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { frameworkRefusal } from "./frameworkErrors.js";
+import { validationFailure } from "./validationMessages.js";
 
 /** Typed error tag -> HTTP status. Anything a caller can cause is a 4xx; engine trouble is a 503. */
 const statusByTag: Readonly<Record<string, number>> = {
@@ -9,6 +11,8 @@ const statusByTag: Readonly<Record<string, number>> = {
   StreamNotFound: 404,
   TransitionRejected: 409,
   RevisionMismatch: 409,
+  // If-Match named no current tag (the body's expectedRevision stays a 409 RevisionMismatch).
+  PreconditionFailed: 412,
   ConcurrencyConflict: 409,
   CubeAlreadyExists: 409,
   IdempotencyConflict: 409,
@@ -58,8 +62,11 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
   }
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
-    return reply.status(400).send({ error: "ValidationError", message: `${fastifyError.validationContext ?? "request"}${fastifyError.message.replace(/^(body|querystring|params|headers)/, "")}; see GET /openapi.json for the expected shape` });
+    const { field, message } = validationFailure(fastifyError);
+    return reply.status(400).send({ error: "ValidationError", message, ...(field !== undefined ? { field } : {}) });
   }
+  const refusal = frameworkRefusal(fastifyError, request);
+  if (refusal !== undefined) return reply.status(refusal.status).send(refusal.body);
   if (typeof fastifyError.statusCode === "number" && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     return reply.status(fastifyError.statusCode).send({ error: fastifyError.code ?? "BadRequest", message: fastifyError.message });
   }
