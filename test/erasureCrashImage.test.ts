@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, 
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterEach, expect, it } from "vitest";
-import { openEmbeddingCache } from "../src/embedding/embeddingCache.js";
+import { cachedEmbedder, contentHash, openEmbeddingCache } from "../src/embedding/embeddingCache.js";
 import type { Embedder } from "../src/embedding/embedderPort.js";
 import { openReadModelDb } from "../src/readModels/sqliteReadModelDb.js";
 import { openSqliteVectorStore } from "../src/readModels/vector/sqliteVectorStore.js";
@@ -109,4 +109,23 @@ it("hardening #1: HNSW index files half-written by a process that was killed are
   } finally {
     store.close();
   }
+});
+
+it("hardening #1: an embedding that finishes after its text was erased is not put into the cache", async () => {
+  const path = join(tempDirectory(), "embeddings.db");
+  const cache = openEmbeddingCache(path);
+  let finish: () => void = () => undefined;
+  const slow: Embedder = {
+    ...constantEmbedder,
+    // An ingestion step's embedding still running while the subject is erased.
+    embed: (texts) => new Promise((resolve) => (finish = () => resolve(texts.map(() => Float32Array.of(0.25, 0.5, 0.75, 1))))),
+  };
+  const embedding = cachedEmbedder(slow, cache).embed(["Quillon Farthingale's secret"]);
+  // Meanwhile the vector read model folds the erasure and drops the text's cached vectors.
+  cache.deleteByHashes([contentHash("Quillon Farthingale's secret")]);
+  finish();
+  await embedding;
+  expect(cache.getMany("constant", ["Quillon Farthingale's secret"])).toEqual([undefined]);
+  cache.close();
+  expect(filesContaining(join(path, ".."), Buffer.from(Float32Array.of(0.25, 0.5, 0.75, 1).buffer))).toEqual([]);
 });

@@ -10,10 +10,15 @@ import type { Embedder } from "./embedderPort.js";
 export interface EmbeddingCache {
   /** One entry per text, in order; undefined where the cache has no vector for that model and text. */
   getMany(modelId: string, texts: readonly string[]): (Float32Array | undefined)[];
-  /** Stores vectors[i] as the embedding of texts[i]; an existing entry is replaced. */
-  putMany(modelId: string, texts: readonly string[], vectors: readonly Float32Array[]): void;
+  /**
+   * Stores vectors[i] as the embedding of texts[i]; an existing entry is replaced.
+   * With `computedSince` (an `erasures()` count taken before embedding), texts erased since are skipped.
+   */
+  putMany(modelId: string, texts: readonly string[], vectors: readonly Float32Array[], computedSince?: number): void;
   /** Removes every model's vectors for these content hashes (see contentHash); returns how many rows went. */
   deleteByHashes(hashes: readonly string[]): number;
+  /** How many deleteByHashes calls this cache has seen: taken before an embedding, it lets putMany skip text erased meanwhile. */
+  erasures(): number;
   close(): void;
 }
 
@@ -48,6 +53,10 @@ export function openEmbeddingCache(path: string): EmbeddingCache {
     texts.forEach((text, i) => upsert.run(modelId, contentHash(text), toBlob(vectors[i]!)));
   });
   const deleteAll = db.transaction((hashes: readonly string[]) => hashes.reduce((deleted, hash) => deleted + deleteHash.run(hash).changes, 0));
+  // Erased hashes by erasure count, kept in memory only (a hash of erased text on disk would confirm a guess of it):
+  // an embedding in flight when its text is erased must not put the vector back.
+  let erasureCount = 0;
+  const erasedAt = new Map<string, number>();
 
   return {
     getMany(modelId, texts) {
@@ -56,21 +65,37 @@ export function openEmbeddingCache(path: string): EmbeddingCache {
         return row === undefined ? undefined : fromBlob(row.vector);
       });
     },
-    putMany(modelId, texts, vectors) {
+    putMany(modelId, texts, vectors, computedSince) {
       if (texts.length !== vectors.length) throw new RangeError(`putMany got ${texts.length} texts but ${vectors.length} vectors`);
-      putAll(modelId, texts, vectors);
+      if (computedSince === undefined || computedSince === erasureCount) return putAll(modelId, texts, vectors);
+      const kept = texts.flatMap((text, i) => ((erasedAt.get(contentHash(text)) ?? 0) > computedSince ? [] : [i]));
+      putAll(modelId, kept.map((i) => texts[i]!), kept.map((i) => vectors[i]!));
     },
     deleteByHashes(hashes) {
+      erasureCount += 1;
+      for (const hash of hashes) {
+        // Re-inserted so the map stays ordered by erasure, oldest first.
+        erasedAt.delete(hash);
+        erasedAt.set(hash, erasureCount);
+      }
+      // Bounded: an embedding runs for seconds, so only recent erasures matter.
+      for (const oldest of erasedAt.keys()) {
+        if (erasedAt.size <= maxRememberedErasures) break;
+        erasedAt.delete(oldest);
+      }
       const deleted = deleteAll(hashes);
       // The WAL still holds the pages as they were before the delete; fold it into the database and truncate it.
       if (deleted > 0 && path !== ":memory:") db.pragma("wal_checkpoint(TRUNCATE)");
       return deleted;
     },
+    erasures: () => erasureCount,
     close() {
       db.close();
     },
   };
 }
+
+const maxRememberedErasures = 100_000;
 
 /**
  * An Embedder that answers from the cache and embeds only the misses (each distinct text once), storing them.
@@ -84,8 +109,9 @@ export function cachedEmbedder(embedder: Embedder, cache: EmbeddingCache): Embed
       // A vector of the wrong width means the model changed under the same id: treat it as a miss and overwrite.
       const cached = cache.getMany(embedder.modelId, texts).map((hit) => (hit?.length === embedder.dimensions ? hit : undefined));
       const missingTexts = [...new Set(texts.filter((_, i) => cached[i] === undefined))];
+      const erasuresBefore = cache.erasures();
       const computed = missingTexts.length === 0 ? [] : await embedder.embed(missingTexts);
-      if (missingTexts.length > 0) cache.putMany(embedder.modelId, missingTexts, computed);
+      if (missingTexts.length > 0) cache.putMany(embedder.modelId, missingTexts, computed, erasuresBefore);
       const computedByText = new Map(missingTexts.map((text, i) => [text, computed[i]!]));
       // slice: a text repeated in one call still gets its own array, as it would from the embedder.
       return texts.map((text, i) => cached[i] ?? computedByText.get(text)!.slice());
