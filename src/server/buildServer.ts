@@ -3,6 +3,8 @@ import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { MemLedger } from "../app/memLedger.js";
 import { sendError } from "./errorResponses.js";
+import { declareCommonResponses } from "./commonResponses.js";
+import { withOpenApi30Bounds } from "./openApi30Schemas.js";
 import { maxPathParameterLength } from "./frameworkErrors.js";
 import { requestValidatorCompiler } from "./requestValidators.js";
 import { cubeRoutes } from "./routes/cubeRoutes.js";
@@ -46,7 +48,9 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
         { name: "operations", description: "Liveness and readiness: each engine and each projection's lag" },
       ],
     },
+    transformObject: (document) => ("openapiObject" in document ? withOpenApi30Bounds(document.openapiObject) : document.swaggerObject),
   });
+  app.addHook("onRoute", declareCommonResponses);
   // An empty POST body with a JSON content type is an empty object, not a 400.
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
     const text = String(body);

@@ -4,6 +4,7 @@ import { invalidRequest } from "../../app/appErrors.js";
 import { parseIsoInstant } from "../../../domain/time/isoInstant.js";
 import type { NewCubeInput } from "../../cube/cubeService.js";
 import { commandContext } from "../requestContext.js";
+import { branchReportSchema, cubeListSchema, cubeMemoriesSchema, rollbackReportSchema } from "../responseSchemas.js";
 import { branchBody, createCubeBody, cubeMemoriesQuery, cubeViewSchema, errorResponse, idParam, rollbackBody } from "../schemas.js";
 
 const errors = { 400: errorResponse, 404: errorResponse, 409: errorResponse };
@@ -13,7 +14,7 @@ export function cubeRoutes(app: FastifyInstance, ledger: MemLedger): void {
     reply.status(201).send(await ledger.cubes.create(request.body, commandContext(request))),
   );
 
-  app.get("/cubes", { schema: { tags: ["cubes"], summary: "List the tenant's cubes" } }, async (request) => ({
+  app.get("/cubes", { schema: { tags: ["cubes"], summary: "List the tenant's cubes", response: { 200: cubeListSchema } } }, async (request) => ({
     cubes: await ledger.cubes.list(commandContext(request).tenantId),
   }));
 
@@ -23,7 +24,7 @@ export function cubeRoutes(app: FastifyInstance, ledger: MemLedger): void {
 
   app.get<{ Params: { cubeId: string }; Querystring: { asOf?: string; asOfPosition?: number; status?: string } }>(
     "/cubes/:cubeId/memories",
-    { schema: { tags: ["cubes"], summary: "The cube's memories, now or as of a past time or log position", params: idParam("cubeId"), querystring: cubeMemoriesQuery } },
+    { schema: { tags: ["cubes"], summary: "The cube's memories, now or as of a past time or log position", params: idParam("cubeId"), querystring: cubeMemoriesQuery, response: { 200: cubeMemoriesSchema, ...errors } } },
     async (request) => {
       const { asOf, asOfPosition, status } = request.query;
       if (asOf !== undefined && asOfPosition !== undefined) throw invalidRequest("asOf", "and asOfPosition cannot both be given");
@@ -39,13 +40,13 @@ export function cubeRoutes(app: FastifyInstance, ledger: MemLedger): void {
 
   app.post<{ Params: { cubeId: string }; Body: { toTime: string } }>(
     "/cubes/:cubeId/rollback",
-    { schema: { tags: ["cubes"], summary: "Roll the cube back to a past time with compensating events", params: idParam("cubeId"), body: rollbackBody } },
+    { schema: { tags: ["cubes"], summary: "Roll the cube back to a past time with compensating events", params: idParam("cubeId"), body: rollbackBody, response: { 200: rollbackReportSchema, ...errors } } },
     async (request) => ledger.cubes.rollback(request.params.cubeId, request.body.toTime, commandContext(request)),
   );
 
   app.post<{ Params: { cubeId: string }; Body: { asOf: string; cubeId?: string; name?: string } }>(
     "/cubes/:cubeId/branch",
-    { schema: { tags: ["cubes"], summary: "Branch the cube as of a past time into a new what-if cube", params: idParam("cubeId"), body: branchBody } },
+    { schema: { tags: ["cubes"], summary: "Branch the cube as of a past time into a new what-if cube", params: idParam("cubeId"), body: branchBody, response: { 201: branchReportSchema, ...errors } } },
     async (request, reply) => {
       const { asOf, cubeId, name } = request.body;
       const report = await ledger.cubes.branch(request.params.cubeId, asOf, { ...(cubeId ? { cubeId } : {}), ...(name ? { name } : {}) }, commandContext(request));

@@ -3,6 +3,7 @@ import type { ServerResponse } from "node:http";
 import type { MemLedger } from "../../app/memLedger.js";
 import type { FeedSubscription } from "../../feed/memoryEventFeed.js";
 import type { PublicMemoryEvent } from "../../feed/publicMemoryEvent.js";
+import { feedEventSchema } from "../responseSchemas.js";
 import { errorResponse } from "../schemas.js";
 
 export interface EventFeedOptions {
@@ -55,7 +56,7 @@ export function eventFeedRoutes(app: FastifyInstance, ledger: MemLedger, options
           "Each event is `id: <position>`, `event: <type>`, `data: <JSON public memory event>`. A `Last-Event-ID` header overrides `after`, so an EventSource resumes by itself. Content is withheld unless `includeContent=true`.",
         querystring: eventFeedQuery,
         headers: eventFeedHeaders,
-        response: { 200: { description: "text/event-stream of public memory events", content: { "text/event-stream": { schema: { type: "string" } } } }, 400: errorResponse },
+        response: { 200: { description: "text/event-stream of public memory events", content: { "text/event-stream": { schema: feedEventSchema } } }, 400: errorResponse },
       },
     },
     async (request, reply) => {

@@ -5,6 +5,7 @@ import type { MemoryEdit, NewMemoryInput } from "../../memory/memoryService.js";
 import { conditionalWrite } from "../conditionalWrite.js";
 import { revisionETag } from "../entityTags.js";
 import { asOfFrom, AsOfRevisionPastHead, commandContext } from "../requestContext.js";
+import { memoryDiffSchema, memoryHistorySchema } from "../responseSchemas.js";
 import { asOfQuery, createMemoryBody, diffQuery, editMemoryBody, errorResponse, expectedRevisionBody, freezeBody, idParam, memoryViewSchema, mergeBody, revertBody } from "../schemas.js";
 
 type IdParams = { Params: { memoryId: string } };
@@ -96,14 +97,14 @@ export function memoryRoutes(app: FastifyInstance, ledger: MemLedger): void {
     },
   );
 
-  app.get<IdParams>("/memories/:memoryId/history", { schema: { tags: ["memories"], summary: "Every event of the unit: who, when, why", params } }, async (request) => ({
+  app.get<IdParams>("/memories/:memoryId/history", { schema: { tags: ["memories"], summary: "Every event of the unit: who, when, why", params, response: { 200: memoryHistorySchema, ...errors } } }, async (request) => ({
     memoryId: request.params.memoryId,
     entries: await ledger.memories.history(request.params.memoryId),
   }));
 
   app.get<IdParams & { Querystring: { from: number; to: number } }>(
     "/memories/:memoryId/diff",
-    { schema: { tags: ["memories"], summary: "Difference between two revisions", params, querystring: diffQuery } },
+    { schema: { tags: ["memories"], summary: "Difference between two revisions", params, querystring: diffQuery, response: { 200: memoryDiffSchema, ...errors } } },
     async (request) => ledger.memories.diff(request.params.memoryId, request.query.from, request.query.to),
   );
 }

@@ -1,0 +1,100 @@
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ManualClock } from "../src/clock/clock.js";
+import { SseParser } from "../src/feed/sseParser.js";
+import { buildServer } from "../src/server/buildServer.js";
+import { conformanceProblems, operationOf, type OpenApiDocument } from "./support/openApiDocument.js";
+import { tempLedger } from "./support/tempLedger.js";
+
+/**
+ * What Schemathesis (test/apiFuzz.schemathesis.test.ts) found, kept as fast
+ * regression tests: the OpenAPI document is valid, and every status, content
+ * type and body an operation answers is the one it declares.
+ */
+describe("OpenAPI conformance (findings of the API fuzzer)", () => {
+  let app: FastifyInstance;
+  let clock: ManualClock;
+  let doc: OpenApiDocument;
+  let dispose: () => Promise<void>;
+
+  beforeAll(async () => {
+    const t = await tempLedger();
+    clock = t.clock;
+    dispose = t.dispose;
+    app = await buildServer(t.ledger);
+    doc = (await app.inject({ method: "GET", url: "/openapi.json" })).json() as OpenApiDocument;
+  });
+  afterAll(async () => {
+    await app.close();
+    await dispose();
+  });
+
+  it("hardening (fuzzer): the document is valid OpenAPI 3.0, whose exclusiveMinimum/exclusiveMaximum are booleans beside minimum/maximum", () => {
+    const problems: string[] = [];
+    const walk = (node: unknown, where: string): void => {
+      if (node === null || typeof node !== "object") return;
+      const schema = node as Record<string, unknown>;
+      for (const [keyword, bound] of [["exclusiveMinimum", "minimum"], ["exclusiveMaximum", "maximum"]] as const) {
+        if (keyword in schema && (typeof schema[keyword] !== "boolean" || typeof schema[bound] !== "number")) problems.push(`${where}: ${keyword}=${JSON.stringify(schema[keyword])}, ${bound}=${JSON.stringify(schema[bound])}`);
+      }
+      for (const [key, value] of Object.entries(schema)) walk(value, `${where}/${key}`);
+    };
+    walk(doc.paths, "#/paths");
+    expect(problems).toEqual([]);
+    const olderThanDays = (operationOf(doc, "POST", "/cubes/{cubeId}/retention-sweeps") as unknown as { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } })
+      .requestBody.content["application/json"]!.schema.properties.olderThanDays;
+    expect(olderThanDays).toMatchObject({ minimum: 0, exclusiveMinimum: true, maximum: 36_500 });
+  });
+
+  // Each answer below was an undeclared status in a Schemathesis run (ST103).
+  const refusals: ReadonlyArray<{ readonly method: "GET" | "POST"; readonly url: string; readonly path: string; readonly status: number; readonly payload?: string; readonly contentType?: string }> = [
+    { method: "GET", url: "/memories/no-such-memory/history", path: "/memories/{memoryId}/history", status: 404 },
+    { method: "GET", url: "/memories/no-such-memory/diff?from=0", path: "/memories/{memoryId}/diff", status: 400 },
+    { method: "GET", url: "/memories/no-such-memory/diff?from=0&to=1", path: "/memories/{memoryId}/diff", status: 404 },
+    { method: "POST", url: "/cubes/no-such-cube/rollback", path: "/cubes/{cubeId}/rollback", status: 400 },
+    { method: "POST", url: "/cubes/no-such-cube/branch", path: "/cubes/{cubeId}/branch", status: 400, payload: "{}" },
+    { method: "GET", url: "/health/ready?timeoutMs=1.5", path: "/health/ready", status: 400 },
+    { method: "GET", url: "/cubes/no-such-cube/memories?asOfPosition=-1", path: "/cubes/{cubeId}/memories", status: 400 },
+    { method: "POST", url: "/subjects/subject-1/erase", path: "/subjects/{subjectId}/erase", status: 415, payload: "<forget>me</forget>", contentType: "application/xml" },
+    { method: "GET", url: `/jobs/${"j".repeat(1_500)}`, path: "/jobs/{jobId}", status: 414 },
+    { method: "POST", url: "/memories", path: "/memories", status: 413, payload: JSON.stringify({ cubeId: "c", text: "x".repeat(3 * 1024 * 1024) }) },
+  ];
+
+  it.each(refusals)("hardening (fuzzer): $method $url answers $status, a status its operation declares, with the declared body", async ({ method, url, path, status, payload, contentType }) => {
+    const response = await app.inject({ method, url, ...(payload !== undefined ? { payload, headers: { "content-type": contentType ?? "application/json" } } : {}) });
+    expect(response.statusCode).toBe(status);
+    expect(conformanceProblems(doc, method, path, response.statusCode, response.headers["content-type"] as string | undefined, response.json())).toEqual([]);
+  });
+
+  it("hardening (fuzzer): a branch answers 201 with the report, as POST /cubes/{cubeId}/branch declares", async () => {
+    await app.inject({ method: "POST", url: "/cubes", payload: { cubeId: "trunk", name: "Trunk", owner: { kind: "user", id: "alice" } } });
+    await app.inject({ method: "POST", url: "/memories", payload: { cubeId: "trunk", text: "Alice prefers tea" } });
+    clock.advance(60_000);
+    const response = await app.inject({ method: "POST", url: "/cubes/trunk/branch", payload: { asOf: clock.now().toISOString(), cubeId: "trunk-whatif" } });
+    expect(response.statusCode).toBe(201);
+    expect(conformanceProblems(doc, "POST", "/cubes/{cubeId}/branch", 201, response.headers["content-type"] as string, response.json())).toEqual([]);
+  });
+
+  it("hardening (fuzzer): each event GET /events streams matches the event schema its text/event-stream response declares (ST108)", async () => {
+    await app.inject({ method: "POST", url: "/memories", payload: { cubeId: "trunk", text: "Bob likes jazz" } });
+    const baseUrl = await app.listen({ host: "127.0.0.1", port: 0 });
+    const abort = new AbortController();
+    const response = await fetch(`${baseUrl}/events?after=0`, { headers: { accept: "text/event-stream" }, signal: abort.signal });
+    const parser = new SseParser();
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    const messages = [];
+    while (messages.length < 2) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      messages.push(...parser.push(decoder.decode(chunk.value, { stream: true })));
+    }
+    abort.abort();
+    expect(messages.length).toBeGreaterThanOrEqual(2);
+    for (const message of messages) {
+      // The shape Schemathesis checks: one object per event with its SSE fields.
+      const event = { event: message.event, data: message.data, ...(message.id !== undefined ? { id: message.id } : {}) };
+      expect(conformanceProblems(doc, "GET", "/events", response.status, response.headers.get("content-type") ?? undefined, event)).toEqual([]);
+    }
+  });
+});
