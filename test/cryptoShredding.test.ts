@@ -40,16 +40,31 @@ function vectorsOf(dataDir: string, memoryIds: readonly string[]): Buffer[] {
 // One made-up name per unit, each with its own first letter, so the full-text index stores each name's term whole.
 const firstNames = ["Quillon", "Xandrel", "Wulfrida", "Yzolde", "Zephram"];
 
-/** Bob's five units (edited once each, so two content versions) and Carol's one, written through any MemLedger (library or HTTP). */
+const asyncText = "Bob asked Ulricka Thistlewood about bob-async-secret";
+
+/** Bob's five units (edited once each, so two content versions), one more added async, and Carol's one, written through any MemLedger (library or HTTP). */
 async function writeBobAndCarol(ledger: MemLedger): Promise<{ bobUnits: string[]; carolId: string }> {
   await ledger.cubes.create({ cubeId: "support", name: "CONTROL-cube-name-in-clear", owner: { kind: "project", id: "helpdesk" } });
   const bobUnits: string[] = [];
   for (const [n, first] of firstNames.entries()) {
     const text = `Bob met ${first} Farthingale${n} at the Ravelstone${n} Bakery. bob-secret-${n}-lives-at-12-rue-des-Lilas`;
-    const unit = await ledger.memories.create({ cubeId: "support", text, userId: "bob", key: `bob-title-${n}`, tags: [`bob-tag-${n}`], metadata: { phone: `+33-6-${n}0000000` } });
+    const unit = await ledger.memories.create({
+      cubeId: "support",
+      text,
+      userId: "bob",
+      key: `bob-title-${n}`,
+      tags: [`bob-tag-${n}`],
+      sources: [{ kind: "url", ref: `https://bob-diary-${n}.example/entry` }],
+      metadata: { phone: `+33-6-${n}0000000` },
+    });
     await ledger.memories.edit(unit.memoryId, { content: { text: `${text} bob-edited-${n}` } });
     bobUnits.push(unit.memoryId);
   }
+  // One more through an async add: a job in jobs.db and the ingestion's embedding step.
+  const added = await ledger.memories.add("support", { mode: "async", memories: [{ text: asyncText, userId: "bob", tags: ["bob-async-tag"] }] });
+  if (added.mode !== "async") throw new Error("expected an async add");
+  expect((await ledger.jobs.wait(added.job.jobId, 30_000)).job.status).toBe("done");
+  bobUnits.push(...added.memoryIds);
   const carol = await ledger.memories.create({ cubeId: "support", text: "carol-likes-chess and Ottoline Brackenbury", userId: "carol", tags: ["carol-tag"] });
   return { bobUnits, carolId: carol.memoryId };
 }
@@ -66,10 +81,11 @@ function bobPlaintextNeedles(): Needle[] {
       `${first} Farthingale${n}`,
       `${first.toLowerCase()} farthingale${n}`,
       `Ravelstone${n} Bakery`,
+      `bob-diary-${n}.example`,
       // A stem-proof prefix of the full-text index's term for the name.
       first.toLowerCase().slice(0, 5),
     ].map(textNeedle),
-  );
+  ).concat(["bob-async-secret", "Ulricka Thistlewood", "ulricka thistlewood", "bob-async-tag", "ulric"].map(textNeedle));
 }
 
 /** Before erasure: the scanner sees Bob's names and tags in the graph files, his terms in the full-text files, his keys and vectors: a miss afterwards means absence. */
@@ -82,9 +98,12 @@ function expectBobVisible(dataDir: string, keys: readonly Buffer[], vectors: rea
     // The log holds content only as ciphertext.
     expect(holders(`bob-secret-${n}`).filter((p) => !p.startsWith(`readmodels${sep}`))).toEqual([]);
   }
-  expect(keys.length).toBe(5);
+  expect(holders("Ulricka Thistlewood").filter((p) => p.startsWith(`readmodels${sep}graph-`))).not.toEqual([]);
+  expect(holders(`bob-diary-0.example`).filter((p) => p.startsWith(`readmodels${sep}graph-`))).not.toEqual([]);
+  expect(holders("ulric")).toContainEqual(expect.stringMatching(/^readmodels.lexical-/));
+  expect(keys.length).toBe(6);
   for (const key of keys) expect(holders(key)).toContain(join("keys", "keys.db"));
-  expect(vectors.length).toBe(10);
+  expect(vectors.length).toBe(11);
   for (const vector of vectors) expect(new Set(vectorWindows(vector).flatMap(holders)).size).toBeGreaterThanOrEqual(2);
 }
 
@@ -136,7 +155,7 @@ describe("crypto-shredding: erasing a subject leaves nothing readable in the dat
     expect(filesUnder(dataDir).some((f) => /graph-\d+\.db-wal$/.test(f.path))).toBe(true);
 
     expect([...certificate.erasedMemoryIds].sort()).toEqual([...bobUnits].sort());
-    expect(certificate.destroyedKeyIds.length).toBe(5);
+    expect(certificate.destroyedKeyIds.length).toBe(6);
     expect(certificate.erasedBy).toBe("dpo:eve");
     for (const id of bobUnits) {
       const unit = await ledger.memories.get(id);
