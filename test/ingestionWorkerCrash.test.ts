@@ -26,15 +26,20 @@ it("a worker killed (SIGKILL) in the middle of an ingestion job: after restart t
   child.kill("SIGKILL");
   await exited;
 
-  // Mid-job: the first unit was activated by the killed worker, the others were not.
-  const restarted = await tempLedger({ dataDir, defaultContext: alice, jobBus: { kind: "sqlite", leaseMs: 1_000, pollIntervalMs: 20 } });
-  disposers.push(restarted.dispose);
+  // Mid-job: the first unit was activated by the killed worker, the others were not (looked at without a worker).
+  const inspected = await tempLedger({ dataDir, defaultContext: alice, worker: false });
   const [firstId, secondId, thirdId] = added.memoryIds as [string, string, string];
-  expect((await restarted.ledger.memories.get(firstId)).status).toBe("activated");
-  expect((await restarted.ledger.memories.get(secondId)).status).toBe("generated");
-  expect((await restarted.ledger.jobs.get(added.job.jobId)).status).toBe("running");
+  expect((await inspected.ledger.memories.get(firstId)).status).toBe("activated");
+  expect((await inspected.ledger.memories.get(secondId)).status).toBe("generated");
+  expect((await inspected.ledger.jobs.get(added.job.jobId)).status).toBe("running");
+  await inspected.ledger.close();
 
-  const waited = await restarted.ledger.jobs.wait(added.job.jobId, 20_000);
+  // hardening #12: the restart takes back the job its crashed predecessor held, without waiting out the 30 s lease.
+  const restartedAt = Date.now();
+  const restarted = await tempLedger({ dataDir, defaultContext: alice, jobBus: { kind: "sqlite", leaseMs: 30_000, pollIntervalMs: 20 } });
+  disposers.push(restarted.dispose);
+  const waited = await restarted.ledger.jobs.wait(added.job.jobId, 40_000);
+  expect(Date.now() - restartedAt).toBeLessThan(10_000);
   expect(waited.job).toMatchObject({ status: "done", attempts: 2, result: { activated: [secondId, thirdId], skipped: [firstId] } });
   for (const id of added.memoryIds) {
     const types = (await restarted.ledger.memories.history(id)).map((h) => h.type);

@@ -16,6 +16,7 @@ import { layerIdGenerator, layerRandomIds, type IdGeneratorPort } from "../ids/i
 import { layerSqliteKeyStore } from "../keyStore/sqliteKeyStore.js";
 import { layerMemoryRepository } from "../memory/memoryRepository.js";
 import { layerMemoryService, MemoryService, type MemoryEdit, type NewMemoryInput, type WriteOptions } from "../memory/memoryService.js";
+import { layerRequestIdempotency, RequestIdempotency } from "./requestIdempotency.js";
 import type { CommandContext } from "./commandContext.js";
 import { openSqliteCheckpointStore } from "../checkpoints/sqliteCheckpointStore.js";
 import { startKafkaEventRelay, type KafkaEventRelayStats } from "../feed/kafkaEventRelay.js";
@@ -184,7 +185,7 @@ export function memLedgerLayer(options: MemLedgerOptions) {
     }),
     embedding,
   );
-  const services = Layer.provideMerge(Layer.mergeAll(layerCubeService, layerSubjectErasure, layerMemoryEventFeed), retrieval);
+  const services = Layer.provideMerge(Layer.mergeAll(layerCubeService, layerSubjectErasure, layerMemoryEventFeed, layerRequestIdempotency), retrieval);
   // With an embedder, a unit is embedded before it is activated (generated -> activated once indexed).
   const steps = Layer.unwrapEffect(
     Effect.map(EmbedderService, (e) => layerIngestionSteps([...(e ? [embeddingStep(e.embedder)] : []), ...(options.ingestionSteps ?? [])])),
@@ -263,7 +264,7 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
   const defaults: CommandContext = options.defaultContext ?? { tenantId: "default", actor: "library" };
   const ctxOr = (ctx?: CommandContext) => ctx ?? defaults;
   const run = <A, E>(
-    effect: Effect.Effect<A, E, MemoryService | CubeService | SubjectErasure | MemoryEventFeed | EventStore | JobBus | Ingestion | ScheduledCommands | RetentionSweeps | Retrieval | EventRelayStatus>,
+    effect: Effect.Effect<A, E, MemoryService | CubeService | SubjectErasure | MemoryEventFeed | EventStore | JobBus | Ingestion | ScheduledCommands | RetentionSweeps | Retrieval | EventRelayStatus | RequestIdempotency>,
   ) =>
     unwrap(runtime.runPromiseExit(effect));
   const bus = <A, E>(f: (s: (typeof JobBus)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(JobBus, f));
@@ -272,6 +273,11 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
   const cube = <A, E>(f: (s: (typeof CubeService)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(CubeService, f));
   const subj = <A, E>(f: (s: (typeof SubjectErasure)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(SubjectErasure, f));
   const retrieve = <A, E>(f: (s: (typeof Retrieval)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(Retrieval, f));
+  // A write with an Idempotency-Key first claims the key for this exact request (operation, target, body), then runs under the key's scoped command id.
+  const once = <A, E>(operation: string, request: unknown, ctx: CommandContext | undefined, command: (ctx: CommandContext) => Effect.Effect<A, E, MemoryService | CubeService | SubjectErasure | Ingestion | ScheduledCommands | RetentionSweeps>) =>
+    run(Effect.flatMap(RequestIdempotency, (r) => Effect.flatMap(r.claim(ctxOr(ctx), operation, request), command)));
+  const onMemory = <A, E>(f: (s: (typeof MemoryService)["Service"]) => Effect.Effect<A, E>) => Effect.flatMap(MemoryService, f);
+  const onCube = <A, E>(f: (s: (typeof CubeService)["Service"]) => Effect.Effect<A, E>) => Effect.flatMap(CubeService, f);
   // An erasure returns once the read models have folded it too, so no derived copy (full text, vectors,
   // graph names) outlives the answer; if they are stuck, the erasure stands and they purge when they resume.
   const afterPurge = async <A>(result: A): Promise<A> => {
@@ -281,32 +287,33 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
   return {
     engine,
     cubes: {
-      create: (input, ctx) => cube((s) => s.create(input, ctxOr(ctx))),
+      create: (input, ctx) => once("cube.create", { input }, ctx, (c) => onCube((s) => s.create(input, c))),
       get: (cubeId) => cube((s) => s.get(cubeId)),
       list: (tenantId) => cube((s) => s.list(tenantId ?? defaults.tenantId)),
       memories: (cubeId, opts) => cube((s) => s.listMemories(cubeId, opts)),
-      rollback: (cubeId, toTime, ctx) => cube((s) => s.rollback(cubeId, toTime, ctxOr(ctx))),
-      branch: (cubeId, asOf, target, ctx) => cube((s) => s.branch(cubeId, asOf, target ?? {}, ctxOr(ctx))),
-      scheduleRetentionSweep: (cubeId, request, ctx) => run(Effect.flatMap(RetentionSweeps, (s) => s.schedule(cubeId, request, ctxOr(ctx)))),
+      rollback: (cubeId, toTime, ctx) => once("cube.rollback", { cubeId, toTime }, ctx, (c) => onCube((s) => s.rollback(cubeId, toTime, c))),
+      branch: (cubeId, asOf, target, ctx) => once("cube.branch", { cubeId, asOf, target }, ctx, (c) => onCube((s) => s.branch(cubeId, asOf, target ?? {}, c))),
+      scheduleRetentionSweep: (cubeId, request, ctx) => once("cube.retentionSweep", { cubeId, request }, ctx, (c) => Effect.flatMap(RetentionSweeps, (s) => s.schedule(cubeId, request, c))),
     },
     memories: {
-      create: (input, ctx) => mem((s) => s.create(input, ctxOr(ctx))),
-      add: (cubeId, request, ctx) => run(Effect.flatMap(Ingestion, (s) => s.add(cubeId, request, ctxOr(ctx)))),
-      schedule: (memoryId, request, ctx) => run(Effect.flatMap(ScheduledCommands, (s) => s.schedule(memoryId, request, ctxOr(ctx)))),
-      activate: (id, ctx, o) => mem((s) => s.activate(id, ctxOr(ctx), o)),
-      edit: (id, edit, ctx, o) => mem((s) => s.edit(id, edit, ctxOr(ctx), o)),
-      merge: (id, successorId, ctx, o) => mem((s) => s.merge(id, successorId, ctxOr(ctx), o)),
-      archive: (id, ctx, o) => mem((s) => s.archive(id, ctxOr(ctx), o)),
-      restore: (id, ctx, o) => mem((s) => s.restore(id, ctxOr(ctx), o)),
-      freeze: (id, reason, note, ctx, o) => mem((s) => s.freeze(id, reason, note, ctxOr(ctx), o)),
-      erase: async (id, ctx) => afterPurge(await mem((s) => s.erase(id, ctxOr(ctx)))),
-      revert: (id, toRevision, ctx, o) => mem((s) => s.revert(id, toRevision, ctxOr(ctx), o)),
+      // Preconditions (expectedRevision, If-Match) are left out of the fingerprint: a retry after success carries a stale one and still gets its answer.
+      create: (input, ctx) => once("memory.create", { input }, ctx, (c) => onMemory((s) => s.create(input, c))),
+      add: (cubeId, request, ctx) => once("memory.add", { cubeId, request }, ctx, (c) => Effect.flatMap(Ingestion, (s) => s.add(cubeId, request, c))),
+      schedule: (memoryId, request, ctx) => once("memory.schedule", { memoryId, request }, ctx, (c) => Effect.flatMap(ScheduledCommands, (s) => s.schedule(memoryId, request, c))),
+      activate: (id, ctx, o) => once("memory.activate", { id }, ctx, (c) => onMemory((s) => s.activate(id, c, o))),
+      edit: (id, edit, ctx, o) => once("memory.edit", { id, edit }, ctx, (c) => onMemory((s) => s.edit(id, edit, c, o))),
+      merge: (id, successorId, ctx, o) => once("memory.merge", { id, successorId }, ctx, (c) => onMemory((s) => s.merge(id, successorId, c, o))),
+      archive: (id, ctx, o) => once("memory.archive", { id }, ctx, (c) => onMemory((s) => s.archive(id, c, o))),
+      restore: (id, ctx, o) => once("memory.restore", { id }, ctx, (c) => onMemory((s) => s.restore(id, c, o))),
+      freeze: (id, reason, note, ctx, o) => once("memory.freeze", { id, reason, note }, ctx, (c) => onMemory((s) => s.freeze(id, reason, note, c, o))),
+      erase: async (id, ctx) => afterPurge(await once("memory.erase", { id }, ctx, (c) => onMemory((s) => s.erase(id, c)))),
+      revert: (id, toRevision, ctx, o) => once("memory.revert", { id, toRevision }, ctx, (c) => onMemory((s) => s.revert(id, toRevision, c, o))),
       get: (id, asOf) => mem((s) => s.get(id, asOf)),
       history: (id) => mem((s) => s.history(id)),
       diff: (id, from, to) => mem((s) => s.diff(id, from, to)),
     },
     subjects: {
-      erase: async (subjectId, ctx) => afterPurge(await subj((s) => s.erase(subjectId, ctxOr(ctx)))),
+      erase: async (subjectId, ctx) => afterPurge(await once("subject.erase", { subjectId }, ctx, (c) => Effect.flatMap(SubjectErasure, (s) => s.erase(subjectId, c)))),
       certificates: (subjectId) => subj((s) => s.certificates(subjectId)),
     },
     jobs: {

@@ -83,7 +83,13 @@ export interface WorkerOptions {
   readonly handlers: Readonly<Record<string, JobHandler>>;
   /** Jobs run at the same time by this worker; default 4. */
   readonly concurrency?: number;
-  readonly workerId?: string;
+  /**
+   * A stable name for this worker, default `worker`. On the embedded bus a process
+   * restarted after a crash gets the identity its predecessor had under this name,
+   * and takes back the jobs it left running at once instead of after their lease;
+   * two live processes with the same name get distinct identities (`name`, `name#2`).
+   */
+  readonly workerName?: string;
 }
 
 export interface StopOptions {
@@ -99,6 +105,7 @@ export interface StopReport {
 }
 
 export interface JobWorker {
+  /** Who holds this worker's leases; on the embedded bus the identity taken under its name. */
   readonly workerId: string;
   stop(options?: StopOptions): Promise<StopReport>;
 }

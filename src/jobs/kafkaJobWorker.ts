@@ -141,7 +141,8 @@ export class KafkaJobWorker implements JobWorker {
     private readonly options: WorkerOptions,
     private readonly onStopped: () => void,
   ) {
-    this.workerId = options.workerId ?? `worker-${uuidv7()}`;
+    // Kafka has no identity to take back (kafkajs lacks static membership): the name only labels this member.
+    this.workerId = `${options.workerName ?? "worker"}-${uuidv7()}`;
     this.permits = new Permits(Math.max(1, options.concurrency ?? 4));
     this.consumers = Object.entries(options.handlers).map(([kind, handler]) => {
       const topic = env.names.kind(kind);

@@ -21,13 +21,22 @@ import {
   type WorkerOptions,
 } from "./jobBusPort.js";
 import { describeJobError, normalizeJobRequest, retryDelayMs } from "./jobRequestValidation.js";
+import { claimWorkerIdentity, heartbeatWorkerIdentity, releaseWorkerIdentity, workerIdentitySchema, type ClaimedIdentity } from "./sqliteWorkerIdentity.js";
+
+/** Short, because a heartbeat renews it: a hung process's jobs move on within seconds, a crashed one's at once on restart. */
+export const defaultJobLeaseMs = 5_000;
+/** A fifth of the lease: a worker may miss a few heartbeats (a busy event loop) before its jobs are given away. */
+export const heartbeatFraction = 5;
+export const defaultWorkerName = "worker";
 
 export interface SqliteJobBusOptions {
   /** File path (e.g. `<dataDir>/jobs.db`), or ":memory:". */
   readonly path: string;
   readonly retryPolicy?: RetryPolicy;
-  /** A running job whose worker stops renewing its lease for this long is given to another worker. */
+  /** A running job whose worker stops renewing its lease for this long is given to another worker; default 5 s. */
   readonly leaseMs?: number;
+  /** How often a worker renews its leases and says it is alive; default a fifth of the lease. Must be well under the lease. */
+  readonly heartbeatMs?: number;
   /** How often idle workers look for jobs enqueued by other processes. */
   readonly pollIntervalMs?: number;
   readonly now?: () => number;
@@ -126,9 +135,11 @@ export function openSqliteJobBus(options: SqliteJobBusOptions): JobBusPort {
   db.pragma("synchronous = FULL");
   db.pragma("busy_timeout = 5000");
   db.exec(schema);
+  db.exec(workerIdentitySchema);
 
   const policy = options.retryPolicy ?? defaultRetryPolicy;
-  const leaseMs = options.leaseMs ?? 30_000;
+  const leaseMs = options.leaseMs ?? defaultJobLeaseMs;
+  const heartbeatMs = options.heartbeatMs ?? Math.max(10, Math.floor(leaseMs / heartbeatFraction));
   const pollIntervalMs = options.pollIntervalMs ?? 200;
   const now = options.now ?? Date.now;
   const enqueued = new Signal();
@@ -217,7 +228,7 @@ export function openSqliteJobBus(options: SqliteJobBusOptions): JobBusPort {
     startWorker: (workerOptions) =>
       Effect.try({
         try: () => {
-          const worker = new SqliteWorker(db, workerOptions, { policy, leaseMs, pollIntervalMs, now, enqueued }, () => workers.delete(worker));
+          const worker = new SqliteWorker(db, workerOptions, { policy, leaseMs, heartbeatMs, pollIntervalMs, now, enqueued }, () => workers.delete(worker));
           workers.add(worker);
           worker.start();
           return worker as JobWorker;
@@ -236,6 +247,7 @@ export function openSqliteJobBus(options: SqliteJobBusOptions): JobBusPort {
 interface WorkerSettings {
   readonly policy: RetryPolicy;
   readonly leaseMs: number;
+  readonly heartbeatMs: number;
   readonly pollIntervalMs: number;
   readonly now: () => number;
   readonly enqueued: Signal;
@@ -248,7 +260,11 @@ interface InFlight {
 }
 
 class SqliteWorker implements JobWorker {
-  readonly workerId: string;
+  private readonly name: string;
+  private identity!: ClaimedIdentity;
+  private heartbeat: NodeJS.Timeout | undefined;
+  /** The identity each in-flight job was claimed under: it stays the job's fence even if this worker's identity changes. */
+  private readonly leaseOwners = new Map<string, string>();
   private readonly kinds: string[];
   private readonly concurrency: number;
   private readonly inFlight = new Map<string, InFlight>();
@@ -258,6 +274,7 @@ class SqliteWorker implements JobWorker {
   private readonly claimStatement;
   private readonly nextDueStatement;
   private readonly markRunning;
+  private readonly reclaimStatement;
   private readonly statements = new Map<string, Database.Statement>();
 
   constructor(
@@ -266,16 +283,17 @@ class SqliteWorker implements JobWorker {
     private readonly settings: WorkerSettings,
     private readonly onStopped: () => void,
   ) {
-    this.workerId = options.workerId ?? `worker-${uuidv7()}`;
+    this.name = options.workerName ?? defaultWorkerName;
     this.kinds = Object.keys(options.handlers);
     this.concurrency = Math.max(1, options.concurrency ?? 4);
     const kindList = this.kinds.map(() => "?").join(", ") || "NULL";
     // A job is runnable when it is due (or its lease expired) and no earlier job of its
     // (kind, key) is running, retrying, or due: that keeps per-key order across retries.
+    // Never our own running job: we are running it, however late our last renewal was.
     this.claimStatement = db.prepare<unknown[], JobRow>(`
       SELECT * FROM jobs j INDEXED BY jobs_open_by_priority
       WHERE j.status IN ('waiting', 'failed', 'running') AND j.kind IN (${kindList})
-        AND ((j.status IN ('waiting', 'failed') AND j.not_before <= @now) OR (j.status = 'running' AND j.lease_until < @now))
+        AND ((j.status IN ('waiting', 'failed') AND j.not_before <= @now) OR (j.status = 'running' AND j.lease_until < @now AND j.lease_owner IS NOT @me))
         AND NOT EXISTS (
           SELECT 1 FROM jobs k
           WHERE k.kind = j.kind AND k.key = j.key AND k.seq < j.seq AND k.status IN ('waiting', 'failed', 'running')
@@ -283,22 +301,64 @@ class SqliteWorker implements JobWorker {
       ORDER BY j.priority DESC, j.seq
       LIMIT 1`);
     this.markRunning = db.prepare("UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = ?, lease_until = ?, updated_at = ? WHERE seq = ?");
+    this.reclaimStatement = db.prepare(`
+      UPDATE jobs SET
+        status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'failed' END,
+        finished_at = CASE WHEN attempts >= max_attempts THEN @at ELSE NULL END,
+        last_error = @reason, not_before = @at, lease_owner = NULL, lease_until = NULL, updated_at = @at
+      WHERE status = 'running' AND lease_owner = @owner`);
     this.nextDueStatement = db.prepare<unknown[], { due: number | null }>(
       `SELECT MIN(CASE WHEN status = 'running' THEN lease_until ELSE not_before END) AS due FROM jobs WHERE status IN ('waiting', 'failed', 'running') AND kind IN (${kindList})`,
     );
   }
 
+  get workerId(): string {
+    return this.identity.workerId;
+  }
+
   start(): void {
+    this.identity = this.takeIdentity();
+    this.heartbeat = setInterval(() => this.beat(), this.settings.heartbeatMs);
     this.loops = Array.from({ length: this.concurrency }, () => this.loop());
+  }
+
+  /** Takes this worker's identity and, at once, the jobs a crashed earlier holder of it left running. */
+  private takeIdentity(): ClaimedIdentity {
+    return this.db
+      .transaction(() => {
+        const at = this.settings.now();
+        const identity = claimWorkerIdentity(this.db, this.name, at, this.settings.leaseMs);
+        const before = identity.takenFrom ? `pid ${identity.takenFrom.pid} on ${identity.takenFrom.host}` : "an earlier process";
+        // The crashed attempt counts, as any failed one: a job that kills its worker every time goes dead.
+        this.reclaimStatement.run({
+          owner: identity.workerId,
+          at,
+          reason: `worker ${identity.workerId} (${before}) stopped while running this job (crash or kill); its restart (pid ${process.pid}) took the job back`,
+        });
+        return identity;
+      })
+      .immediate();
+  }
+
+  /** Says this worker is alive and renews the lease of every job it runs. */
+  private beat(): void {
+    try {
+      // Another process took our identity for dead (we were frozen past the lease): carry on under a new one.
+      if (!heartbeatWorkerIdentity(this.db, this.identity, this.settings.now())) this.identity = this.takeIdentity();
+    } catch {
+      // A failed heartbeat is retried at the next tick; the lease is long enough to miss a few.
+    }
+    for (const { job, controller } of this.inFlight.values()) this.renewLease(job, controller);
   }
 
   private claim(): JobRecord | undefined {
     return this.db
       .transaction(() => {
         const at = this.settings.now();
-        const row = this.claimStatement.get(...this.kinds, { now: at });
+        const row = this.claimStatement.get(...this.kinds, { now: at, me: this.workerId });
         if (!row) return undefined;
         this.markRunning.run(this.workerId, at + this.settings.leaseMs, at, row.seq);
+        this.leaseOwners.set(row.job_id, this.workerId);
         return toRecord({ ...row, status: "running", attempts: row.attempts + 1, updated_at: at });
       })
       .immediate();
@@ -327,20 +387,18 @@ class SqliteWorker implements JobWorker {
   private async run(job: JobRecord): Promise<void> {
     const controller = new AbortController();
     const handler = this.options.handlers[job.kind]!;
-    const renew = setInterval(() => this.renewLease(job, controller), Math.max(10, Math.floor(this.settings.leaseMs / 3)));
     const done = (async () => {
       try {
         const result = await handler(job, { attempt: job.attempts, signal: controller.signal });
         if (!controller.signal.aborted) this.finish(job, result ?? null);
       } catch (error) {
         if (!controller.signal.aborted) this.fail(job, error);
-      } finally {
-        clearInterval(renew);
       }
     })();
     this.inFlight.set(job.jobId, { job, controller, done });
     await done;
     this.inFlight.delete(job.jobId);
+    this.leaseOwners.delete(job.jobId);
   }
 
   /** Every write after the claim is fenced by owner and attempt: a worker that lost its lease changes nothing. */
@@ -350,7 +408,7 @@ class SqliteWorker implements JobWorker {
       statement = this.db.prepare(`${sql} WHERE job_id = ? AND lease_owner = ? AND attempts = ? AND status = 'running'`);
       this.statements.set(sql, statement);
     }
-    return statement.run(...params, job.jobId, this.workerId, job.attempts).changes === 1;
+    return statement.run(...params, job.jobId, this.leaseOwners.get(job.jobId) ?? this.workerId, job.attempts).changes === 1;
   }
 
   private renewLease(job: JobRecord, controller: AbortController): void {
@@ -402,6 +460,8 @@ class SqliteWorker implements JobWorker {
       p.controller.abort(new Error("the worker is stopping"));
     }
     await Promise.all(this.loops.map((l) => Promise.race([l, grace])));
+    clearInterval(this.heartbeat);
+    releaseWorkerIdentity(this.db, this.identity);
     this.settings.enqueued.notify();
     this.onStopped();
     return { finished: settled.size, released };

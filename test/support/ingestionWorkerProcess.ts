@@ -11,8 +11,8 @@ if (!dataDir) throw new Error("usage: ingestionWorkerProcess.ts <dataDir>");
 
 await openMemLedger({
   dataDir,
-  // A short lease so the parent's worker can take the job over soon after the kill.
-  jobBus: { kind: "sqlite", leaseMs: 1_000, pollIntervalMs: 20 },
+  // The lease the hardening issue measured (30 s): the parent's restart must take the job back without waiting for it.
+  jobBus: { kind: "sqlite", leaseMs: 30_000, pollIntervalMs: 20 },
   ingestionSteps: [
     {
       name: "hang-on-marked-unit",
