@@ -1,8 +1,9 @@
 import { Context, Effect, Either, Layer } from "effect";
-import { cubeRegistryStreamId, cubeStreamId, type CubeOwner, type CubeOwnerKind, type RollbackOutcome } from "../../domain/cube/cubeEvents.js";
-import type { CubeState } from "../../domain/cube/cubeState.js";
+import { cubeRegistryStreamId, cubeStreamId, type CubeEvent, type CubeOwner, type CubeOwnerKind, type RollbackOutcome } from "../../domain/cube/cubeEvents.js";
+import { foldCube, type CubeState } from "../../domain/cube/cubeState.js";
 import { sameValue } from "../../domain/memory/memoryContent.js";
-import type { MemoryEvent } from "../../domain/memory/memoryEvents.js";
+import { memoryStreamId, type MemoryEvent } from "../../domain/memory/memoryEvents.js";
+import type { DecodedMemoryEvent } from "../../projections/envelope.js";
 import { exists, type ExistingMemory, type MemoryState } from "../../domain/memory/memoryState.js";
 import { fold } from "../../domain/memory/evolve.js";
 import { prefixAsOf, type AsOf } from "../../projections/asOf.js";
@@ -15,6 +16,7 @@ import { KeyRingService } from "../crypto/keyRingService.js";
 import { EventStore, type EventMetadata, type NewEvent } from "../eventStore/eventStorePort.js";
 import type { ConcurrencyConflict, EventStoreUnavailable, IdempotencyConflict } from "../eventStore/eventStoreErrors.js";
 import { IdGenerator } from "../ids/idGenerator.js";
+import { nameBasedId } from "../ids/nameBasedId.js";
 import type { KeyStoreUnavailable } from "../keyStore/keyStorePort.js";
 import { isValidTime } from "../../domain/memory/validation.js";
 import { MemoryRepository } from "../memory/memoryRepository.js";
@@ -113,6 +115,31 @@ export const layerCubeService = Layer.effect(
     const get = (cubeId: string) =>
       Effect.flatMap(loadCube(store, cubeId), (cube) => (cube.state ? Effect.succeed(toView(cube.state, cube.events)) : Effect.fail(cubeNotFound(cubeId))));
 
+    /** The cube as the command with this id left it (its last event), for a retry's answer; undefined if the command never wrote to it. */
+    const viewAfterCommand = (cubeId: string, commandId: string) =>
+      Effect.map(loadCube(store, cubeId), (cube) => {
+        const last = cube.events.findLastIndex((e) => e.metadata.commandId === commandId);
+        if (last < 0) return undefined;
+        const events = cube.events.slice(0, last + 1);
+        const state = foldCube(events.map((e) => ({ type: e.type, data: e.data }) as CubeEvent));
+        return state ? toView(state, events) : undefined;
+      });
+
+    /** The cube as created, when the command with this id created it. */
+    const createdBy = (cubeId: string, commandId: string) =>
+      Effect.map(loadCube(store, cubeId), (cube) => {
+        const created = cube.events[0];
+        if (created?.metadata.commandId !== commandId) return undefined;
+        const state = foldCube([{ type: created.type, data: created.data } as CubeEvent]);
+        return state ? toView(state, [created]) : undefined;
+      });
+
+    /** A command's earlier outcome recorded on the cube's stream (a rollback, a branch), for a retry's answer. */
+    const recordedOutcome = (cubeId: string, type: string, commandId: string | undefined) =>
+      commandId === undefined
+        ? Effect.succeed(undefined)
+        : Effect.map(loadCube(store, cubeId), (cube) => cube.events.findLast((e) => e.type === type && e.metadata.commandId === commandId));
+
     const create = (input: NewCubeInput, ctx: CommandContext, branchedFrom?: { cubeId: string; asOf: string }): Effect.Effect<CubeView, CubeError> =>
       Effect.gen(function* () {
         if (typeof input.name !== "string" || input.name.trim() === "") return yield* Effect.fail(invalidRequest("name", "must be a non-empty string"));
@@ -122,10 +149,12 @@ export const layerCubeService = Layer.effect(
         if (input.cubeId !== undefined && !/^[A-Za-z0-9_.:-]{1,128}$/.test(input.cubeId)) {
           return yield* Effect.fail(invalidRequest("cubeId", "must be 1-128 letters, digits or _ . : -"));
         }
-        const cubeId = input.cubeId ?? ids.newId();
+        // With an idempotency key the id follows from the key, so a retry addresses the cube the first attempt made.
+        const cubeId = input.cubeId ?? (ctx.commandId ? nameBasedId(`cube:${ctx.commandId}`) : ids.newId());
         const metadata = metadataFor(ctx, cubeId);
         // Registry first, so a cube that exists is always listed; listing skips registrations without a cube.
-        yield* store.append(cubeRegistryStreamId(ctx.tenantId), [cubeEvent("CubeRegistered", { cubeId }, metadata)], "any");
+        const registered = cubeEvent("CubeRegistered", { cubeId }, metadata);
+        yield* store.append(cubeRegistryStreamId(ctx.tenantId), [ctx.commandId ? { ...registered, eventId: nameBasedId(`cube-registered:${cubeId}:${ctx.commandId}`) } : registered], "any");
         const created = cubeEvent(
           "CubeCreated",
           { cubeId, name: input.name, owner: input.owner, ...(input.description ? { description: input.description } : {}), ...(branchedFrom ? { branchedFrom } : {}) },
@@ -133,8 +162,10 @@ export const layerCubeService = Layer.effect(
         );
         const appended = yield* Effect.either(store.append(cubeStreamId(cubeId), [created], "no_stream"));
         if (Either.isLeft(appended)) {
-          if (appended.left._tag === "ConcurrencyConflict") return yield* Effect.fail(cubeAlreadyExists(cubeId));
-          return yield* Effect.fail(appended.left);
+          if (appended.left._tag !== "ConcurrencyConflict") return yield* Effect.fail(appended.left);
+          // A retry of the create that made this cube answers as that create did (the cube as created).
+          const original = ctx.commandId ? yield* createdBy(cubeId, ctx.commandId) : undefined;
+          return original ?? (yield* Effect.fail(cubeAlreadyExists(cubeId)));
         }
         return yield* get(cubeId);
       });
@@ -169,12 +200,14 @@ export const layerCubeService = Layer.effect(
     const rollback = (cubeId: string, toTime: string, ctx: CommandContext) =>
       Effect.gen(function* () {
         const time = yield* requireTime("toTime", toTime);
+        const earlier = yield* recordedOutcome(cubeId, "CubeRolledBack", ctx.commandId);
+        if (earlier) return earlier.data as RollbackReport;
         const correlationId = ctx.correlationId ?? ids.newId();
         const unitCtx: CommandContext = { ...ctx, correlationId, reason: ctx.reason ?? `rollback of cube ${cubeId} to ${time}` };
         const units = yield* unitStates(cubeId, { time });
         const outcomes: RollbackOutcome[] = [];
         for (const unit of units) {
-          outcomes.push(yield* rollbackUnit(unit.memoryId, unit.current, unit.atT, unitCtx));
+          outcomes.push(alreadyRolledBack(unit.memoryId, unit.events, unitCtx.commandId) ?? (yield* rollbackUnit(unit.memoryId, unit.current, unit.atT, unitCtx)));
         }
         yield* store.append(cubeStreamId(cubeId), [cubeEvent("CubeRolledBack", { cubeId, toTime: time, outcomes }, metadataFor(unitCtx, cubeId, correlationId))], "stream_exists");
         return { cubeId, toTime: time, outcomes };
@@ -204,6 +237,13 @@ export const layerCubeService = Layer.effect(
         const time = yield* requireTime("asOf", asOf);
         const source = yield* get(cubeId);
         const units = yield* unitStates(cubeId, { time });
+        const earlier = yield* recordedOutcome(cubeId, "CubeBranched", ctx.commandId);
+        if (earlier && ctx.commandId) {
+          const { branchCubeId, memoryMap } = earlier.data as { branchCubeId: string; memoryMap: Record<string, string> };
+          const cube = (yield* viewAfterCommand(branchCubeId, ctx.commandId)) ?? (yield* get(branchCubeId));
+          const skipped = units.filter((u) => exists(u.atT) && !(u.memoryId in memoryMap)).map((u) => ({ memoryId: u.memoryId, why: erasedWhy }));
+          return { cube, sourceCubeId: cubeId, asOf: time, memoryMap, skipped };
+        }
         const correlationId = ctx.correlationId ?? ids.newId();
         const branchCtx: CommandContext = { ...ctx, correlationId, reason: ctx.reason ?? `branch of cube ${cubeId} at ${time}` };
         const cube = yield* create(
@@ -214,17 +254,21 @@ export const layerCubeService = Layer.effect(
         const copyable = units.filter((u) => exists(u.atT) && u.atT.status !== "erased" && u.atT.content !== null);
         const skipped = units
           .filter((u) => !copyable.includes(u) && exists(u.atT))
-          .map((u) => ({ memoryId: u.memoryId, why: "its content was erased; erased content is never copied" }));
-        const memoryMap: Record<string, string> = Object.fromEntries(copyable.map((u) => [u.memoryId, ids.newId()]));
+          .map((u) => ({ memoryId: u.memoryId, why: erasedWhy }));
+        // Keyed: ids follow from the key, so a retry after a crash part-way finds the copies already made.
+        const copyId = (memoryId: string) => (ctx.commandId ? nameBasedId(`branch:${ctx.commandId}:${memoryId}`) : ids.newId());
+        const memoryMap: Record<string, string> = Object.fromEntries(copyable.map((u) => [u.memoryId, copyId(u.memoryId)]));
         for (const unit of copyable) {
           const newId = memoryMap[unit.memoryId]!;
+          if (ctx.commandId && (yield* store.streamRevision(memoryStreamId(newId))) !== undefined) continue;
           const prefix = prefixAsOf(unit.events, { time });
           const atT = unit.atT as ExistingMemory;
           const events = prefix.map(({ event }) => copyEvent(event, newId, cube.cubeId, memoryMap, { cubeId, memoryId: unit.memoryId, revision: atT.revision }));
           const subjectId = prefix[0]?.envelope.metadata.subjectId ?? `cube:${cube.cubeId}`;
           const key = yield* keyRing.create(subjectId, ids.newId());
           const metadata: EventMetadata = { ...metadataFor(branchCtx, cube.cubeId, correlationId), subjectId, keyId: key.keyId, causationId: prefix[prefix.length - 1]!.envelope.eventId };
-          yield* store.append(cubeStreamId(cube.cubeId), [cubeEvent("CubeMemoryRegistered", { cubeId: cube.cubeId, memoryId: newId }, metadataFor(branchCtx, cube.cubeId, correlationId))], "stream_exists");
+          const registration = cubeEvent("CubeMemoryRegistered", { cubeId: cube.cubeId, memoryId: newId }, metadataFor(branchCtx, cube.cubeId, correlationId));
+          yield* store.append(cubeStreamId(cube.cubeId), [ctx.commandId ? { ...registration, eventId: nameBasedId(`registered:${cube.cubeId}:${newId}:${ctx.commandId}`) } : registration], "stream_exists");
           yield* repo.append(newId, events, "no_stream", metadata, key).pipe(Effect.catchTag("ConcurrencyConflict", (e) => Effect.die(e)));
         }
         yield* store.append(cubeStreamId(cubeId), [cubeEvent("CubeBranched", { cubeId, branchCubeId: cube.cubeId, asOf: time, memoryMap }, metadataFor(branchCtx, cubeId, correlationId))], "stream_exists");
@@ -248,6 +292,16 @@ export const layerCubeService = Layer.effect(
     return api;
   }),
 );
+
+const erasedWhy = "its content was erased; erased content is never copied";
+
+/** A unit this rollback (same command id) already compensated before a crash: its outcome, read back from the unit's own events. */
+function alreadyRolledBack(memoryId: string, events: readonly DecodedMemoryEvent[], commandId: string | undefined): RollbackOutcome | undefined {
+  const done = commandId === undefined ? undefined : events.findLast((e) => e.envelope.metadata.commandId === commandId)?.event;
+  if (done?.type === "MemoryArchived") return { memoryId, action: "archived", why: "created after the rollback point" };
+  if (done?.type === "MemoryReverted") return { memoryId, action: "reverted", toRevision: done.data.toRevision };
+  return undefined;
+}
 
 /** Same content, attributes, status and successor: nothing for a rollback to undo. */
 function sameSnapshot(a: ExistingMemory, b: ExistingMemory): boolean {

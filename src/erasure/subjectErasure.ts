@@ -77,6 +77,12 @@ export const layerSubjectErasure = Layer.effect(
       erase: (subjectId, ctx) =>
         Effect.gen(function* () {
           if (typeof subjectId !== "string" || subjectId === "") return yield* Effect.fail(invalidRequest("subjectId", "must be a non-empty string"));
+          // A retried request (same Idempotency-Key) gets the certificate its first attempt wrote.
+          if (ctx.commandId) {
+            const recorded = yield* store.readStream(subjectStreamId(subjectId)).pipe(Effect.catchTag("StreamNotFound", () => Effect.succeed([] as readonly RecordedEvent[])));
+            const earlier = recorded.find((e) => e.type === "SubjectErased" && e.metadata.commandId === ctx.commandId);
+            if (earlier) return toCertificate(earlier);
+          }
           const reason = ctx.reason ?? "erasure request (GDPR art. 17)";
           const correlationId = ctx.correlationId ?? ids.newId();
           const unitCtx: CommandContext = { ...ctx, reason, correlationId };

@@ -98,7 +98,8 @@ export const layerIngestion = Layer.effect(
           );
         }
         if (mode === "sync") {
-          const jobId = `sync-${correlationId}`;
+          // Keyed: a retry activates under the same command ids and so gets the first attempt's answer.
+          const jobId = key ? `sync-${key}` : `sync-${correlationId}`;
           const activated: MemoryView[] = [];
           for (const view of created) {
             activated.push(view.status === "generated" ? yield* processUnit(view, jobId, 1, false, { ...ctx, correlationId }, new AbortController().signal) : view);

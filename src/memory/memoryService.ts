@@ -19,6 +19,7 @@ import { KeyRingService } from "../crypto/keyRingService.js";
 import { EventStore, type EventMetadata } from "../eventStore/eventStorePort.js";
 import type { ConcurrencyConflict, EventStoreUnavailable, IdempotencyConflict } from "../eventStore/eventStoreErrors.js";
 import { IdGenerator } from "../ids/idGenerator.js";
+import { nameBasedId } from "../ids/nameBasedId.js";
 import type { KeyStoreUnavailable } from "../keyStore/keyStorePort.js";
 import { MemoryRepository, type LoadedMemory } from "./memoryRepository.js";
 
@@ -136,7 +137,7 @@ export const layerMemoryService = Layer.effect(
         for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
           const loaded = yield* repo.load(memoryId);
           const { state, view, commandIds } = loaded.projection;
-          if (ctx.commandId && commandIds.has(ctx.commandId) && view) return view;
+          if (ctx.commandId && commandIds.has(ctx.commandId) && view) return yield* originalView(memoryId, ctx.commandId);
           if (!exists(state)) return yield* Effect.fail(memoryNotFound(memoryId));
           if (options.expectedRevision !== undefined && state.revision !== options.expectedRevision) {
             return yield* Effect.fail(revisionMismatch(memoryId, options.expectedRevision, state.revision));
@@ -157,6 +158,18 @@ export const layerMemoryService = Layer.effect(
         return yield* Effect.fail(tooMuchContention(memoryId, maxAttempts));
       });
 
+    /**
+     * A retry's answer: the unit as the command left it (its last event under that command id),
+     * not as it is now, so a retried request gets exactly the answer the first one got.
+     */
+    const originalView = (memoryId: string, commandId: string) =>
+      Effect.gen(function* () {
+        const envelopes = yield* repo.loadEnvelopes(memoryId);
+        const last = envelopes.findLast((e) => e.envelope.metadata.commandId === commandId);
+        const view = last ? projectMemory(yield* repo.loadPrefix(memoryId, { revision: last.envelope.revision })).view : undefined;
+        return view ?? (yield* Effect.fail(memoryNotFound(memoryId)));
+      });
+
     const stateAtRevision = (memoryId: string, revision: number) =>
       Effect.gen(function* () {
         const current = yield* repo.load(memoryId);
@@ -173,9 +186,10 @@ export const layerMemoryService = Layer.effect(
         if (typeof input.cubeId !== "string" || input.cubeId === "") return yield* Effect.fail(invalidRequest("cubeId", "is required"));
         // Existence only: reading the cube's whole stream would cost O(units) on every create.
         if ((yield* store.streamRevision(cubeStreamId(input.cubeId))) === undefined) return yield* Effect.fail(cubeNotFound(input.cubeId));
-        const memoryId = input.memoryId ?? ids.newId();
+        // With an idempotency key the id follows from the key, so a retry addresses the unit the first attempt made.
+        const memoryId = input.memoryId ?? (ctx.commandId ? nameBasedId(`memory:${ctx.commandId}`) : ids.newId());
         const loaded = yield* repo.load(memoryId);
-        if (ctx.commandId && loaded.projection.commandIds.has(ctx.commandId) && loaded.projection.view) return loaded.projection.view;
+        if (ctx.commandId && loaded.projection.commandIds.has(ctx.commandId) && loaded.projection.view) return yield* originalView(memoryId, ctx.commandId);
         const content: MemoryContent = {
           text: input.text,
           ...(input.key !== undefined ? { key: input.key } : {}),
@@ -198,14 +212,16 @@ export const layerMemoryService = Layer.effect(
         const key = yield* keyRing.create(subjectId, ids.newId());
         const metadata = metadataFor(ctx, input.cubeId, key.keyId, subjectId);
         // Register first: a cube can then always list every unit that may exist in it.
-        yield* store.append(cubeStreamId(input.cubeId), [{ eventId: ids.newId(), type: "CubeMemoryRegistered", schemaVersion: 1, data: { cubeId: input.cubeId, memoryId }, metadata: eventMetadata({ ...ctx, correlationId: metadata.correlationId }, clock, ids, { cubeId: input.cubeId }) }], "stream_exists").pipe(
+        // A retried registration reuses its event id, so a crash before the unit's append leaves no duplicate.
+        const registrationId = ctx.commandId ? nameBasedId(`registered:${input.cubeId}:${memoryId}:${ctx.commandId}`) : ids.newId();
+        yield* store.append(cubeStreamId(input.cubeId), [{ eventId: registrationId, type: "CubeMemoryRegistered", schemaVersion: 1, data: { cubeId: input.cubeId, memoryId }, metadata: eventMetadata({ ...ctx, correlationId: metadata.correlationId }, clock, ids, { cubeId: input.cubeId }) }], "stream_exists").pipe(
           Effect.catchTag("ConcurrencyConflict", () => Effect.fail(cubeNotFound(input.cubeId))),
         );
         const appended = yield* Effect.either(repo.append(memoryId, decision.events, "no_stream", metadata, key));
         if (Either.isLeft(appended)) {
           if (appended.left._tag !== "ConcurrencyConflict") return yield* Effect.fail(appended.left);
           const now = yield* repo.load(memoryId);
-          if (ctx.commandId && now.projection.commandIds.has(ctx.commandId) && now.projection.view) return now.projection.view;
+          if (ctx.commandId && now.projection.commandIds.has(ctx.commandId) && now.projection.view) return yield* originalView(memoryId, ctx.commandId);
           return yield* Effect.fail(new TransitionRejected(memoryId, now.projection.state.status, "create", "a memory with this id already exists"));
         }
         return (yield* repo.load(memoryId)).projection.view!;

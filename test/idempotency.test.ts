@@ -1,0 +1,114 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { openMemLedger, type MemLedger } from "../src/app/memLedger.js";
+import type { CommandContext } from "../src/app/commandContext.js";
+import { ManualClock } from "../src/clock/clock.js";
+import { failureOf } from "./support/tempLedger.js";
+
+/** hardening #4 at the library: ctx.commandId is the Idempotency-Key of the HTTP API. */
+describe("hardening #4: idempotent commands in the library (embedded ledger)", () => {
+  let dataDir: string;
+  let clock: ManualClock;
+  let ledger: MemLedger;
+  const alice: CommandContext = { tenantId: "acme", actor: "user:alice" };
+  const key = (commandId: string): CommandContext => ({ ...alice, commandId });
+  const open = async () => (ledger = await openMemLedger({ dataDir, clock, worker: false, defaultContext: alice }));
+
+  beforeEach(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "memledger-idem-"));
+    clock = new ManualClock(new Date("2026-03-01T09:00:00.000Z"));
+    await open();
+    await ledger.cubes.create({ cubeId: "c", name: "C", owner: { kind: "user", id: "alice" } });
+  });
+  afterEach(async () => {
+    await ledger.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const refused = async (promise: Promise<unknown>, idempotencyKey: string) =>
+    expect(await failureOf(promise)).toMatchObject({ _tag: "IdempotencyConflict", idempotencyKey, message: expect.stringContaining(idempotencyKey) });
+
+  it("hardening #4: every keyed write of the library applies once, answers the same, and refuses the key for another request", async () => {
+    const created = await ledger.memories.create({ cubeId: "c", text: "Alice likes tea" }, key("k-create"));
+    expect(await ledger.memories.create({ cubeId: "c", text: "Alice likes tea" }, key("k-create"))).toEqual(created);
+    await refused(ledger.memories.create({ cubeId: "c", text: "Alice likes mate" }, key("k-create")), "k-create");
+    const id = created.memoryId;
+    const other = (await ledger.memories.create({ cubeId: "c", text: "Alice likes tea a lot" })).memoryId;
+
+    const cube = await ledger.cubes.create({ name: "Scratch", owner: { kind: "agent", id: "a" } }, key("k-cube"));
+    expect(await ledger.cubes.create({ name: "Scratch", owner: { kind: "agent", id: "a" } }, key("k-cube"))).toEqual(cube);
+    await refused(ledger.cubes.create({ name: "Scratch 2", owner: { kind: "agent", id: "a" } }, key("k-cube")), "k-cube");
+
+    const writes: [string, () => Promise<unknown>, () => Promise<unknown>][] = [
+      ["k-edit", () => ledger.memories.edit(id, { content: { text: "Alice likes green tea" } }, key("k-edit")), () => ledger.memories.edit(id, { content: { text: "x" } }, key("k-edit"))],
+      ["k-archive", () => ledger.memories.archive(id, key("k-archive")), () => ledger.memories.archive(other, key("k-archive"))],
+      ["k-restore", () => ledger.memories.restore(id, key("k-restore")), () => ledger.memories.restore(other, key("k-restore"))],
+      ["k-revert", () => ledger.memories.revert(id, 1, key("k-revert")), () => ledger.memories.revert(id, 2, key("k-revert"))],
+      ["k-freeze", () => ledger.memories.freeze(id, "legal_hold", undefined, key("k-freeze")), () => ledger.memories.freeze(id, "retention", undefined, key("k-freeze"))],
+      ["k-erase", () => ledger.memories.erase(id, key("k-erase")), () => ledger.memories.erase(other, key("k-erase"))],
+    ];
+    for (const [name, write, another] of writes) {
+      const before = (await ledger.memories.history(id)).length;
+      const first = await write();
+      expect(await write()).toEqual(first);
+      expect((await ledger.memories.history(id)).length).toBe(before + 1);
+      await refused(another(), name);
+    }
+    expect((await ledger.memories.get(other)).status).toBe("activated");
+  });
+
+  it("hardening #4: a keyed add, schedule, rollback, branch and subject erasure apply once", async () => {
+    const sync = await ledger.memories.add("c", { memories: [{ text: "Alice likes jazz", userId: "alice" }] }, key("k-add"));
+    expect(await ledger.memories.add("c", { memories: [{ text: "Alice likes jazz", userId: "alice" }] }, key("k-add"))).toEqual(sync);
+    await refused(ledger.memories.add("c", { memories: [{ text: "Alice likes rock" }] }, key("k-add")), "k-add");
+    const async = await ledger.memories.add("c", { mode: "async", memories: [{ text: "Alice likes blues" }] }, key("k-async"));
+    const asyncRetry = await ledger.memories.add("c", { mode: "async", memories: [{ text: "Alice likes blues" }] }, key("k-async"));
+    expect(asyncRetry).toMatchObject({ memoryIds: async.mode === "async" ? async.memoryIds : [], job: { jobId: async.mode === "async" ? async.job.jobId : "" } });
+    const unit = sync.mode === "sync" ? sync.memories[0]!.memoryId : "";
+
+    const job = await ledger.memories.schedule(unit, { command: "archive", afterSeconds: 60 }, key("k-schedule"));
+    expect((await ledger.memories.schedule(unit, { command: "archive", afterSeconds: 60 }, key("k-schedule"))).jobId).toBe(job.jobId);
+    await refused(ledger.memories.schedule(unit, { command: "archive", afterSeconds: 61 }, key("k-schedule")), "k-schedule");
+
+    const t = clock.now().toISOString();
+    clock.advance(60_000);
+    await ledger.memories.edit(unit, { content: { text: "Alice likes free jazz" } });
+    const rollback = await ledger.cubes.rollback("c", t, key("k-rollback"));
+    expect(await ledger.cubes.rollback("c", t, key("k-rollback"))).toEqual(rollback);
+    expect((await ledger.cubes.get("c")).rollbacks).toBe(1);
+    await refused(ledger.cubes.rollback("c", clock.now().toISOString(), key("k-rollback")), "k-rollback");
+
+    const branch = await ledger.cubes.branch("c", t, {}, key("k-branch"));
+    expect(await ledger.cubes.branch("c", t, {}, key("k-branch"))).toEqual(branch);
+    expect((await ledger.cubes.get("c")).branches).toEqual([branch.cube.cubeId]);
+
+    const certificate = await ledger.subjects.erase("alice", key("k-forget"));
+    expect(await ledger.subjects.erase("alice", key("k-forget"))).toEqual(certificate);
+    expect(await ledger.subjects.certificates("alice")).toHaveLength(1);
+    await refused(ledger.subjects.erase("bob", key("k-forget")), "k-forget");
+  });
+
+  it("hardening #4: a command that failed after its key was claimed applies once when retried, even after a restart", async () => {
+    const request = { cubeId: "later", text: "Alice moved to Lyon" };
+    expect((await failureOf(ledger.memories.create(request, key("k-crash"))))._tag).toBe("CubeNotFound");
+    // The process goes away between the claim and the command (here: the command failed); a new one takes the retry.
+    await ledger.close();
+    await open();
+    await ledger.cubes.create({ cubeId: "later", name: "Later", owner: { kind: "user", id: "alice" } });
+    const created = await ledger.memories.create(request, key("k-crash"));
+    expect(await ledger.memories.create(request, key("k-crash"))).toEqual(created);
+    expect(await ledger.cubes.memories("later")).toHaveLength(1);
+  });
+
+  it("hardening #4: an acknowledged keyed write whose answer was lost is not applied again by a retry after a restart", async () => {
+    const unit = await ledger.memories.create({ cubeId: "c", text: "Alice likes tea" });
+    const first = await ledger.memories.edit(unit.memoryId, { content: { text: "Alice likes coffee" } }, key("k-lost"), { expectedRevision: 1 });
+    await ledger.close();
+    await open();
+    // The retry carries the same (now stale) precondition; it gets the first answer, not a RevisionMismatch or a second edit.
+    expect(await ledger.memories.edit(unit.memoryId, { content: { text: "Alice likes coffee" } }, key("k-lost"), { expectedRevision: 1 })).toEqual(first);
+    expect(await ledger.memories.history(unit.memoryId)).toHaveLength(3);
+  });
+});
