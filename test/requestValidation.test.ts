@@ -4,7 +4,7 @@ import type { MemLedger } from "../src/app/memLedger.js";
 import { buildServer } from "../src/server/buildServer.js";
 import { tempLedger } from "./support/tempLedger.js";
 
-/** Issue 11 (hardening), items 5, 7, 9 and 13: the REST server refuses bad requests with a 4xx that names the field, and writes nothing. */
+/** Issue 11 (hardening), items 5, 6, 7, 8, 9 and 13: the REST server refuses bad requests with a 4xx that names the field, and writes nothing. */
 describe("REST request validation", () => {
   let app: FastifyInstance;
   let ledger: MemLedger;
@@ -89,6 +89,61 @@ describe("REST request validation", () => {
     });
   });
 
+  describe("hardening #6: filter sizes are bounded", () => {
+    it("hardening #6: a metadata filter with 999 keys is a 400 saying the limit, not a 500", async () => {
+      await newMemory("Alice drinks tea in the morning");
+      const metadata = Object.fromEntries(Array.from({ length: 999 }, (_, i) => [`k${i}`, i]));
+      const response = await call("POST", "/search", { query: "tea", cubeIds: ["v"], filters: { metadata } });
+      expect(response.status).toBe(400);
+      expect(response.body.message).toMatch(/metadata/);
+      expect(response.body.message).toMatch(/50/);
+    });
+
+    it("hardening #6: tags, memory types and cube ids are bounded too", async () => {
+      const many = Array.from({ length: 1_000 }, (_, i) => `t${i}`);
+      for (const filters of [{ tags: many }, { memoryTypes: many.map((t) => `custom:${t}`) }]) {
+        const response = await call("POST", "/search", { query: "tea", cubeIds: ["v"], filters });
+        expect(response.status, JSON.stringify(Object.keys(filters))).toBe(400);
+        expect(response.body.message).toMatch(/at most \d+|more than \d+/);
+      }
+      expect((await call("POST", "/search", { query: "tea", cubeIds: many })).status).toBe(400);
+    });
+
+    it("hardening #6: the library refuses oversized filters with InvalidSearch naming the limit", async () => {
+      const metadata = Object.fromEntries(Array.from({ length: 999 }, (_, i) => [`k${i}`, i]));
+      await expect(ledger.search({ query: "tea", cubeIds: ["v"], filters: { metadata } })).rejects.toMatchObject({ _tag: "InvalidSearch", field: "filters.metadata" });
+      const tags = Array.from({ length: 5_000 }, (_, i) => `t${i}`);
+      await expect(ledger.search({ query: "tea", cubeIds: ["v"], filters: { tags } })).rejects.toMatchObject({ _tag: "InvalidSearch", field: "filters.tags" });
+    });
+
+    it("hardening #6: metadata, tag and type filters sent as one JSON parameter keep their meaning", async () => {
+      await call("POST", "/cubes", { cubeId: "meta", name: "Metadata", owner: { kind: "user", id: "alice" } });
+      const make = async (name: string, extra: object) => (await call("POST", "/memories", { cubeId: "meta", text: `note ${name}`, ...extra })).body.memoryId as string;
+      const a = await make("a", { metadata: { flag: true, n: 3, s: "x", z: null, "a.b": "dot", 'q"uote': 1 }, tags: ["red"], memoryType: "preference" });
+      const b = await make("b", { metadata: { flag: false, n: "3", s: "y" }, tags: ["blue", "green"] });
+      const c = await make("c", { metadata: {} });
+      const found = async (filters: object) =>
+        ((await call("POST", "/search", { query: "note", cubeIds: ["meta"], mode: "bm25", filters })).body.results as { memory: { memoryId: string } }[]).map((r) => r.memory.memoryId).sort();
+      expect(await found({ metadata: { flag: true } })).toEqual([a]);
+      expect(await found({ metadata: { flag: false } })).toEqual([b]);
+      expect(await found({ metadata: { n: 3 } })).toEqual([a]);
+      expect(await found({ metadata: { n: "3" } })).toEqual([b]);
+      expect(await found({ metadata: { z: null } })).toEqual([a]);
+      expect(await found({ metadata: { "a.b": "dot", 'q"uote': 1, s: "x" } })).toEqual([a]);
+      expect(await found({ metadata: { s: "x", flag: false } })).toEqual([]);
+      expect(await found({ metadata: {} })).toEqual([a, b, c].sort());
+      expect(await found({ tags: ["green", "red"] })).toEqual([a, b].sort());
+      expect(await found({ memoryTypes: ["preference"] })).toEqual([a]);
+      expect(await found({ statuses: ["activated", "activated"] })).toEqual([a, b, c].sort());
+    });
+
+    it("hardening #6: a status list repeated many times in a query string still answers", async () => {
+      const status = Array.from({ length: 2_000 }, () => "activated").join(",");
+      const response = await call("GET", `/cubes/v/memories?status=${status}`);
+      expect(response.status).toBeLessThan(500);
+    });
+  });
+
   describe("hardening #7: one time parser for every route", () => {
     const badTimes = ["yesterday", "2026-02-30T00:00:00Z", "2025-02-29T12:00:00Z", "10000-01-01T00:00:00Z", "2026-03-03T12:00:00", "2026-03-03", "2026-13-01T00:00:00Z"];
 
@@ -125,6 +180,17 @@ describe("REST request validation", () => {
           expect(response.body.message, `${method} ${url} ${time}`).toContain(field);
         }
       }
+    });
+  });
+
+  describe("hardening #8: docs and schema agree", () => {
+    it("hardening #8: POST /search accepts the documented weights and rrfK", async () => {
+      await newMemory("Alice drinks green tea");
+      const response = await call("POST", "/search", { query: "tea", cubeIds: ["v"], weights: { vector: 0, bm25: 1, graph: 0.2 }, rrfK: 30 });
+      expect(response.status).toBe(200);
+      expect(response.body.results.length).toBeGreaterThan(0);
+      expect((await call("POST", "/search", { query: "tea", cubeIds: ["v"], rrfK: 0 })).status).toBe(400);
+      expect((await call("POST", "/search", { query: "tea", cubeIds: ["v"], weights: { bm25: -1 } })).status).toBe(400);
     });
   });
 

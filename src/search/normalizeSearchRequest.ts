@@ -1,4 +1,5 @@
 import { builtInMemoryTypes } from "../../domain/memory/memoryContent.js";
+import { isoInstantRule, parseIsoInstant } from "../../domain/time/isoInstant.js";
 import type { MemoryStatus } from "../../domain/memory/memoryEvents.js";
 import { defaultRetrievableStatuses } from "../readModels/memoryView/memoryFilterSql.js";
 import type { PlannedSearch } from "./hybridSearch.js";
@@ -6,6 +7,17 @@ import { InvalidSearch, SearchModeUnavailable } from "./searchErrors.js";
 import { searchModes, type SearchRequest } from "./searchRequest.js";
 
 const maxTopK = 100;
+
+/** How much one search may ask for; the REST schema states the same limits (src/server/searchSchemas.ts). */
+export const searchLimits = {
+  cubeIds: 50,
+  statuses: 6,
+  memoryTypes: 50,
+  tags: 100,
+  metadataFields: 50,
+  /** Characters of a tag, id, metadata field name or string value in a filter. */
+  valueLength: 1_000,
+} as const;
 
 /**
  * Default fusion weights. BM25 leads because, with the small local embedding
@@ -25,6 +37,7 @@ export function normalizeSearchRequest(request: SearchRequest, capabilities: { r
   if (!Array.isArray(request.cubeIds) || request.cubeIds.length === 0 || request.cubeIds.some((c) => typeof c !== "string" || c === "")) {
     return invalid("cubeIds", "give at least one cube id to search");
   }
+  if (request.cubeIds.length > searchLimits.cubeIds) return invalid("cubeIds", `at most ${searchLimits.cubeIds} cubes per search (got ${request.cubeIds.length}); search fewer cubes at a time`);
   const topK = request.topK ?? 10;
   if (!Number.isInteger(topK) || topK < 1 || topK > maxTopK) return invalid("topK", `must be an integer from 1 to ${maxTopK}`);
   const mode = request.mode ?? (capabilities.vector ? "hybrid" : "bm25");
@@ -36,6 +49,8 @@ export function normalizeSearchRequest(request: SearchRequest, capabilities: { r
     });
   }
   const filters = request.filters ?? {};
+  const tooBig = filterSizeProblem(filters);
+  if (tooBig !== undefined) return invalid(tooBig.field, tooBig.problem);
   const requested = filters.statuses;
   if (requested !== undefined && requested !== "any" && (!Array.isArray(requested) || requested.some((s) => !statuses.includes(s)))) {
     return invalid("filters.statuses", `must be "any" or a list of ${statuses.join(", ")}`);
@@ -45,15 +60,15 @@ export function normalizeSearchRequest(request: SearchRequest, capabilities: { r
   }
   for (const field of ["eventTimeFrom", "eventTimeTo", "createdFrom", "createdTo"] as const) {
     const value = filters[field];
-    if (value !== undefined && Number.isNaN(Date.parse(value))) return invalid(`filters.${field}`, "must be an ISO-8601 time");
+    if (value !== undefined && parseIsoInstant(value) === undefined) return invalid(`filters.${field}`, `must be ${isoInstantRule}`);
   }
   const base = requested ?? defaultRetrievableStatuses;
   const withArchived = request.includeArchived && base !== "any" && !base.includes("archived") ? [...base, "archived" as const] : base;
   if (request.asOf !== undefined) {
     const asOf = request.asOf as { position?: unknown; time?: unknown };
     const validPosition = typeof asOf.position === "number" && Number.isInteger(asOf.position) && asOf.position >= 0;
-    const validTime = typeof asOf.time === "string" && !Number.isNaN(Date.parse(asOf.time));
-    if (!validPosition && !validTime) return invalid("asOf", "give { position: <global position> } or { time: <ISO-8601> }");
+    const validTime = parseIsoInstant(asOf.time) !== undefined;
+    if (!validPosition && !validTime) return invalid("asOf", `give { position: <global position> } or { time: <${isoInstantRule}> }`);
   }
   const mmrLambda = request.mmrLambda ?? 0.9;
   if (typeof mmrLambda !== "number" || mmrLambda < 0 || mmrLambda > 1) return invalid("mmrLambda", "must be a number from 0 to 1");
@@ -71,8 +86,8 @@ export function normalizeSearchRequest(request: SearchRequest, capabilities: { r
     cubeIds: [...new Set(request.cubeIds)],
     topK,
     mode,
-    filters: { ...filters, statuses: withArchived },
-    ...(request.asOf !== undefined ? { asOf: "position" in request.asOf ? { position: request.asOf.position } : { time: new Date(request.asOf.time).toISOString() } } : {}),
+    filters: { ...filters, ...canonicalTimes(filters), statuses: withArchived },
+    ...(request.asOf !== undefined ? { asOf: "position" in request.asOf ? { position: request.asOf.position } : { time: parseIsoInstant(request.asOf.time)! } } : {}),
     ...(request.minScore !== undefined ? { minScore: request.minScore } : {}),
     mmrLambda,
     graphHops,
@@ -80,4 +95,32 @@ export function normalizeSearchRequest(request: SearchRequest, capabilities: { r
     weights,
     rrfK,
   };
+}
+
+type Filters = NonNullable<SearchRequest["filters"]>;
+
+/** The first filter list or value over its limit: every filter becomes SQL, and SQLite bounds an expression's size. */
+function filterSizeProblem(filters: Filters): { field: string; problem: string } | undefined {
+  const lists = [
+    ["statuses", Array.isArray(filters.statuses) ? filters.statuses : [], searchLimits.statuses],
+    ["memoryTypes", filters.memoryTypes ?? [], searchLimits.memoryTypes],
+    ["tags", filters.tags ?? [], searchLimits.tags],
+    ["metadata", Object.keys(filters.metadata ?? {}), searchLimits.metadataFields],
+  ] as const;
+  for (const [name, values, limit] of lists) {
+    if (values.length > limit) return { field: `filters.${name}`, problem: `at most ${limit} per search (got ${values.length}); narrow the filter or search in several steps` };
+  }
+  const texts = [...(filters.memoryTypes ?? []), ...(filters.tags ?? []), filters.userId, filters.agentId, ...Object.entries(filters.metadata ?? {}).flat()];
+  if (texts.some((t) => typeof t === "string" && t.length > searchLimits.valueLength)) return { field: "filters", problem: `a filter value or field name is longer than ${searchLimits.valueLength} characters` };
+  return undefined;
+}
+
+/** Time bounds in UTC, so they compare as text with the stored times. */
+function canonicalTimes(filters: Filters): Partial<Filters> {
+  const out: Record<string, string> = {};
+  for (const field of ["eventTimeFrom", "eventTimeTo", "createdFrom", "createdTo"] as const) {
+    const value = filters[field];
+    if (value !== undefined) out[field] = parseIsoInstant(value)!;
+  }
+  return out;
 }

@@ -1,24 +1,27 @@
 import { builtInMemoryTypes } from "../../domain/memory/memoryContent.js";
+import { defaultRetrieverWeights, defaultRrfK, searchLimits } from "../search/normalizeSearchRequest.js";
 import { searchModes } from "../search/searchRequest.js";
-import { memoryViewSchema } from "./schemas.js";
-
-const isoTime = { type: "string", format: "date-time" } as const;
-const statuses = ["generated", "activated", "merged", "archived", "frozen", "erased"];
+import { isoTime, memoryStatuses as statuses, memoryViewSchema } from "./schemas.js";
 
 const filtersSchema = {
   type: "object",
   additionalProperties: false,
   properties: {
-    statuses: { anyOf: [{ type: "string", enum: ["any"] }, { type: "array", items: { type: "string", enum: statuses } }] },
-    memoryTypes: { type: "array", items: { type: "string", description: `${builtInMemoryTypes.join(", ")} or custom:<name>` } },
-    tags: { type: "array", items: { type: "string" }, description: "matches units carrying at least one of these tags" },
-    userId: { type: "string" },
-    agentId: { type: "string" },
+    statuses: { anyOf: [{ type: "string", enum: ["any"] }, { type: "array", maxItems: searchLimits.statuses, items: { type: "string", enum: [...statuses] } }] },
+    memoryTypes: { type: "array", maxItems: searchLimits.memoryTypes, items: { type: "string", maxLength: searchLimits.valueLength, description: `${builtInMemoryTypes.join(", ")} or custom:<name>` } },
+    tags: { type: "array", maxItems: searchLimits.tags, items: { type: "string", maxLength: searchLimits.valueLength }, description: "matches units carrying at least one of these tags" },
+    userId: { type: "string", maxLength: searchLimits.valueLength },
+    agentId: { type: "string", maxLength: searchLimits.valueLength },
     eventTimeFrom: isoTime,
     eventTimeTo: isoTime,
     createdFrom: isoTime,
     createdTo: isoTime,
-    metadata: { type: "object", additionalProperties: { type: ["string", "number", "boolean", "null"] } },
+    metadata: {
+      type: "object",
+      description: "exact matches on flat metadata fields",
+      maxProperties: searchLimits.metadataFields,
+      additionalProperties: { type: ["string", "number", "boolean", "null"], maxLength: searchLimits.valueLength },
+    },
   },
 } as const;
 
@@ -28,7 +31,7 @@ export const searchBody = {
   required: ["query", "cubeIds"],
   properties: {
     query: { type: "string", minLength: 1, maxLength: 4_000 },
-    cubeIds: { type: "array", minItems: 1, maxItems: 50, items: { type: "string", minLength: 1 } },
+    cubeIds: { type: "array", minItems: 1, maxItems: searchLimits.cubeIds, items: { type: "string", minLength: 1, maxLength: searchLimits.valueLength } },
     topK: { type: "integer", minimum: 1, maximum: 100 },
     mode: { type: "string", enum: [...searchModes] },
     filters: filtersSchema,
@@ -44,6 +47,13 @@ export const searchBody = {
     minScore: { type: "number" },
     mmrLambda: { type: "number", minimum: 0, maximum: 1 },
     graphHops: { type: "integer", minimum: 0, maximum: 4 },
+    weights: {
+      type: "object",
+      additionalProperties: false,
+      description: `weight of each retriever's votes in the fusion (defaults ${JSON.stringify(defaultRetrieverWeights)}); 0 leaves a retriever out`,
+      properties: { vector: { type: "number", minimum: 0 }, bm25: { type: "number", minimum: 0 }, graph: { type: "number", minimum: 0 } },
+    },
+    rrfK: { type: "number", minimum: 1, maximum: 1_000, description: `RRF's rank constant: smaller values reward the top ranks more (default ${defaultRrfK})` },
     rerank: { type: "boolean" },
   },
 } as const;
@@ -56,6 +66,11 @@ export const searchResponseSchema = {
     mode: { type: "string" },
     asOf: { type: "object", additionalProperties: true },
     behind: { type: "integer", description: "events a read model had not folded yet when the search ran (absent when caught up)" },
+    degraded: {
+      type: "array",
+      description: "retrievers left out because their read model's engine failed, with why",
+      items: { type: "object", properties: { readModel: { type: "string" }, error: { type: "string" } } },
+    },
     results: {
       type: "array",
       items: {

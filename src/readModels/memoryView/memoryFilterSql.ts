@@ -31,7 +31,9 @@ export const defaultRetrievableStatuses: readonly MemoryStatus[] = ["activated",
 /**
  * The WHERE clause over `memory_intervals i` (and `memory_contents c`) for
  * filters at a moment: current rows by default, otherwise the interval valid
- * at the given position or recorded time.
+ * at the given position or recorded time. Its text has the same size whatever
+ * the filters hold: lists and metadata go in as one JSON parameter each, so a
+ * large filter cannot outgrow SQLite's expression limits.
  */
 export function memoryFilterSql(filters: MemoryFilters, asOf: LogMoment | undefined): { where: string; params: unknown[] } {
   const clauses: string[] = [];
@@ -45,8 +47,8 @@ export function memoryFilterSql(filters: MemoryFilters, asOf: LogMoment | undefi
     params.push(asOf.time, asOf.time);
   }
   const inList = (column: string, values: readonly unknown[]) => {
-    clauses.push(`${column} IN (${values.map(() => "?").join(", ")})`);
-    params.push(...values);
+    clauses.push(`${column} IN (SELECT value FROM json_each(?))`);
+    params.push(JSON.stringify(values));
   };
   if (filters.cubeIds !== undefined) {
     if (filters.cubeIds.length === 0) clauses.push("0");
@@ -59,8 +61,8 @@ export function memoryFilterSql(filters: MemoryFilters, asOf: LogMoment | undefi
   }
   if (filters.memoryTypes && filters.memoryTypes.length > 0) inList("i.memory_type", filters.memoryTypes);
   if (filters.tags && filters.tags.length > 0) {
-    clauses.push(`EXISTS (SELECT 1 FROM json_each(c.tags_json) t WHERE t.value IN (${filters.tags.map(() => "?").join(", ")}))`);
-    params.push(...filters.tags);
+    clauses.push("EXISTS (SELECT 1 FROM json_each(c.tags_json) t WHERE t.value IN (SELECT value FROM json_each(?)))");
+    params.push(JSON.stringify(filters.tags));
   }
   if (filters.userId !== undefined) {
     clauses.push("c.user_id = ?");
@@ -79,13 +81,12 @@ export function memoryFilterSql(filters: MemoryFilters, asOf: LogMoment | undefi
   bound("i.event_time", "<=", filters.eventTimeTo);
   bound("i.created_at", ">=", filters.createdFrom);
   bound("i.created_at", "<=", filters.createdTo);
-  for (const [field, value] of Object.entries(filters.metadata ?? {})) {
-    // The field name goes in as a quoted JSON path parameter, never into the SQL text.
-    if (value === null) clauses.push("json_type(c.metadata_json, ?) = 'null'");
-    else if (typeof value === "boolean") clauses.push(`json_extract(c.metadata_json, ?) = ${value ? 1 : 0}`);
-    else clauses.push("json_extract(c.metadata_json, ?) = ?");
-    params.push(`$.${JSON.stringify(field)}`);
-    if (value !== null && typeof value !== "boolean") params.push(value);
+  if (filters.metadata !== undefined && Object.keys(filters.metadata).length > 0) {
+    // No wanted field may differ: a null asks for a stored JSON null, booleans compare as SQLite's 1 and 0.
+    clauses.push(
+      "NOT EXISTS (SELECT 1 FROM json_each(?) f WHERE NOT (CASE WHEN f.type = 'null' THEN json_type(c.metadata_json, '$.' || json_quote(f.key)) IS 'null' ELSE json_extract(c.metadata_json, '$.' || json_quote(f.key)) IS f.value END))",
+    );
+    params.push(JSON.stringify(filters.metadata));
   }
   return { where: clauses.join(" AND "), params };
 }
