@@ -402,6 +402,7 @@ export function openEventStoreDbEventStore(options: EventStoreDbEventStoreOption
     streamRevision: (streamId) => attempt<number | undefined, never>(`revision of ${streamId}`, () => currentRevision(streamId)),
     readAll: (options = {}) => attempt<readonly RecordedEvent[], never>("read of $all", () => readAll(options)),
     headPosition: () => attempt<number, never>("head of $all", headPosition),
+    health: () => Effect.map(attempt<number, never>("head of $all", headPosition), (head) => `head at position ${head}`),
     subscribeToAll: (options = {}) =>
       Effect.try({
         try: () => {

@@ -68,6 +68,8 @@ export interface EventStorePort {
   /** Global position of the newest event, or 0 for an empty log. */
   headPosition(): Effect.Effect<number, EventStoreUnavailable>;
   subscribeToAll(options?: { readonly after?: number }): Effect.Effect<Subscription, EventStoreUnavailable>;
+  /** For readiness: succeeds with what the engine reported (`head at position N`); fails when the log cannot take writes (down, damaged). */
+  health(): Effect.Effect<string, EventStoreUnavailable>;
   close(): Effect.Effect<void>;
 }
 

@@ -3,7 +3,11 @@ import { Effect, Layer } from "effect";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { EventStore, type AppendResult, type EventStorePort, type ExpectedRevision, type NewEvent, type ReadAllOptions, type ReadStreamOptions, type RecordedEvent, type Subscription } from "./eventStorePort.js";
-import { concurrencyConflict, EventStoreUnavailable, idempotencyConflict, streamNotFound } from "./eventStoreErrors.js";
+import { checkEvent, describeVerdict, eventChecksum } from "./eventChecksum.js";
+import { concurrencyConflict, eventLogDamaged, EventStoreUnavailable, idempotencyConflict, streamNotFound, type EventLogDamaged } from "./eventStoreErrors.js";
+import { startIntegrityCheck, type IntegrityFinding, type RunningIntegrityCheck } from "./integrityCheck.js";
+import { checksummedFormat, migrateChecksums, prepareLogTable, readLogFormat } from "./sqliteLogFormat.js";
+import { classifySqliteFailure, damageFound, isDamage, type FailureContext } from "./sqliteFailure.js";
 import { waitForSignal, Signal } from "./signal.js";
 
 /**
@@ -23,6 +27,17 @@ export interface SqliteEventStoreOptions {
   readonly durability?: Durability;
   /** How often a live subscription looks for events written by other processes. */
   readonly pollIntervalMs?: number;
+  /** How long a write waits for another process's lock before failing with SQLITE_BUSY; default 5,000 ms. */
+  readonly busyTimeoutMs?: number;
+  /** Run `PRAGMA quick_check` in a worker thread at open (default: on for files); damage found makes the store refuse writes. */
+  readonly integrityCheck?: boolean;
+}
+
+/** The embedded store, plus what its open-time integrity check found (undefined when none runs). */
+export interface SqliteEventStore extends EventStorePort {
+  readonly integrity: Promise<IntegrityFinding> | undefined;
+  /** The damage found so far (at open, by the integrity check or by a read), if any. */
+  damage(): EventLogDamaged | undefined;
 }
 
 interface EventRow {
@@ -34,46 +49,88 @@ interface EventRow {
   schema_version: number;
   data: string;
   metadata: string;
-}
-
-const schema = `
-CREATE TABLE IF NOT EXISTS events (
-  position       INTEGER PRIMARY KEY AUTOINCREMENT,
-  stream_id      TEXT    NOT NULL,
-  revision       INTEGER NOT NULL,
-  event_id       TEXT    NOT NULL UNIQUE,
-  type           TEXT    NOT NULL,
-  schema_version INTEGER NOT NULL,
-  data           TEXT    NOT NULL,
-  metadata       TEXT    NOT NULL,
-  UNIQUE (stream_id, revision)
-);
-`;
-
-function toRecorded(row: EventRow): RecordedEvent {
-  return {
-    eventId: row.event_id,
-    type: row.type,
-    schemaVersion: row.schema_version,
-    data: JSON.parse(row.data),
-    metadata: JSON.parse(row.metadata),
-    streamId: row.stream_id,
-    revision: row.revision,
-    position: row.position,
-  };
+  checksum: Buffer | null;
 }
 
 class AppendRejected {
   constructor(readonly error: ReturnType<typeof concurrencyConflict> | ReturnType<typeof idempotencyConflict>) {}
 }
 
-export function openSqliteEventStore(options: SqliteEventStoreOptions): EventStorePort {
-  if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
-  const db = new Database(options.path);
-  db.pragma("journal_mode = WAL");
-  db.pragma(`synchronous = ${options.durability === "normal" ? "NORMAL" : "FULL"}`);
-  db.pragma("busy_timeout = 5000");
-  db.exec(schema);
+export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
+  const file = options.path;
+  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  let damage: EventLogDamaged | undefined;
+  let format: number;
+  try {
+    db.pragma("journal_mode = WAL");
+    db.pragma(`synchronous = ${options.durability === "normal" ? "NORMAL" : "FULL"}`);
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5_000}`);
+    format = prepareLogTable(db);
+  } catch (error) {
+    // A file SQLite cannot even read the schema of: still open a store, one that refuses everything and says why.
+    if (!isDamage(error)) {
+      db.close();
+      throw error;
+    }
+    db.close();
+    return refusingEventStore(damageFound({ file, operation: "open the log" }, `SQLite cannot read the file's header or schema: ${String(error)}`, error));
+  }
+  if (format < checksummedFormat) {
+    try {
+      migrateChecksums(db);
+      format = readLogFormat(db);
+    } catch (error) {
+      if (!isDamage(error)) {
+        db.close();
+        throw error;
+      }
+      damage = damageFound({ file, operation: "write the checksums of events stored before checksums existed" }, `a row does not read back: ${String(error)}`, error);
+    }
+  }
+  // Until every row has its checksum (a migration cut short by damage), rows without one are read unchecked.
+  const legacyRowsUnchecked = format < checksummedFormat;
+
+  const noteDamage = (found: EventLogDamaged) => {
+    damage ??= found;
+  };
+  /** Runs a statement; every engine error comes back typed, and damage is remembered so writes stop. */
+  const guard = <A>(context: Omit<FailureContext, "file">, f: () => A): A => {
+    try {
+      return f();
+    } catch (error) {
+      const failure = classifySqliteFailure(error, { file, ...context });
+      if (failure._tag === "EventLogDamaged") noteDamage(failure);
+      throw failure;
+    }
+  };
+  const attempt = <A>(context: Omit<FailureContext, "file">, f: () => A): Effect.Effect<A, EventStoreUnavailable> =>
+    Effect.try({ try: () => guard(context, f), catch: (failure) => failure as EventStoreUnavailable });
+
+  /** A stored row as an event, after checking its bytes against its checksum. */
+  const verified = (row: EventRow): RecordedEvent => {
+    const fields = { position: row.position, streamId: row.stream_id, revision: row.revision, eventId: row.event_id, type: row.type, schemaVersion: row.schema_version, data: row.data, metadata: row.metadata };
+    const at = { file, streamId: row.stream_id, revision: row.revision, position: row.position };
+    const typesHold = typeof row.stream_id === "string" && typeof row.event_id === "string" && typeof row.type === "string" && typeof row.data === "string" && typeof row.metadata === "string";
+    if (!typesHold) throw noted(eventLogDamaged({ ...at, finding: "a stored field has the wrong type" }));
+    const verdict = checkEvent(fields, row.checksum);
+    if (verdict !== "ok" && !(verdict === "missing" && legacyRowsUnchecked)) throw noted(eventLogDamaged({ ...at, finding: `checksum ${verdict}: ${describeVerdict[verdict]}` }));
+    try {
+      return { eventId: row.event_id, type: row.type, schemaVersion: row.schema_version, data: JSON.parse(row.data), metadata: JSON.parse(row.metadata), streamId: row.stream_id, revision: row.revision, position: row.position };
+    } catch (error) {
+      throw noted(eventLogDamaged({ ...at, finding: `the stored JSON does not parse (${String(error)})` }));
+    }
+  };
+  const noted = (found: EventLogDamaged) => {
+    noteDamage(found);
+    return found;
+  };
+
+  const integrityCheck: RunningIntegrityCheck | undefined = file !== ":memory:" && options.integrityCheck !== false ? startIntegrityCheck(file) : undefined;
+  const integrity = integrityCheck?.finding.then((finding) => {
+    if (finding.kind === "damaged") noteDamage(eventLogDamaged({ file, finding: finding.finding, ...(finding.position !== undefined ? { position: finding.position } : {}) }));
+    return finding;
+  });
 
   const pollIntervalMs = options.pollIntervalMs ?? 250;
   const appended = new Signal();
@@ -83,8 +140,10 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): EventSto
   const findByEventIdStmt = db.prepare<[string], { stream_id: string; revision: number; position: number }>(
     "SELECT stream_id, revision, position FROM events WHERE event_id = ?",
   );
+  // Positions are assigned here, not by SQLite, because the checksum covers the position.
+  const lastPositionStmt = db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'events'");
   const insertStmt = db.prepare(
-    "INSERT INTO events (stream_id, revision, event_id, type, schema_version, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO events (position, stream_id, revision, event_id, type, schema_version, data, metadata, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
   );
   const readForwardStmt = db.prepare<[string, number, number], EventRow>(
     "SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?",
@@ -108,12 +167,15 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): EventSto
     if (expected === "stream_exists" && current === undefined) throw new AppendRejected(concurrencyConflict(streamId, expected, actual));
     if (typeof expected === "number" && expected !== current) throw new AppendRejected(concurrencyConflict(streamId, expected, actual));
     let revision = current ?? -1;
-    let position = 0;
+    let position = lastPositionStmt.get()?.seq ?? 0;
     for (const event of events) {
       revision += 1;
+      position += 1;
+      const data = JSON.stringify(event.data);
+      const metadata = JSON.stringify(event.metadata);
+      const checksum = eventChecksum({ position, streamId, revision, eventId: event.eventId, type: event.type, schemaVersion: event.schemaVersion, data, metadata });
       try {
-        const info = insertStmt.run(streamId, revision, event.eventId, event.type, event.schemaVersion, JSON.stringify(event.data), JSON.stringify(event.metadata));
-        position = Number(info.lastInsertRowid);
+        insertStmt.run(position, streamId, revision, event.eventId, event.type, event.schemaVersion, data, metadata, checksum);
       } catch (error) {
         if (isUniqueViolation(error)) throw new AppendRejected(idempotencyConflict(streamId, event.eventId, "that id is already stored for another event"));
         throw error;
@@ -134,54 +196,85 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): EventSto
     return { nextExpectedRevision: last.revision, position: last.position, alreadyApplied: true };
   }
 
-  const engineFailure = (cause: unknown) => new EventStoreUnavailable({ message: `embedded event store failed: ${String(cause)}`, cause });
+  const readPage = (after: number, limit: number) => guard({ operation: `read the log after position ${after}`, position: after + 1 }, () => readAllStmt.all(after, limit).map(verified));
 
-  const port: EventStorePort = {
+  const port: SqliteEventStore = {
     engine: "sqlite",
+    integrity,
+    damage: () => damage,
     append: (streamId, events, expected) =>
       Effect.suspend((): ReturnType<EventStorePort["append"]> => {
-        if (events.length === 0) {
-          const current = currentRevisionStmt.get(streamId)?.revision ?? -1;
-          return Effect.succeed({ nextExpectedRevision: current, position: 0, alreadyApplied: true });
-        }
+        if (damage) return Effect.fail(damage);
+        const context = { operation: `append to stream ${streamId}`, streamId };
+        if (events.length === 0) return attempt(context, () => ({ nextExpectedRevision: currentRevisionStmt.get(streamId)?.revision ?? -1, position: 0, alreadyApplied: true }));
         try {
-          const result = appendTx.immediate(streamId, events, expected);
+          const result = guard(context, () => {
+            try {
+              return appendTx.immediate(streamId, events, expected);
+            } catch (error) {
+              if (error instanceof AppendRejected) return error;
+              throw error;
+            }
+          });
+          if (result instanceof AppendRejected) return Effect.fail(result.error);
           if (!result.alreadyApplied) appended.notify();
           return Effect.succeed(result);
-        } catch (error) {
-          if (error instanceof AppendRejected) return Effect.fail(error.error);
-          return Effect.fail(engineFailure(error));
+        } catch (failure) {
+          return Effect.fail(failure as EventStoreUnavailable);
         }
       }),
     readStream: (streamId, options: ReadStreamOptions = {}) =>
-      Effect.suspend((): ReturnType<EventStorePort["readStream"]> => {
-        const limit = options.maxCount ?? Number.MAX_SAFE_INTEGER;
-        const rows =
-          options.direction === "backward"
-            ? readBackwardStmt.all(streamId, options.fromRevision ?? Number.MAX_SAFE_INTEGER, limit)
-            : readForwardStmt.all(streamId, options.fromRevision ?? 0, limit);
-        if (rows.length === 0 && currentRevisionStmt.get(streamId) === undefined) return Effect.fail(streamNotFound(streamId));
-        return Effect.succeed(rows.map(toRecorded));
+      Effect.flatMap(
+        attempt({ operation: `read stream ${streamId}`, streamId }, () => {
+          const limit = options.maxCount ?? Number.MAX_SAFE_INTEGER;
+          const rows =
+            options.direction === "backward"
+              ? readBackwardStmt.all(streamId, options.fromRevision ?? Number.MAX_SAFE_INTEGER, limit)
+              : readForwardStmt.all(streamId, options.fromRevision ?? 0, limit);
+          return rows.length === 0 && currentRevisionStmt.get(streamId) === undefined ? undefined : rows.map(verified);
+        }),
+        (events): ReturnType<EventStorePort["readStream"]> => (events === undefined ? Effect.fail(streamNotFound(streamId)) : Effect.succeed(events)),
+      ),
+    streamRevision: (streamId) => attempt({ operation: `read the revision of stream ${streamId}`, streamId }, () => currentRevisionStmt.get(streamId)?.revision),
+    readAll: (options: ReadAllOptions = {}) => attempt({ operation: "read the log" }, () => readPage(options.after ?? 0, options.maxCount ?? 1000)),
+    headPosition: () => attempt({ operation: "read the head of the log" }, () => headStmt.get()?.head ?? 0),
+    health: () =>
+      Effect.suspend(() => {
+        if (damage) return Effect.fail(damage);
+        return Effect.map(port.headPosition(), (head) => `head at position ${head}`);
       }),
-    streamRevision: (streamId) => Effect.try({ try: () => currentRevisionStmt.get(streamId)?.revision, catch: engineFailure }),
-    readAll: (options: ReadAllOptions = {}) =>
-      Effect.try({ try: () => readAllStmt.all(options.after ?? 0, options.maxCount ?? 1000).map(toRecorded), catch: engineFailure }),
-    headPosition: () => Effect.try({ try: () => headStmt.get()?.head ?? 0, catch: engineFailure }),
     subscribeToAll: (options = {}) =>
       Effect.sync(() => {
-        const subscription = new SqliteSubscription(options.after ?? 0, (after) => readAllStmt.all(after, 500).map(toRecorded), appended, pollIntervalMs, () =>
-          subscriptions.delete(subscription),
-        );
+        const subscription = new SqliteSubscription(options.after ?? 0, (after) => readPage(after, 500), appended, pollIntervalMs, () => subscriptions.delete(subscription));
         subscriptions.add(subscription);
         return subscription;
       }),
     close: () =>
       Effect.promise(async () => {
+        integrityCheck?.cancel();
         await Promise.all([...subscriptions].map((s) => s.close()));
         if (db.open) db.close();
       }),
   };
   return port;
+}
+
+/** The store of a file SQLite cannot open as a database: every call fails with the damage found. */
+function refusingEventStore(damage: EventLogDamaged): SqliteEventStore {
+  const refuse = () => Effect.fail(damage);
+  return {
+    engine: "sqlite",
+    integrity: undefined,
+    damage: () => damage,
+    append: refuse,
+    readStream: refuse,
+    streamRevision: refuse,
+    readAll: refuse,
+    headPosition: refuse,
+    health: refuse,
+    subscribeToAll: refuse,
+    close: () => Effect.void,
+  };
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -220,12 +313,32 @@ class SqliteSubscription implements Subscription {
   }
 }
 
-/** The embedded event store as an Effect layer; the database closes with the scope. */
-export const layerSqliteEventStore = (options: SqliteEventStoreOptions) =>
+/** How long opening waits for the integrity check before serving while it finishes in the background (docs/benchmarks.md). */
+export const defaultIntegrityBudgetMs = 2_000;
+
+/**
+ * Opens the store and waits for its integrity check up to `integrityBudgetMs`: a small or medium log is
+ * checked before the first request; a larger one serves meanwhile and stops taking writes if damage turns up.
+ */
+export async function openCheckedSqliteEventStore(options: SqliteEventStoreOptions & { readonly integrityBudgetMs?: number }): Promise<SqliteEventStore> {
+  const store = openSqliteEventStore(options);
+  if (store.integrity) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([store.integrity, new Promise<void>((resolve) => (timer = setTimeout(resolve, options.integrityBudgetMs ?? defaultIntegrityBudgetMs)))]);
+    clearTimeout(timer);
+  }
+  return store;
+}
+
+/** The embedded event store as an Effect layer; the database closes with the scope. A damaged log still opens, refusing writes. */
+export const layerSqliteEventStore = (options: SqliteEventStoreOptions & { readonly integrityBudgetMs?: number }) =>
   Layer.scoped(
     EventStore,
     Effect.acquireRelease(
-      Effect.try({ try: () => openSqliteEventStore(options), catch: (cause) => new EventStoreUnavailable({ message: `cannot open ${options.path}: ${String(cause)}`, cause }) }),
+      Effect.tryPromise({
+        try: () => openCheckedSqliteEventStore(options),
+        catch: (cause) => classifySqliteFailure(cause, { file: options.path, operation: "open the log" }),
+      }),
       (store) => store.close(),
     ),
   );
