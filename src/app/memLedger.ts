@@ -350,9 +350,11 @@ function healthReport(timeoutMs: number) {
           {
             role: "eventStore",
             engine: eventStore.engine.split(":")[0] ?? eventStore.engine,
+            // health() fails when the log cannot take writes (damaged), which makes the whole service unavailable.
             check: async () => {
+              const detail = await Effect.runPromise(eventStore.health());
               head.position = await Effect.runPromise(eventStore.headPosition());
-              return `head at position ${head.position}`;
+              return detail;
             },
           },
           timeoutMs,

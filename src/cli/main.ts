@@ -505,7 +505,7 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
   );
 
   // ---- the log itself: moving it between engines (src/migration/) --------
-  const log = program.command("log").description("the event log itself: copy it between engines (embedded SQLite, EventStoreDB/KurrentDB)");
+  const log = program.command("log").description("the event log itself: copy it between engines (embedded SQLite, EventStoreDB/KurrentDB), verify it");
   leaf(log, "copy", "copy every event (ids, streams, revisions, order) from one log into another; resumable")
     .requiredOption("--from <source>", "source log: a data directory (its events.db) or an esdb:// / kurrentdb:// connection string")
     .requiredOption("--to <target>", "target log, same forms; must be empty or hold an interrupted copy of the source")
@@ -520,6 +520,13 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
     .action(async (o: { from: string; to: string; verify?: boolean; batchSize?: number; keys?: string; allowOtherStreams?: boolean }, cmd: Command) => {
       const { runLogCopyCommand } = await import("../migration/logCopyCommand.js");
       outcome.exitCode = await runLogCopyCommand({ ...o, json: settingsOf(cmd).json }, io);
+    });
+  leaf(log, "verify", "check the embedded log of --data-dir: SQLite's integrity check, every event's checksum, each stream's revisions; names the first damaged event")
+    .addHelpText("after", "\nRead-only; safe while a server runs on the data directory.\nExit status:\n  0  intact\n  1  damaged (the report names the first damaged event and what to do)\n  2  bad arguments, or no event log in that directory")
+    .action(async (_o: unknown, cmd: Command) => {
+      const { runLogVerifyCommand } = await import("../migration/logVerifyCommand.js");
+      const settings = settingsOf(cmd);
+      outcome.exitCode = runLogVerifyCommand({ dataDir: settings.dataDir, json: settings.json }, io);
     });
 
   // ---- subjects ----------------------------------------------------------

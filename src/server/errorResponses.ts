@@ -28,6 +28,8 @@ const statusByTag: Readonly<Record<string, number>> = {
   EmbedderUnavailable: 503,
   EmbeddingFailed: 502,
   EventStoreUnavailable: 503,
+  // The log's file is damaged: writes stay refused until it is restored (docs/operations.md).
+  EventLogDamaged: 503,
   KeyStoreUnavailable: 503,
   JobBusUnavailable: 503,
   // A processing step (extraction, embedding) failed; the unit is kept, generated, with the error on it.
