@@ -141,6 +141,17 @@ describe("hardening #4: Idempotency-Key over HTTP (embedded ledger)", () => {
     await refusedWithKey("POST", `/memories/${id}/schedule`, { command: "archive", afterSeconds: 60 }, "schedule-1");
   });
 
+  it("hardening #4: a retried retention sweep enqueues one job and a retried subject erasure writes one certificate", async () => {
+    const sweep = await sentTwice("POST", "/cubes/idem/retention-sweeps", { olderThanDays: 30, afterSeconds: 3600 }, "sweep-1");
+    expect(sweep.status).toBe(202);
+    await refusedWithKey("POST", "/cubes/idem/retention-sweeps", { olderThanDays: 31, afterSeconds: 3600 }, "sweep-1");
+    await remember("Carol's phone number", { userId: "carol" });
+    const erased = await sentTwice("POST", "/subjects/carol/erase", {}, "forget-1");
+    expect(erased.body.erasedMemoryIds).toHaveLength(1);
+    expect((await call("GET", "/subjects/carol/erasures")).body.certificates).toHaveLength(1);
+    await refusedWithKey("POST", "/subjects/dave/erase", {}, "forget-1");
+  });
+
   it("hardening #4: a retried rollback and branch apply once; another time with the key is a 409", async () => {
     await call("POST", "/cubes", { cubeId: "idem-tt", name: "Time travel", owner: { kind: "user", id: "alice" } });
     const id = (await call("POST", "/memories", { cubeId: "idem-tt", text: "v1" })).body.memoryId as string;

@@ -2,7 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openMemLedger, type MemLedger } from "../src/app/memLedger.js";
+import { Effect, ManagedRuntime } from "effect";
+import { memLedgerLayer, openMemLedger, type MemLedger } from "../src/app/memLedger.js";
+import { scopedCommandId } from "../src/app/requestIdempotency.js";
+import { MemoryService } from "../src/memory/memoryService.js";
 import type { CommandContext } from "../src/app/commandContext.js";
 import { ManualClock } from "../src/clock/clock.js";
 import { failureOf } from "./support/tempLedger.js";
@@ -110,5 +113,29 @@ describe("hardening #4: idempotent commands in the library (embedded ledger)", (
     // The retry carries the same (now stale) precondition; it gets the first answer, not a RevisionMismatch or a second edit.
     expect(await ledger.memories.edit(unit.memoryId, { content: { text: "Alice likes coffee" } }, key("k-lost"), { expectedRevision: 1 })).toEqual(first);
     expect(await ledger.memories.history(unit.memoryId)).toHaveLength(3);
+  });
+
+  it("hardening #4: a rollback that crashed after compensating one unit resumes on retry without compensating it twice", async () => {
+    const a = await ledger.memories.create({ cubeId: "c", text: "A v1" });
+    const b = await ledger.memories.create({ cubeId: "c", text: "B v1" });
+    const t = clock.now().toISOString();
+    clock.advance(60_000);
+    await ledger.memories.edit(a.memoryId, { content: { text: "A v2" } });
+    await ledger.memories.edit(b.memoryId, { content: { text: "B v2" } });
+    await ledger.close();
+    // The first attempt got as far as reverting unit A under the request's command id, then the process died.
+    const crashed = ManagedRuntime.make(memLedgerLayer({ dataDir, clock, worker: false }));
+    const commandId = scopedCommandId(alice, "cube.rollback", "k-resume");
+    await crashed.runPromise(Effect.flatMap(MemoryService, (s) => s.revert(a.memoryId, 1, { ...alice, commandId })));
+    await crashed.dispose();
+    await open();
+    const report = await ledger.cubes.rollback("c", t, key("k-resume"));
+    expect(report.outcomes).toEqual([
+      { memoryId: a.memoryId, action: "reverted", toRevision: 1 },
+      { memoryId: b.memoryId, action: "reverted", toRevision: 1 },
+    ]);
+    expect((await ledger.memories.history(a.memoryId)).map((e) => e.type)).toEqual(["MemoryCreated", "MemoryActivated", "MemoryEdited", "MemoryReverted"]);
+    expect((await ledger.memories.get(b.memoryId)).content?.text).toBe("B v1");
+    expect(await ledger.cubes.rollback("c", t, key("k-resume"))).toEqual(report);
   });
 });
