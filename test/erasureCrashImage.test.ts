@@ -9,6 +9,7 @@ import type { Embedder } from "../src/embedding/embedderPort.js";
 import { openReadModelDb } from "../src/readModels/sqliteReadModelDb.js";
 import { openSqliteVectorStore } from "../src/readModels/vector/sqliteVectorStore.js";
 import { filesContaining } from "./support/dataDirectoryScan.js";
+import { tempLedger } from "./support/tempLedger.js";
 
 /*
  * A kill -9 between an erasure's commit and the WAL purge that follows it leaves
@@ -128,4 +129,33 @@ it("hardening #1: an embedding that finishes after its text was erased is not pu
   expect(cache.getMany("constant", ["Quillon Farthingale's secret"])).toEqual([undefined]);
   cache.close();
   expect(filesContaining(join(path, ".."), Buffer.from(Float32Array.of(0.25, 0.5, 0.75, 1).buffer))).toEqual([]);
+});
+
+it("hardening #1: a rebuild generation left behind by a killed process is deleted at the next start, so an erasure leaves no copy in it; a generation another connection has open stays", async () => {
+  const first = await tempLedger();
+  const readModels = join(first.dataDir, "readmodels");
+  await first.ledger.cubes.create({ cubeId: "c", name: "c", owner: { kind: "user", id: "bob" } });
+  await first.ledger.memories.create({ cubeId: "c", text: "Bob told Quillon Farthingale a secret", userId: "bob", tags: ["bob-stray-tag"] });
+  await first.ledger.readModels.catchUp();
+  await first.ledger.close();
+  // What a rebuild killed half-way leaves: the next generation's files, which the pointer never named.
+  for (const name of ["lexical", "graph"]) copyFileSync(join(readModels, `${name}-1.db`), join(readModels, `${name}-2.db`));
+  // A generation some other connection (another process's rebuild) is writing right now.
+  const inUse = new Database(join(readModels, "memory_view-2.db"));
+  inUse.pragma("journal_mode = WAL");
+  inUse.exec("CREATE TABLE rebuilding (secret TEXT)");
+  inUse.prepare("INSERT INTO rebuilding VALUES (?)").run("not-bob");
+
+  const second = await tempLedger({ dataDir: first.dataDir });
+  try {
+    expect(readdirSync(readModels)).not.toContain("lexical-2.db");
+    expect(readdirSync(readModels)).not.toContain("graph-2.db");
+    expect(readdirSync(readModels)).toContain("memory_view-2.db");
+    await second.ledger.subjects.erase("bob");
+    expect(filesContaining(first.dataDir, Buffer.from("Quillon Farthingale"))).toEqual([]);
+    expect(filesContaining(first.dataDir, Buffer.from("bob-stray-tag"))).toEqual([]);
+  } finally {
+    inUse.close();
+    await second.dispose();
+  }
 });

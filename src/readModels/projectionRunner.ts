@@ -4,6 +4,7 @@ import { basename, join } from "node:path";
 import type { KeyRing } from "../crypto/keyRing.js";
 import type { EventStorePort } from "../eventStore/eventStorePort.js";
 import { backoffMs, latch, sleepUnless, waitForNewEvents, type Latch } from "../eventStore/logFollowing.js";
+import { removeAbandonedGenerations } from "./abandonedGenerations.js";
 import { guardAgainstDamage } from "./damageGuard.js";
 import { decodeForProjection } from "./projectionEventDecoder.js";
 import { describeDamage, isReadModelDamage } from "./readModelDamage.js";
@@ -262,6 +263,10 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
   const openCurrent = async (lane: Lane): Promise<void> => {
     const { definition } = lane;
     const file = currentGenerationFile(options.directory, definition.name);
+    // Generations a killed rebuild or switch left behind would keep content that later erasures cannot reach.
+    if (definition.retire === undefined) {
+      removeAbandonedGenerations(options.directory, definition.name, file, (f) => definition.companionFiles?.(f) ?? [], (error) => onError(definition.name, error));
+    }
     lane.file = file;
     await checkBeforeOpen(lane, file);
     let store = await definition.open(file);
