@@ -272,6 +272,8 @@ describe("REST request validation", () => {
       const response = await call("GET", `/memories/${"m".repeat(300)}`);
       expect(response).toMatchObject({ status: 414, body: { error: "UriTooLong" } });
       expect(response.body.message).toContain("200");
+      const badUrl = await call("GET", "/memories/%E0%A4%A");
+      expect(badUrl).toMatchObject({ status: 400, body: { error: "InvalidUrl" } });
       // Ids up to the schema's 200 characters reach the route.
       expect((await call("GET", `/memories/${"m".repeat(150)}`)).body.error).toBe("MemoryNotFound");
     });
