@@ -151,6 +151,33 @@ describe("embedded job bus: worker identity across restarts (hardening #12)", ()
     expect(await jobReaches(bus, other.jobId, (j) => j.status === "done", 10_000)).toMatchObject({ attempts: 1 });
   }, 120_000);
 
+  it("hardening #12: a worker whose event loop stalled past its short lease does not start its own running job again", async () => {
+    const bus = openSqliteJobBus({ path: join(tempDir(), "jobs.db"), leaseMs: 200, pollIntervalMs: 20 });
+    cleanups.push(() => run(bus.close()));
+    const runs: number[] = [];
+    const worker = await run(
+      bus.startWorker({
+        handlers: {
+          [kind]: async (_job, context) => {
+            runs.push(context.attempt);
+            // CPU-bound steps that each block the event loop for three leases (the issue saw 6.5 s stalls under ingestion).
+            for (let step = 0; step < 5; step += 1) {
+              await sleep(30);
+              const until = Date.now() + 600;
+              while (Date.now() < until);
+            }
+          },
+        },
+        concurrency: 4,
+      }),
+    );
+    cleanups.push(() => worker.stop({ graceMs: 0 }).then(() => undefined));
+    const { job } = await run(bus.enqueue({ kind, key: "invoice-20", payload: {} }));
+    const done = await jobReaches(bus, job.jobId, (j) => j.status === "done" || j.status === "dead", 10_000);
+    expect(runs).toEqual([1]);
+    expect(done).toMatchObject({ status: "done", attempts: 1 });
+  });
+
   it("hardening #12: an identity held from another host is taken only once its heartbeats stopped for a lease", () => {
     const db = new Database(":memory:");
     cleanups.push(() => void db.close());
