@@ -4,6 +4,7 @@ import type { EventRelayConfig, EventStoreConfig, JobBusConfig } from "./app/mem
 import type { GraphStoreConfig, VectorStoreConfig } from "./readModels/readModelEngines.js";
 import { resolveEmbeddingModelDir } from "./embedding/embeddingModelDir.js";
 import type { EmbedderConfig } from "./retrieval/embedderService.js";
+import { defaultSyncAddLimits, type SyncAddLimits } from "./ingestion/syncAddLimits.js";
 import type { JobWorkerSettings } from "./scheduler/jobWorkerLayer.js";
 
 /** Server configuration from the environment; the embedded default needs none of it. */
@@ -27,6 +28,8 @@ export interface ServerConfig {
   readonly graph: GraphStoreConfig;
   /** The vector read model (used when there is an embedder): embedded SQLite + HNSW or Qdrant. */
   readonly vector: VectorStoreConfig;
+  /** The most one sync add may carry; larger ones are refused with 413 (use mode "async"). */
+  readonly syncAdd: SyncAddLimits;
 }
 
 export const profiles = ["embedded", "distributed"] as const;
@@ -77,6 +80,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     embedder,
     graph: graphFromEnv(env, distributed),
     vector: vectorFromEnv(env, distributed, embedder),
+    syncAdd: {
+      maxMemories: positiveInteger(env, "MEMLEDGER_SYNC_ADD_MAX_MEMORIES", defaultSyncAddLimits.maxMemories),
+      maxTextBytes: positiveInteger(env, "MEMLEDGER_SYNC_ADD_MAX_BYTES", defaultSyncAddLimits.maxTextBytes),
+    },
   };
 }
 

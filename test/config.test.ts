@@ -30,7 +30,13 @@ describe("server configuration from the environment", () => {
       jobBus: { kind: "sqlite" },
       worker: { concurrency: 4 },
       embedder: { kind: "none" },
+      syncAdd: { maxMemories: 200, maxTextBytes: 524_288 },
     });
+  });
+
+  it("hardening #11: reads the sync add limits, and names the variable when one is not a positive whole number", () => {
+    expect(configFromEnv({ MEMLEDGER_EMBEDDING_MODEL_DIR: "/nonexistent/model", MEMLEDGER_SYNC_ADD_MAX_MEMORIES: "50", MEMLEDGER_SYNC_ADD_MAX_BYTES: "65536" }).syncAdd).toEqual({ maxMemories: 50, maxTextBytes: 65_536 });
+    expect(() => configFromEnv({ MEMLEDGER_EMBEDDING_MODEL_DIR: "/nonexistent/model", MEMLEDGER_SYNC_ADD_MAX_MEMORIES: "lots" })).toThrow(/MEMLEDGER_SYNC_ADD_MAX_MEMORIES must be a whole number/);
   });
 
   it("uses the local ONNX model when its directory holds one (auto), and says how to get one when onnx is asked for", () => {

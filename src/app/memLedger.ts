@@ -24,6 +24,7 @@ import { runProbe, type EngineHealth } from "../health/engineHealth.js";
 import type { GraphStoreConfig, VectorStoreConfig } from "../readModels/readModelEngines.js";
 import { Ingestion, layerIngestion, type AddMemoriesRequest, type AddMemoriesResult } from "../ingestion/ingestionService.js";
 import { layerIngestionSteps, type IngestionStep } from "../ingestion/ingestionStep.js";
+import { defaultSyncAddLimits, SyncAddLimitsConfig, type SyncAddLimits } from "../ingestion/syncAddLimits.js";
 import { JobBus, type JobRecord, type ListJobsOptions, type RetryPolicy } from "../jobs/jobBusPort.js";
 import { layerSqliteJobBus } from "../jobs/sqliteJobBus.js";
 import { waitForJob, type WaitedJob } from "../jobs/waitForJob.js";
@@ -66,6 +67,8 @@ export interface MemLedgerOptions {
   readonly worker?: false | JobWorkerSettings;
   /** The slow work done on a unit before activation (extraction, embedding); none by default. */
   readonly ingestionSteps?: readonly IngestionStep[];
+  /** The most one sync add may carry (default 200 memories, 512 KiB of text); larger adds fail with SyncAddTooLarge (413): use mode "async". */
+  readonly syncAdd?: Partial<SyncAddLimits>;
   readonly eventRelay?: EventRelayConfig;
   /** Turns text into vectors for vector search; none by default (search is then BM25 + graph). */
   readonly embedder?: EmbedderConfig;
@@ -192,7 +195,7 @@ export function memLedgerLayer(options: MemLedgerOptions) {
   );
   const scheduling = Layer.provideMerge(
     Layer.mergeAll(layerIngestion, layerScheduledCommands, layerRetentionSweeps),
-    Layer.mergeAll(services, jobBusLayer(options), Layer.provide(steps, embedding)),
+    Layer.mergeAll(services, jobBusLayer(options), Layer.provide(steps, embedding), Layer.succeed(SyncAddLimitsConfig, { ...defaultSyncAddLimits, ...options.syncAdd })),
   );
   const worker = options.worker === false ? Layer.empty : layerJobWorker(options.worker ?? {});
   const relay = options.eventRelay ? eventRelayLayer(options.dataDir, options.eventRelay) : Layer.succeed(EventRelayStatus, { stats: () => undefined });

@@ -1,4 +1,4 @@
-import { Context, Effect, Layer } from "effect";
+import { Context, Effect, Layer, Option } from "effect";
 import type { MemoryView } from "../../projections/memoryView.js";
 import { invalidRequest, type InvalidRequest } from "../app/appErrors.js";
 import type { CommandContext } from "../app/commandContext.js";
@@ -11,6 +11,8 @@ import { runForJob } from "../scheduler/runForJob.js";
 import { MemoryService, type MemoryWriteError, type NewMemoryInput } from "../memory/memoryService.js";
 import { IngestionFailed } from "./ingestionErrors.js";
 import { IngestionSteps, type IngestionStep } from "./ingestionStep.js";
+import { checkSyncAdd, defaultSyncAddLimits, SyncAddLimitsConfig, type SyncAddTooLarge } from "./syncAddLimits.js";
+import { yieldToEventLoop } from "./yieldToEventLoop.js";
 
 export const ingestJobKind = "memory.ingest";
 
@@ -40,7 +42,7 @@ function parseIngestPayload(job: JobRecord): IngestPayload {
   return { ...requester, memoryIds: ids };
 }
 
-export type AddMemoriesError = MemoryWriteError | InvalidJob | JobBusUnavailable | IngestionFailed;
+export type AddMemoriesError = MemoryWriteError | InvalidJob | JobBusUnavailable | IngestionFailed | SyncAddTooLarge;
 
 export interface IngestionApi {
   add(cubeId: string, request: AddMemoriesRequest, ctx: CommandContext): Effect.Effect<AddMemoriesResult, AddMemoriesError | InvalidRequest>;
@@ -52,6 +54,9 @@ export class Ingestion extends Context.Tag("memledger/Ingestion")<Ingestion, Ing
 
 export const maxMemoriesPerAdd = 1_000;
 
+/** Units of one sync add processed at once, so their embeddings share inference runs (microBatchingEmbedder). */
+const syncProcessingConcurrency = 16;
+
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export const layerIngestion = Layer.effect(
@@ -61,6 +66,7 @@ export const layerIngestion = Layer.effect(
     const bus = yield* JobBus;
     const steps = yield* IngestionSteps;
     const ids = yield* IdGenerator;
+    const syncLimits = Option.getOrElse(yield* Effect.serviceOption(SyncAddLimitsConfig), () => defaultSyncAddLimits);
     const runtime = yield* Effect.runtime<never>();
     const run = runForJob(runtime);
 
@@ -84,6 +90,8 @@ export const layerIngestion = Layer.effect(
         if (!Array.isArray(items) || items.length === 0) return yield* Effect.fail(invalidRequest("memories", "must list at least one memory"));
         if (items.length > maxMemoriesPerAdd) return yield* Effect.fail(invalidRequest("memories", `lists ${items.length} memories; send at most ${maxMemoriesPerAdd} per call`));
         const mode = request.mode ?? "sync";
+        const tooLarge = mode === "sync" ? checkSyncAdd(items, syncLimits) : undefined;
+        if (tooLarge) return yield* Effect.fail(tooLarge);
         // With an idempotency key, a retried call addresses the same units (and so the same job) instead of adding new ones.
         const key = ctx.commandId;
         const memoryIds = items.map((item, i) => item.memoryId ?? (key ? nameBasedId(`${ctx.tenantId}:${cubeId}:${key}:${i}`) : ids.newId()));
@@ -93,6 +101,7 @@ export const layerIngestion = Layer.effect(
         const created: MemoryView[] = [];
         // Source first: every unit is durable (generated) before any job refers to it.
         for (const [i, item] of items.entries()) {
+          if (i > 0) yield* yieldToEventLoop; // each append is a synchronous fsync: let requests in between
           created.push(
             yield* memories.create({ ...item, cubeId, memoryId: memoryIds[i]!, activate: activateAtOnce }, { ...ctx, correlationId, ...(key ? { commandId: `${key}:${i}` } : {}) }),
           );
@@ -100,10 +109,11 @@ export const layerIngestion = Layer.effect(
         if (mode === "sync") {
           // Keyed: a retry activates under the same command ids and so gets the first attempt's answer.
           const jobId = key ? `sync-${key}` : `sync-${correlationId}`;
-          const activated: MemoryView[] = [];
-          for (const view of created) {
-            activated.push(view.status === "generated" ? yield* processUnit(view, jobId, 1, false, { ...ctx, correlationId }, new AbortController().signal) : view);
-          }
+          const activated = yield* Effect.forEach(
+            created,
+            (view) => (view.status === "generated" ? processUnit(view, jobId, 1, false, { ...ctx, correlationId }, new AbortController().signal) : Effect.succeed(view)),
+            { concurrency: syncProcessingConcurrency },
+          );
           return { mode: "sync" as const, memories: activated };
         }
         const payload: IngestPayload = { ...requesterOf({ ...ctx, correlationId }, correlationId), memoryIds };

@@ -25,7 +25,10 @@ export function layerEmbedder(config: EmbedderConfig | undefined, dataDir: strin
       Effect.promise(async (): Promise<Embedding> => {
         const raw =
           config.kind === "onnx"
-            ? await (await import("../embedding/onnxEmbedder.js")).openOnnxEmbedder({ modelDir: config.modelDir, ...(config.batchSize ? { batchSize: config.batchSize } : {}) })
+            ? // Inference runs in a worker thread, fed by the micro-batcher: the event loop stays free and concurrent requests share runs.
+              (await import("../embedding/microBatchingEmbedder.js")).microBatchingEmbedder(
+                await (await import("../embedding/workerEmbedder.js")).openWorkerEmbedder({ modelDir: config.modelDir, ...(config.batchSize ? { batchSize: config.batchSize } : {}) }),
+              )
             : await (await import("../embedding/openAiEmbedder.js")).openOpenAiEmbedder({
                 baseURL: config.baseURL,
                 model: config.model,

@@ -32,6 +32,8 @@ const statusByTag: Readonly<Record<string, number>> = {
   EventLogDamaged: 503,
   KeyStoreUnavailable: 503,
   JobBusUnavailable: 503,
+  // A sync add above its limits: the message names the limit and says to use mode "async".
+  SyncAddTooLarge: 413,
   // A processing step (extraction, embedding) failed; the unit is kept, generated, with the error on it.
   IngestionFailed: 502,
 };

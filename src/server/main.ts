@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     embedder: config.embedder,
     graph: config.graph,
     vector: config.vector,
+    syncAdd: config.syncAdd,
     defaultContext: { tenantId: "default", actor: "server" },
   });
   const app = await buildServer(ledger, { logger: config.logger });

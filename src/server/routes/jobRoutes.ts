@@ -23,6 +23,8 @@ export function jobRoutes(app: FastifyInstance, ledger: MemLedger): void {
           201: { type: "object", properties: { mode: { type: "string" }, memories: { type: "array", items: memoryViewSchema } } },
           202: { type: "object", properties: { mode: { type: "string" }, memoryIds: { type: "array", items: { type: "string" } }, job: jobSchema } },
           ...errors,
+          413: errorResponse, // a sync add above its limits: send it async
+
         },
       },
     },

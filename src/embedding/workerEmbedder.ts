@@ -1,0 +1,160 @@
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { Embedder } from "./embedderPort.js";
+import { EmbedderUnavailable, EmbeddingFailed } from "./embeddingErrors.js";
+import type { CloseRequest, EmbedReply, EmbedRequest, WorkerError, WorkerReady } from "./embeddingWorkerMessages.js";
+import type { OnnxEmbedderOptions } from "./onnxEmbedder.js";
+
+export interface WorkerEmbedderOptions extends OnnxEmbedderOptions {
+  /** A request taking longer than this means the worker is stuck: it is replaced and the request fails with EmbedderUnavailable. Default 120 s. */
+  readonly requestTimeoutMs?: number;
+  /** The worker's module; default onnxEmbedderWorker. Tests substitute one that crashes on cue. */
+  readonly workerModule?: URL;
+}
+
+type Pending = { resolve: (vectors: Float32Array[]) => void; reject: (error: Error) => void; timer: NodeJS.Timeout; count: number; worker: Worker };
+
+/** How long close() lets the worker finish its current run before leaving it to the process exit. */
+const closeGraceMs = 10_000;
+
+/**
+ * The ONNX embedder run in a worker thread, so tokenising and inference (tens of
+ * milliseconds per batch, seconds per bulk add) never block the event loop.
+ * A worker that dies fails its in-flight requests with EmbedderUnavailable and is
+ * started again for the next request; close() terminates it.
+ */
+export async function openWorkerEmbedder(options: WorkerEmbedderOptions): Promise<Embedder> {
+  const { requestTimeoutMs = 120_000, workerModule = defaultWorkerModule(), ...onnxOptions } = options;
+  const pending = new Map<number, Pending>();
+  let nextId = 1;
+  let closed = false;
+  let current: Promise<RunningWorker> | undefined;
+
+  const failAll = (error: Error, worker?: Worker) => {
+    for (const [id, request] of pending) {
+      if (worker !== undefined && request.worker !== worker) continue;
+      clearTimeout(request.timer);
+      pending.delete(id);
+      request.reject(error);
+    }
+  };
+
+  const start = (): Promise<RunningWorker> => {
+    const started = startWorker(workerModule, onnxOptions).then((running) => {
+      running.worker.on("message", (reply: EmbedReply) => {
+        const request = pending.get(reply.id);
+        if (request === undefined) return; // timed out meanwhile
+        pending.delete(reply.id);
+        clearTimeout(request.timer);
+        if ("error" in reply) request.reject(toTypedError(reply.error));
+        else request.resolve(splitRows(reply.vectors, request.count));
+      });
+      running.worker.on("exit", (code) => {
+        if (current === started) current = undefined; // the next request starts a fresh worker
+        if (!closed) failAll(new EmbedderUnavailable(`the embedding worker for ${running.modelId} stopped (exit code ${code}) during the request; it is restarted for the next one, so retry`), running.worker);
+      });
+      running.worker.on("error", (error) => console.warn(`memledger embedding worker failed: ${error.message}`));
+      return running;
+    });
+    started.catch(() => {
+      if (current === started) current = undefined; // a failed start is retried by the next request
+    });
+    current = started;
+    return started;
+  };
+
+  const first = await start();
+  const { modelId, dimensions } = first;
+
+  return {
+    modelId,
+    dimensions,
+    async embed(texts) {
+      if (closed) throw new EmbedderUnavailable(`embedder ${modelId} was closed; open a new one with openWorkerEmbedder`);
+      if (texts.length === 0) return [];
+      const started = current ?? start();
+      const { worker } = await started;
+      if (closed) throw new EmbedderUnavailable(`embedder ${modelId} was closed while this request waited; the ledger is shutting down`);
+      const id = nextId++;
+      return new Promise<Float32Array[]>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          reject(new EmbedderUnavailable(`the embedding worker for ${modelId} did not answer ${texts.length} texts within ${requestTimeoutMs} ms; it is being restarted, so retry`));
+          if (current === started) current = undefined; // later requests go to a fresh worker
+          void worker.terminate();
+        }, requestTimeoutMs);
+        pending.set(id, { resolve, reject, timer, count: texts.length, worker });
+        worker.postMessage({ id, texts } satisfies EmbedRequest);
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      failAll(new EmbedderUnavailable(`embedder ${modelId} was closed while embedding; the ledger is shutting down`));
+      const running = await current?.catch(() => undefined);
+      if (running !== undefined) await stopGracefully(running.worker);
+    },
+  };
+}
+
+/** Asks the worker to exit after its current run; a worker that does not within the grace period is terminated and left behind. */
+async function stopGracefully(worker: Worker): Promise<void> {
+  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+  worker.postMessage({ close: true } satisfies CloseRequest);
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, closeGraceMs)));
+  await Promise.race([exited, gaveUp]);
+  clearTimeout(timer);
+  void worker.terminate();
+}
+
+interface RunningWorker {
+  readonly worker: Worker;
+  readonly modelId: string;
+  readonly dimensions: number;
+}
+
+/** Starts a worker and waits for its model to load; rejects with the worker's own error if it cannot. */
+function startWorker(module: URL, options: OnnxEmbedderOptions): Promise<RunningWorker> {
+  const worker = spawn(module, options);
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number) => reject(new EmbedderUnavailable(`the embedding worker ${fileURLToPath(module)} exited (code ${code}) before loading ${options.modelDir}`));
+    const onError = (error: Error) => reject(new EmbedderUnavailable(`the embedding worker ${fileURLToPath(module)} failed to start: ${error.message}`, { cause: error }));
+    worker.once("exit", onExit);
+    worker.once("error", onError);
+    worker.once("message", (ready: WorkerReady) => {
+      worker.off("exit", onExit);
+      worker.off("error", onError);
+      if (ready.ready) return resolve({ worker, modelId: ready.modelId, dimensions: ready.dimensions });
+      void worker.terminate();
+      reject(toTypedError(ready.error));
+    });
+  });
+}
+
+/** The compiled worker next to this file; from TypeScript sources (tests, vite-node) the .ts one, compiled in the worker by tsx. */
+function defaultWorkerModule(): URL {
+  const compiled = new URL("./onnxEmbedderWorker.js", import.meta.url);
+  return existsSync(fileURLToPath(compiled)) ? compiled : new URL("./onnxEmbedderWorker.ts", import.meta.url);
+}
+
+function spawn(module: URL, workerData: OnnxEmbedderOptions): Worker {
+  if (!module.pathname.endsWith(".ts")) return new Worker(module, { workerData });
+  // Only when running from sources: tsx (a devDependency) registers its loader inside the worker, then the module loads.
+  // tsx's ESM API by path: require.resolve would pick its CommonJS build, whose register() cannot load ESM hooks in a worker.
+  const tsxApi = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist", "esm", "api", "index.mjs")).href;
+  const bootstrap = `const { register } = await import(${JSON.stringify(tsxApi)}); register(); await import(${JSON.stringify(module.href)});`;
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), { workerData });
+}
+
+function splitRows(flat: Float32Array, rows: number): Float32Array[] {
+  const width = flat.length / rows;
+  return Array.from({ length: rows }, (_, i) => flat.slice(i * width, (i + 1) * width));
+}
+
+function toTypedError(error: WorkerError): Error {
+  return error.tag === "EmbedderUnavailable" ? new EmbedderUnavailable(error.message) : new EmbeddingFailed(error.message);
+}
