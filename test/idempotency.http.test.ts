@@ -94,6 +94,19 @@ describe("hardening #4: Idempotency-Key over HTTP (embedded ledger)", () => {
     expect(await historyLength(other)).toBe(2);
   });
 
+  it("hardening #4: a retried conditional write (If-Match) gets its first answer, not a 412 for the revision it moved on itself", async () => {
+    const id = await remember("Alice reads novels");
+    const first = await call("PATCH", `/memories/${id}`, { content: { text: "Alice reads poetry" } }, { ...keyed("edit-if-match"), "if-match": '"1"' });
+    expect(first.status).toBe(200);
+    const retry = await call("PATCH", `/memories/${id}`, { content: { text: "Alice reads poetry" } }, { ...keyed("edit-if-match"), "if-match": '"1"' });
+    expect(retry).toEqual(first);
+    const archived = await call("POST", `/memories/${id}/archive`, {}, { ...keyed("archive-if-match"), "if-match": '"2"' });
+    expect(await call("POST", `/memories/${id}/archive`, {}, { ...keyed("archive-if-match"), "if-match": '"2"' })).toEqual(archived);
+    expect(await historyLength(id)).toBe(4);
+    // Without a key the stale tag is still refused.
+    expect((await call("POST", `/memories/${id}/restore`, {}, { "if-match": '"2"' })).status).toBe(412);
+  });
+
   it("hardening #4: every lifecycle transition, revert and erase applies once under a retried key and refuses the key for another request", async () => {
     const id = await remember("Alice runs");
     const successor = await remember("Alice runs marathons");

@@ -41,13 +41,21 @@ export async function conditionalWrite<T>(request: FastifyRequest, ledger: MemLe
   const current = (await ledger.memories.get(memoryId)).revision;
   // A stale body revision is reported as the 409 it always was, before the header is looked at.
   if (bodyRevision !== undefined && bodyRevision !== current) return write(withBody);
-  if (!strongRevisions(ifMatch).includes(current)) throw new PreconditionFailed(memoryId, text, current);
-  if (bodyRevision !== undefined) return write(withBody);
-  try {
-    return await write({ expectedRevision: current });
-  } catch (error) {
-    // Someone wrote between our read and our append: the tag no longer matches.
-    if ((error as { _tag?: unknown })._tag === "RevisionMismatch") throw new PreconditionFailed(memoryId, text, (error as { actual: number }).actual);
-    throw error;
+  const revisions = strongRevisions(ifMatch);
+  const guarded = async (expectedRevision: number) => {
+    try {
+      return await write({ expectedRevision });
+    } catch (error) {
+      // Someone wrote between our read and our append: the tag no longer matches.
+      if ((error as { _tag?: unknown })._tag === "RevisionMismatch") throw new PreconditionFailed(memoryId, text, (error as { actual: number }).actual);
+      throw error;
+    }
+  };
+  if (!revisions.includes(current)) {
+    // A keyed retry of a write that applied moved the revision itself: the service answers it as the first time, or fails the tag.
+    if (request.headers["idempotency-key"] !== undefined && revisions.length > 0) return guarded(revisions[0]!);
+    throw new PreconditionFailed(memoryId, text, current);
   }
+  if (bodyRevision !== undefined) return write(withBody);
+  return guarded(current);
 }
