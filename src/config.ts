@@ -6,6 +6,7 @@ import { resolveEmbeddingModelDir } from "./embedding/embeddingModelDir.js";
 import type { EmbedderConfig } from "./retrieval/embedderService.js";
 import { defaultSyncAddLimits, type SyncAddLimits } from "./ingestion/syncAddLimits.js";
 import type { JobWorkerSettings } from "./scheduler/jobWorkerLayer.js";
+import { defaultJobLeaseMs, defaultKafkaSessionTimeoutMs } from "./jobs/leaseDefaults.js";
 
 /** Server configuration from the environment; the embedded default needs none of it. */
 export interface ServerConfig {
@@ -157,6 +158,10 @@ function schedulerFromEnv(env: NodeJS.ProcessEnv, distributed: boolean): Pick<Se
   const relayKind = oneOf(env, "MEMLEDGER_EVENT_RELAY", ["off", "kafka"], distributed ? "kafka" : "off");
   const workerSwitch = oneOf(env, "MEMLEDGER_WORKER", ["on", "off"], "on");
   const concurrency = positiveInteger(env, "MEMLEDGER_WORKER_CONCURRENCY", defaultWorkerConcurrency);
+  const workerName = setting(env, "MEMLEDGER_WORKER_NAME");
+  if (workerName !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(workerName)) {
+    throw new ConfigError(`MEMLEDGER_WORKER_NAME="${workerName}" may hold letters, digits, '.', '_' and '-' only (at most 64); unset it for the default (worker)`);
+  }
   const topicPrefix = topicName(env, "MEMLEDGER_KAFKA_TOPIC_PREFIX", defaultJobTopicPrefix);
   const eventTopic = topicName(env, "MEMLEDGER_EVENT_TOPIC", defaultEventTopic);
 
@@ -165,10 +170,40 @@ function schedulerFromEnv(env: NodeJS.ProcessEnv, distributed: boolean): Pick<Se
   const brokers = kafkaBrokers(env, users);
 
   return {
-    jobBus: busKind === "kafka" ? { kind: "kafka", brokers, topicPrefix } : { kind: "sqlite" },
-    worker: workerSwitch === "off" ? false : { concurrency },
+    jobBus: busKind === "kafka" ? { kind: "kafka", brokers, topicPrefix, ...kafkaSessionFromEnv(env) } : { kind: "sqlite", ...leaseFromEnv(env) },
+    worker: workerSwitch === "off" ? false : { concurrency, ...(workerName !== undefined ? { name: workerName } : {}) },
     ...(relayKind === "kafka" ? { eventRelay: { kind: "kafka", brokers, topic: eventTopic } } : {}),
   };
+}
+
+/** The embedded queue's lease and heartbeat; unset means the bus's defaults (5 s, a fifth of the lease). */
+function leaseFromEnv(env: NodeJS.ProcessEnv): { leaseMs?: number; heartbeatMs?: number } {
+  if (setting(env, "MEMLEDGER_KAFKA_SESSION_TIMEOUT_MS") !== undefined) {
+    throw new ConfigError("MEMLEDGER_KAFKA_SESSION_TIMEOUT_MS applies to the Kafka job bus only; with the embedded queue set MEMLEDGER_JOB_LEASE_MS (and MEMLEDGER_JOB_HEARTBEAT_MS) instead");
+  }
+  const leaseMs = setting(env, "MEMLEDGER_JOB_LEASE_MS") === undefined ? undefined : positiveInteger(env, "MEMLEDGER_JOB_LEASE_MS", defaultJobLeaseMs);
+  const heartbeatMs = setting(env, "MEMLEDGER_JOB_HEARTBEAT_MS") === undefined ? undefined : positiveInteger(env, "MEMLEDGER_JOB_HEARTBEAT_MS", 0);
+  if (leaseMs !== undefined && leaseMs < 100) throw new ConfigError(`MEMLEDGER_JOB_LEASE_MS=${leaseMs} is too short to renew in time; give at least 100 (milliseconds), or unset it for the default (${defaultJobLeaseMs})`);
+  const lease = leaseMs ?? defaultJobLeaseMs;
+  // At most half the lease: a worker must be able to miss a heartbeat and still hold its jobs.
+  if (heartbeatMs !== undefined && heartbeatMs * 2 > lease) {
+    throw new ConfigError(`MEMLEDGER_JOB_HEARTBEAT_MS=${heartbeatMs} must be at most half of the job lease (${lease} ms); a fifth (${Math.floor(lease / 5)}) is the default`);
+  }
+  return { ...(leaseMs !== undefined ? { leaseMs } : {}), ...(heartbeatMs !== undefined ? { heartbeatMs } : {}) };
+}
+
+/** How long a Kafka worker may miss heartbeats before its partitions (and jobs) go to another worker. */
+function kafkaSessionFromEnv(env: NodeJS.ProcessEnv): { sessionTimeoutMs?: number } {
+  for (const name of ["MEMLEDGER_JOB_LEASE_MS", "MEMLEDGER_JOB_HEARTBEAT_MS"]) {
+    if (setting(env, name) !== undefined) throw new ConfigError(`${name} applies to the embedded job queue only; with MEMLEDGER_JOB_BUS=kafka set MEMLEDGER_KAFKA_SESSION_TIMEOUT_MS instead`);
+  }
+  if (setting(env, "MEMLEDGER_KAFKA_SESSION_TIMEOUT_MS") === undefined) return {};
+  const sessionTimeoutMs = positiveInteger(env, "MEMLEDGER_KAFKA_SESSION_TIMEOUT_MS", defaultKafkaSessionTimeoutMs);
+  // Kafka brokers refuse sessions shorter than group.min.session.timeout.ms, 6 s unless changed.
+  if (sessionTimeoutMs < 1_000) {
+    throw new ConfigError(`MEMLEDGER_KAFKA_SESSION_TIMEOUT_MS=${sessionTimeoutMs} is too short for Kafka; brokers refuse sessions below their group.min.session.timeout.ms (6000 unless changed); unset it for the default (${defaultKafkaSessionTimeoutMs})`);
+  }
+  return { sessionTimeoutMs };
 }
 
 /** The variable's value, trimmed; blank counts as unset (compose files often write `VAR=`). */

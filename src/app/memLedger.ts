@@ -43,8 +43,8 @@ export type EventStoreConfig =
   | { readonly kind: "eventstoredb"; readonly url: string };
 
 export type JobBusConfig =
-  | { readonly kind: "sqlite"; readonly retryPolicy?: RetryPolicy; readonly leaseMs?: number; readonly pollIntervalMs?: number }
-  | { readonly kind: "kafka"; readonly brokers: readonly string[]; readonly topicPrefix?: string; readonly groupId?: string; readonly retryPolicy?: RetryPolicy };
+  | { readonly kind: "sqlite"; readonly retryPolicy?: RetryPolicy; readonly leaseMs?: number; readonly heartbeatMs?: number; readonly pollIntervalMs?: number }
+  | { readonly kind: "kafka"; readonly brokers: readonly string[]; readonly topicPrefix?: string; readonly groupId?: string; readonly retryPolicy?: RetryPolicy; readonly sessionTimeoutMs?: number };
 
 /** Publishes every memory event to a Kafka topic (at-least-once, checkpointed in the data directory). */
 export interface EventRelayConfig {
@@ -209,6 +209,7 @@ function jobBusLayer(options: MemLedgerOptions) {
       path: join(options.dataDir, "jobs.db"),
       ...(config.retryPolicy ? { retryPolicy: config.retryPolicy } : {}),
       ...(config.leaseMs !== undefined ? { leaseMs: config.leaseMs } : {}),
+      ...(config.heartbeatMs !== undefined ? { heartbeatMs: config.heartbeatMs } : {}),
       ...(config.pollIntervalMs !== undefined ? { pollIntervalMs: config.pollIntervalMs } : {}),
     });
   }
@@ -220,6 +221,7 @@ function jobBusLayer(options: MemLedgerOptions) {
           ...(config.topicPrefix ? { topicPrefix: config.topicPrefix } : {}),
           ...(config.groupId ? { groupId: config.groupId } : {}),
           ...(config.retryPolicy ? { retryPolicy: config.retryPolicy } : {}),
+          ...(config.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: config.sessionTimeoutMs } : {}),
         }),
       ),
     ),

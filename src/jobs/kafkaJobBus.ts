@@ -9,6 +9,7 @@ import { deadLetterMessage, EnqueueClock, jobIdForIdempotencyKey, jobMessage, st
 import { followStatusTopic, KafkaJobStatusView } from "./kafkaJobStatusView.js";
 import { kafkaJobTopicNames, KafkaTopicCreator, statusTopicConfig } from "./kafkaJobTopics.js";
 import { KafkaJobWorker, type KafkaWorkerEnvironment } from "./kafkaJobWorker.js";
+import { defaultKafkaSessionTimeoutMs } from "./leaseDefaults.js";
 
 export interface KafkaJobBusOptions {
   readonly brokers: readonly string[];
@@ -20,7 +21,7 @@ export interface KafkaJobBusOptions {
   /** Partitions of the topics this bus creates; default 6. Jobs of different keys run in parallel up to this many per kind. */
   readonly partitions?: number;
   readonly clientId?: string;
-  /** A worker that stops heartbeating for this long loses its partitions to the others; default 30 s (the broker's minimum is usually 6 s). */
+  /** A worker that stops heartbeating for this long loses its partitions to the others, and a restarted one waits as long to get them back; default 10 s (the broker's minimum is usually 6 s). */
   readonly sessionTimeoutMs?: number;
   /** kafkajs's own logging; defaults to ERROR, because failures reach callers as JobBusUnavailable. */
   readonly kafkaLogLevel?: kafkaLogLevel;
@@ -53,7 +54,7 @@ export function openKafkaJobBus(options: KafkaJobBusOptions): JobBusPort {
   const prefix = options.topicPrefix ?? "memledger.jobs";
   const names = kafkaJobTopicNames(prefix);
   const policy = options.retryPolicy ?? defaultRetryPolicy;
-  const sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000;
+  const sessionTimeoutMs = options.sessionTimeoutMs ?? defaultKafkaSessionTimeoutMs;
   const timing: ConsumerTiming = { sessionTimeoutMs, maxWaitTimeInMs: 500 };
   // Short fetch waits: a paused delayed partition resumes at the next fetch, so this bounds how late a delayed job can be.
   const delayTiming: ConsumerTiming = { sessionTimeoutMs, maxWaitTimeInMs: 200 };

@@ -22,12 +22,7 @@ import {
 } from "./jobBusPort.js";
 import { describeJobError, normalizeJobRequest, retryDelayMs } from "./jobRequestValidation.js";
 import { claimWorkerIdentity, heartbeatWorkerIdentity, releaseWorkerIdentity, workerIdentitySchema, type ClaimedIdentity } from "./sqliteWorkerIdentity.js";
-
-/** Short, because a heartbeat renews it: a hung process's jobs move on within seconds, a crashed one's at once on restart. */
-export const defaultJobLeaseMs = 5_000;
-/** A fifth of the lease: a worker may miss a few heartbeats (a busy event loop) before its jobs are given away. */
-export const heartbeatFraction = 5;
-export const defaultWorkerName = "worker";
+import { defaultJobLeaseMs, defaultWorkerName, heartbeatFraction } from "./leaseDefaults.js";
 
 export interface SqliteJobBusOptions {
   /** File path (e.g. `<dataDir>/jobs.db`), or ":memory:". */

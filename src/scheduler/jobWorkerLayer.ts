@@ -8,6 +8,8 @@ export interface JobWorkerSettings {
   readonly concurrency?: number;
   /** On shutdown, how long in-flight jobs may finish before they are released to run again. */
   readonly graceMs?: number;
+  /** The worker's stable name (MEMLEDGER_WORKER_NAME): a restart under the same name takes back its crashed predecessor's jobs at once. */
+  readonly name?: string;
 }
 
 /** Runs the memory job handlers for as long as the application lives; a graceful stop on shutdown. */
@@ -19,7 +21,7 @@ export const layerJobWorker = (settings: JobWorkerSettings = {}) =>
       const scheduled = yield* ScheduledCommands;
       const sweeps = yield* RetentionSweeps;
       yield* Effect.acquireRelease(
-        bus.startWorker({ handlers: { ...ingestion.handlers, ...scheduled.handlers, ...sweeps.handlers }, concurrency: settings.concurrency ?? 4 }),
+        bus.startWorker({ handlers: { ...ingestion.handlers, ...scheduled.handlers, ...sweeps.handlers }, concurrency: settings.concurrency ?? 4, ...(settings.name !== undefined ? { workerName: settings.name } : {}) }),
         (worker) => Effect.promise(() => worker.stop({ graceMs: settings.graceMs ?? 10_000 })),
       );
     }),
