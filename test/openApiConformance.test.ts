@@ -75,6 +75,23 @@ describe("OpenAPI conformance (findings of the API fuzzer)", () => {
     expect(conformanceProblems(doc, "POST", "/cubes/{cubeId}/branch", 201, response.headers["content-type"] as string, response.json())).toEqual([]);
   });
 
+  it("hardening (fuzzer): POST /memories links the memoryId it returns to every memory operation, and following a link reaches the memory", async () => {
+    const links = operationOf(doc, "POST", "/memories").responses["201"]?.links as Record<string, { operationRef: string; parameters: Record<string, string> }> | undefined;
+    const targets = Object.values(links ?? {}).map((link) => decodeURIComponent(link.operationRef.replace(/~1/g, "/").replace(/~0/g, "~")));
+    expect(targets).toEqual(
+      expect.arrayContaining(["#/paths//memories/{memoryId}/get", "#/paths//memories/{memoryId}/patch", "#/paths//memories/{memoryId}/history/get", "#/paths//memories/{memoryId}/archive/post"]),
+    );
+    const created = await app.inject({ method: "POST", url: "/memories", payload: { cubeId: "trunk", text: "Carol reads Proust" } });
+    for (const link of Object.values(links ?? {})) {
+      const [, path, method] = /^#\/paths\/(.+)\/(get|post|patch)$/.exec(link.operationRef.replace(/~1/g, "/").replace(/~0/g, "~"))!;
+      const parameters = (operationOf(doc, method!, path!) as unknown as { parameters?: Array<{ in: string; name: string }> }).parameters ?? [];
+      expect(parameters.filter((p) => p.in === "path").map((p) => p.name), `${link.operationRef} takes memoryId`).toEqual(["memoryId"]);
+      expect(link.parameters).toEqual({ memoryId: "$response.body#/memoryId" });
+    }
+    const memoryId = (created.json() as { memoryId: string }).memoryId;
+    expect((await app.inject({ method: "GET", url: `/memories/${encodeURIComponent(memoryId)}/history` })).statusCode).toBe(200);
+  });
+
   it("hardening (fuzzer): each event GET /events streams matches the event schema its text/event-stream response declares (ST108)", async () => {
     await app.inject({ method: "POST", url: "/memories", payload: { cubeId: "trunk", text: "Bob likes jazz" } });
     const baseUrl = await app.listen({ host: "127.0.0.1", port: 0 });

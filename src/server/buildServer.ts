@@ -5,6 +5,7 @@ import type { MemLedger } from "../app/memLedger.js";
 import { sendError } from "./errorResponses.js";
 import { declareCommonResponses } from "./commonResponses.js";
 import { withOpenApi30Bounds } from "./openApi30Schemas.js";
+import { withOpenApiLinks } from "./openApiLinks.js";
 import { maxPathParameterLength } from "./frameworkErrors.js";
 import { requestValidatorCompiler } from "./requestValidators.js";
 import { cubeRoutes } from "./routes/cubeRoutes.js";
@@ -48,7 +49,7 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
         { name: "operations", description: "Liveness and readiness: each engine and each projection's lag" },
       ],
     },
-    transformObject: (document) => ("openapiObject" in document ? withOpenApi30Bounds(document.openapiObject) : document.swaggerObject),
+    transformObject: (document) => ("openapiObject" in document ? withOpenApiLinks(withOpenApi30Bounds(document.openapiObject)) : document.swaggerObject),
   });
   app.addHook("onRoute", declareCommonResponses);
   // An empty POST body with a JSON content type is an empty object, not a 400.
