@@ -1,10 +1,11 @@
 import Database from "better-sqlite3";
 import { Effect, Either } from "effect";
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { EventMetadata, EventStorePort, NewEvent } from "../src/eventStore/eventStorePort.js";
+import { runLogVerifyCommand } from "../src/migration/logVerifyCommand.js";
 import { classifySqliteFailure } from "../src/eventStore/sqliteFailure.js";
 import { openCheckedSqliteEventStore, openSqliteEventStore } from "../src/eventStore/sqliteEventStore.js";
 import { eventLeafPages, flipByteInEventData, overwritePage } from "./support/damageLog.js";
@@ -97,6 +98,33 @@ describe("hardening #3: the embedded event log notices damage", () => {
     expect((await failureOf(store.readAll({ after: 30, maxCount: 10 })))._tag).toBe("EventLogDamaged");
     expect((await failureOf(store.append("stream-new", [event(998, 1)], 0)))._tag).toBe("EventLogDamaged");
     expect((await failureOf(store.health())).message).toContain("stream stream-3 revision 4");
+  });
+
+  it("hardening #3: damage found by a read is remembered across a restart (events.db.damaged) until log verify finds the restored log intact", async () => {
+    await setUp();
+    copyFileSync(file, `${file}.backup`);
+    flipByteInEventData(file, "stream-7", 2);
+    const store = openSqliteEventStore({ path: file, integrityCheck: false });
+    expect((await failureOf(store.readStream("stream-7")))._tag).toBe("EventLogDamaged");
+    await run(store.close());
+
+    // A restart: no read of stream-7 yet, the structure is sound, and still writes are refused, saying why.
+    const restarted = await openCheckedSqliteEventStore({ path: file });
+    opened.push(restarted);
+    const refused = await failureOf(restarted.append("stream-new", [event(996, 0)], "no_stream"));
+    expect(refused).toMatchObject({ _tag: "EventLogDamaged", streamId: "stream-7", revision: 2 });
+    expect(refused.message).toContain(`${file}.damaged`);
+    await run(restarted.close());
+    opened.pop();
+
+    const io = { out: () => {}, err: () => {} };
+    expect(runLogVerifyCommand({ dataDir: dir, json: false }, io)).toBe(1);
+    copyFileSync(`${file}.backup`, file);
+    expect(runLogVerifyCommand({ dataDir: dir, json: false }, io)).toBe(0);
+    expect(existsSync(`${file}.damaged`)).toBe(false);
+    const restored = await openCheckedSqliteEventStore({ path: file });
+    opened.push(restored);
+    expect((await run(restored.append("stream-new", [event(996, 0)], "no_stream"))).alreadyApplied).toBe(false);
   });
 
   it("hardening #3: a log written before checksums opens, gets a checksum on every row, and then catches a flipped byte", async () => {

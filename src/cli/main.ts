@@ -522,7 +522,7 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
       outcome.exitCode = await runLogCopyCommand({ ...o, json: settingsOf(cmd).json }, io);
     });
   leaf(log, "verify", "check the embedded log of --data-dir: SQLite's integrity check, every event's checksum, each stream's revisions; names the first damaged event")
-    .addHelpText("after", "\nRead-only; safe while a server runs on the data directory.\nExit status:\n  0  intact\n  1  damaged (the report names the first damaged event and what to do)\n  2  bad arguments, or no event log in that directory")
+    .addHelpText("after", "\nReads the log only (safe while a server runs on it); on damage it writes events.db.damaged beside it, which keeps a server from taking writes after a restart, and removes that file once the log checks out.\nExit status:\n  0  intact\n  1  damaged (the report names the first damaged event and what to do)\n  2  bad arguments, or no event log in that directory")
     .action(async (_o: unknown, cmd: Command) => {
       const { runLogVerifyCommand } = await import("../migration/logVerifyCommand.js");
       const settings = settingsOf(cmd);

@@ -3,6 +3,7 @@ import { Effect, Layer } from "effect";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { EventStore, type AppendResult, type EventStorePort, type ExpectedRevision, type NewEvent, type ReadAllOptions, type ReadStreamOptions, type RecordedEvent, type Subscription } from "./eventStorePort.js";
+import { damageMarkerOf, readDamageMarker, writeDamageMarker } from "./damageMarker.js";
 import { checkEvent, describeVerdict, eventChecksum } from "./eventChecksum.js";
 import { concurrencyConflict, eventLogDamaged, EventStoreUnavailable, idempotencyConflict, streamNotFound, type EventLogDamaged } from "./eventStoreErrors.js";
 import { startIntegrityCheck, type IntegrityFinding, type RunningIntegrityCheck } from "./integrityCheck.js";
@@ -60,7 +61,13 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   const file = options.path;
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
-  let damage: EventLogDamaged | undefined;
+  const onDisk = file !== ":memory:";
+  let damage: EventLogDamaged | undefined = onDisk ? rememberedDamage(file) : undefined;
+  const noteDamage = (found: EventLogDamaged) => {
+    if (damage) return;
+    damage = found;
+    if (onDisk) writeDamageMarker(file, { finding: found.finding, ...pick(found), foundAt: new Date().toISOString() });
+  };
   let format: number;
   try {
     db.pragma("journal_mode = WAL");
@@ -74,7 +81,8 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       throw error;
     }
     db.close();
-    return refusingEventStore(damageFound({ file, operation: "open the log" }, `SQLite cannot read the file's header or schema: ${String(error)}`, error));
+    noteDamage(damageFound({ file, operation: "open the log" }, `SQLite cannot read the file's header or schema: ${String(error)}`, error));
+    return refusingEventStore(damage!);
   }
   if (format < checksummedFormat) {
     try {
@@ -85,15 +93,12 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
         db.close();
         throw error;
       }
-      damage = damageFound({ file, operation: "write the checksums of events stored before checksums existed" }, `a row does not read back: ${String(error)}`, error);
+      noteDamage(damageFound({ file, operation: "write the checksums of events stored before checksums existed" }, `a row does not read back: ${String(error)}`, error));
     }
   }
   // Until every row has its checksum (a migration cut short by damage), rows without one are read unchecked.
   const legacyRowsUnchecked = format < checksummedFormat;
 
-  const noteDamage = (found: EventLogDamaged) => {
-    damage ??= found;
-  };
   /** Runs a statement; every engine error comes back typed, and damage is remembered so writes stop. */
   const guard = <A>(context: Omit<FailureContext, "file">, f: () => A): A => {
     try {
@@ -257,6 +262,25 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       }),
   };
   return port;
+}
+
+/** Damage an earlier process found and recorded beside the log: writes stay refused after a restart. */
+function rememberedDamage(file: string): EventLogDamaged | undefined {
+  const record = readDamageMarker(file);
+  if (!record) return undefined;
+  return eventLogDamaged({
+    file,
+    finding: `${record.finding} (found ${record.foundAt} and recorded in ${damageMarkerOf(file)}, which \`memledger log verify\` removes once the log checks out)`,
+    ...pick(record),
+  });
+}
+
+function pick(found: { readonly streamId?: string | undefined; readonly revision?: number | undefined; readonly position?: number | undefined }) {
+  return {
+    ...(found.streamId !== undefined ? { streamId: found.streamId } : {}),
+    ...(found.revision !== undefined ? { revision: found.revision } : {}),
+    ...(found.position !== undefined ? { position: found.position } : {}),
+  };
 }
 
 /** The store of a file SQLite cannot open as a database: every call fails with the damage found. */

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { clearDamageMarker, damageMarkerOf, writeDamageMarker } from "../eventStore/damageMarker.js";
 import { checkEventLog, type LogCheckReport } from "./checkEventLog.js";
 import { LogEndpointError, parseLogEndpoint } from "./logEndpoint.js";
 
@@ -28,6 +29,19 @@ export function runLogVerifyCommand(options: { readonly dataDir: string; readonl
     },
   });
   io.out(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+  // The marker is what keeps a server from taking writes on this log after a restart: set it on damage, lift it on a clean bill.
+  if (report.ok) {
+    if (clearDamageMarker(endpoint.logFile)) io.err(`removed ${damageMarkerOf(endpoint.logFile)}: the server takes writes again at its next start\n`);
+  } else {
+    const first = report.firstBad;
+    writeDamageMarker(endpoint.logFile, {
+      finding: `memledger log verify found ${report.problems.length + report.problemsOmitted} problems; the first: ${first?.message ?? "see its report"}`,
+      ...(first?.streamId !== undefined ? { streamId: first.streamId } : {}),
+      ...(first?.revision !== undefined ? { revision: first.revision } : {}),
+      ...(first?.position !== undefined ? { position: first.position } : {}),
+      foundAt: new Date().toISOString(),
+    });
+  }
   return report.ok ? logVerifyExit.intact : logVerifyExit.damaged;
 }
 
