@@ -1,6 +1,6 @@
 import Database from "better-sqlite3";
 import type { FastifyInstance } from "fastify";
-import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync, writeSync } from "node:fs";
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -215,6 +215,21 @@ describe("hardening #2: a damaged read model is detected and rebuilt from the lo
     expect(existsSync(damaged)).toBe(false);
     const found = (await ledger.search(lisbon as never)).results.map((r) => r.memory.memoryId).sort();
     expect(found).toEqual([...expectedLisbon, created.memoryId].sort());
+  });
+
+  it("hardening #2: a next generation left damaged by a crash during an earlier repair is discarded and built afresh", async () => {
+    const dataDir = copyOfFixture();
+    const damaged = currentFile(dataDir, "lexical");
+    truncateSync(damaged, Math.floor(statSync(damaged).size / 2));
+    // What a crash during the first repair could leave: a lexical-2.db that is not a database at all.
+    const leftover = join(readModelsDir(dataDir), "lexical-2.db");
+    writeFileSync(leftover, Buffer.alloc(8192, 0x5a));
+    const { app } = await serve(dataDir);
+
+    const served = await searchUntilServed(app);
+    expect(served.body.results.map((r: { memory: { memoryId: string } }) => r.memory.memoryId).sort()).toEqual(expectedLisbon);
+    expect(pointer(dataDir, "lexical")).toBe("lexical-2.db");
+    expect(existsSync(damaged)).toBe(false);
   });
 
   it("hardening #2: an integrity check that outlasts its budget does not hold the start, and still triggers the repair when it finds damage", async () => {

@@ -95,8 +95,11 @@ export interface ProjectionRunner {
   /** The live store of a read model (changes after a rebuild switches). */
   store<S extends ReadModelStore>(name: string): S;
   lag(): Promise<ReadModelLag[]>;
-  /** Resolves true once every read model has folded up to `position`, false after the timeout. */
-  waitFor(position: number, timeoutMs: number): Promise<boolean>;
+  /**
+   * Resolves true once every read model has folded up to `position`, false after the timeout.
+   * `includeRebuilds`: a rebuild's new generation too (an erasure waits for it: it may hold the erased copies).
+   */
+  waitFor(position: number, timeoutMs: number, options?: { readonly includeRebuilds?: boolean }): Promise<boolean>;
   /**
    * Projects a fresh generation from zero beside the live one, then switches to it.
    * Joins the rebuild under way, if any (a repair of a damaged read model included).
@@ -322,7 +325,7 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
     const started = Date.now();
     run.eventsToFold = await Effect.runPromise(options.eventStore.headPosition());
     const nextFile = newGenerationFile(options.directory, definition.name);
-    const next = await definition.open(nextFile);
+    const next = await openGeneration(definition, nextFile);
     run.next = next;
     try {
       // Catch up from zero beside the live generation, which keeps serving (unless damaged).
@@ -461,8 +464,10 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
 
   const liveCheckpoint = (lane: Lane): number => (lane.store === undefined || lane.damage !== undefined ? 0 : safeCheckpoint(lane.store));
 
-  const waitForLane = async (lane: Lane, position: number, deadline: number): Promise<boolean> => {
-    while (liveCheckpoint(lane) < position) {
+  const rebuildBehind = (lane: Lane, position: number): boolean => lane.rebuildRun?.next !== undefined && safeCheckpoint(lane.rebuildRun.next) < position;
+
+  const waitForLane = async (lane: Lane, position: number, deadline: number, includeRebuilds = false): Promise<boolean> => {
+    while (liveCheckpoint(lane) < position || (includeRebuilds && rebuildBehind(lane, position))) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) return false;
       // A read model whose engine is failing (or that is being repaired) would make every caller wait the whole timeout: report it behind at once.
@@ -497,9 +502,9 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
         };
       });
     },
-    waitFor: async (position, timeoutMs) => {
+    waitFor: async (position, timeoutMs, waitOptions) => {
       const deadline = Date.now() + timeoutMs;
-      for (const lane of lanes.values()) if (!(await waitForLane(lane, position, deadline))) return false;
+      for (const lane of lanes.values()) if (!(await waitForLane(lane, position, deadline, waitOptions?.includeRebuilds))) return false;
       return true;
     },
     rebuild: async (name) => {
@@ -525,6 +530,16 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
     } catch (error) {
       report(name, new Error(`closing a generation failed (its files are removed or kept as they are): ${String(error)}`));
     }
+  }
+}
+
+/** Opens a generation to rebuild into: one left half-built by a crash is resumed from its checkpoint, unless it is damaged too. */
+async function openGeneration(definition: ReadModelDefinition, file: string): Promise<ReadModelStore> {
+  try {
+    return await definition.open(file);
+  } catch (error) {
+    if (isReadModelDamage(error)) removeGeneration(definition, file);
+    throw error;
   }
 }
 
