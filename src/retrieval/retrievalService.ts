@@ -39,8 +39,8 @@ export interface RetrievalPort {
   lag(): Effect.Effect<readonly ReadModelLag[], EventStoreUnavailable>;
   /** Joins the rebuild under way (a repair after damage included); fails with ReadModelUnavailable when the store cannot open. */
   rebuild(name: string): Effect.Effect<{ events: number; seconds: number }, InvalidSearch | ReadModelUnavailable>;
-  /** Waits until every read model folded the log up to its head at call time. */
-  catchUp(timeoutMs: number): Effect.Effect<boolean, EventStoreUnavailable>;
+  /** Waits until every read model folded the log up to its head at call time (and, with includeRebuilds, every rebuild's new generation). */
+  catchUp(timeoutMs: number, options?: { readonly includeRebuilds?: boolean }): Effect.Effect<boolean, EventStoreUnavailable>;
   /** Probes the engines the read models live on (Neo4j, Qdrant, or embedded). */
   health(timeoutMs: number): Effect.Effect<readonly EngineHealth[]>;
   readonly readModels: readonly string[];
@@ -78,8 +78,8 @@ export function layerRetrieval(options: RetrievalOptions) {
           }
         });
 
-      const catchUp = (timeoutMs: number) =>
-        Effect.flatMap(eventStore.headPosition(), (head) => Effect.promise(() => runner.waitFor(head, timeoutMs)));
+      const catchUp = (timeoutMs: number, waitOptions?: { readonly includeRebuilds?: boolean }) =>
+        Effect.flatMap(eventStore.headPosition(), (head) => Effect.promise(() => runner.waitFor(head, timeoutMs, waitOptions)));
 
       return Retrieval.of({
         readModels: known,
