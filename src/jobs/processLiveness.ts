@@ -28,8 +28,11 @@ export function processStart(pid: number): string | null | undefined {
   if (hasProcfs) {
     const stat = readText(`/proc/${pid}/stat`);
     if (stat === undefined) return undefined;
-    // Field 22 (starttime); the command name in field 2 may hold spaces, so count from its closing parenthesis.
-    const ticks = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    // Fields 3 (state) and 22 (starttime); the command name in field 2 may hold spaces, so count from its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // A zombie (killed, not yet reaped by its parent) runs nothing any more.
+    if (fields[0] === "Z" || fields[0] === "X") return undefined;
+    const ticks = fields[19];
     return ticks === undefined ? null : `${bootId}:${ticks}`;
   }
   try {

@@ -456,7 +456,11 @@ class SqliteWorker implements JobWorker {
     }
     await Promise.all(this.loops.map((l) => Promise.race([l, grace])));
     clearInterval(this.heartbeat);
-    releaseWorkerIdentity(this.db, this.identity);
+    try {
+      releaseWorkerIdentity(this.db, this.identity);
+    } catch {
+      // Left held: the next process with this name finds its owner gone and takes it anyway.
+    }
     this.settings.enqueued.notify();
     this.onStopped();
     return { finished: settled.size, released };
