@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MemLedger } from "../src/app/memLedger.js";
+import { memoryFilterLimits, memoryFilterSql } from "../src/readModels/memoryView/memoryFilterSql.js";
 import { buildServer } from "../src/server/buildServer.js";
 import { tempLedger } from "./support/tempLedger.js";
 
@@ -135,6 +136,14 @@ describe("REST request validation", () => {
       expect(await found({ tags: ["green", "red"] })).toEqual([a, b].sort());
       expect(await found({ memoryTypes: ["preference"] })).toEqual([a]);
       expect(await found({ statuses: ["activated", "activated"] })).toEqual([a, b, c].sort());
+    });
+
+    it("hardening #6: memoryFilterSql refuses a filter past its limits instead of building a statement of any size", () => {
+      const metadata = Object.fromEntries(Array.from({ length: memoryFilterLimits.metadataFields + 1 }, (_, i) => [`k${i}`, i]));
+      expect(() => memoryFilterSql({ metadata }, undefined)).toThrow(/metadataFields is over its limit/);
+      expect(() => memoryFilterSql({ tags: Array.from({ length: memoryFilterLimits.tags + 1 }, (_, i) => `t${i}`) }, undefined)).toThrow(/tags/);
+      const atLimit = memoryFilterSql({ metadata: Object.fromEntries(Array.from({ length: memoryFilterLimits.metadataFields }, (_, i) => [`k${i}`, i])) }, undefined);
+      expect(atLimit.params.length).toBe(2 + 2 * memoryFilterLimits.metadataFields);
     });
 
     it("hardening #6: a status list repeated many times in a query string still answers", async () => {

@@ -1,23 +1,15 @@
 import { builtInMemoryTypes } from "../../domain/memory/memoryContent.js";
 import { isoInstantRule, parseIsoInstant } from "../../domain/time/isoInstant.js";
 import type { MemoryStatus } from "../../domain/memory/memoryEvents.js";
-import { defaultRetrievableStatuses } from "../readModels/memoryView/memoryFilterSql.js";
+import { defaultRetrievableStatuses, memoryFilterLimits } from "../readModels/memoryView/memoryFilterSql.js";
 import type { PlannedSearch } from "./hybridSearch.js";
 import { InvalidSearch, SearchModeUnavailable } from "./searchErrors.js";
 import { searchModes, type SearchRequest } from "./searchRequest.js";
 
 const maxTopK = 100;
 
-/** How much one search may ask for; the REST schema states the same limits (src/server/searchSchemas.ts). */
-export const searchLimits = {
-  cubeIds: 50,
-  statuses: 6,
-  memoryTypes: 50,
-  tags: 100,
-  metadataFields: 50,
-  /** Characters of a tag, id, metadata field name or string value in a filter. */
-  valueLength: 1_000,
-} as const;
+/** How much one search may ask for (each item becomes SQL); the REST schema states the same limits (src/server/searchSchemas.ts). */
+export const searchLimits = memoryFilterLimits;
 
 /**
  * Default fusion weights. BM25 leads because, with the small local embedding
@@ -99,7 +91,7 @@ export function normalizeSearchRequest(request: SearchRequest, capabilities: { r
 
 type Filters = NonNullable<SearchRequest["filters"]>;
 
-/** The first filter list or value over its limit: every filter becomes SQL, and SQLite bounds an expression's size. */
+/** The first filter list or value over its limit: every item becomes SQL, and SQLite bounds an expression's size. */
 function filterSizeProblem(filters: Filters): { field: string; problem: string } | undefined {
   const lists = [
     ["statuses", Array.isArray(filters.statuses) ? filters.statuses : [], searchLimits.statuses],

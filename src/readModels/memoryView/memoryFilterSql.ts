@@ -29,15 +29,33 @@ export interface MemoryFilters {
 export const defaultRetrievableStatuses: readonly MemoryStatus[] = ["activated", "frozen"];
 
 /**
+ * The most a filter may hold. Each list item is one placeholder and each metadata
+ * field one clause, so these bound the statement's size (999 metadata fields were
+ * "Expression tree is too large"). Callers check them with an error for the user
+ * (normalizeSearchRequest); memoryFilterSql refuses past them as a defect.
+ */
+export const memoryFilterLimits = {
+  cubeIds: 50,
+  statuses: 6,
+  memoryTypes: 50,
+  tags: 100,
+  metadataFields: 50,
+  /** Characters of a tag, id, metadata field name or string value in a filter. */
+  valueLength: 1_000,
+} as const;
+
+/**
  * The WHERE clause over `memory_intervals i` (and `memory_contents c`) for
  * filters at a moment: current rows by default, otherwise the interval valid
- * at the given position or recorded time. Its text has the same size whatever
- * the filters hold: lists and metadata go in as one JSON parameter each, so a
- * large filter cannot outgrow SQLite's expression limits.
+ * at the given position or recorded time. One placeholder per list item keeps
+ * SQLite's index plans (a json_each list measured up to 2.5× slower, see
+ * docs/benchmarks.md), so list sizes are bounded by memoryFilterLimits instead.
  */
 export function memoryFilterSql(filters: MemoryFilters, asOf: LogMoment | undefined): { where: string; params: unknown[] } {
   const clauses: string[] = [];
   const params: unknown[] = [];
+  const oversized = oversizedFilter(filters);
+  if (oversized !== undefined) throw new RangeError(`memoryFilterSql: ${oversized} is over its limit in memoryFilterLimits; check filters with normalizeSearchRequest first`);
   if (asOf === undefined) clauses.push("i.to_pos IS NULL");
   else if ("position" in asOf) {
     clauses.push("i.from_pos <= ? AND (i.to_pos IS NULL OR i.to_pos > ?)");
@@ -47,8 +65,8 @@ export function memoryFilterSql(filters: MemoryFilters, asOf: LogMoment | undefi
     params.push(asOf.time, asOf.time);
   }
   const inList = (column: string, values: readonly unknown[]) => {
-    clauses.push(`${column} IN (SELECT value FROM json_each(?))`);
-    params.push(JSON.stringify(values));
+    clauses.push(`${column} IN (${values.map(() => "?").join(", ")})`);
+    params.push(...values);
   };
   if (filters.cubeIds !== undefined) {
     if (filters.cubeIds.length === 0) clauses.push("0");
@@ -61,8 +79,8 @@ export function memoryFilterSql(filters: MemoryFilters, asOf: LogMoment | undefi
   }
   if (filters.memoryTypes && filters.memoryTypes.length > 0) inList("i.memory_type", filters.memoryTypes);
   if (filters.tags && filters.tags.length > 0) {
-    clauses.push("EXISTS (SELECT 1 FROM json_each(c.tags_json) t WHERE t.value IN (SELECT value FROM json_each(?)))");
-    params.push(JSON.stringify(filters.tags));
+    clauses.push(`EXISTS (SELECT 1 FROM json_each(c.tags_json) t WHERE t.value IN (${filters.tags.map(() => "?").join(", ")}))`);
+    params.push(...filters.tags);
   }
   if (filters.userId !== undefined) {
     clauses.push("c.user_id = ?");
@@ -81,12 +99,25 @@ export function memoryFilterSql(filters: MemoryFilters, asOf: LogMoment | undefi
   bound("i.event_time", "<=", filters.eventTimeTo);
   bound("i.created_at", ">=", filters.createdFrom);
   bound("i.created_at", "<=", filters.createdTo);
-  if (filters.metadata !== undefined && Object.keys(filters.metadata).length > 0) {
-    // No wanted field may differ: a null asks for a stored JSON null, booleans compare as SQLite's 1 and 0.
-    clauses.push(
-      "NOT EXISTS (SELECT 1 FROM json_each(?) f WHERE NOT (CASE WHEN f.type = 'null' THEN json_type(c.metadata_json, '$.' || json_quote(f.key)) IS 'null' ELSE json_extract(c.metadata_json, '$.' || json_quote(f.key)) IS f.value END))",
-    );
-    params.push(JSON.stringify(filters.metadata));
+  for (const [field, value] of Object.entries(filters.metadata ?? {})) {
+    // The field name goes in as a quoted JSON path parameter, never into the SQL text.
+    if (value === null) clauses.push("json_type(c.metadata_json, ?) = 'null'");
+    else if (typeof value === "boolean") clauses.push(`json_extract(c.metadata_json, ?) = ${value ? 1 : 0}`);
+    else clauses.push("json_extract(c.metadata_json, ?) = ?");
+    params.push(`$.${JSON.stringify(field)}`);
+    if (value !== null && typeof value !== "boolean") params.push(value);
   }
   return { where: clauses.join(" AND "), params };
+}
+
+/** The first filter list over its limit, by name, or undefined. */
+export function oversizedFilter(filters: MemoryFilters): string | undefined {
+  const sizes = {
+    cubeIds: filters.cubeIds?.length ?? 0,
+    statuses: Array.isArray(filters.statuses) ? filters.statuses.length : 0,
+    memoryTypes: filters.memoryTypes?.length ?? 0,
+    tags: filters.tags?.length ?? 0,
+    metadataFields: Object.keys(filters.metadata ?? {}).length,
+  };
+  return (Object.keys(sizes) as (keyof typeof sizes)[]).find((name) => sizes[name] > memoryFilterLimits[name]);
 }
