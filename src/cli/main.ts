@@ -583,7 +583,7 @@ function hasTag(error: unknown): error is { _tag: string } {
 function isUserError(error: unknown): boolean {
   if (!hasTag(error)) return false;
   const status = (error as { status?: unknown }).status;
-  return !(typeof status === "number" && status >= 500) && !error._tag.endsWith("Unavailable");
+  return !(typeof status === "number" && status >= 500) && !error._tag.endsWith("Unavailable") && error._tag !== "EventLogDamaged";
 }
 
 function messageOf(error: unknown): string {
