@@ -93,6 +93,16 @@ describe("hardening #4: idempotent commands in the library (embedded ledger)", (
     await refused(ledger.subjects.erase("bob", key("k-forget")), "k-forget");
   });
 
+  it("hardening #4: the same keyed request sent five times at once applies once and every copy gets the same answer", async () => {
+    const creates = await Promise.all(Array.from({ length: 5 }, () => ledger.memories.create({ cubeId: "c", text: "raced" }, key("k-race"))));
+    expect(new Set(creates.map((c) => JSON.stringify(c))).size).toBe(1);
+    expect((await ledger.cubes.memories("c")).filter((m) => m.content?.text === "raced")).toHaveLength(1);
+    const id = creates[0]!.memoryId;
+    const edits = await Promise.all(Array.from({ length: 5 }, () => ledger.memories.edit(id, { content: { text: "raced again" } }, key("k-race-edit"))));
+    expect(new Set(edits.map((e) => JSON.stringify(e))).size).toBe(1);
+    expect(await ledger.memories.history(id)).toHaveLength(3);
+  });
+
   it("hardening #4: a command that failed after its key was claimed applies once when retried, even after a restart", async () => {
     const request = { cubeId: "later", text: "Alice moved to Lyon" };
     expect((await failureOf(ledger.memories.create(request, key("k-crash"))))._tag).toBe("CubeNotFound");
