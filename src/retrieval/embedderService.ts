@@ -2,6 +2,7 @@ import { Context, Effect, Layer } from "effect";
 import { join } from "node:path";
 import { cachedEmbedder, openEmbeddingCache, type EmbeddingCache } from "../embedding/embeddingCache.js";
 import type { Embedder } from "../embedding/embedderPort.js";
+import { queryVectorCache } from "../embedding/queryVectorCache.js";
 
 export type EmbedderConfig =
   | { readonly kind: "none" }
@@ -10,7 +11,10 @@ export type EmbedderConfig =
 
 /** The configured embedder behind the embedding cache, or none (search is then BM25 + graph only). */
 export interface Embedding {
+  /** For memory contents: answers from the on-disk embedding cache first, stores what it computes. */
   readonly embedder: Embedder;
+  /** For search queries: the same model behind an in-memory cache of recent queries; never writes to disk. */
+  readonly queryEmbedder: Embedder;
   readonly cache: EmbeddingCache;
 }
 
@@ -36,7 +40,7 @@ export function layerEmbedder(config: EmbedderConfig | undefined, dataDir: strin
                 ...(config.dimensions ? { dimensions: config.dimensions } : {}),
               });
         const cache = openEmbeddingCache(join(dataDir, "embeddings.db"));
-        return { embedder: cachedEmbedder(raw, cache), cache };
+        return { embedder: cachedEmbedder(raw, cache), queryEmbedder: queryVectorCache(raw), cache };
       }),
       (embedding) =>
         Effect.promise(async () => {

@@ -118,7 +118,7 @@ export function layerRetrieval(options: RetrievalOptions) {
                     memoryView,
                     lexical,
                     ...(graph ? { graph } : {}),
-                    ...(embedding && vector ? { vector, queryEmbedder: embedding.embedder } : {}),
+                    ...(embedding && vector ? { vector, queryEmbedder: embedding.queryEmbedder } : {}),
                     ...(options.reranker ? { reranker: options.reranker } : {}),
                     onDegraded,
                   },

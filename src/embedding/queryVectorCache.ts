@@ -1,0 +1,33 @@
+import type { Embedder } from "./embedderPort.js";
+
+/**
+ * Search queries' vectors, kept in memory for the `capacity` most recently used
+ * texts: a repeated query costs no inference, and concurrent identical queries
+ * share one. Queries never reach the on-disk embedding cache, which holds
+ * memory contents only (and which erasure purges).
+ */
+export function queryVectorCache(embedder: Embedder, capacity = 4_096): Embedder {
+  const recent = new Map<string, Promise<Float32Array>>();
+  const remember = (text: string, vector: Promise<Float32Array>) => {
+    recent.delete(text); // re-inserted last: a Map iterates in insertion order, so the first key is the least recently used
+    recent.set(text, vector);
+    if (recent.size > capacity) recent.delete(recent.keys().next().value!);
+  };
+
+  return {
+    modelId: embedder.modelId,
+    dimensions: embedder.dimensions,
+    async embed(texts) {
+      const missing = [...new Set(texts.filter((text) => !recent.has(text)))];
+      const computed = missing.length > 0 ? embedder.embed(missing) : undefined;
+      const fresh = new Map(missing.map((text, i) => [text, computed!.then((vectors) => vectors[i]!)]));
+      // A failure is not remembered: the next request for the text tries again.
+      computed?.catch(() => fresh.forEach((vector, text) => recent.get(text) === vector && recent.delete(text)));
+      const vectors = texts.map((text) => fresh.get(text) ?? recent.get(text)!);
+      texts.forEach((text, i) => remember(text, vectors[i]!));
+      // Copies: a caller that changes its vector must not change the cached one.
+      return (await Promise.all(vectors)).map((vector) => vector.slice());
+    },
+    close: () => embedder.close(),
+  };
+}
