@@ -1,13 +1,15 @@
 import Database from "better-sqlite3";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { cachedEmbedder, contentHash, openEmbeddingCache } from "../src/embedding/embeddingCache.js";
 import type { Embedder } from "../src/embedding/embedderPort.js";
+import { contentOf, projectionEventLog } from "../src/readModels/graph/projectionEventLog.js";
 import { openReadModelDb } from "../src/readModels/sqliteReadModelDb.js";
 import { openSqliteVectorStore } from "../src/readModels/vector/sqliteVectorStore.js";
+import type { ProjectionEvent } from "../projections/projectionEvent.js";
 import { filesContaining } from "./support/dataDirectoryScan.js";
 import { tempLedger } from "./support/tempLedger.js";
 
@@ -157,5 +159,34 @@ it("hardening #1: a rebuild generation left behind by a killed process is delete
   } finally {
     inUse.close();
     await second.dispose();
+  }
+});
+
+it("hardening #1: a vector read model killed after committing an erasure but before rewriting its HNSW file scrubs the erased vectors from that file when it opens again", async () => {
+  const file = join(tempDirectory(), "vector-1.db");
+  const secretVector = Float32Array.of(0.5, -0.5, 0.5, -0.5);
+  const embedder: Embedder = { ...constantEmbedder, embed: async (texts) => texts.map((t) => (t === "secret" ? secretVector.slice() : Float32Array.of(0.5, 0.5, 0.5, 0.5))) };
+  const secretBytes = Buffer.from(secretVector.buffer);
+  const log = projectionEventLog();
+  const apply = async (batch: ProjectionEvent[]) => {
+    const store = openSqliteVectorStore(file, embedder);
+    await store.prepare?.(batch);
+    store.apply(batch);
+    store.close();
+  };
+  await apply([log.created("m1", contentOf("secret")), log.created("m2", contentOf("other"))]);
+  const beforeErasure = [`${file}.ann`, `${file}.ann.meta.json`].map((f) => ({ f, bytes: readFileSync(f) }));
+  expect(readFileSync(`${file}.ann`).includes(secretBytes)).toBe(true);
+  await apply([log.erased("m1")]);
+  // The crash image: the erasure is committed in the database, the index file is still the one from before.
+  for (const { f, bytes } of beforeErasure) writeFileSync(f, bytes);
+  expect(readFileSync(`${file}.ann`).includes(secretBytes)).toBe(true);
+
+  const reopened = openSqliteVectorStore(file, embedder);
+  try {
+    expect(filesContaining(join(file, ".."), secretBytes)).toEqual([]);
+    expect((await reopened.search(secretVector, 10)).map((hit) => hit.label)).toEqual([2]);
+  } finally {
+    reopened.close();
   }
 });

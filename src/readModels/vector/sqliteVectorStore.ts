@@ -50,7 +50,7 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
   const sameModel = model.model_id === embedder.modelId && model.dimensions === embedder.dimensions;
   const annFile = `${file}.ann`;
   if (file !== ":memory:") removeAbandonedTemporaryFiles(annFile);
-  const index = sameModel ? openIndex(db, annFile, embedder.dimensions) : createAnnIndex({ dimensions: embedder.dimensions });
+  const { index, scrubbed } = sameModel ? openIndex(db, annFile, embedder.dimensions) : { index: createAnnIndex({ dimensions: embedder.dimensions }), scrubbed: false };
   let addedSinceSave = 0;
 
   const insertItem = db.prepare("INSERT OR IGNORE INTO vector_items (content_pos, memory_id, content_hash, embedding) VALUES (?, ?, ?, ?)");
@@ -66,6 +66,9 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
     index.save(annFile, maxPosition.get()?.p ?? 0);
     addedSinceSave = 0;
   };
+
+  // The saved file still had erased vectors (a crash before the save that follows an erasure): replace it now.
+  if (scrubbed) save();
 
   const checkpointed = checkpointMembers(db, vectorReadModel, projectionVersion);
   return {
@@ -133,18 +136,26 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
   };
 }
 
-/** Loads the saved index and brings it level with the table: add rows past its watermark, drop tombstoned points. */
-function openIndex(db: SqliteDb, annFile: string, dimensions: number): AnnIndex {
+/**
+ * Loads the saved index and brings it level with the table: add rows past its watermark, drop tombstoned points.
+ * `scrubbed`: the saved file held points erased since, so it must be written again.
+ */
+function openIndex(db: SqliteDb, annFile: string, dimensions: number): { index: AnnIndex; scrubbed: boolean } {
   const loaded = existsSync(annFile) ? loadAnnIndex(annFile, dimensions) : undefined;
   const count = (db.prepare("SELECT count(*) AS n FROM vector_items").get() as { n: number }).n;
   const index = loaded?.index ?? createAnnIndex({ dimensions, initialCapacity: Math.max(1_024, count) });
   const watermark = loaded?.watermark ?? 0;
   const rows = db.prepare<[number], { content_pos: number; embedding: Buffer }>("SELECT content_pos, embedding FROM vector_items WHERE content_pos > ? ORDER BY content_pos");
   for (const row of rows.iterate(watermark)) index.add(row.content_pos, toFloat32(row.embedding));
+  let scrubbed = false;
   if (loaded) {
-    for (const { content_pos } of db.prepare("SELECT content_pos FROM vector_tombstones").all() as { content_pos: number }[]) index.remove(content_pos);
+    for (const { content_pos } of db.prepare("SELECT content_pos FROM vector_tombstones").all() as { content_pos: number }[]) {
+      if (!index.has(content_pos)) continue;
+      scrubAndRemove(index, content_pos);
+      scrubbed = true;
+    }
   }
-  return index;
+  return { index, scrubbed };
 }
 
 /**
