@@ -7,7 +7,8 @@ import { join } from "node:path";
  * Schemathesis (the OpenAPI fuzzer, a Python tool) installed by the test itself
  * into .cache/, from the pinned list in test/harness/schemathesis/requirements.txt:
  * a virtualenv when `python3 -m venv` works, else `pip install --target` (Debian
- * without python3-venv). A marker written after a full install makes later runs
+ * without python3-venv), else, as root with apt-get (CI), python3-venv and
+ * python3-pip from apt and a virtualenv again. A marker written after a full install makes later runs
  * skip pip; changing the pinned list installs afresh.
  */
 const repoRoot = process.cwd();
@@ -33,23 +34,42 @@ export function ensureSchemathesis(): PythonTool {
   const python3 = findPython();
   rmSync(installDir, { recursive: true, force: true }); // without a marker it is a leftover, never a finished install
   mkdirSync(installDir, { recursive: true });
-  const venvDir = join(installDir, "venv");
-  const venv = spawnSync(python3, ["-m", "venv", venvDir], { encoding: "utf8", timeout: 120_000 });
-  let tool: PythonTool;
-  if (venv.status === 0 && existsSync(join(venvDir, "bin", "python"))) {
-    const python = join(venvDir, "bin", "python");
-    run(python, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirementsPath], "install Schemathesis into the virtualenv");
-    tool = { python, env: {}, installedBy: "venv" };
-  } else {
-    // Debian/Ubuntu ship venv separately (python3-venv); pip alone can still install into a plain directory.
-    rmSync(venvDir, { recursive: true, force: true });
-    const target = join(installDir, "site-packages");
-    run(python3, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", target, "-r", requirementsPath], "install Schemathesis with pip --target (python3 -m venv failed)");
-    tool = { python: python3, env: { PYTHONPATH: target }, installedBy: "pip --target" };
+  let tool = installInto(installDir, python3);
+  if (tool instanceof Error && canInstallSystemPackages()) {
+    // CI runs as root on Debian/Ubuntu, where venv and pip are packages of their own.
+    run("apt-get", ["update", "-qq"], "refresh the apt package lists");
+    run("apt-get", ["install", "-y", "-qq", "python3-venv", "python3-pip"], "install python3-venv and python3-pip with apt-get");
+    tool = installInto(installDir, python3);
   }
+  if (tool instanceof Error) throw tool;
   run(tool.python, ["-m", "schemathesis.cli", "--version"], "start the installed Schemathesis", tool.env);
   writeFileSync(marker, JSON.stringify(tool));
   return tool;
+}
+
+/** A virtualenv, else `pip install --target`; the error says why neither worked. */
+function installInto(installDir: string, python3: string): PythonTool | Error {
+  const venvDir = join(installDir, "venv");
+  const venv = spawnSync(python3, ["-m", "venv", venvDir], { encoding: "utf8", timeout: 120_000 });
+  if (venv.status === 0 && existsSync(join(venvDir, "bin", "python"))) {
+    const python = join(venvDir, "bin", "python");
+    run(python, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirementsPath], "install Schemathesis into the virtualenv");
+    return { python, env: {}, installedBy: "venv" };
+  }
+  // Debian/Ubuntu ship venv separately (python3-venv); pip alone can still install into a plain directory.
+  rmSync(venvDir, { recursive: true, force: true });
+  const target = join(installDir, "site-packages");
+  try {
+    run(python3, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", target, "-r", requirementsPath], "install Schemathesis with pip --target");
+  } catch (error) {
+    const venvError = `${venv.stderr ?? ""}`.trim().split("\n").slice(-3).join("\n");
+    return new Error(`${(error as Error).message}\n(\`${python3} -m venv\` failed first: ${venvError || `exit code ${venv.status}`}; install python3-venv or python3-pip)`);
+  }
+  return { python: python3, env: { PYTHONPATH: target }, installedBy: "pip --target" };
+}
+
+function canInstallSystemPackages(): boolean {
+  return process.getuid?.() === 0 && spawnSync("apt-get", ["--version"], { encoding: "utf8" }).status === 0;
 }
 
 function findPython(): string {
