@@ -12,7 +12,7 @@ afterEach(async () => {
   for (const dispose of disposers.splice(0)) await dispose();
 });
 
-it("a worker killed (SIGKILL) in the middle of an ingestion job: after restart the job completes, each unit activated exactly once", async () => {
+it("a worker killed (SIGKILL) in the middle of an ingestion job: after restart the job completes (hardening #12: at once, not after its lease), each unit activated exactly once", async () => {
   const first = await tempLedger({ defaultContext: alice, worker: false });
   const { ledger, dataDir } = first;
   await ledger.cubes.create({ cubeId: "c", name: "c", owner: { kind: "user", id: "alice" } });
