@@ -64,7 +64,8 @@ async function writeLog(): Promise<{ dataDir: string; head: number }> {
     const unit = await t.ledger.memories.create({ cubeId: i % 2 ? "a" : "b", text: `Unit ${i} mentions Lisbon and Porto, tag ${i % 5}`, tags: [`t${i % 5}`], userId: i % 2 ? "ann" : "ben" });
     ids.push(unit.memoryId);
     if (i % 3 === 0) await t.ledger.memories.edit(unit.memoryId, { content: { text: `Unit ${i} edited: now about Madrid` } });
-    if (i % 7 === 0 && i > 0 && (i - 1) % 5 !== 4) await t.ledger.memories.merge(ids[i - 1]!, unit.memoryId);
+    // Merge into a unit of the same cube (two back: the cubes alternate), never into an archived one.
+    if (i % 7 === 0 && i > 1 && (i - 2) % 5 !== 4) await t.ledger.memories.merge(ids[i - 2]!, unit.memoryId);
     if (i % 5 === 4) await t.ledger.memories.archive(unit.memoryId);
   }
   await t.ledger.memories.erase(ids[3]!);
