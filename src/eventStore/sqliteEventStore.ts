@@ -5,7 +5,7 @@ import { dirname } from "node:path";
 import { EventStore, type AppendResult, type EventStorePort, type ExpectedRevision, type NewEvent, type ReadAllOptions, type ReadStreamOptions, type RecordedEvent, type Subscription } from "./eventStorePort.js";
 import { damageMarkerOf, readDamageMarker, writeDamageMarker } from "./damageMarker.js";
 import { checkEvent, describeVerdict, eventChecksum } from "./eventChecksum.js";
-import { concurrencyConflict, eventLogDamaged, EventStoreUnavailable, idempotencyConflict, streamNotFound, type EventLogDamaged } from "./eventStoreErrors.js";
+import { concurrencyConflict, eventLogDamaged, idempotencyConflict, type EventStoreUnavailable, streamNotFound, type EventLogDamaged } from "./eventStoreErrors.js";
 import { startIntegrityCheck, type IntegrityFinding, type RunningIntegrityCheck } from "./integrityCheck.js";
 import { checksummedFormat, migrateChecksums, prepareLogTable, readLogFormat } from "./sqliteLogFormat.js";
 import { classifySqliteFailure, damageFound, isDamage, type FailureContext } from "./sqliteFailure.js";
@@ -59,9 +59,9 @@ class AppendRejected {
 
 export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
   const file = options.path;
-  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
   const onDisk = file !== ":memory:";
+  if (onDisk) mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
   let damage: EventLogDamaged | undefined = onDisk ? rememberedDamage(file) : undefined;
   const noteDamage = (found: EventLogDamaged) => {
     if (damage) return;
@@ -131,7 +131,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     return found;
   };
 
-  const integrityCheck: RunningIntegrityCheck | undefined = file !== ":memory:" && options.integrityCheck !== false ? startIntegrityCheck(file) : undefined;
+  const integrityCheck: RunningIntegrityCheck | undefined = onDisk && options.integrityCheck !== false ? startIntegrityCheck(file) : undefined;
   const integrity = integrityCheck?.finding.then((finding) => {
     if (finding.kind === "damaged") noteDamage(eventLogDamaged({ file, finding: finding.finding, ...(finding.position !== undefined ? { position: finding.position } : {}) }));
     return finding;
