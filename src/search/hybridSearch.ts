@@ -56,6 +56,12 @@ const exactSearchBelow = 5_000;
 const graphMaxDegree = 50;
 /** Seeds for graph expansion: the best few of the other retrievers. */
 const graphSeeds = 5;
+/**
+ * Raw hits fetched per wanted candidate before filtering by moment and filters: enough when
+ * most hits are current (the common case); the retrievers widen when too few survive.
+ * Every hit costs a row read and its JSON decoded on the event loop, so no more than that.
+ */
+const firstFetchFactor = 2;
 
 type Candidate = { row: MemoryViewRow; parts: { vector?: { rank: number; similarity: number }; bm25?: { rank: number; score: number }; graph?: { rank: number; score: number; via: readonly string[] } } };
 
@@ -186,7 +192,7 @@ async function vectorCandidates(view: MemoryViewStore, vector: VectorReadModel, 
     });
   if (vector.size === 0) return [];
   // ANN over every content version first, keeping those valid and matching: the common case needs nothing else.
-  const first = await vector.search(query, Math.min(pool * 4, vector.size));
+  const first = await vector.search(query, Math.min(pool * firstFetchFactor, vector.size));
   const firstRows = view.rowsForContent(first.map((h) => h.label), filters, asOf);
   if (firstRows.size >= pool || first.length >= vector.size) return rankRows(first, firstRows).slice(0, pool);
   // Too few survived: the filters (or the moment) are selective. Small matching sets are searched exactly.
@@ -205,7 +211,7 @@ async function vectorCandidates(view: MemoryViewStore, vector: VectorReadModel, 
 
 function lexicalCandidates(view: MemoryViewStore, lexical: LexicalStore, query: string, filters: MemoryFilters, asOf: LogMoment | undefined, pool: number): Ranked<{ score: number }> {
   // The full-text index holds every content version; widen the raw ranking until enough are valid and match.
-  for (let limit = pool * 4; ; limit *= 8) {
+  for (let limit = pool * firstFetchFactor; ; limit *= 8) {
     const hits = lexical.search(query, limit);
     const rows = view.rowsForContent(hits.map((h) => h.contentPosition), filters, asOf);
     const ranked = hits.flatMap((h) => {
