@@ -178,6 +178,37 @@ describe("embedded job bus: worker identity across restarts (hardening #12)", ()
     expect(done).toMatchObject({ status: "done", attempts: 1 });
   });
 
+  it("hardening #12: a worker whose job another worker took over is told at its next heartbeat, and writes nothing after", async () => {
+    const path = join(tempDir(), "jobs.db");
+    const bus = openSqliteJobBus({ path, leaseMs: 500, pollIntervalMs: 20 });
+    cleanups.push(() => run(bus.close()));
+    let aborted: ((reason: unknown) => void) | undefined;
+    const abortSeen = new Promise<unknown>((resolve) => (aborted = resolve));
+    const worker = await run(
+      bus.startWorker({
+        handlers: {
+          [kind]: async (_job, context) => {
+            context.signal.addEventListener("abort", () => aborted!(context.signal.reason), { once: true });
+            await abortSeen;
+            return { by: "the worker that lost it" };
+          },
+        },
+      }),
+    );
+    cleanups.push(() => worker.stop({ graceMs: 0 }).then(() => undefined));
+    const { job } = await run(bus.enqueue({ kind, key: "invoice-21", payload: {} }));
+    await jobReaches(bus, job.jobId, (j) => j.status === "running", 10_000);
+    // What a second process does once the lease ran out: claim it under its own identity, a new attempt.
+    const other = new Database(path);
+    cleanups.push(() => void other.close());
+    other.prepare("UPDATE jobs SET lease_owner = 'thief', attempts = attempts + 1, lease_until = ? WHERE job_id = ?").run(Date.now() + 60_000, job.jobId);
+    const startedWaiting = Date.now();
+    expect(String(await abortSeen)).toContain(`lost the lease on job ${job.jobId}`);
+    expect(Date.now() - startedWaiting).toBeLessThan(2_000);
+    await sleep(300);
+    expect(await run(bus.get(job.jobId))).toMatchObject({ status: "running", attempts: 2 });
+  });
+
   it("hardening #12: an identity held from another host is taken only once its heartbeats stopped for a lease", () => {
     const db = new Database(":memory:");
     cleanups.push(() => void db.close());
