@@ -75,6 +75,22 @@ describe("OpenAPI conformance (findings of the API fuzzer)", () => {
     expect(conformanceProblems(doc, "POST", "/cubes/{cubeId}/branch", 201, response.headers["content-type"] as string, response.json())).toEqual([]);
   });
 
+  it.each([
+    { method: "DELETE", url: "/memories/m1", allow: "GET, HEAD, PATCH" },
+    { method: "PUT", url: "/cubes", allow: "GET, HEAD, POST" },
+    { method: "GET", url: "/search", allow: "POST" },
+    { method: "QUERY", url: "/jobs/j1", allow: "GET, HEAD" },
+  ] as const)("hardening (fuzzer): $method $url, a method the path does not take, is a 405 whose Allow header lists $allow", async ({ method, url, allow }) => {
+    const response = await app.inject({ method, url });
+    expect(response.statusCode).toBe(405);
+    expect(response.headers.allow).toBe(allow);
+    expect(response.json()).toMatchObject({ error: "MethodNotAllowed" });
+  });
+
+  it("hardening (fuzzer): a path no route has stays a 404", async () => {
+    expect((await app.inject({ method: "DELETE", url: "/no/such/path" })).statusCode).toBe(404);
+  });
+
   it("hardening (fuzzer): POST /memories links the memoryId it returns to every memory operation, and following a link reaches the memory", async () => {
     const links = operationOf(doc, "POST", "/memories").responses["201"]?.links as Record<string, { operationRef: string; parameters: Record<string, string> }> | undefined;
     const targets = Object.values(links ?? {}).map((link) => decodeURIComponent(link.operationRef.replace(/~1/g, "/").replace(/~0/g, "~")));

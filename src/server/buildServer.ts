@@ -6,6 +6,7 @@ import { sendError } from "./errorResponses.js";
 import { declareCommonResponses } from "./commonResponses.js";
 import { withOpenApi30Bounds } from "./openApi30Schemas.js";
 import { withOpenApiLinks } from "./openApiLinks.js";
+import { answerMethodNotAllowed } from "./methodNotAllowed.js";
 import { maxPathParameterLength } from "./frameworkErrors.js";
 import { requestValidatorCompiler } from "./requestValidators.js";
 import { cubeRoutes } from "./routes/cubeRoutes.js";
@@ -52,6 +53,7 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
     transformObject: (document) => ("openapiObject" in document ? withOpenApiLinks(withOpenApi30Bounds(document.openapiObject)) : document.swaggerObject),
   });
   app.addHook("onRoute", declareCommonResponses);
+  answerMethodNotAllowed(app);
   // An empty POST body with a JSON content type is an empty object, not a 400.
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
     const text = String(body);
