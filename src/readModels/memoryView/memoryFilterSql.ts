@@ -47,9 +47,9 @@ export const memoryFilterLimits = {
 /**
  * The WHERE clause over `memory_intervals i` (and `memory_contents c`) for
  * filters at a moment: current rows by default, otherwise the interval valid
- * at the given position or recorded time. One placeholder per list item keeps
- * SQLite's index plans (a json_each list measured up to 2.5× slower, see
- * docs/benchmarks.md), so list sizes are bounded by memoryFilterLimits instead.
+ * at the given position or recorded time. One placeholder per list item and one
+ * clause per metadata field (json_each measured 1.2× slower overall, 2× on
+ * metadata: docs/benchmarks.md), so sizes are bounded by memoryFilterLimits.
  */
 export function memoryFilterSql(filters: MemoryFilters, asOf: LogMoment | undefined): { where: string; params: unknown[] } {
   const clauses: string[] = [];
