@@ -91,6 +91,17 @@ describe("OpenAPI conformance (findings of the API fuzzer)", () => {
     expect((await app.inject({ method: "DELETE", url: "/no/such/path" })).statusCode).toBe(404);
   });
 
+  it("hardening (fuzzer): the document says a memory's text may not be empty, as the server enforces (Schemathesis: 'schema validation mismatch')", async () => {
+    type Body = { requestBody: { content: Record<string, { schema: { properties: Record<string, { properties?: Record<string, unknown>; items?: { properties: Record<string, unknown> } }> } }> } };
+    const bodyOf = (method: string, path: string) => (operationOf(doc, method, path) as unknown as Body).requestBody.content["application/json"]!.schema.properties;
+    expect(bodyOf("POST", "/memories").text).toMatchObject({ type: "string", minLength: 1 });
+    expect(bodyOf("POST", "/cubes/{cubeId}/add").memories!.items!.properties.text).toMatchObject({ type: "string", minLength: 1 });
+    expect(bodyOf("PATCH", "/memories/{memoryId}").content!.properties!.text).toMatchObject({ type: "string", minLength: 1 });
+    const empty = await app.inject({ method: "POST", url: "/memories", payload: { cubeId: "trunk", text: "" } });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json()).toMatchObject({ field: expect.stringMatching(/text$/) });
+  });
+
   it("hardening (fuzzer): POST /memories links the memoryId it returns to every memory operation, and following a link reaches the memory", async () => {
     const links = operationOf(doc, "POST", "/memories").responses["201"]?.links as Record<string, { operationRef: string; parameters: Record<string, string> }> | undefined;
     const targets = Object.values(links ?? {}).map((link) => decodeURIComponent(link.operationRef.replace(/~1/g, "/").replace(/~0/g, "~")));

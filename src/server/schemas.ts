@@ -76,7 +76,7 @@ export const createMemoryBody = {
   properties: {
     cubeId: { type: "string", minLength: 1 },
     memoryId: { type: "string", minLength: 1, maxLength: 200 },
-    text: { type: "string" },
+    text: { type: "string", minLength: 1, description: "what to remember; not blank" },
     key: { type: "string" },
     tags: { type: "array", items: { type: "string" } },
     sources: { type: "array", items: source },
@@ -103,7 +103,7 @@ export const editMemoryBody = {
       type: "object",
       additionalProperties: false,
       properties: {
-        text: { type: "string" },
+        text: { type: "string", minLength: 1, description: "the new text; not blank" },
         key: nullable({ type: "string" }),
         tags: { type: "array", items: { type: "string" } },
         sources: { type: "array", items: source },
