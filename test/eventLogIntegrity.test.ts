@@ -1,5 +1,6 @@
 import Database from "better-sqlite3";
 import { Effect, Either } from "effect";
+import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -125,6 +126,20 @@ describe("hardening #3: the embedded event log notices damage", () => {
     const restored = await openCheckedSqliteEventStore({ path: file });
     opened.push(restored);
     expect((await run(restored.append("stream-new", [event(996, 0)], "no_stream"))).alreadyApplied).toBe(false);
+  });
+
+  it("hardening #3: each stored checksum is format byte 0x01 + SHA-256 of the length-prefixed stored fields, as docs/event-catalog.md specifies", async () => {
+    await setUp();
+    const db = new Database(file, { readonly: true });
+    const rows = db.prepare("SELECT * FROM events WHERE position IN (1, 57, 1500)").all() as Record<string, string | number | Buffer>[];
+    db.close();
+    expect(rows).toHaveLength(3);
+    for (const row of rows) {
+      const fields = ["position", "stream_id", "revision", "event_id", "type", "schema_version", "data", "metadata"].map((name) => String(row[name]));
+      const hashed = createHash("sha256");
+      for (const field of fields) hashed.update(`${Buffer.byteLength(field)}:${field}`, "utf8");
+      expect((row.checksum as Buffer).toString("hex")).toBe(`01${hashed.digest("hex")}`);
+    }
   });
 
   it("hardening #3: a log written before checksums opens, gets a checksum on every row, and then catches a flipped byte", async () => {

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /**
  * The checksum stored with every event of the embedded log (column `checksum`, docs/event-catalog.md):
@@ -24,12 +24,15 @@ export interface StoredEventFields {
 }
 
 export function eventChecksum(event: StoredEventFields): Buffer {
-  const hash = createHash("sha256");
+  let input = "";
   for (const field of [String(event.position), event.streamId, String(event.revision), event.eventId, event.type, String(event.schemaVersion), event.data, event.metadata]) {
-    hash.update(`${Buffer.byteLength(field, "utf8")}:`);
-    hash.update(field, "utf8");
+    input += `${Buffer.byteLength(field, "utf8")}:${field}`;
   }
-  return Buffer.concat([Buffer.of(checksumFormatV1), hash.digest()]);
+  const checksum = Buffer.allocUnsafe(checksumLength);
+  checksum[0] = checksumFormatV1;
+  // One-shot hash of one string: about half the cost of feeding a Hash object sixteen pieces.
+  hash("sha256", input, "buffer").copy(checksum, 1);
+  return checksum;
 }
 
 export type ChecksumVerdict = "ok" | "missing" | "unknown_format" | "mismatch";
