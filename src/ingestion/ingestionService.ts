@@ -12,7 +12,7 @@ import { MemoryService, type MemoryWriteError, type NewMemoryInput } from "../me
 import { IngestionFailed } from "./ingestionErrors.js";
 import { IngestionSteps, type IngestionStep } from "./ingestionStep.js";
 import { checkSyncAdd, defaultSyncAddLimits, SyncAddLimitsConfig, type SyncAddTooLarge } from "./syncAddLimits.js";
-import { yieldToEventLoop } from "./yieldToEventLoop.js";
+import { yieldToEventLoop } from "../app/yieldToEventLoop.js";
 
 export const ingestJobKind = "memory.ingest";
 

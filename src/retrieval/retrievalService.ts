@@ -18,7 +18,15 @@ import { InvalidSearch, ReadModelEngineUnavailable, SearchModeUnavailable } from
 import type { ReadModelStore } from "../readModels/readModelStore.js";
 import type { SearchRequest, SearchResponse } from "../search/searchRequest.js";
 import { EmbedderService } from "./embedderService.js";
+import { yieldToEventLoop } from "../app/yieldToEventLoop.js";
 import { EmbedderUnavailable, EmbeddingFailed } from "../embedding/embeddingErrors.js";
+
+/**
+ * Searches running their (synchronous, CPU-bound) retrieval at once. Each starts in a fresh
+ * turn of the event loop, so health checks and writes get in between searches instead of
+ * waiting behind a whole burst of them; more at once would only lengthen each one.
+ */
+const searchesAtOnce = 2;
 
 export interface RetrievalOptions {
   /** Read models live in `<dataDir>/readmodels/`. */
@@ -66,6 +74,7 @@ export function layerRetrieval(options: RetrievalOptions) {
         (r) => Effect.promise(() => r.stop()),
       );
       const consistencyTimeoutMs = options.consistencyTimeoutMs ?? 2_000;
+      const searchGate = yield* Effect.makeSemaphore(searchesAtOnce);
       const known = definitions.map((d) => d.name);
 
       // A read model being repaired (or whose engine is down) is a typed failure, a 503 with Retry-After at the REST edge.
@@ -111,7 +120,9 @@ export function layerRetrieval(options: RetrievalOptions) {
             if (plan.mode === "vector" && vector === undefined) {
               return yield* Effect.fail(new ReadModelEngineUnavailable({ readModel: vectorReadModel, message: `vector search cannot run: ${degraded[0]?.error ?? "no vector read model"}; use mode "hybrid" or "bm25" meanwhile` }));
             }
-            const results = yield* Effect.tryPromise({
+            // The query's vector first, outside the gate: waiting for the embedder must not keep other searches out.
+            if (embedding && vector) yield* Effect.promise(() => embedding.queryEmbedder.embed([plan.query]).catch(() => undefined));
+            const gatedSearch = Effect.tryPromise({
               try: () =>
                 hybridSearch(
                   {
@@ -125,7 +136,8 @@ export function layerRetrieval(options: RetrievalOptions) {
                   plan,
                 ),
               catch: (error) => error,
-            }).pipe(
+            });
+            const results = yield* searchGate.withPermits(1)(Effect.zipRight(yieldToEventLoop, gatedSearch)).pipe(
               // The embedder's typed failures reach the caller (503/502), and so do a vector-only search whose engine failed and a
               // required read model found damaged mid-query (it is being rebuilt); anything else is a defect.
               Effect.catchAll((error): Effect.Effect<never, EmbedderUnavailable | EmbeddingFailed | ReadModelEngineUnavailable | ReadModelUnavailable> =>
