@@ -234,6 +234,14 @@ export function eventStoreContract(adapterName: string, open: () => Promise<Even
       await second.close();
     });
 
+    it("answers a health check with its head, for readiness", async () => {
+      const { store } = await setUp();
+      const appended = await run(store.append(freshStream(), [newEvent("A")], "no_stream"));
+      const detail = await run(store.health());
+      const head = Number(/^head at position (\d+)$/.exec(detail)?.[1]);
+      expect(head).toBeGreaterThanOrEqual(appended.position);
+    });
+
     it("keeps every acknowledged event across a restart", async () => {
       const underTest = await setUp();
       if (!underTest.reopen) return;
