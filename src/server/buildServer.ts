@@ -29,7 +29,7 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
     logger: options.logger ?? false,
     bodyLimit: 2 * 1024 * 1024,
     // Ids may be 200 characters long (the schemas say so); Fastify's default of 100 refused longer ones with a 414.
-    maxParamLength: maxPathParameterLength,
+    routerOptions: { maxParamLength: maxPathParameterLength },
     // Refusals made before routing (an id too long, a bad URL) go through our error format too.
     frameworkErrors: (error, request, reply) => sendError(error, request, reply),
     // Request ids double as correlation ids in the log, so they must be unique across restarts.
