@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ManualClock } from "../src/clock/clock.js";
 import { SseParser } from "../src/feed/sseParser.js";
+import type { IngestionStep } from "../src/ingestion/ingestionStep.js";
 import { buildServer } from "../src/server/buildServer.js";
 import { conformanceProblems, operationOf, type OpenApiDocument } from "./support/openApiDocument.js";
 import { tempLedger } from "./support/tempLedger.js";
@@ -139,6 +140,25 @@ describe("OpenAPI conformance (findings of the API fuzzer)", () => {
       // The shape Schemathesis checks: one object per event with its SSE fields.
       const event = { event: message.event, data: message.data, ...(message.id !== undefined ? { id: message.id } : {}) };
       expect(conformanceProblems(doc, "GET", "/events", response.status, response.headers.get("content-type") ?? undefined, event)).toEqual([]);
+    }
+  });
+});
+
+describe("OpenAPI conformance when a processing step fails", () => {
+  it("hardening (fuzzer): a sync add whose embedding step fails answers 502 IngestionFailed, a status POST /cubes/{cubeId}/add declares", async () => {
+    const failingStep: IngestionStep = { name: "embed", run: async () => Promise.reject(new Error("no model")) };
+    const t = await tempLedger({ ingestionSteps: [failingStep] });
+    const app = await buildServer(t.ledger);
+    try {
+      const doc = (await app.inject({ method: "GET", url: "/openapi.json" })).json() as OpenApiDocument;
+      await app.inject({ method: "POST", url: "/cubes", payload: { cubeId: "steps", name: "Steps", owner: { kind: "user", id: "alice" } } });
+      const response = await app.inject({ method: "POST", url: "/cubes/steps/add", payload: { memories: [{ text: "has two cats" }] } });
+      expect(response.statusCode).toBe(502);
+      expect(response.json()).toMatchObject({ error: "IngestionFailed" });
+      expect(conformanceProblems(doc, "POST", "/cubes/{cubeId}/add", 502, response.headers["content-type"] as string, response.json())).toEqual([]);
+    } finally {
+      await app.close();
+      await t.dispose();
     }
   });
 });

@@ -10,6 +10,7 @@ const writeMethods = new Set(["POST", "PATCH", "PUT"]);
  * - 400: the request failed validation, or its URL is malformed;
  * - 404 and 414: an id in the path is unknown, or longer than ids may be;
  * - 409, 413 and 415: a write conflicts, its body is too large or not JSON;
+ * - 502: a processing step of a write (extraction, embedding) failed;
  * - 503: the log, the job bus or a read model is unavailable (not for the
  *   health probes, which report engines rather than fail with them).
  * Registered as an onRoute hook after @fastify/swagger, which keeps a
@@ -25,7 +26,7 @@ export function declareCommonResponses(route: RouteOptions): void {
   const statuses = [
     400,
     ...(withPathIds ? [404, 414] : []),
-    ...(isWrite ? [409, 413, 415] : []),
+    ...(isWrite ? [409, 413, 415, 502] : []),
     ...(schema.tags?.includes("operations") ? [] : [503]),
   ];
   const declared = { ...((schema.response as Record<string, unknown> | undefined) ?? {}) };
