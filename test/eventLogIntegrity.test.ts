@@ -201,6 +201,11 @@ describe("hardening #3: the embedded event log notices damage", () => {
     expect(failure.message).toContain(file);
     expect((await failureOf(store.append("stream-1", [event(1, 10)], 9)))._tag).toBe("EventLogDamaged");
     expect((await failureOf(store.health()))._tag).toBe("EventLogDamaged");
+
+    let said = "";
+    expect(runLogVerifyCommand({ dataDir: dir, json: false }, { out: (s) => (said += s), err: () => {} })).toBe(1);
+    expect(said).toContain(`DAMAGED: ${file}`);
+    expect(said).toContain("SQLITE_NOTADB");
   });
 });
 

@@ -93,7 +93,14 @@ export function checkEventLog(file: string, options: LogCheckOptions = {}): LogC
     }
 
     const head = lastPosition(db);
-    const page = db.prepare<[number, number], Row>("SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?");
+    let page: Database.Statement<[number, number], Row>;
+    try {
+      page = db.prepare<[number, number], Row>("SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?");
+    } catch (error) {
+      if (!isDamage(error)) throw error;
+      report({ kind: "unopenable", message: `SQLite cannot read the schema of ${file}: ${describe(error)}` });
+      return finish({ events: 0, streams: 0, unchecked: 0 });
+    }
     const nextRevision = new Map<string, number>();
     let events = 0;
     let unchecked = 0;
