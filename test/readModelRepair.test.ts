@@ -100,8 +100,8 @@ describe("hardening #2: a damaged read model is detected and rebuilt from the lo
     return dataDir;
   };
 
-  const serve = async (dataDir: string): Promise<{ ledger: MemLedger; app: FastifyInstance }> => {
-    const { ledger } = await tempLedger({ dataDir, worker: false });
+  const serve = async (dataDir: string, searchConsistencyTimeoutMs?: number): Promise<{ ledger: MemLedger; app: FastifyInstance }> => {
+    const { ledger } = await tempLedger({ dataDir, worker: false, ...(searchConsistencyTimeoutMs !== undefined ? { searchConsistencyTimeoutMs } : {}) });
     const app = await buildServer(ledger);
     cleanups.push(async () => {
       await app.close();
@@ -185,14 +185,17 @@ describe("hardening #2: a damaged read model is detected and rebuilt from the lo
     expect(existsSync(damaged)).toBe(false);
   });
 
-  it("hardening #2: a lexical file damaged under a running server is found by the first search that reads it (503, not 500) and rebuilt", async () => {
+  it("hardening #2: a lexical file damaged under a running server is found by the first search that reads it, which answers 503 at once (not 500, not after the consistency wait), and is rebuilt", async () => {
     const dataDir = copyOfFixture();
-    const { app } = await serve(dataDir);
+    // A search first waits (here up to 10 s) for the read models to reach the log's head; a damaged one must not make it wait.
+    const { app } = await serve(dataDir, 10_000);
     expect((await search(app)).status).toBe(200);
     const damaged = currentFile(dataDir, "lexical");
     damageLiveFile(damaged);
 
+    const started = Date.now();
     expect503For(await search(app), "lexical");
+    expect(Date.now() - started).toBeLessThan(5_000);
     const served = await searchUntilServed(app);
     expect(served.body.results.map((r: { memory: { memoryId: string } }) => r.memory.memoryId).sort()).toEqual(expectedLisbon);
     expect(pointer(dataDir, "lexical")).toBe("lexical-2.db");

@@ -462,7 +462,16 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
   const laneError = (lane: Lane): string | undefined =>
     lane.damage !== undefined ? `damaged (${lane.damage}); rebuilding from the log${lane.lastError !== undefined ? `; ${lane.lastError}` : ""}` : lane.lastError;
 
-  const liveCheckpoint = (lane: Lane): number => (lane.store === undefined || lane.damage !== undefined ? 0 : safeCheckpoint(lane.store));
+  /** The live generation's checkpoint; reading it is the first read of a caught-up search, so it reports damage too. */
+  const liveCheckpoint = (lane: Lane): number => {
+    if (lane.store === undefined || lane.damage !== undefined) return 0;
+    try {
+      return lane.store.checkpoint();
+    } catch (error) {
+      if (isReadModelDamage(error)) reportDamage(lane, error);
+      return 0;
+    }
+  };
 
   const rebuildBehind = (lane: Lane, position: number): boolean => lane.rebuildRun?.next !== undefined && safeCheckpoint(lane.rebuildRun.next) < position;
 
