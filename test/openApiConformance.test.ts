@@ -103,6 +103,17 @@ describe("OpenAPI conformance (findings of the API fuzzer)", () => {
     expect(empty.json()).toMatchObject({ field: expect.stringMatching(/text$/) });
   });
 
+  it("hardening (fuzzer): a body that requires nothing is optional in the document, as the server reads no body as {} (ST201 'missing request body' accepted)", async () => {
+    const requestBodyOf = (method: string, path: string) => (operationOf(doc, method, path) as unknown as { requestBody: { required?: boolean } }).requestBody;
+    for (const action of ["activate", "archive", "restore"]) expect(requestBodyOf("POST", `/memories/{memoryId}/${action}`).required, action).toBe(false);
+    expect(requestBodyOf("PATCH", "/memories/{memoryId}").required).toBe(false);
+    expect(requestBodyOf("POST", "/memories").required).toBe(true);
+    expect(requestBodyOf("POST", "/memories/{memoryId}/merge").required).toBe(true);
+    const created = (await app.inject({ method: "POST", url: "/memories", payload: { cubeId: "trunk", text: "Dan collects stamps" } })).json() as { memoryId: string };
+    const archived = await app.inject({ method: "POST", url: `/memories/${created.memoryId}/archive` });
+    expect(archived.statusCode).toBe(200);
+  });
+
   it("hardening (fuzzer): POST /memories links the memoryId it returns to every memory operation, and following a link reaches the memory", async () => {
     const links = operationOf(doc, "POST", "/memories").responses["201"]?.links as Record<string, { operationRef: string; parameters: Record<string, string> }> | undefined;
     const targets = Object.values(links ?? {}).map((link) => decodeURIComponent(link.operationRef.replace(/~1/g, "/").replace(/~0/g, "~")));

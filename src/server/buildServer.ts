@@ -6,6 +6,7 @@ import { sendError } from "./errorResponses.js";
 import { declareCommonResponses } from "./commonResponses.js";
 import { withOpenApi30Bounds } from "./openApi30Schemas.js";
 import { withOpenApiLinks } from "./openApiLinks.js";
+import { withOptionalBodies } from "./optionalBodies.js";
 import { answerMethodNotAllowed } from "./methodNotAllowed.js";
 import { maxPathParameterLength } from "./frameworkErrors.js";
 import { requestValidatorCompiler } from "./requestValidators.js";
@@ -50,7 +51,7 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
         { name: "operations", description: "Liveness and readiness: each engine and each projection's lag" },
       ],
     },
-    transformObject: (document) => ("openapiObject" in document ? withOpenApiLinks(withOpenApi30Bounds(document.openapiObject)) : document.swaggerObject),
+    transformObject: (document) => ("openapiObject" in document ? withOptionalBodies(withOpenApiLinks(withOpenApi30Bounds(document.openapiObject))) : document.swaggerObject),
   });
   app.addHook("onRoute", declareCommonResponses);
   answerMethodNotAllowed(app);
