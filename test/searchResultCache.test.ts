@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SearchHit } from "../src/search/searchRequest.js";
 import { tempLedger } from "./support/tempLedger.js";
 
 // Real engines: the embedded default, BM25 + graph (no embedder).
@@ -35,7 +36,7 @@ describe("hardening #11: repeated searches are answered from a cache that never 
 
   it("hardening #11: changing an answer does not change the next caller's", async () => {
     const first = await search();
-    first.results.splice(0);
+    (first.results as SearchHit[]).splice(0);
     expect((await search()).results.length).toBeGreaterThan(0);
   });
 });
