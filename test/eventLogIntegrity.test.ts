@@ -149,7 +149,7 @@ describe("hardening #3: the embedded event log notices damage", () => {
 
     const store = openSqliteEventStore({ path: file, integrityCheck: false });
     opened.push(store);
-    expect((await run(store.readStream("legacy-1"))).map((e) => e.data)).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }, { n: 3 }]);
+    expect((await run(store.readStream("legacy-1"))).map((e) => (e.data as { n: number }).n)).toEqual([0, 1, 2, 3]);
     const appended = await run(store.append("legacy-1", [event(1, 4)], 3));
     expect(appended.position).toBe(41);
     await run(store.close());
@@ -164,6 +164,24 @@ describe("hardening #3: the embedded event log notices damage", () => {
     const reopened = openSqliteEventStore({ path: file, integrityCheck: false });
     opened.push(reopened);
     expect(await failureOf(reopened.readStream("legacy-2"))).toMatchObject({ _tag: "EventLogDamaged", streamId: "legacy-2", revision: 1 });
+  });
+
+  it("hardening #3: a pre-checksum log whose migration meets a damaged page opens refusing writes; its intact streams still read, unchecked", async () => {
+    dir = mkdtempSync(join(tmpdir(), "memledger-integrity-"));
+    file = join(dir, "events.db");
+    writeLegacyLog(file, 1_500, (i) => ({ stream: `legacy-${Math.floor(i / 10)}`, revision: i % 10 }));
+    const leaves = eventLeafPages(file);
+    const damaged = leaves[Math.floor(leaves.length / 2)]!;
+    overwritePage(file, damaged.page);
+
+    const store = openSqliteEventStore({ path: file, integrityCheck: false });
+    opened.push(store);
+    expect(store.damage()?.finding).toContain("does not read back");
+    const refused = await failureOf(store.append("legacy-new", [event(995, 0)], "no_stream"));
+    expect(refused._tag).toBe("EventLogDamaged");
+    expect(refused.message).toContain("while the checksums of events stored before checksums existed were being written");
+    expect(await run(store.readStream("legacy-0"))).toHaveLength(10);
+    expect((await failureOf(store.readStream(`legacy-${Math.floor((damaged.firstPosition + 1) / 10)}`)))._tag).toBe("EventLogDamaged");
   });
 
   it("hardening #3: storage errors of the log come back typed (503s): a lock held past the busy timeout, a full disk, an I/O error, a damaged index", async () => {
@@ -210,7 +228,7 @@ describe("hardening #3: the embedded event log notices damage", () => {
 });
 
 /** The table as memledger wrote it before checksums existed, filled the way that version's append did. */
-function writeLegacyLog(file: string, events: number): void {
+function writeLegacyLog(file: string, events: number, placeOf = (i: number) => ({ stream: `legacy-${i % 10}`, revision: Math.floor(i / 10) })): void {
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
   db.exec(`
@@ -226,6 +244,9 @@ function writeLegacyLog(file: string, events: number): void {
       UNIQUE (stream_id, revision)
     );`);
   const insert = db.prepare("INSERT INTO events (stream_id, revision, event_id, type, schema_version, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)");
-  for (let i = 0; i < events; i += 1) insert.run(`legacy-${i % 10}`, Math.floor(i / 10), `legacy-e-${i}`, "Noted", 1, JSON.stringify({ n: Math.floor(i / 10) }), JSON.stringify(metadata));
+  for (let i = 0; i < events; i += 1) {
+    const { stream, revision } = placeOf(i);
+    insert.run(stream, revision, `legacy-e-${i}`, "Noted", 1, JSON.stringify({ n: revision, text: "a note kept before checksums existed ".repeat(6) }), JSON.stringify(metadata));
+  }
   db.close();
 }

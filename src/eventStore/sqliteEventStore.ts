@@ -93,7 +93,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
         db.close();
         throw error;
       }
-      noteDamage(damageFound({ file, operation: "write the checksums of events stored before checksums existed" }, `a row does not read back: ${String(error)}`, error));
+      noteDamage(damageFound({ file, operation: "write the checksums of events stored before checksums existed" }, `a row does not read back while the checksums of events stored before checksums existed were being written (${String(error)}); the rows not reached are read unchecked`, error));
     }
   }
   // Until every row has its checksum (a migration cut short by damage), rows without one are read unchecked.
