@@ -69,7 +69,7 @@ export async function openWorkerEmbedder(options: WorkerEmbedderOptions): Promis
   const first = await start();
   const { modelId, dimensions } = first;
 
-  return {
+  const embedder: Embedder = {
     modelId,
     dimensions,
     async embed(texts) {
@@ -78,6 +78,11 @@ export async function openWorkerEmbedder(options: WorkerEmbedderOptions): Promis
       const started = current ?? start();
       const { worker } = await started;
       if (closed) throw new EmbedderUnavailable(`embedder ${modelId} was closed while this request waited; the ledger is shutting down`);
+      // Exited since it started (its exit handler may already have run): a message to it would never be answered.
+      if (worker.threadId < 0) {
+        if (current === started) current = undefined;
+        return embedder.embed(texts);
+      }
       const id = nextId++;
       return new Promise<Float32Array[]>((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -98,6 +103,7 @@ export async function openWorkerEmbedder(options: WorkerEmbedderOptions): Promis
       if (running !== undefined) await stopGracefully(running.worker);
     },
   };
+  return embedder;
 }
 
 /** Asks the worker to exit after its current run; a worker that does not within the grace period is terminated and left behind. */

@@ -12,6 +12,8 @@ export { vectorReadModel } from "./vectorReadModel.js";
 const projectionVersion = 1;
 /** Save the ANN file after this many additions, so a restart re-adds at most this many points. */
 const saveEvery = 20_000;
+/** HNSW inserts per turn of the event loop (each takes 1–5 ms at a few thousand points): a large batch must not hold the loop. */
+const insertsPerTurn = 8;
 
 export interface SqliteVectorStore extends VectorReadModel {
   readonly file: string;
@@ -71,8 +73,11 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
   if (scrubbed) save();
 
   const checkpointed = checkpointMembers(db, vectorReadModel, projectionVersion);
+  /** While a batch's points go into the index, the checkpoint the store had before it: nobody waits for vectors not yet searchable. */
+  let indexingAfter: number | undefined;
   return {
     ...checkpointed,
+    checkpoint: () => indexingAfter ?? checkpointed.checkpoint(),
     file,
     modelId: embedder.modelId,
     dimensions: embedder.dimensions,
@@ -85,6 +90,7 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
       prepared = await embedBatchContents(embedder, batch);
     },
     apply: (batch) => {
+      const before = checkpointed.checkpoint();
       const added: Array<[number, Float32Array]> = [];
       const removed: number[] = [];
       const erasedHashes: string[] = [];
@@ -111,11 +117,28 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
       });
       prepared = new Map();
       // The table is committed; the in-memory index follows it (a crash here is repaired on open).
-      for (const [position, vector] of added) index.add(position, vector);
-      for (const position of removed) scrubAndRemove(index, position);
-      addedSinceSave += added.length;
-      if (removed.length > 0) purgeWriteAheadLog(db);
-      if (removed.length > 0 || addedSinceSave >= saveEvery) save();
+      const finish = () => {
+        for (const position of removed) scrubAndRemove(index, position);
+        addedSinceSave += added.length;
+        if (removed.length > 0) purgeWriteAheadLog(db);
+        if (removed.length > 0 || addedSinceSave >= saveEvery) save();
+      };
+      if (added.length <= insertsPerTurn) {
+        for (const [position, vector] of added) index.add(position, vector);
+        return finish();
+      }
+      indexingAfter = before;
+      return (async () => {
+        try {
+          for (let start = 0; start < added.length; start += insertsPerTurn) {
+            if (start > 0) await new Promise((nextTurn) => setImmediate(nextTurn));
+            for (const [position, vector] of added.slice(start, start + insertsPerTurn)) index.add(position, vector);
+          }
+        } finally {
+          indexingAfter = undefined;
+        }
+        finish();
+      })();
     },
     search: async (query, k) => index.search(query, k),
     searchExact: async (query, k, positions) => index.searchExact(query, k, positions),
