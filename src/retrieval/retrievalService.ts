@@ -23,11 +23,13 @@ import { searchResultCache } from "./searchResultCache.js";
 import { EmbedderUnavailable, EmbeddingFailed } from "../embedding/embeddingErrors.js";
 
 /**
- * Searches running their (synchronous, CPU-bound) retrieval at once. Each starts in a fresh
- * turn of the event loop, so health checks and writes get in between searches instead of
- * waiting behind a whole burst of them; more at once would only lengthen each one.
+ * Searches running their retrieval at once. Each starts in a fresh turn of the event loop,
+ * so health checks and writes get in between searches instead of waiting behind a whole
+ * burst of them. On embedded read models retrieval is synchronous CPU work, so more at once
+ * would only lengthen each; with the graph or vectors on a server it mostly waits on the
+ * network, so more may run.
  */
-const searchesAtOnce = 2;
+const searchesAtOnce = { embedded: 2, withServers: 16 } as const;
 
 export interface RetrievalOptions {
   /** Read models live in `<dataDir>/readmodels/`. */
@@ -75,7 +77,8 @@ export function layerRetrieval(options: RetrievalOptions) {
         (r) => Effect.promise(() => r.stop()),
       );
       const consistencyTimeoutMs = options.consistencyTimeoutMs ?? 2_000;
-      const searchGate = yield* Effect.makeSemaphore(searchesAtOnce);
+      const onServers = options.engines?.graph?.kind === "neo4j" || options.engines?.vector?.kind === "qdrant";
+      const searchGate = yield* Effect.makeSemaphore(onServers ? searchesAtOnce.withServers : searchesAtOnce.embedded);
       const answers = searchResultCache();
       const known = definitions.map((d) => d.name);
 
