@@ -24,7 +24,7 @@ const closeGraceMs = 10_000;
  * The ONNX embedder run in a worker thread, so tokenising and inference (tens of
  * milliseconds per batch, seconds per bulk add) never block the event loop.
  * A worker that dies fails its in-flight requests with EmbedderUnavailable and is
- * started again for the next request; close() terminates it.
+ * started again for the next request; close() lets it finish its run, then it exits.
  */
 export async function openWorkerEmbedder(options: WorkerEmbedderOptions): Promise<Embedder> {
   const { requestTimeoutMs = 120_000, workerModule = defaultWorkerModule(), ...onnxOptions } = options;
