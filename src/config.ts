@@ -140,7 +140,8 @@ export function embedderFromEnv(env: NodeJS.ProcessEnv): EmbedderConfig {
     if (!hasModel) {
       throw new ConfigError(`MEMLEDGER_EMBEDDER=onnx found no model.onnx in ${modelDir}: run scripts/fetch-embedding-model.sh, or set MEMLEDGER_EMBEDDING_MODEL_DIR to a directory with model.onnx and tokenizer.json`);
     }
-    return { kind: "onnx", modelDir };
+    const idleMs = embedderIdleMsFromEnv(env);
+    return { kind: "onnx", modelDir, ...(idleMs !== undefined ? { idleMs } : {}) };
   }
   const baseURL = setting(env, "MEMLEDGER_OPENAI_BASE_URL");
   const model = setting(env, "MEMLEDGER_EMBEDDING_MODEL");
@@ -150,6 +151,17 @@ export function embedderFromEnv(env: NodeJS.ProcessEnv): EmbedderConfig {
   const apiKey = setting(env, "MEMLEDGER_OPENAI_API_KEY");
   const dimensions = setting(env, "MEMLEDGER_EMBEDDING_DIMENSIONS") === undefined ? undefined : positiveInteger(env, "MEMLEDGER_EMBEDDING_DIMENSIONS", 0);
   return { kind: "openai", baseURL, model, ...(apiKey ? { apiKey } : {}), ...(dimensions ? { dimensions } : {}) };
+}
+
+/** MEMLEDGER_EMBEDDER_IDLE_MS: how long the embedding worker (and its memory) outlives the last request; `off` keeps it. */
+function embedderIdleMsFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const value = setting(env, "MEMLEDGER_EMBEDDER_IDLE_MS");
+  if (value === undefined) return undefined;
+  if (value === "off") return Number.POSITIVE_INFINITY;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+    throw new ConfigError(`MEMLEDGER_EMBEDDER_IDLE_MS must be a whole number of milliseconds of at least 1, or off to keep the embedding worker loaded, not "${value}"; unset it for the default (5000)`);
+  }
+  return Number(value);
 }
 
 /** The job bus, the worker and the Kafka event relay. */

@@ -6,7 +6,7 @@ import { queryVectorCache } from "../embedding/queryVectorCache.js";
 
 export type EmbedderConfig =
   | { readonly kind: "none" }
-  | { readonly kind: "onnx"; readonly modelDir: string; readonly batchSize?: number }
+  | { readonly kind: "onnx"; readonly modelDir: string; readonly batchSize?: number; readonly idleMs?: number }
   | { readonly kind: "openai"; readonly baseURL: string; readonly model: string; readonly apiKey?: string; readonly dimensions?: number };
 
 /** The configured embedder behind the embedding cache, or none (search is then BM25 + graph only). */
@@ -31,7 +31,11 @@ export function layerEmbedder(config: EmbedderConfig | undefined, dataDir: strin
           config.kind === "onnx"
             ? // Inference runs in a worker thread, fed by the micro-batcher: the event loop stays free and concurrent requests share runs.
               (await import("../embedding/microBatchingEmbedder.js")).microBatchingEmbedder(
-                await (await import("../embedding/workerEmbedder.js")).openWorkerEmbedder({ modelDir: config.modelDir, ...(config.batchSize ? { batchSize: config.batchSize } : {}) }),
+                await (await import("../embedding/workerEmbedder.js")).openWorkerEmbedder({
+                  modelDir: config.modelDir,
+                  ...(config.batchSize ? { batchSize: config.batchSize } : {}),
+                  ...(config.idleMs !== undefined ? { idleMs: config.idleMs } : {}),
+                }),
               )
             : await (await import("../embedding/openAiEmbedder.js")).openOpenAiEmbedder({
                 baseURL: config.baseURL,
