@@ -83,12 +83,12 @@ export async function hybridSearch(models: SearchReadModels, plan: PlannedSearch
   const lists: RankedList<string>[] = [];
   perCube.forEach((cube, c) => {
     for (const [name, ranked] of Object.entries(cube)) {
-      lists.push({ name: `${name}#${c}`, ids: ranked.map((r) => r.row.view.memoryId), weight: plan.weights[name as keyof RetrieverWeights] });
+      lists.push({ name: `${name}#${c}`, ids: ranked.map((r) => r.row.memoryId), weight: plan.weights[name as keyof RetrieverWeights] });
       ranked.forEach((r, i) => {
-        const entry = candidates.get(r.row.view.memoryId) ?? { row: r.row, parts: {} };
+        const entry = candidates.get(r.row.memoryId) ?? { row: r.row, parts: {} };
         const part = { ...r.part, rank: i + 1 };
         (entry.parts as Record<string, unknown>)[name] = part;
-        candidates.set(r.row.view.memoryId, entry);
+        candidates.set(r.row.memoryId, entry);
       });
     }
   });
@@ -114,7 +114,8 @@ export async function hybridSearch(models: SearchReadModels, plan: PlannedSearch
         const vector = position === null ? undefined : vectors.get(position);
         return { id: r.id, relevance: r.score, ...(vector ? { vector } : {}) };
       }),
-      shortlist.length,
+      // MMR picks greedily, so its first topK are the same whatever it is asked for; only a reranker reads further.
+      plan.rerank && models.reranker ? shortlist.length : plan.topK,
       plan.mmrLambda,
     );
   }
@@ -156,7 +157,7 @@ async function searchCube(models: SearchReadModels, plan: PlannedSearch, filters
   if (plan.mode !== "vector") lists.bm25 = lexicalCandidates(models.memoryView, models.lexical, plan.query, filters, plan.asOf, pool);
   if (plan.mode === "hybrid" && plan.graphHops > 0 && models.graph) {
     const graph = models.graph;
-    const seeds = [...(lists.vector ?? []).slice(0, graphSeeds), ...(lists.bm25 ?? []).slice(0, graphSeeds)].map((c) => c.row.view.memoryId);
+    const seeds = [...(lists.vector ?? []).slice(0, graphSeeds), ...(lists.bm25 ?? []).slice(0, graphSeeds)].map((c) => c.row.memoryId);
     lists.graph = await degradable(models, "graph", () => graphCandidates(models.memoryView, graph, plan.query, [...new Set(seeds)], filters, plan.asOf, plan.graphHops, pool));
   }
   if (lists.vector === undefined) delete lists.vector;
@@ -239,7 +240,8 @@ async function graphCandidates(
   return related
     .flatMap((r) => {
       const row = rows.get(r.memoryId);
-      return row && row.view.content !== null ? [{ row, part: { score: r.score, via: r.via } }] : [];
+      // A unit without a content version (erased) has no content: the position says so without decoding the row.
+      return row && row.contentPosition !== null ? [{ row, part: { score: r.score, via: r.via } }] : [];
     })
     .slice(0, pool);
 }

@@ -41,6 +41,10 @@ export function openSqliteLexicalStore(file: string): LexicalStore {
   const deleteFts = db.prepare("DELETE FROM lexical_fts WHERE rowid = ?");
   const deleteDocs = db.prepare("DELETE FROM lexical_docs WHERE memory_id = ?");
   const optimize = db.prepare("INSERT INTO lexical_fts (lexical_fts) VALUES ('optimize')");
+  const ranked = db.prepare<[string, number], { content_pos: number; score: number }>(
+    // No join: the memory view resolves positions to units (and validity) in one indexed lookup afterwards.
+    `SELECT rowid AS content_pos, -bm25(lexical_fts, 2.0, 1.0) AS score FROM lexical_fts WHERE lexical_fts MATCH ? ORDER BY bm25(lexical_fts, 2.0, 1.0) LIMIT ?`,
+  );
   let erasedInBatch = false;
 
   const fold = (item: ProjectionEvent): void => {
@@ -76,12 +80,7 @@ export function openSqliteLexicalStore(file: string): LexicalStore {
     search: (query, limit) => {
       const match = ftsMatchExpression(query);
       if (match === undefined) return [];
-      const rows = db
-        .prepare<[string, number], { content_pos: number; score: number }>(
-          // No join: the memory view resolves positions to units (and validity) in one indexed lookup afterwards.
-          `SELECT rowid AS content_pos, -bm25(lexical_fts, 2.0, 1.0) AS score FROM lexical_fts WHERE lexical_fts MATCH ? ORDER BY bm25(lexical_fts, 2.0, 1.0) LIMIT ?`,
-        )
-        .all(match, limit);
+      const rows = ranked.all(match, limit);
       return rows.map((r) => ({ contentPosition: r.content_pos, score: r.score }));
     },
     close: () => {

@@ -3,12 +3,15 @@ import type { ExistingMemory } from "../../../domain/memory/memoryState.js";
 import { contentHash, searchableText, stepMemoryInterval, type MemoryIntervalState } from "../../../projections/memoryIntervals.js";
 import type { MemoryView } from "../../../projections/memoryView.js";
 import type { LogMoment, ProjectionEvent } from "../../../projections/projectionEvent.js";
+import type { Statement } from "better-sqlite3";
 import type { ReadModelStore } from "../readModelStore.js";
 import { applyInTransaction, checkpointMembers, openReadModelDb, purgeWriteAheadLog, type SqliteDb } from "../sqliteReadModelDb.js";
 import { memoryFilterSql, type MemoryFilters } from "./memoryFilterSql.js";
 
 export const memoryViewReadModel = "memory_view";
 const projectionVersion = 1;
+/** Distinct filter shapes kept prepared; a bound, since the shape follows the caller's filters. */
+const maxPreparedStatements = 64;
 
 export interface MemoryListQuery extends MemoryFilters {
   readonly asOf?: LogMoment;
@@ -19,6 +22,8 @@ export interface MemoryListQuery extends MemoryFilters {
 
 /** A unit as of some moment, plus the content version the read models index it by. */
 export interface MemoryViewRow {
+  readonly memoryId: string;
+  /** Decoded on first read: a search reads many candidate rows and returns few. */
   readonly view: MemoryView;
   readonly contentPosition: number | null;
 }
@@ -156,7 +161,19 @@ export function openSqliteMemoryViewStore(file: string): MemoryViewStore {
     });
   };
 
+  // Search reads a hundred candidate rows per retriever and returns ten: their JSON is parsed only when a caller reads `view`.
   const toRow = (r: IntervalRow): MemoryViewRow => {
+    let view: MemoryView | undefined;
+    return {
+      memoryId: r.memory_id,
+      contentPosition: r.content_pos,
+      get view() {
+        return (view ??= decodeView(r));
+      },
+    };
+  };
+
+  const decodeView = (r: IntervalRow): MemoryView => {
     const unit = JSON.parse(r.state_json) as ExistingMemory;
     const content: MemoryContent | null =
       r.text === null
@@ -190,11 +207,23 @@ export function openSqliteMemoryViewStore(file: string): MemoryViewStore {
       updatedBy: r.updated_by,
       position: r.from_pos,
     };
-    return { view, contentPosition: r.content_pos };
+    return view;
+  };
+
+  // The SQL of a query depends on the filters' shape only, so a few statements serve every search: prepare each once.
+  const statements = new Map<string, Statement>();
+  const prepared = (sql: string): Statement => {
+    let statement = statements.get(sql);
+    if (statement === undefined) {
+      if (statements.size >= maxPreparedStatements) statements.delete(statements.keys().next().value!);
+      statement = db.prepare(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
   };
 
   const select = (where: string, params: unknown[], tail = ""): MemoryViewRow[] =>
-    (db.prepare(`SELECT ${rowColumns} FROM memory_intervals i LEFT JOIN memory_contents c ON c.content_pos = i.content_pos WHERE ${where} ${tail}`).all(...params) as IntervalRow[]).map(
+    (prepared(`SELECT ${rowColumns} FROM memory_intervals i LEFT JOIN memory_contents c ON c.content_pos = i.content_pos WHERE ${where} ${tail}`).all(...params) as IntervalRow[]).map(
       toRow,
     );
 
@@ -221,11 +250,9 @@ export function openSqliteMemoryViewStore(file: string): MemoryViewStore {
       if (positions.length === 0) return out;
       const f = memoryFilterSql(filters, asOf);
       // Without INDEXED BY the planner walks every current row of the cube (cube_id, status index) and tests the list.
-      const rows = db
-        .prepare(
+      const rows = prepared(
           `SELECT ${rowColumns} FROM memory_intervals i INDEXED BY memory_intervals_by_content LEFT JOIN memory_contents c ON c.content_pos = i.content_pos WHERE i.content_pos IN (SELECT value FROM json_each(?)) AND ${f.where}`,
-        )
-        .all(JSON.stringify(positions), ...f.params) as IntervalRow[];
+        ).all(JSON.stringify(positions), ...f.params) as IntervalRow[];
       for (const row of rows.map(toRow)) {
         if (row.contentPosition !== null) out.set(row.contentPosition, row);
       }
@@ -236,8 +263,7 @@ export function openSqliteMemoryViewStore(file: string): MemoryViewStore {
       if (memoryIds.length === 0) return out;
       const f = memoryFilterSql(filters, asOf);
       // The ids drive the join, so each is one primary-key probe (as of a moment too).
-      const rows = db
-        .prepare(`SELECT ${rowColumns} FROM json_each(?) j CROSS JOIN memory_intervals i ON i.memory_id = j.value LEFT JOIN memory_contents c ON c.content_pos = i.content_pos WHERE ${f.where}`)
+      const rows = prepared(`SELECT ${rowColumns} FROM json_each(?) j CROSS JOIN memory_intervals i ON i.memory_id = j.value LEFT JOIN memory_contents c ON c.content_pos = i.content_pos WHERE ${f.where}`)
         .all(JSON.stringify(memoryIds), ...f.params) as IntervalRow[];
       for (const row of rows.map(toRow)) {
         out.set(row.view.memoryId, row);
@@ -246,14 +272,12 @@ export function openSqliteMemoryViewStore(file: string): MemoryViewStore {
     },
     contentPositionsMatching: (filters, asOf, limit) => {
       const f = memoryFilterSql(filters, asOf);
-      return (db
-        .prepare(`SELECT i.content_pos AS p FROM memory_intervals i LEFT JOIN memory_contents c ON c.content_pos = i.content_pos WHERE i.content_pos IS NOT NULL AND ${f.where} LIMIT ?`)
+      return (prepared(`SELECT i.content_pos AS p FROM memory_intervals i LEFT JOIN memory_contents c ON c.content_pos = i.content_pos WHERE i.content_pos IS NOT NULL AND ${f.where} LIMIT ?`)
         .all(...f.params, limit) as { p: number }[]).map((r) => r.p);
     },
     countMatching: (filters, asOf, cap) => {
       const f = memoryFilterSql(filters, asOf);
-      return (db
-        .prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM memory_intervals i LEFT JOIN memory_contents c ON c.content_pos = i.content_pos WHERE i.content_pos IS NOT NULL AND ${f.where} LIMIT ?)`)
+      return (prepared(`SELECT count(*) AS n FROM (SELECT 1 FROM memory_intervals i LEFT JOIN memory_contents c ON c.content_pos = i.content_pos WHERE i.content_pos IS NOT NULL AND ${f.where} LIMIT ?)`)
         .get(...f.params, cap ?? -1) as { n: number }).n;
     },
     close: () => {
