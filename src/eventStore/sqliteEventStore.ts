@@ -5,11 +5,18 @@ import { dirname } from "node:path";
 import { EventStore, type AppendResult, type EventStorePort, type ExpectedRevision, type NewEvent, type ReadAllOptions, type ReadStreamOptions, type RecordedEvent, type Subscription } from "./eventStorePort.js";
 import { damageMarkerOf, readDamageMarker, writeDamageMarker } from "./damageMarker.js";
 import { checkEvent, describeVerdict, eventChecksum } from "./eventChecksum.js";
-import { concurrencyConflict, eventLogDamaged, idempotencyConflict, type EventStoreUnavailable, streamNotFound, type EventLogDamaged } from "./eventStoreErrors.js";
+import { concurrencyConflict, eventLogDamaged, idempotencyConflict, type ConcurrencyConflict, type EventStoreUnavailable, type IdempotencyConflict, streamNotFound, type EventLogDamaged } from "./eventStoreErrors.js";
 import { startIntegrityCheck, type IntegrityFinding, type RunningIntegrityCheck } from "./integrityCheck.js";
 import { checksummedFormat, migrateChecksums, prepareLogTable, readLogFormat } from "./sqliteLogFormat.js";
 import { classifySqliteFailure, damageFound, isDamage, type FailureContext } from "./sqliteFailure.js";
 import { waitForSignal, Signal } from "./signal.js";
+import { groupCommit, type Outcome } from "../storage/groupCommit.js";
+
+interface PendingAppend {
+  readonly streamId: string;
+  readonly events: readonly NewEvent[];
+  readonly expected: ExpectedRevision;
+}
 
 /**
  * `full`: every commit is fsynced before it is acknowledged; a power loss loses
@@ -201,6 +208,28 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     return { nextExpectedRevision: last.revision, position: last.position, alreadyApplied: true };
   }
 
+  /**
+   * Appends of one turn of the event loop commit in one transaction (one fsync):
+   * each runs in its own savepoint, so a refused append (conflict, idempotency)
+   * leaves the others of its group standing.
+   */
+  const appendGroup = db.transaction((items: readonly PendingAppend[]): Outcome<AppendResult | AppendRejected>[] =>
+    items.map((item) => {
+      try {
+        return { ok: true, value: appendTx(item.streamId, item.events, item.expected) };
+      } catch (error) {
+        if (error instanceof AppendRejected) return { ok: true, value: error };
+        throw error;
+      }
+    }),
+  );
+  const submitAppend = groupCommit((items: readonly PendingAppend[]) => {
+    const context = { operation: items.length === 1 ? `append to stream ${items[0]!.streamId}` : `append to ${items.length} streams`, ...(items.length === 1 ? { streamId: items[0]!.streamId } : {}) };
+    const outcomes = guard(context, () => appendGroup.immediate(items));
+    if (outcomes.some((o) => o.ok && !(o.value instanceof AppendRejected) && !o.value.alreadyApplied)) appended.notify();
+    return outcomes;
+  });
+
   const readPage = (after: number, limit: number) => guard({ operation: `read the log after position ${after}`, position: after + 1 }, () => readAllStmt.all(after, limit).map(verified));
 
   const port: SqliteEventStore = {
@@ -212,21 +241,12 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
         if (damage) return Effect.fail(damage);
         const context = { operation: `append to stream ${streamId}`, streamId };
         if (events.length === 0) return attempt(context, () => ({ nextExpectedRevision: currentRevisionStmt.get(streamId)?.revision ?? -1, position: 0, alreadyApplied: true }));
-        try {
-          const result = guard(context, () => {
-            try {
-              return appendTx.immediate(streamId, events, expected);
-            } catch (error) {
-              if (error instanceof AppendRejected) return error;
-              throw error;
-            }
-          });
-          if (result instanceof AppendRejected) return Effect.fail(result.error);
-          if (!result.alreadyApplied) appended.notify();
-          return Effect.succeed(result);
-        } catch (failure) {
-          return Effect.fail(failure as EventStoreUnavailable);
-        }
+        return Effect.async<AppendResult, ConcurrencyConflict | IdempotencyConflict | EventStoreUnavailable>((resume) => {
+          submitAppend({ streamId, events, expected }).then(
+            (result) => resume(result instanceof AppendRejected ? Effect.fail(result.error) : Effect.succeed(result)),
+            (failure: EventStoreUnavailable) => resume(Effect.fail(failure)),
+          );
+        });
       }),
     readStream: (streamId, options: ReadStreamOptions = {}) =>
       Effect.flatMap(

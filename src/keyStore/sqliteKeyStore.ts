@@ -3,7 +3,8 @@ import { Effect, Layer } from "effect";
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { KeyStore, KeyStoreUnavailable, type KeyLookup, type KeyStorePort } from "./keyStorePort.js";
+import { KeyStore, KeyStoreUnavailable, type DataKey, type KeyLookup, type KeyStorePort } from "./keyStorePort.js";
+import { groupCommit, type Outcome } from "../storage/groupCommit.js";
 
 /**
  * Embedded key store: its own SQLite file beside (never inside) the event log.
@@ -51,17 +52,29 @@ export function openSqliteKeyStore(path: string): KeyStorePort {
     return ids;
   });
 
+  // Keys created in one turn of the event loop share one transaction: the rollback journal costs several fsyncs per commit.
+  const insertGroup = db.transaction((keys: readonly DataKey[]): Outcome<DataKey>[] =>
+    keys.map((key) => {
+      try {
+        insertOne(key);
+        return { ok: true, value: key };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    }),
+  );
+  const insertOne = db.transaction((key: DataKey) => void insert.run(key.keyId, key.subjectId, key.material));
+  const submitKey = groupCommit((keys: readonly DataKey[]) => insertGroup.immediate(keys));
+
   const failure = (cause: unknown) => new KeyStoreUnavailable({ message: `key store ${path} failed: ${String(cause)}`, cause });
 
   return {
     createKey: (subjectId, keyId) =>
-      Effect.try({
-        try: () => {
-          const material = randomBytes(32);
-          insert.run(keyId, subjectId, material);
-          return { keyId, subjectId, material };
-        },
-        catch: failure,
+      Effect.async<DataKey, KeyStoreUnavailable>((resume) => {
+        submitKey({ keyId, subjectId, material: randomBytes(32) }).then(
+          (key) => resume(Effect.succeed(key)),
+          (cause: unknown) => resume(Effect.fail(failure(cause))),
+        );
       }),
     getKey: (keyId) =>
       Effect.try({
