@@ -269,7 +269,7 @@ describe("hardening #2: a damaged read model is detected and rebuilt from the lo
     expect((await runner.lag()).find((l) => l.name === "memory_view")?.damaged).toBeUndefined();
   });
 
-  it("hardening #2: every storage failure is a 503 with Retry-After, never a 500; a rebuild's own estimate is the Retry-After", async () => {
+  it("hardening #2 and #3: every storage failure, typed or raw, is a 503 with Retry-After, never a 500; a rebuild's own estimate is the Retry-After", async () => {
     const app = Fastify();
     app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
     const failures: Record<string, () => unknown> = {
@@ -286,6 +286,10 @@ describe("hardening #2: a damaged read model is detected and rebuilt from the lo
         throw failure();
       });
     }
+    // A raw engine error that no store typed (say the job queue's SQLite) is storage trouble too.
+    app.get("/raw-sqlite", async () => {
+      throw Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
+    });
     cleanups.push(() => app.close());
     for (const tag of Object.keys(failures)) {
       const response = await app.inject({ method: "GET", url: `/${tag}` });
@@ -293,6 +297,10 @@ describe("hardening #2: a damaged read model is detected and rebuilt from the lo
       expect(JSON.parse(response.body).error).toBe(tag);
       expect(Number(response.headers["retry-after"]), tag).toBeGreaterThanOrEqual(1);
     }
+    const raw = await app.inject({ method: "GET", url: "/raw-sqlite" });
+    expect(raw.statusCode).toBe(503);
+    expect(JSON.parse(raw.body)).toMatchObject({ error: "StorageUnavailable", code: "SQLITE_FULL", message: expect.stringContaining("disk is full") });
+    expect(raw.headers["retry-after"]).toBe("5");
     const rebuilding = await app.inject({ method: "GET", url: "/ReadModelUnavailable" });
     expect(rebuilding.headers["retry-after"]).toBe("12");
     expect(JSON.parse(rebuilding.body)).toMatchObject({ readModel: "lexical", rebuild: { eventsFolded: 10, eventsToFold: 100 }, retryAfterSeconds: 12 });

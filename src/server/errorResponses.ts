@@ -55,6 +55,23 @@ function retryAfterSeconds(error: unknown): number {
   return typeof seconds === "number" && Number.isFinite(seconds) && seconds >= 1 ? Math.ceil(seconds) : 5;
 }
 
+/**
+ * A raw SQLite error that no store typed (a read model, the job queue, a cache):
+ * still storage trouble, so a 503 naming the engine code, never a 500.
+ */
+function storageFailure(error: unknown): Record<string, unknown> | undefined {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code !== "string" || !code.startsWith("SQLITE_")) return undefined;
+  const hint = code.startsWith("SQLITE_FULL")
+    ? "the disk is full; free space"
+    : code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")
+      ? "another process holds a lock on a file of the data directory; retry"
+      : code.startsWith("SQLITE_CORRUPT") || code.startsWith("SQLITE_NOTADB")
+        ? "a file of the data directory is damaged; check GET /health/ready and see docs/operations.md"
+        : "check the data directory's disk and permissions, then retry";
+  return { error: "StorageUnavailable", message: `a storage engine failed (${code}): ${hint}`, code };
+}
+
 export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const tagged = error as { _tag?: unknown; message?: unknown };
   if (typeof tagged?._tag === "string" && statusByTag[tagged._tag] !== undefined) {
@@ -73,6 +90,12 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
   if (refusal !== undefined) return reply.status(refusal.status).send(refusal.body);
   if (typeof fastifyError.statusCode === "number" && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     return reply.status(fastifyError.statusCode).send({ error: fastifyError.code ?? "BadRequest", message: fastifyError.message });
+  }
+  const storage = storageFailure(error);
+  if (storage !== undefined) {
+    request.log.error({ err: error }, "storage failure");
+    reply.header("retry-after", "5");
+    return reply.status(503).send(storage);
   }
   request.log.error({ err: error }, "unexpected error");
   return reply.status(500).send({ error: "InternalError", message: "an unexpected error occurred; it was logged with the request id", requestId: request.id });
