@@ -18,7 +18,7 @@ import type { ConcurrencyConflict, EventStoreUnavailable, IdempotencyConflict } 
 import { IdGenerator } from "../ids/idGenerator.js";
 import { nameBasedId } from "../ids/nameBasedId.js";
 import type { KeyStoreUnavailable } from "../keyStore/keyStorePort.js";
-import { isValidTime } from "../../domain/memory/validation.js";
+import { isoInstantRule, parseIsoInstant } from "../../domain/time/isoInstant.js";
 import { MemoryRepository } from "../memory/memoryRepository.js";
 import { MemoryService, type MemoryWriteError } from "../memory/memoryService.js";
 import { loadCube } from "./cubeRepository.js";
@@ -194,8 +194,11 @@ export const layerCubeService = Layer.effect(
         );
       });
 
-    const requireTime = (field: string, value: string) =>
-      isValidTime(value) ? Effect.succeed(new Date(value).toISOString()) : Effect.fail(invalidRequest(field, "must be an ISO-8601 time such as 2026-03-03T12:00:00Z"));
+    // The library checks times by the same rule as the REST routes: a real moment, with a time zone.
+    const requireTime = (field: string, value: string) => {
+      const instant = parseIsoInstant(value);
+      return instant !== undefined ? Effect.succeed(instant) : Effect.fail(invalidRequest(field, `must be ${isoInstantRule}`));
+    };
 
     const rollback = (cubeId: string, toTime: string, ctx: CommandContext) =>
       Effect.gen(function* () {

@@ -1,3 +1,4 @@
+import { isoInstantRule, parseIsoInstant } from "../../domain/time/isoInstant.js";
 import { Context, Effect, Either, Layer } from "effect";
 import { decide } from "../../domain/memory/decide.js";
 import { TransitionRejected, type DomainError } from "../../domain/memory/domainErrors.js";
@@ -276,6 +277,8 @@ export const layerMemoryService = Layer.effect(
             if (!loaded.projection.view) return yield* Effect.fail(memoryNotFound(memoryId));
             return loaded.projection.view;
           }
+          // An impossible moment is bad input, not a unit "created later" (same rule as the REST routes).
+          if ("time" in asOf && parseIsoInstant(asOf.time) === undefined) return yield* Effect.fail(invalidRequest("asOf.time", `must be ${isoInstantRule}`));
           const view = projectMemory(yield* repo.loadPrefix(memoryId, asOf)).view;
           if (view) return view;
           const exists = (yield* repo.load(memoryId)).projection.view !== undefined;
