@@ -40,3 +40,15 @@ describe("hardening #11: repeated searches are answered from a cache that never 
     expect((await search()).results.length).toBeGreaterThan(0);
   });
 });
+
+describe("the search answer cache on erasure", () => {
+  it("hardening #1: clear() drops every answer at once, so an erasure leaves no erased text in the cache until a later search", async () => {
+    const { searchResultCache } = await import("../src/retrieval/searchResultCache.js");
+    const cache = searchResultCache();
+    const answer = { results: [{ memory: { content: { text: "Carol hides tea leaves" } } }] } as unknown as Parameters<typeof cache.put>[2];
+    cache.put("state-1", "q", answer);
+    expect(cache.get("state-1", "q")).toBeDefined();
+    cache.clear();
+    expect(cache.get("state-1", "q")).toBeUndefined();
+  });
+});

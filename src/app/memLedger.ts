@@ -286,7 +286,7 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
   // An erasure returns once the read models have folded it too, so no derived copy (full text, vectors,
   // graph names) outlives the answer; if they are stuck, the erasure stands and they purge when they resume.
   const afterPurge = async <A>(result: A): Promise<A> => {
-    await retrieve((r) => r.catchUp(erasurePurgeTimeoutMs, { includeRebuilds: true }));
+    await retrieve((r) => Effect.zipRight(r.catchUp(erasurePurgeTimeoutMs, { includeRebuilds: true }), r.forgetCachedAnswers()));
     return result;
   };
   return {

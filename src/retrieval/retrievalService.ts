@@ -52,6 +52,8 @@ export interface RetrievalPort {
   rebuild(name: string): Effect.Effect<{ events: number; seconds: number }, InvalidSearch | ReadModelUnavailable>;
   /** Waits until every read model folded the log up to its head at call time (and, with includeRebuilds, every rebuild's new generation). */
   catchUp(timeoutMs: number, options?: { readonly includeRebuilds?: boolean }): Effect.Effect<boolean, EventStoreUnavailable>;
+  /** Drops every cached search answer at once: an erasure must not leave its content in memory until the next search. */
+  forgetCachedAnswers(): Effect.Effect<void>;
   /** Probes the engines the read models live on (Neo4j, Qdrant, or embedded). */
   health(timeoutMs: number): Effect.Effect<readonly EngineHealth[]>;
   readonly readModels: readonly string[];
@@ -184,6 +186,7 @@ export function layerRetrieval(options: RetrievalOptions) {
               )
             : Effect.fail(new InvalidSearch({ field: "name", message: `no read model named ${name}; known: ${known.join(", ")}` })),
         catchUp,
+        forgetCachedAnswers: () => Effect.sync(() => answers.clear()),
         health: (timeoutMs) => Effect.promise(() => Promise.all(engines.probes.map((probe) => runProbe(probe, timeoutMs)))),
       });
     }),
