@@ -8,6 +8,7 @@ import type { MemoryViewRow, MemoryViewStore } from "../readModels/memoryView/sq
 import type { VectorReadModel } from "../readModels/vector/vectorReadModel.js";
 import { maximalMarginalRelevance } from "./maximalMarginalRelevance.js";
 import { reciprocalRankFusion, type RankedList } from "./rankFusion.js";
+import { searchRowReader, type SearchRowReader } from "./searchRowReader.js";
 import type { Reranker } from "./rerankerPort.js";
 import { ReadModelEngineUnavailable } from "./searchErrors.js";
 import type { ScoreParts, SearchHit, SearchMode } from "./searchRequest.js";
@@ -147,18 +148,19 @@ export async function hybridSearch(models: SearchReadModels, plan: PlannedSearch
 type Ranked<P> = { row: MemoryViewRow; part: P }[];
 
 async function searchCube(models: SearchReadModels, plan: PlannedSearch, filters: MemoryFilters, queryVector: Float32Array | undefined, pool: number) {
+  const rows = searchRowReader(models.memoryView, filters, plan.asOf);
   const lists: { vector?: Ranked<{ similarity: number }>; bm25?: Ranked<{ score: number }>; graph?: Ranked<{ score: number; via: readonly string[] }> } = {};
   if (plan.mode !== "bm25" && queryVector && models.vector) {
     // In vector mode the vectors are the whole answer, so their failure is the search's; in hybrid mode BM25 carries on.
     const vector = models.vector;
-    const retrieve = () => vectorCandidates(models.memoryView, vector, queryVector, filters, plan.asOf, pool);
+    const retrieve = () => vectorCandidates(models.memoryView, rows, vector, queryVector, filters, plan.asOf, pool);
     lists.vector = plan.mode === "vector" ? await required("vector", retrieve) : await degradable(models, "vector", retrieve);
   }
-  if (plan.mode !== "vector") lists.bm25 = lexicalCandidates(models.memoryView, models.lexical, plan.query, filters, plan.asOf, pool);
+  if (plan.mode !== "vector") lists.bm25 = lexicalCandidates(rows, models.lexical, plan.query, pool);
   if (plan.mode === "hybrid" && plan.graphHops > 0 && models.graph) {
     const graph = models.graph;
     const seeds = [...(lists.vector ?? []).slice(0, graphSeeds), ...(lists.bm25 ?? []).slice(0, graphSeeds)].map((c) => c.row.memoryId);
-    lists.graph = await degradable(models, "graph", () => graphCandidates(models.memoryView, graph, plan.query, [...new Set(seeds)], filters, plan.asOf, plan.graphHops, pool));
+    lists.graph = await degradable(models, "graph", () => graphCandidates(rows, graph, plan.query, [...new Set(seeds)], plan.asOf, plan.graphHops, pool));
   }
   if (lists.vector === undefined) delete lists.vector;
   if (lists.graph === undefined) delete lists.graph;
@@ -185,7 +187,7 @@ async function degradable<T>(models: SearchReadModels, readModel: "graph" | "vec
   }
 }
 
-async function vectorCandidates(view: MemoryViewStore, vector: VectorReadModel, query: Float32Array, filters: MemoryFilters, asOf: LogMoment | undefined, pool: number): Promise<Ranked<{ similarity: number }>> {
+async function vectorCandidates(view: MemoryViewStore, reader: SearchRowReader, vector: VectorReadModel, query: Float32Array, filters: MemoryFilters, asOf: LogMoment | undefined, pool: number): Promise<Ranked<{ similarity: number }>> {
   const rankRows = (hits: readonly { label: number; similarity: number }[], rows: Map<number, MemoryViewRow>) =>
     hits.flatMap((h) => {
       const row = rows.get(h.label);
@@ -194,27 +196,27 @@ async function vectorCandidates(view: MemoryViewStore, vector: VectorReadModel, 
   if (vector.size === 0) return [];
   // ANN over every content version first, keeping those valid and matching: the common case needs nothing else.
   const first = await vector.search(query, Math.min(pool * firstFetchFactor, vector.size));
-  const firstRows = view.rowsForContent(first.map((h) => h.label), filters, asOf);
+  const firstRows = reader.rowsForContent(first.map((h) => h.label));
   if (firstRows.size >= pool || first.length >= vector.size) return rankRows(first, firstRows).slice(0, pool);
   // Too few survived: the filters (or the moment) are selective. Small matching sets are searched exactly.
   const matching = view.countMatching(filters, asOf, exactSearchBelow + 1);
   if (matching <= exactSearchBelow) {
     const hits = await vector.searchExact(query, pool, view.contentPositionsMatching(filters, asOf, matching));
-    return rankRows(hits, view.rowsForContent(hits.map((h) => h.label), filters, asOf));
+    return rankRows(hits, reader.rowsForContent(hits.map((h) => h.label)));
   }
   // Large but selective: widen the ANN candidates until enough survive.
   for (let k = pool * 16; ; k *= 4) {
     const hits = await vector.search(query, Math.min(k, vector.size));
-    const rows = view.rowsForContent(hits.map((h) => h.label), filters, asOf);
+    const rows = reader.rowsForContent(hits.map((h) => h.label));
     if (rows.size >= pool || hits.length >= vector.size) return rankRows(hits, rows).slice(0, pool);
   }
 }
 
-function lexicalCandidates(view: MemoryViewStore, lexical: LexicalStore, query: string, filters: MemoryFilters, asOf: LogMoment | undefined, pool: number): Ranked<{ score: number }> {
+function lexicalCandidates(reader: SearchRowReader, lexical: LexicalStore, query: string, pool: number): Ranked<{ score: number }> {
   // The full-text index holds every content version; widen the raw ranking until enough are valid and match.
   for (let limit = pool * firstFetchFactor; ; limit *= 8) {
     const hits = lexical.search(query, limit);
-    const rows = view.rowsForContent(hits.map((h) => h.contentPosition), filters, asOf);
+    const rows = reader.rowsForContent(hits.map((h) => h.contentPosition));
     const ranked = hits.flatMap((h) => {
       const row = rows.get(h.contentPosition);
       return row ? [{ row, part: { score: h.score } }] : [];
@@ -224,11 +226,10 @@ function lexicalCandidates(view: MemoryViewStore, lexical: LexicalStore, query: 
 }
 
 async function graphCandidates(
-  view: MemoryViewStore,
+  reader: SearchRowReader,
   graph: GraphReadModel,
   query: string,
   seeds: readonly string[],
-  filters: MemoryFilters,
   asOf: LogMoment | undefined,
   hops: number,
   pool: number,
@@ -236,7 +237,7 @@ async function graphCandidates(
   const entityIds = (await graph.entitiesMatching(query)).map((n) => n.id);
   if (seeds.length === 0 && entityIds.length === 0) return [];
   const related = await graph.relatedMemories({ memoryIds: seeds, entityIds, hops, ...(asOf ? { asOf } : {}), maxDegree: graphMaxDegree, limit: pool * 2 });
-  const rows = view.rowsForMemories(related.map((r) => r.memoryId), filters, asOf);
+  const rows = reader.rowsForMemories(related.map((r) => r.memoryId));
   return related
     .flatMap((r) => {
       const row = rows.get(r.memoryId);

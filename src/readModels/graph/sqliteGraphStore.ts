@@ -203,7 +203,8 @@ export function openSqliteGraphStore(file: string): SqliteGraphStore {
       position: "from_pos <= @at AND (to_pos IS NULL OR to_pos > @at)",
       time: "from_time <= @at AND (to_time IS NULL OR to_time > @at)",
     }[hood.validity];
-    const select = (end: "src" | "dst") => `SELECT ${columns} FROM edges WHERE ${end} = @node${types} AND ${valid}`;
+    // "other" selects the far end only: dst when walking out of src, src when walking into dst.
+    const select = (end: "src" | "dst") => `SELECT ${columns === "other" ? (end === "src" ? "dst" : "src") : columns} FROM edges WHERE ${end} = @node${types} AND ${valid}`;
     const body = hood.direction === "out" ? select("src") : hood.direction === "in" ? select("dst") : `${select("src")} UNION ALL ${select("dst")}`;
     const statement = db.prepare<NeighbourParams, unknown>(`${body} LIMIT @limit`);
     neighbourStatements.set(shape, statement);
@@ -221,6 +222,19 @@ export function openSqliteGraphStore(file: string): SqliteGraphStore {
     return (node) => {
       const rows = statement.all({ node, at: hood.at, limit }) as Row[];
       return hood.maxDegree !== undefined && rows.length > hood.maxDegree ? undefined : rows;
+    };
+  }
+
+  /**
+   * A node's neighbours (the other end of each followable edge, once per edge), or undefined for a hub:
+   * path counting needs no more, and plucked integers cost far less to hand to JavaScript than row objects.
+   */
+  function neighboursIn(hood: Neighbourhood): (node: number) => WalkEdge[] | undefined {
+    const statement = neighbourStatement(hood, "other").pluck();
+    const limit = hood.maxDegree === undefined ? -1 : Math.floor(hood.maxDegree) + 1;
+    return (node) => {
+      const others = statement.all({ node, at: hood.at, limit }) as number[];
+      return hood.maxDegree !== undefined && others.length > hood.maxDegree ? undefined : others.map((other) => ({ src: node, dst: other }));
     };
   }
 
@@ -281,7 +295,7 @@ export function openSqliteGraphStore(file: string): SqliteGraphStore {
       const seedIds = [...new Set([...(query.memoryIds ?? []).map(memoryNodeId), ...(query.entityIds ?? [])])];
       const seeds = new Map(statements.nodesByIds.all(JSON.stringify(seedIds)).map((row) => [row.key, row]));
       // The path count needs only the ends, which the (end, type, to_pos, other end) indexes cover.
-      const tally = countShortestPaths([...seeds.keys()], query.hops, edgesAroundIn<WalkEdge>(hood, "src, dst"));
+      const tally = countShortestPaths([...seeds.keys()], query.hops, neighboursIn(hood));
       const limit = query.limit ?? defaultRelatedLimit;
       const candidates = [...tally]
         .filter(([key, { depth }]) => depth > 0 && !seeds.has(key))

@@ -266,7 +266,7 @@ export function openSqliteMemoryViewStore(file: string): MemoryViewStore {
       const rows = prepared(`SELECT ${rowColumns} FROM json_each(?) j CROSS JOIN memory_intervals i ON i.memory_id = j.value LEFT JOIN memory_contents c ON c.content_pos = i.content_pos WHERE ${f.where}`)
         .all(JSON.stringify(memoryIds), ...f.params) as IntervalRow[];
       for (const row of rows.map(toRow)) {
-        out.set(row.view.memoryId, row);
+        out.set(row.memoryId, row);
       }
       return out;
     },
