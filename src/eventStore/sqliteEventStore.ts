@@ -7,7 +7,7 @@ import { damageMarkerOf, readDamageMarker, writeDamageMarker } from "./damageMar
 import { checkEvent, describeVerdict, eventChecksum } from "./eventChecksum.js";
 import { concurrencyConflict, eventLogDamaged, idempotencyConflict, type ConcurrencyConflict, type EventStoreUnavailable, type IdempotencyConflict, streamNotFound, type EventLogDamaged } from "./eventStoreErrors.js";
 import { startIntegrityCheck, type IntegrityFinding, type RunningIntegrityCheck } from "./integrityCheck.js";
-import { checksummedFormat, migrateChecksums, prepareLogTable, readLogFormat } from "./sqliteLogFormat.js";
+import { checksummedFormat, migrateChecksums, prepareLogTable, readLogFormat, type StoredEventRow } from "./sqliteLogFormat.js";
 import { classifySqliteFailure, damageFound, isDamage, type FailureContext } from "./sqliteFailure.js";
 import { waitForSignal, Signal } from "./signal.js";
 import { groupCommit, type Outcome } from "../storage/groupCommit.js";
@@ -48,17 +48,7 @@ export interface SqliteEventStore extends EventStorePort {
   damage(): EventLogDamaged | undefined;
 }
 
-interface EventRow {
-  position: number;
-  stream_id: string;
-  revision: number;
-  event_id: string;
-  type: string;
-  schema_version: number;
-  data: string;
-  metadata: string;
-  checksum: Buffer | null;
-}
+type EventRow = StoredEventRow;
 
 class AppendRejected {
   constructor(readonly error: ReturnType<typeof concurrencyConflict> | ReturnType<typeof idempotencyConflict>) {}

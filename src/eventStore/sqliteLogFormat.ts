@@ -35,7 +35,8 @@ export function readLogFormat(db: Database.Database): number {
   return Number(db.pragma("user_version", { simple: true }));
 }
 
-interface UncheckedRow {
+/** A row of the `events` table as SQLite returns it; `checksum` is null on rows stored before checksums existed. */
+export interface StoredEventRow {
   position: number;
   stream_id: string;
   revision: number;
@@ -44,7 +45,10 @@ interface UncheckedRow {
   schema_version: number;
   data: string;
   metadata: string;
+  checksum: Buffer | null;
 }
+
+type UncheckedRow = Omit<StoredEventRow, "checksum">;
 
 /**
  * Writes the missing checksums of a log written before them, in log order and in batches (each its own

@@ -1,7 +1,7 @@
 import Database from "better-sqlite3";
 import { existsSync } from "node:fs";
 import { checkEvent, describeVerdict } from "../eventStore/eventChecksum.js";
-import { checksummedFormat } from "../eventStore/sqliteLogFormat.js";
+import { checksummedFormat, type StoredEventRow } from "../eventStore/sqliteLogFormat.js";
 import { isDamage, sqliteCodeOf } from "../eventStore/sqliteFailure.js";
 
 /**
@@ -43,17 +43,7 @@ export interface LogCheckOptions {
   readonly onProgress?: (events: number) => void;
 }
 
-interface Row {
-  position: number;
-  stream_id: string;
-  revision: number;
-  event_id: string;
-  type: string;
-  schema_version: number;
-  data: string;
-  metadata: string;
-  checksum: Buffer | null;
-}
+type Row = StoredEventRow;
 
 const pageSize = 5_000;
 
