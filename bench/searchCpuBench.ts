@@ -6,8 +6,8 @@
  * at a time, hybrid throughput at `--connections` concurrent, and the query embedder alone on
  * new queries at the same concurrency (the worker thread and micro-batcher the server uses).
  * `--baseline <dir>`: a checkout of the code before (e.g. `git worktree add <dir> <commit>` with
- * node_modules linked) measured on the same data directories in the same run, alternating
- * baseline, current, baseline, current, so the ratios are against the same machine load.
+ * node_modules linked) measured on the same data directories in the same run, in alternating
+ * order (before, after; after, before; ...), so the ratios are against the same machine load.
  */
 import { copyFileSync, existsSync } from "node:fs";
 import { cpus } from "node:os";
@@ -77,7 +77,8 @@ try {
   for (let round = 1; round <= rounds; round += 1) {
     for (const size of [...sizes].reverse()) {
       const queries = corpus.slice(0, size).filter((_, i) => i % Math.floor(size / queryCount) === 0).slice(0, queryCount).map((m) => m.question);
-      for (const code of codeRoots) {
+      // Odd rounds run the baseline first, even rounds second: what the previous ledger left to collect falls on each alike.
+      for (const code of round % 2 === 1 ? codeRoots : [...codeRoots].reverse()) {
         const ledger = await openLedger(code.root, dirs.get(size)!);
         try {
           for (const query of queries) await ledger.search({ query, cubeIds: ["bench"], topK: 10 }); // query vectors into the cache, JIT warm
