@@ -37,6 +37,20 @@ describe("worker-thread embedder after idle", () => {
     }
   });
 
+  it("hardening #11 (RSS after idle): the worker loaded at open is kept until it serves a request, so the first request after start-up pays no cold start", async () => {
+    const embedder = await openWorkerEmbedder({ modelDir, idleMs });
+    try {
+      const thread = embedder.workerThreadId();
+      expect(thread).toBeGreaterThan(0);
+      await sleep(idleMs * 3);
+      expect(embedder.workerThreadId()).toBe(thread);
+      await embedder.embed(["where does Alice live"]);
+      expect(embedder.workerThreadId()).toBe(thread);
+    } finally {
+      await embedder.close();
+    }
+  });
+
   it("hardening #11 (RSS after idle): a busy worker is kept, requests closer together than the idle period never restart it", async () => {
     const embedder = await openWorkerEmbedder({ modelDir, idleMs });
     try {

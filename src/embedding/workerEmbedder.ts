@@ -14,8 +14,8 @@ export interface WorkerEmbedderOptions extends OnnxEmbedderOptions {
   /** The worker's module; default onnxEmbedderWorker. Tests substitute one that crashes on cue. */
   readonly workerModule?: URL;
   /**
-   * With no request for this long, the worker thread ends and takes the model and onnxruntime's memory arena
-   * (a few hundred MB after bulk inference) with it; the next request starts a new one. Default 5 s; Infinity keeps it.
+   * With no request for this long, a worker that has served any ends and takes the model and onnxruntime's memory
+   * arena (a few hundred MB after bulk inference) with it; the next request starts a new one. Default 5 s; Infinity keeps it.
    */
   readonly idleMs?: number;
 }
@@ -53,6 +53,9 @@ export async function openWorkerEmbedder(options: WorkerEmbedderOptions): Promis
   let idleTimer: NodeJS.Timeout | undefined;
   // Workers asked to exit after idling: a request must not be posted to one, it would never be answered.
   const retiring = new WeakSet<Worker>();
+  // Workers that have served a request: one that has not holds the model but no grown arena, and ending it would only
+  // make the first request after start-up pay a cold start.
+  const used = new WeakSet<Worker>();
 
   const busy = (worker: Worker) => [...pending.values()].some((request) => request.worker === worker);
 
@@ -60,7 +63,7 @@ export async function openWorkerEmbedder(options: WorkerEmbedderOptions): Promis
   const armIdle = (worker: Worker) => {
     clearTimeout(idleTimer);
     idleTimer = undefined;
-    if (!Number.isFinite(idleMs) || closed || worker !== loaded || busy(worker)) return;
+    if (!Number.isFinite(idleMs) || closed || worker !== loaded || !used.has(worker) || busy(worker)) return;
     idleTimer = setTimeout(() => {
       idleTimer = undefined;
       if (closed || worker !== loaded || busy(worker)) return;
@@ -134,6 +137,7 @@ export async function openWorkerEmbedder(options: WorkerEmbedderOptions): Promis
         return embedder.embed(texts);
       }
       const id = nextId++;
+      used.add(worker);
       clearTimeout(idleTimer); // busy again: the countdown restarts when its last request settles
       idleTimer = undefined;
       return new Promise<Float32Array[]>((resolve, reject) => {
