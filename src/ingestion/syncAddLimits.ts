@@ -1,5 +1,4 @@
 import { Context, Data } from "effect";
-import type { NewMemoryItem } from "./ingestionService.js";
 
 /**
  * How much one synchronous add may carry. A sync add holds its HTTP request open
@@ -26,7 +25,7 @@ export class SyncAddTooLarge extends Data.TaggedError("SyncAddTooLarge")<{
 }> {}
 
 /** The limit a sync add exceeds, or undefined if it fits. */
-export function checkSyncAdd(items: readonly NewMemoryItem[], limits: SyncAddLimits): SyncAddTooLarge | undefined {
+export function checkSyncAdd(items: readonly { readonly text?: unknown }[], limits: SyncAddLimits): SyncAddTooLarge | undefined {
   const advice = `send it with "mode": "async" (202 with a job to wait on) or split it into smaller adds`;
   if (items.length > limits.maxMemories) {
     return new SyncAddTooLarge({ limit: "maxMemories", maximum: limits.maxMemories, actual: items.length, message: `a sync add takes at most ${limits.maxMemories} memories, this one has ${items.length}: ${advice}` });
