@@ -6,6 +6,7 @@ import type { NewEvent } from "../src/eventStore/eventStorePort.js";
 import { openSqliteEventStore, type Durability } from "../src/eventStore/sqliteEventStore.js";
 import { makeEvents, removeDir, tempDir } from "./payload.js";
 import { fmtMs, fmtRate, fmtRatio, median, nowMs, type Table } from "./stats.js";
+import { prepareLogTable } from "../src/eventStore/sqliteLogFormat.js";
 
 /**
  * Durable appends: a raw better-sqlite3 insert loop (the floor the store is
@@ -45,26 +46,12 @@ export interface AppendBenchResult {
   readonly tables: readonly Table[];
 }
 
-/** The same DDL as src/eventStore/sqliteEventStore.ts, so raw inserts maintain the same indexes. */
-const schema = `
-CREATE TABLE IF NOT EXISTS events (
-  position       INTEGER PRIMARY KEY AUTOINCREMENT,
-  stream_id      TEXT    NOT NULL,
-  revision       INTEGER NOT NULL,
-  event_id       TEXT    NOT NULL UNIQUE,
-  type           TEXT    NOT NULL,
-  schema_version INTEGER NOT NULL,
-  data           TEXT    NOT NULL,
-  metadata       TEXT    NOT NULL,
-  UNIQUE (stream_id, revision)
-);
-`;
 
 interface Writer {
   /** Writes events [start, end) in one transaction each (single) or in one transaction (batched). */
-  write(start: number, end: number): void;
+  write(start: number, end: number): void | Promise<void>;
   /** Writes events [start, end) in one transaction, whatever the mode (pre-fill). */
-  fill(start: number, end: number): void;
+  fill(start: number, end: number): void | Promise<void>;
   close(): Promise<void>;
 }
 
@@ -77,7 +64,8 @@ function rawWriter(path: string, durability: Durability, events: readonly NewEve
   db.pragma("journal_mode = WAL");
   db.pragma(`synchronous = ${durability === "normal" ? "NORMAL" : "FULL"}`);
   db.pragma("busy_timeout = 5000");
-  db.exec(schema);
+  // The store's own DDL, so raw inserts maintain the same indexes (the checksum column stays empty: raw SQLite is the baseline).
+  prepareLogTable(db);
   const insert = db.prepare("INSERT INTO events (stream_id, revision, event_id, type, schema_version, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)");
   const insertOne = (i: number) => {
     const e = events[i]!;
@@ -102,19 +90,20 @@ function rawWriter(path: string, durability: Durability, events: readonly NewEve
 function storeWriter(path: string, durability: Durability, events: readonly NewEvent[], mode: AppendMode, streamLength: number): Writer {
   const store = openSqliteEventStore({ path, durability });
   const expectedFor = (revision: number) => (revision === 0 ? ("no_stream" as const) : revision - 1);
-  const appendBatch = (start: number, end: number) => {
+  // The store's append resolves after its group commit (one turn of the event loop), so each is awaited.
+  const appendBatch = async (start: number, end: number) => {
     const { streamId, revision } = streamOf(start, streamLength);
-    Effect.runSync(store.append(streamId, events.slice(start, end), expectedFor(revision)));
+    await Effect.runPromise(store.append(streamId, events.slice(start, end), expectedFor(revision)));
   };
   return {
     fill: appendBatch,
-    write: (start, end) => {
+    write: async (start, end) => {
       if (mode === "batched") {
-        appendBatch(start, end);
+        await appendBatch(start, end);
       } else {
         for (let i = start; i < end; i += 1) {
           const { streamId, revision } = streamOf(i, streamLength);
-          Effect.runSync(store.append(streamId, [events[i]!], expectedFor(revision)));
+          await Effect.runPromise(store.append(streamId, [events[i]!], expectedFor(revision)));
         }
       }
     },
@@ -130,18 +119,18 @@ async function runCase(impl: Impl, durability: Durability, mode: AppendMode, eve
   try {
     // Pre-fill (uncounted) past the first WAL checkpoint, so the WAL file has reached its steady
     // size: while it grows, every fsync also flushes file-size metadata (see walGrowthProbe).
-    for (let i = 0; i < options.prefillEvents; i += options.batchSize) writer.fill(i, i + options.batchSize);
+    for (let i = 0; i < options.prefillEvents; i += options.batchSize) await writer.fill(i, i + options.batchSize);
     // Warm-up (uncounted) in the measured mode: JIT, statement caches.
     const warm = options.prefillEvents + (mode === "batched" ? options.streamLength : 200);
     const step = mode === "batched" ? options.batchSize : 50;
-    for (let i = options.prefillEvents; i < warm; i += step) writer.write(i, i + step);
+    for (let i = options.prefillEvents; i < warm; i += step) await writer.write(i, i + step);
     // Chunks never straddle a stream boundary (batched) and the deadline is checked between chunks.
     const chunk = mode === "batched" ? options.batchSize : 50;
     const deadline = nowMs() + options.secondsPerCase * 1000;
     const start = nowMs();
     let i = warm;
     while (i + chunk <= events.length && nowMs() < deadline) {
-      writer.write(i, i + chunk);
+      await writer.write(i, i + chunk);
       i += chunk;
     }
     const seconds = (nowMs() - start) / 1000;
@@ -167,7 +156,7 @@ async function walGrowthProbe(durability: Durability, events: readonly NewEvent[
   try {
     for (let k = 0; k < chunks; k += 1) {
       const t0 = nowMs();
-      writer.write(k * chunkSize, (k + 1) * chunkSize);
+      await writer.write(k * chunkSize, (k + 1) * chunkSize);
       msPerCommit.push((nowMs() - t0) / chunkSize);
       walBytes.push(statSync(`${path}-wal`).size);
     }
