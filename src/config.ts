@@ -7,6 +7,7 @@ import type { EmbedderConfig } from "./retrieval/embedderService.js";
 import { defaultSyncAddLimits, type SyncAddLimits } from "./ingestion/syncAddLimits.js";
 import type { JobWorkerSettings } from "./scheduler/jobWorkerLayer.js";
 import { defaultJobLeaseMs, defaultKafkaSessionTimeoutMs } from "./jobs/leaseDefaults.js";
+import type { RateLimitSettings } from "./server/rateLimiting.js";
 
 /** Server configuration from the environment; the embedded default needs none of it. */
 export interface ServerConfig {
@@ -31,6 +32,10 @@ export interface ServerConfig {
   readonly vector: VectorStoreConfig;
   /** The most one sync add may carry; larger ones are refused with 413 (use mode "async"). */
   readonly syncAdd: SyncAddLimits;
+  /** Requests per principal per window (MEMLEDGER_RATE_LIMIT); `false`: unlimited. */
+  readonly rateLimit: RateLimitSettings | false;
+  /** Browser origins allowed by CORS (MEMLEDGER_CORS_ORIGINS); empty: CORS off. */
+  readonly corsOrigins: readonly string[];
 }
 
 export const profiles = ["embedded", "distributed"] as const;
@@ -85,7 +90,54 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
       maxMemories: positiveInteger(env, "MEMLEDGER_SYNC_ADD_MAX_MEMORIES", defaultSyncAddLimits.maxMemories),
       maxTextBytes: positiveInteger(env, "MEMLEDGER_SYNC_ADD_MAX_BYTES", defaultSyncAddLimits.maxTextBytes),
     },
+    rateLimit: rateLimitFromEnv(env),
+    corsOrigins: corsOriginsFromEnv(env),
   };
+}
+
+export const defaultRateLimit: RateLimitSettings = { max: 600, timeWindowMs: 60_000 };
+
+const windowUnitMs: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** MEMLEDGER_RATE_LIMIT: `<max>/<window>` such as `600/1m` or `100/10s`, or `off`. */
+export function rateLimitFromEnv(env: NodeJS.ProcessEnv): RateLimitSettings | false {
+  const value = setting(env, "MEMLEDGER_RATE_LIMIT");
+  if (value === undefined) return defaultRateLimit;
+  if (value === "off") return false;
+  const match = /^(\d+)\/(\d+)(ms|s|m|h)$/.exec(value);
+  const max = Number(match?.[1]);
+  const timeWindowMs = Number(match?.[2]) * (windowUnitMs[match?.[3] ?? ""] ?? Number.NaN);
+  if (match === null || max < 1 || !Number.isSafeInteger(max) || timeWindowMs < 1 || !Number.isSafeInteger(timeWindowMs)) {
+    throw new ConfigError(`MEMLEDGER_RATE_LIMIT must be <requests>/<window> with a window in ms, s, m or h (e.g. 600/1m or 100/10s), or off, not "${value}"; unset it for the default (600/1m per principal)`);
+  }
+  return { max, timeWindowMs };
+}
+
+/** MEMLEDGER_CORS_ORIGINS: comma-separated `https://app.example.com` origins, or `*`; unset: CORS off. */
+export function corsOriginsFromEnv(env: NodeJS.ProcessEnv): readonly string[] {
+  const value = setting(env, "MEMLEDGER_CORS_ORIGINS");
+  if (value === undefined) return [];
+  const origins = value
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o !== "");
+  const example = "e.g. https://app.example.com,http://localhost:5173";
+  if (origins.includes("*") && origins.length > 1) throw new ConfigError(`MEMLEDGER_CORS_ORIGINS: "*" already allows every origin; give it alone, or list the origins (${example})`);
+  for (const origin of origins) {
+    if (origin === "*") continue;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    // Browsers send the bare origin (scheme://host[:port]); anything else would never match.
+    if (parsed === undefined || (parsed.protocol !== "http:" && parsed.protocol !== "https:") || parsed.origin !== origin) {
+      const hint = parsed !== undefined && (parsed.protocol === "http:" || parsed.protocol === "https:") ? ` (did you mean ${parsed.origin}?)` : "";
+      throw new ConfigError(`MEMLEDGER_CORS_ORIGINS: "${origin}" is not an http(s) origin without a path${hint}; give comma-separated origins (${example}) or *`);
+    }
+  }
+  return origins;
 }
 
 /** How a variable got its value, for error messages: "MEMLEDGER_PROFILE=distributed" when the profile chose it. */

@@ -49,6 +49,8 @@ const fileKeys: Readonly<Record<string, string>> = {
   "embedder.model": "MEMLEDGER_EMBEDDING_MODEL",
   "embedder.apiKey": "MEMLEDGER_OPENAI_API_KEY",
   "embedder.dimensions": "MEMLEDGER_EMBEDDING_DIMENSIONS",
+  rateLimit: "MEMLEDGER_RATE_LIMIT",
+  "cors.origins": "MEMLEDGER_CORS_ORIGINS",
 };
 
 export const configFileKeys: readonly string[] = Object.keys(fileKeys);
@@ -115,8 +117,9 @@ function fileValue(file: string, key: string, value: unknown): string {
     if (key === "worker.enabled") return value ? "on" : "off";
     if (key === "log") return value ? "on" : "off";
   }
-  if (Array.isArray(value) && key === "kafka.brokers" && value.every((b) => typeof b === "string")) return value.join(",");
-  throw new ConfigError(`${file}: "${key}" has a value of the wrong type (${JSON.stringify(value)}); ${key === "kafka.brokers" ? "give a list of host:port strings" : "give a string or a number"}`);
+  const lists: Readonly<Record<string, string>> = { "kafka.brokers": "give a list of host:port strings", "cors.origins": "give a list of origins such as https://app.example.com" };
+  if (Array.isArray(value) && lists[key] !== undefined && value.every((b) => typeof b === "string")) return value.join(",");
+  throw new ConfigError(`${file}: "${key}" has a value of the wrong type (${JSON.stringify(value)}); ${lists[key] ?? "give a string or a number"}`);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

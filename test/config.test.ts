@@ -31,6 +31,8 @@ describe("server configuration from the environment", () => {
       worker: { concurrency: 4 },
       embedder: { kind: "none" },
       syncAdd: { maxMemories: 200, maxTextBytes: 524_288 },
+      rateLimit: { max: 600, timeWindowMs: 60_000 },
+      corsOrigins: [],
     });
   });
 
