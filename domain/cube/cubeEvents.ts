@@ -62,3 +62,15 @@ export const cubeEventCatalog = {
 
 export const cubeStreamId = (cubeId: string): string => `cube-${cubeId}`;
 export const cubeRegistryStreamId = (tenantId: string): string => `cube-registry-${tenantId}`;
+
+/** Cube ids starting with this would name a tenant's registry stream (`cube-registry-<tenant>`), not a cube's. */
+export const reservedCubeIdPrefix = "registry-";
+
+/** Why a caller-chosen cube id cannot be used, or undefined when it can. */
+export function cubeIdProblem(cubeId: string): string | undefined {
+  if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(cubeId)) return "must be 1-128 printable letters, digits or _ . : -";
+  if (cubeId.startsWith(reservedCubeIdPrefix)) {
+    return `must not start with "${reservedCubeIdPrefix}": cube ${cubeId} would share the stream of tenant ${cubeId.slice(reservedCubeIdPrefix.length)}'s cube registry; pick another id or omit it to get a fresh one`;
+  }
+  return undefined;
+}

@@ -319,7 +319,7 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
     },
     subjects: {
       erase: async (subjectId, ctx) => afterPurge(await once("subject.erase", { subjectId }, ctx, (c) => Effect.flatMap(SubjectErasure, (s) => s.erase(subjectId, c)))),
-      certificates: (subjectId) => subj((s) => s.certificates(subjectId)),
+      certificates: (subjectId) => subj((s) => s.certificates(subjectId, defaults.tenantId)),
     },
     jobs: {
       get: (jobId) => bus((b) => b.get(jobId)),

@@ -1,5 +1,5 @@
 import { Context, Effect, Either, Layer } from "effect";
-import { cubeRegistryStreamId, cubeStreamId, type CubeEvent, type CubeOwner, type CubeOwnerKind, type RollbackOutcome } from "../../domain/cube/cubeEvents.js";
+import { cubeIdProblem, cubeRegistryStreamId, cubeStreamId, type CubeEvent, type CubeOwner, type CubeOwnerKind, type RollbackOutcome } from "../../domain/cube/cubeEvents.js";
 import { foldCube, type CubeState } from "../../domain/cube/cubeState.js";
 import { sameValue } from "../../domain/memory/memoryContent.js";
 import { memoryStreamId, type MemoryEvent } from "../../domain/memory/memoryEvents.js";
@@ -22,6 +22,7 @@ import { isoInstantRule, parseIsoInstant } from "../../domain/time/isoInstant.js
 import { MemoryRepository } from "../memory/memoryRepository.js";
 import { MemoryService, type MemoryWriteError } from "../memory/memoryService.js";
 import { loadCube } from "./cubeRepository.js";
+import { cubeTenantReader } from "./cubeTenant.js";
 
 export interface NewCubeInput {
   readonly cubeId?: string;
@@ -32,6 +33,8 @@ export interface NewCubeInput {
 
 export interface CubeView {
   readonly cubeId: string;
+  /** The tenant the cube was created in; it never changes. */
+  readonly tenantId: string;
   readonly name: string;
   readonly owner: CubeOwner;
   readonly description?: string;
@@ -69,11 +72,14 @@ export type CubeError = CubeNotFound | CubeAlreadyExists | InvalidRequest | Conc
 
 export interface CubeServiceApi {
   create(input: NewCubeInput, ctx: CommandContext): Effect.Effect<CubeView, CubeError>;
-  get(cubeId: string): Effect.Effect<CubeView, CubeError>;
+  /** With a tenant, a cube of another tenant is CubeNotFound, exactly as a missing one. */
+  get(cubeId: string, tenantId?: string): Effect.Effect<CubeView, CubeError>;
   list(tenantId: string): Effect.Effect<readonly CubeView[], CubeError>;
-  /** The cube's units as they stood at `asOf` (now when absent). */
-  listMemories(cubeId: string, options?: ListMemoriesOptions): Effect.Effect<readonly MemoryView[], CubeError>;
-  /** Compensating events for every unit changed after `toTime`; units created later are archived. */
+  /** The cube's units as they stood at `asOf` (now when absent). With a tenant, a cube of another tenant is CubeNotFound. */
+  listMemories(cubeId: string, options?: ListMemoriesOptions, tenantId?: string): Effect.Effect<readonly MemoryView[], CubeError>;
+  /** The tenant the cube was created in, undefined when there is no such cube; reads one event, then cached. */
+  tenantOf(cubeId: string): Effect.Effect<string | undefined, EventStoreUnavailable>;
+  /** Compensating events for every unit changed after `toTime`; units created later are archived. A cube of another tenant than ctx's is CubeNotFound. */
   rollback(cubeId: string, toTime: string, ctx: CommandContext): Effect.Effect<RollbackReport, CubeError | MemoryWriteError>;
   /** A new cube holding copies of the source cube's units as they were at `asOf`. */
   branch(cubeId: string, asOf: string, target: { cubeId?: string; name?: string }, ctx: CommandContext): Effect.Effect<BranchReport, CubeError | MemoryWriteError>;
@@ -98,8 +104,15 @@ export const layerCubeService = Layer.effect(
 
     const cubeEvent = (type: string, data: unknown, metadata: EventMetadata): NewEvent => ({ eventId: ids.newId(), type, schemaVersion: 1, data, metadata });
 
+    const tenantOf = cubeTenantReader(store);
+
+    /** Fails as for a missing cube when the cube belongs to another tenant, so no caller learns that it exists. */
+    const requireTenant = (cubeId: string, tenantId: string) =>
+      Effect.flatMap(tenantOf(cubeId), (owner) => (owner === tenantId ? Effect.void : Effect.fail(cubeNotFound(cubeId))));
+
     const toView = (state: CubeState, events: readonly { metadata: EventMetadata; revision: number }[]): CubeView => ({
       cubeId: state.cubeId,
+      tenantId: events[0]!.metadata.tenantId,
       name: state.name,
       owner: state.owner,
       ...(state.description ? { description: state.description } : {}),
@@ -112,8 +125,10 @@ export const layerCubeService = Layer.effect(
       revision: events[events.length - 1]!.revision,
     });
 
-    const get = (cubeId: string) =>
-      Effect.flatMap(loadCube(store, cubeId), (cube) => (cube.state ? Effect.succeed(toView(cube.state, cube.events)) : Effect.fail(cubeNotFound(cubeId))));
+    const get = (cubeId: string, tenantId?: string) =>
+      Effect.flatMap(loadCube(store, cubeId), (cube) =>
+        cube.state && (tenantId === undefined || cube.events[0]!.metadata.tenantId === tenantId) ? Effect.succeed(toView(cube.state, cube.events)) : Effect.fail(cubeNotFound(cubeId)),
+      );
 
     /** The cube as the command with this id left it (its last event), for a retry's answer; undefined if the command never wrote to it. */
     const viewAfterCommand = (cubeId: string, commandId: string) =>
@@ -126,10 +141,10 @@ export const layerCubeService = Layer.effect(
       });
 
     /** The cube as created, when the command with this id created it. */
-    const createdBy = (cubeId: string, commandId: string) =>
+    const createdBy = (cubeId: string, commandId: string, tenantId: string) =>
       Effect.map(loadCube(store, cubeId), (cube) => {
         const created = cube.events[0];
-        if (created?.metadata.commandId !== commandId) return undefined;
+        if (created?.metadata.commandId !== commandId || created.metadata.tenantId !== tenantId) return undefined;
         const state = foldCube([{ type: created.type, data: created.data } as CubeEvent]);
         return state ? toView(state, [created]) : undefined;
       });
@@ -146,9 +161,8 @@ export const layerCubeService = Layer.effect(
         if (!input.owner || !ownerKinds.includes(input.owner.kind) || typeof input.owner.id !== "string" || input.owner.id === "") {
           return yield* Effect.fail(invalidRequest("owner", `must be { kind: ${ownerKinds.join(" | ")}, id: non-empty string }`));
         }
-        if (input.cubeId !== undefined && !/^[A-Za-z0-9_.:-]{1,128}$/.test(input.cubeId)) {
-          return yield* Effect.fail(invalidRequest("cubeId", "must be 1-128 letters, digits or _ . : -"));
-        }
+        const idProblem = input.cubeId === undefined ? undefined : typeof input.cubeId === "string" ? cubeIdProblem(input.cubeId) : "must be a string";
+        if (idProblem !== undefined) return yield* Effect.fail(invalidRequest("cubeId", idProblem));
         // With an idempotency key the id follows from the key, so a retry addresses the cube the first attempt made.
         const cubeId = input.cubeId ?? (ctx.commandId ? nameBasedId(`cube:${ctx.commandId}`) : ids.newId());
         const metadata = metadataFor(ctx, cubeId);
@@ -164,16 +178,16 @@ export const layerCubeService = Layer.effect(
         if (Either.isLeft(appended)) {
           if (appended.left._tag !== "ConcurrencyConflict") return yield* Effect.fail(appended.left);
           // A retry of the create that made this cube answers as that create did (the cube as created).
-          const original = ctx.commandId ? yield* createdBy(cubeId, ctx.commandId) : undefined;
+          const original = ctx.commandId ? yield* createdBy(cubeId, ctx.commandId, ctx.tenantId) : undefined;
           return original ?? (yield* Effect.fail(cubeAlreadyExists(cubeId)));
         }
         return yield* get(cubeId);
       });
 
-    const listMemories = (cubeId: string, options: ListMemoriesOptions = {}) =>
+    const listMemories = (cubeId: string, options: ListMemoriesOptions = {}, tenantId?: string) =>
       Effect.gen(function* () {
         const cube = yield* loadCube(store, cubeId);
-        if (!cube.state) return yield* Effect.fail(cubeNotFound(cubeId));
+        if (!cube.state || (tenantId !== undefined && cube.events[0]!.metadata.tenantId !== tenantId)) return yield* Effect.fail(cubeNotFound(cubeId));
         const views = yield* Effect.forEach(cube.state.memoryIds, (memoryId) =>
           Effect.map(repo.loadPrefix(memoryId, options.asOf), (events) => projectMemory(events).view),
         );
@@ -203,6 +217,7 @@ export const layerCubeService = Layer.effect(
     const rollback = (cubeId: string, toTime: string, ctx: CommandContext) =>
       Effect.gen(function* () {
         const time = yield* requireTime("toTime", toTime);
+        yield* requireTenant(cubeId, ctx.tenantId);
         const earlier = yield* recordedOutcome(cubeId, "CubeRolledBack", ctx.commandId);
         if (earlier) return earlier.data as RollbackReport;
         const correlationId = ctx.correlationId ?? ids.newId();
@@ -238,7 +253,7 @@ export const layerCubeService = Layer.effect(
     const branch = (cubeId: string, asOf: string, target: { cubeId?: string; name?: string }, ctx: CommandContext) =>
       Effect.gen(function* () {
         const time = yield* requireTime("asOf", asOf);
-        const source = yield* get(cubeId);
+        const source = yield* get(cubeId, ctx.tenantId);
         const units = yield* unitStates(cubeId, { time });
         const earlier = yield* recordedOutcome(cubeId, "CubeBranched", ctx.commandId);
         if (earlier && ctx.commandId) {
@@ -281,11 +296,13 @@ export const layerCubeService = Layer.effect(
     const api: CubeServiceApi = {
       create: (input, ctx) => create(input, ctx),
       get,
+      tenantOf,
       list: (tenantId) =>
         Effect.gen(function* () {
           const registry = yield* store.readStream(cubeRegistryStreamId(tenantId)).pipe(Effect.catchTag("StreamNotFound", () => Effect.succeed([])));
           const cubeIds = [...new Set(registry.map((e) => (e.data as { cubeId: string }).cubeId))];
-          const cubes = yield* Effect.forEach(cubeIds, (id) => Effect.either(get(id)));
+          // With the tenant: a registration left by a create that lost to another tenant's cube of that id lists nothing.
+          const cubes = yield* Effect.forEach(cubeIds, (id) => Effect.either(get(id, tenantId)));
           return cubes.filter(Either.isRight).map((c) => c.right);
         }),
       listMemories,

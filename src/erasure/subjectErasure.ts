@@ -27,8 +27,10 @@ export interface ErasureCertificate {
 }
 
 export interface SubjectErasureApi {
+  /** Erases the subject's units in ctx's tenant only; the same subject id in another tenant is another person's data. */
   erase(subjectId: string, ctx: CommandContext): Effect.Effect<ErasureCertificate, MemoryWriteError | InvalidRequest>;
-  certificates(subjectId: string): Effect.Effect<readonly ErasureCertificate[], EventStoreUnavailable>;
+  /** The certificates erasures in this tenant wrote; the stream `subject-<id>` is shared by every tenant. */
+  certificates(subjectId: string, tenantId: string): Effect.Effect<readonly ErasureCertificate[], EventStoreUnavailable>;
 }
 
 export class SubjectErasure extends Context.Tag("memledger/SubjectErasure")<SubjectErasure, SubjectErasureApi>() {}
@@ -45,18 +47,34 @@ export const layerSubjectErasure = Layer.effect(
     const clock = yield* Clock;
     const ids = yield* IdGenerator;
 
-    /** Every unit whose events name the subject: a full scan, because erasure must not miss one. */
-    const unitsOf = (subjectId: string): Effect.Effect<string[], EventStoreUnavailable> =>
+    /**
+     * Every unit whose events, written in this tenant, name the subject, with the data keys those events were sealed with:
+     * a full scan, because erasure must not miss one.
+     */
+    const unitsOf = (subjectId: string, tenantId: string): Effect.Effect<{ memoryIds: string[]; keyIds: string[] }, EventStoreUnavailable> =>
       Effect.gen(function* () {
         const found = new Set<string>();
+        const keyIds = new Set<string>();
         let after = 0;
         for (;;) {
           const events = yield* store.readAll({ after, maxCount: page });
-          for (const e of events) if (e.metadata.subjectId === subjectId && e.streamId.startsWith("memory-")) found.add(e.streamId.slice("memory-".length));
-          if (events.length < page) return [...found];
+          for (const e of events) {
+            if (e.metadata.subjectId !== subjectId || e.metadata.tenantId !== tenantId || !e.streamId.startsWith("memory-")) continue;
+            const memoryId = e.streamId.slice("memory-".length);
+            found.add(memoryId);
+            // Units written before keys had their own id used the memory id as key id (as MemoryService reads them).
+            keyIds.add(e.metadata.keyId ?? memoryId);
+          }
+          if (events.length < page) return { memoryIds: [...found], keyIds: [...keyIds] };
           after = events[events.length - 1]!.position;
         }
       });
+
+    const certificateEvents = (subjectId: string, tenantId: string) =>
+      store.readStream(subjectStreamId(subjectId)).pipe(
+        Effect.catchTag("StreamNotFound", () => Effect.succeed([] as readonly RecordedEvent[])),
+        Effect.map((events) => events.filter((e) => e.type === "SubjectErased" && e.metadata.tenantId === tenantId)),
+      );
 
     const toCertificate = (e: RecordedEvent): ErasureCertificate => {
       const data = (e.data as SubjectErased["data"]);
@@ -79,16 +97,19 @@ export const layerSubjectErasure = Layer.effect(
           if (typeof subjectId !== "string" || subjectId === "") return yield* Effect.fail(invalidRequest("subjectId", "must be a non-empty string"));
           // A retried request (same Idempotency-Key) gets the certificate its first attempt wrote.
           if (ctx.commandId) {
-            const recorded = yield* store.readStream(subjectStreamId(subjectId)).pipe(Effect.catchTag("StreamNotFound", () => Effect.succeed([] as readonly RecordedEvent[])));
-            const earlier = recorded.find((e) => e.type === "SubjectErased" && e.metadata.commandId === ctx.commandId);
+            const recorded = yield* certificateEvents(subjectId, ctx.tenantId);
+            const earlier = recorded.find((e) => e.metadata.commandId === ctx.commandId);
             if (earlier) return toCertificate(earlier);
           }
           const reason = ctx.reason ?? "erasure request (GDPR art. 17)";
           const correlationId = ctx.correlationId ?? ids.newId();
           const unitCtx: CommandContext = { ...ctx, reason, correlationId };
-          const memoryIds = yield* unitsOf(subjectId);
+          const { memoryIds, keyIds } = yield* unitsOf(subjectId, ctx.tenantId);
           // Keys first: from this instant the content is unreadable everywhere, even if we crash before the events below.
-          const destroyedKeyIds = yield* keyRing.destroySubject(subjectId, clock.now().toISOString());
+          // Only this tenant's keys: the key store groups keys by subject id alone, and another tenant's subject of that id is someone else.
+          const at = clock.now().toISOString();
+          const destroyedKeyIds: string[] = [];
+          for (const keyId of keyIds) if (yield* keyRing.destroy(keyId, at)) destroyedKeyIds.push(keyId);
           const erased: string[] = [];
           const already: string[] = [];
           for (const memoryId of memoryIds) {
@@ -110,11 +131,7 @@ export const layerSubjectErasure = Layer.effect(
           const [stored] = yield* store.readStream(subjectStreamId(subjectId), { fromRevision: result.nextExpectedRevision, maxCount: 1 }).pipe(Effect.orDie);
           return toCertificate(stored!);
         }),
-      certificates: (subjectId) =>
-        store.readStream(subjectStreamId(subjectId)).pipe(
-          Effect.catchTag("StreamNotFound", () => Effect.succeed([] as readonly RecordedEvent[])),
-          Effect.map((events) => events.filter((e) => e.type === "SubjectErased").map(toCertificate)),
-        ),
+      certificates: (subjectId, tenantId) => Effect.map(certificateEvents(subjectId, tenantId), (events) => events.map(toCertificate)),
     };
     return api;
   }),

@@ -8,6 +8,7 @@ import type { FreezeReason, MemoryEvent } from "../../domain/memory/memoryEvents
 import { exists, type ExistingMemory } from "../../domain/memory/memoryState.js";
 import { fold } from "../../domain/memory/evolve.js";
 import { cubeStreamId } from "../../domain/cube/cubeEvents.js";
+import { cubeTenantReader } from "../cube/cubeTenant.js";
 import { describeAsOf, type AsOf } from "../../projections/asOf.js";
 import { projectMemory, type MemoryView } from "../../projections/memoryView.js";
 import { memoryHistory, type HistoryEntry } from "../../projections/memoryHistory.js";
@@ -106,6 +107,7 @@ export const layerMemoryService = Layer.effect(
     const keyRing = yield* KeyRingService;
     const clock = yield* Clock;
     const ids = yield* IdGenerator;
+    const cubeTenant = cubeTenantReader(store);
 
     const metadataFor = (ctx: CommandContext, cubeId: string, keyId: string, subjectId: string | undefined): EventMetadata =>
       eventMetadata(ctx, clock, ids, { cubeId, keyId, ...(subjectId !== undefined ? { subjectId } : {}) });
@@ -185,8 +187,9 @@ export const layerMemoryService = Layer.effect(
     const create = (input: NewMemoryInput, ctx: CommandContext): Effect.Effect<MemoryView, MemoryWriteError> =>
       Effect.gen(function* () {
         if (typeof input.cubeId !== "string" || input.cubeId === "") return yield* Effect.fail(invalidRequest("cubeId", "is required"));
-        // Existence only: reading the cube's whole stream would cost O(units) on every create.
-        if ((yield* store.streamRevision(cubeStreamId(input.cubeId))) === undefined) return yield* Effect.fail(cubeNotFound(input.cubeId));
+        // The cube's first event only: reading its whole stream would cost O(units) on every create.
+        // Another tenant's cube answers as a missing one, so its existence does not leak.
+        if ((yield* cubeTenant(input.cubeId)) !== ctx.tenantId) return yield* Effect.fail(cubeNotFound(input.cubeId));
         // With an idempotency key the id follows from the key, so a retry addresses the unit the first attempt made.
         const memoryId = input.memoryId ?? (ctx.commandId ? nameBasedId(`memory:${ctx.commandId}`) : ids.newId());
         const loaded = yield* repo.load(memoryId);
