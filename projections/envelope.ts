@@ -9,6 +9,8 @@ export interface EnvelopeMetadata {
   readonly cubeId?: string;
   /** Who caused it: a user, an agent, a service, `system:<process>`. */
   readonly actor: string;
+  /** The user an agent acted for, under that user's delegation (the actor is the agent). */
+  readonly onBehalfOf?: string;
   /** Why, in the caller's words. */
   readonly reason?: string;
   readonly correlationId: string;
@@ -43,6 +45,7 @@ export interface DecodedMemoryEvent {
 export interface Provenance {
   readonly recordedAt: string;
   readonly actor: string;
+  readonly onBehalfOf?: string;
   readonly reason?: string;
   readonly correlationId: string;
   readonly causationId?: string;
@@ -53,6 +56,7 @@ export function provenanceOf(m: EnvelopeMetadata): Provenance {
   return {
     recordedAt: m.recordedAt,
     actor: m.actor,
+    ...(m.onBehalfOf !== undefined ? { onBehalfOf: m.onBehalfOf } : {}),
     ...(m.reason !== undefined ? { reason: m.reason } : {}),
     correlationId: m.correlationId,
     ...(m.causationId !== undefined ? { causationId: m.causationId } : {}),

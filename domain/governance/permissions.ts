@@ -41,6 +41,7 @@ export const tenantActions = {
   "principal.read": ["tenant_admin", "auditor"],
   "readModel.admin": ["tenant_admin"],
   "job.read": ["tenant_admin", "writer", "auditor"],
+  "job.retry": ["tenant_admin"],
   "audit.read": ["tenant_admin", "auditor", "data_protection_officer"],
   "subject.erase": ["data_protection_officer"],
   "subject.export": ["data_protection_officer"],

@@ -2,6 +2,8 @@
 export interface CommandContext {
   readonly tenantId: string;
   readonly actor: string;
+  /** The user an agent acts for; accepted only under that user's delegation. */
+  readonly onBehalfOf?: string;
   readonly reason?: string;
   readonly correlationId?: string;
   readonly causationId?: string;

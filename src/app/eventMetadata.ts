@@ -16,6 +16,7 @@ export function eventMetadata(ctx: CommandContext, clock: ClockPort, ids: IdGene
     tenantId: ctx.tenantId,
     ...(scope.cubeId !== undefined ? { cubeId: scope.cubeId } : {}),
     actor: ctx.actor,
+    ...(ctx.onBehalfOf !== undefined ? { onBehalfOf: ctx.onBehalfOf } : {}),
     ...(ctx.reason !== undefined ? { reason: ctx.reason } : {}),
     correlationId: ctx.correlationId ?? ids.newId(),
     ...(ctx.causationId !== undefined ? { causationId: ctx.causationId } : {}),

@@ -17,6 +17,15 @@ import { layerSqliteKeyStore } from "../keyStore/sqliteKeyStore.js";
 import { layerMemoryRepository } from "../memory/memoryRepository.js";
 import { layerMemoryService, MemoryService, type MemoryEdit, type NewMemoryInput, type WriteOptions } from "../memory/memoryService.js";
 import { layerRequestIdempotency, RequestIdempotency } from "./requestIdempotency.js";
+import type { LedgerApi, RequestOptions } from "./ledgerApi.js";
+import { scopedLedger, type LedgerInternals } from "./scopedLedger.js";
+import type { ActingPrincipal } from "../governance/actingPrincipal.js";
+import { governanceFacade, type GovernanceOps } from "../governance/governanceFacade.js";
+import { GovernanceService, layerGovernanceService } from "../governance/governanceService.js";
+import { jwtAuthenticator, looksLikeJwt, type JwtConfig } from "../governance/jwtAuthenticator.js";
+import { unauthenticated } from "../governance/governanceErrors.js";
+import { openSqliteReadAuditLog } from "../readAudit/sqliteReadAuditLog.js";
+import type { ReadAuditLog } from "../readAudit/readAuditPort.js";
 import type { CommandContext } from "./commandContext.js";
 import { openSqliteCheckpointStore } from "../checkpoints/sqliteCheckpointStore.js";
 import { startKafkaEventRelay, type KafkaEventRelayStats } from "../feed/kafkaEventRelay.js";
@@ -79,6 +88,13 @@ export interface MemLedgerOptions {
   readonly graph?: GraphStoreConfig;
   /** Where the vector read model lives (with an embedder): embedded (default) or Qdrant. */
   readonly vector?: VectorStoreConfig;
+  /** Bearer JWTs from an identity provider (OIDC), besides API keys. */
+  readonly jwt?: JwtConfig;
+  /**
+   * The read audit (audit/reads.db): `buffered` (default) writes every 50 ms,
+   * `sync` before each read returns; `false` records nothing (benchmarks only).
+   */
+  readonly readAudit?: { readonly mode?: "buffered" | "sync"; readonly flushIntervalMs?: number } | false;
 }
 
 /** What `GET /health/ready` reports. */
@@ -96,67 +112,27 @@ export interface HealthReport {
   readonly eventRelay?: { readonly topic: string; readonly position: number; readonly behind: number };
 }
 
-/** The typed in-process API an agent imports. The server and the CLI are thin layers over it. */
-export interface MemLedger {
-  readonly cubes: {
-    create(input: NewCubeInput, ctx?: CommandContext): Promise<CubeView>;
-    get(cubeId: string): Promise<CubeView>;
-    list(tenantId?: string): Promise<readonly CubeView[]>;
-    memories(cubeId: string, options?: ListMemoriesOptions): Promise<readonly MemoryView[]>;
-    rollback(cubeId: string, toTime: string, ctx?: CommandContext): Promise<RollbackReport>;
-    branch(cubeId: string, asOf: string, target?: { cubeId?: string; name?: string }, ctx?: CommandContext): Promise<BranchReport>;
-    /** A delayed job that archives the cube's activated units unchanged for `olderThanDays`. */
-    scheduleRetentionSweep(cubeId: string, request: RetentionSweepRequest, ctx?: CommandContext): Promise<JobRecord>;
-  };
-  readonly memories: {
-    create(input: NewMemoryInput, ctx?: CommandContext): Promise<MemoryView>;
-    /** MemOS `add`: several memories at once, sync (activated on return) or async (a job activates them). */
-    add(cubeId: string, request: AddMemoriesRequest, ctx?: CommandContext): Promise<AddMemoriesResult>;
-    /** A durable delayed command (archive, freeze, activate) run by the job bus when due. */
-    schedule(memoryId: string, request: ScheduleRequest, ctx?: CommandContext): Promise<JobRecord>;
-    activate(memoryId: string, ctx?: CommandContext, options?: WriteOptions): Promise<MemoryView>;
-    edit(memoryId: string, edit: MemoryEdit, ctx?: CommandContext, options?: WriteOptions): Promise<MemoryView>;
-    merge(memoryId: string, successorId: string, ctx?: CommandContext, options?: WriteOptions): Promise<MemoryView>;
-    archive(memoryId: string, ctx?: CommandContext, options?: WriteOptions): Promise<MemoryView>;
-    restore(memoryId: string, ctx?: CommandContext, options?: WriteOptions): Promise<MemoryView>;
-    freeze(memoryId: string, reason: FreezeReason, note?: string, ctx?: CommandContext, options?: WriteOptions): Promise<MemoryView>;
-    erase(memoryId: string, ctx?: CommandContext): Promise<MemoryView>;
-    revert(memoryId: string, toRevision: number, ctx?: CommandContext, options?: WriteOptions): Promise<MemoryView>;
-    get(memoryId: string, asOf?: AsOf): Promise<MemoryView>;
-    history(memoryId: string): Promise<readonly HistoryEntry[]>;
-    diff(memoryId: string, fromRevision: number, toRevision: number): Promise<MemoryDiff>;
-  };
-  readonly subjects: {
-    erase(subjectId: string, ctx?: CommandContext): Promise<ErasureCertificate>;
-    certificates(subjectId: string): Promise<readonly ErasureCertificate[]>;
-  };
-  readonly jobs: {
-    get(jobId: string): Promise<JobRecord>;
-    list(options?: ListJobsOptions): Promise<readonly JobRecord[]>;
-    /** Resolves when the job is done or dead, or when the timeout passes (`finished: false`). */
-    wait(jobId: string, timeoutMs: number): Promise<WaitedJob>;
-    /** Sends a dead job back to the queue. */
-    retry(jobId: string): Promise<JobRecord>;
-  };
-  /** Hybrid search (vector + BM25 + graph, fused) over one or more cubes, now or as of a moment. */
-  search(request: SearchRequest): Promise<SearchResponse>;
-  readonly readModels: {
-    /** Each read model's checkpoint and how far it is behind the log. */
-    lag(): Promise<readonly ReadModelLag[]>;
-    /** Projects a read model from zero beside the live one and switches when caught up. */
-    rebuild(name: string): Promise<{ events: number; seconds: number }>;
-    /** Resolves true once every read model folded the events written so far. */
-    catchUp(timeoutMs?: number): Promise<boolean>;
-  };
-  /** Memory events from a log position, catch-up then live; close the subscription when done. */
-  readonly feed: {
-    subscribe(options?: FeedOptions): FeedSubscription;
-  };
+/**
+ * The typed in-process API an agent imports. The root ledger is trusted code:
+ * its calls act as whatever CommandContext they are given (or the default
+ * one). `as(principal)` gives the same API acting as a principal, checked by
+ * the policy decision point and recorded in the read audit: the REST server,
+ * the CLI and MCP use only that.
+ */
+export interface MemLedger extends LedgerApi<CommandContext> {
+  /** The ledger as one principal sees it: every call authorized, every read audited. */
+  as(principal: ActingPrincipal): ScopedLedger;
+  /** A bearer credential (API key, or a JWT when OIDC is configured) -> who it is, or Unauthenticated. */
+  authenticate(token: string, options?: { readonly onBehalfOf?: string; readonly requestId?: string }): Promise<ActingPrincipal>;
+  /** First start: when the tenant has no admin, create one and write its key to `keyFile` (0600). */
+  bootstrapAdmin(keyFile: string, tenantId?: string): Promise<{ readonly created: boolean; readonly keyFile: string }>;
   readonly engine: string;
   /** Probes every engine (log, job bus, graph, vectors, relay) and reports each projection's lag. */
   health(timeoutMs?: number): Promise<HealthReport>;
   close(): Promise<void>;
 }
+
+export type ScopedLedger = LedgerApi<RequestOptions>;
 
 /** The running Kafka relay's progress, for health reports; absent when no relay runs. */
 class EventRelayStatus extends Context.Tag("memledger/EventRelayStatus")<EventRelayStatus, { readonly topic?: string; stats(): KafkaEventRelayStats | undefined }>() {}
@@ -188,7 +164,7 @@ export function memLedgerLayer(options: MemLedgerOptions) {
     }),
     embedding,
   );
-  const services = Layer.provideMerge(Layer.mergeAll(layerCubeService, layerSubjectErasure, layerMemoryEventFeed, layerRequestIdempotency), retrieval);
+  const services = Layer.provideMerge(Layer.mergeAll(layerCubeService, layerSubjectErasure, layerMemoryEventFeed, layerRequestIdempotency, layerGovernanceService), retrieval);
   // With an embedder, a unit is embedded before it is activated (generated -> activated once indexed).
   const steps = Layer.unwrapEffect(
     Effect.map(EmbedderService, (e) => layerIngestionSteps([...(e ? [embeddingStep(e.embedder)] : []), ...(options.ingestionSteps ?? [])])),
@@ -269,7 +245,7 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
   const defaults: CommandContext = options.defaultContext ?? { tenantId: "default", actor: "library" };
   const ctxOr = (ctx?: CommandContext) => ctx ?? defaults;
   const run = <A, E>(
-    effect: Effect.Effect<A, E, MemoryService | CubeService | SubjectErasure | MemoryEventFeed | EventStore | JobBus | Ingestion | ScheduledCommands | RetentionSweeps | Retrieval | EventRelayStatus | RequestIdempotency>,
+    effect: Effect.Effect<A, E, MemoryService | CubeService | SubjectErasure | MemoryEventFeed | EventStore | JobBus | Ingestion | ScheduledCommands | RetentionSweeps | Retrieval | EventRelayStatus | RequestIdempotency | GovernanceService>,
   ) =>
     unwrap(runtime.runPromiseExit(effect));
   const bus = <A, E>(f: (s: (typeof JobBus)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(JobBus, f));
@@ -289,8 +265,39 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
     await retrieve((r) => Effect.zipRight(r.catchUp(erasurePurgeTimeoutMs, { includeRebuilds: true }), r.forgetCachedAnswers()));
     return result;
   };
-  return {
+  const gov = <A, E>(f: (s: (typeof GovernanceService)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(GovernanceService, f));
+  const readAudit: ReadAuditLog = options.readAudit === false ? noReadAudit : openSqliteReadAuditLog({ path: join(options.dataDir, "audit", "reads.db"), ...options.readAudit });
+  const verifyJwt = options.jwt ? await jwtAuthenticator(options.jwt) : undefined;
+  const governanceOps: GovernanceOps = {
+    access: (tenantId, asOf) => gov((g) => g.access(tenantId, asOf)),
+    execute: async (tenantId, command, ctx) => void (await gov((g) => g.execute(tenantId, command, ctx))),
+    issueKey: (tenantId, request, ctx) => gov((g) => g.issueKey(tenantId, request, ctx)),
+    tenantOfCube: (cubeId) => cube((s) => s.tenantOf(cubeId)),
+  };
+  // Trusted code acts as the system: it passes every check, and its events name the actor its context gives.
+  const trustedGovernance = (tenantId: string) =>
+    governanceFacade<CommandContext>(governanceOps, {
+      tenantId,
+      principalId: "system",
+      self: async () => ({ tenantId, principalId: "system", kind: "admin", displayName: "trusted in-process code", roles: [], groups: [], disabled: false }),
+      check: async () => undefined,
+      ctxOf: (ctx) => ({ ...(ctx ?? defaults), tenantId }),
+    });
+  const rootApi: MemLedger = {
     engine,
+    as: (principal) => scopedLedger(internals, principal),
+    authenticate: async (token, authOptions = {}) => {
+      const extra = { ...(authOptions.onBehalfOf !== undefined ? { onBehalfOf: authOptions.onBehalfOf } : {}), ...(authOptions.requestId !== undefined ? { requestId: authOptions.requestId } : {}) };
+      if (verifyJwt !== undefined && looksLikeJwt(token)) {
+        const verified = await verifyJwt(token);
+        if (!verified.ok) throw unauthenticated(verified.why);
+        const { principal, scopes } = verified.identity;
+        return { tenantId: principal.tenantId, principalId: principal.principalId, scopes, external: principal, ...extra };
+      }
+      const { principal, scopes } = await gov((g) => g.authenticate(token));
+      return { tenantId: principal.tenantId, principalId: principal.principalId, scopes, ...extra };
+    },
+    bootstrapAdmin: (keyFile, tenantId = defaults.tenantId) => gov((g) => g.ensureBootstrapAdmin(tenantId, keyFile)),
     cubes: {
       create: (input, ctx) => once("cube.create", { input }, ctx, (c) => onCube((s) => s.create(input, c))),
       get: (cubeId) => cube((s) => s.get(cubeId)),
@@ -336,10 +343,38 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
     feed: {
       subscribe: (opts) => deferredSubscription(() => run(Effect.flatMap(MemoryEventFeed, (s) => s.subscribe(opts)))),
     },
+    governance: trustedGovernance(defaults.tenantId),
+    audit: {
+      whoRead: (memoryId, query = {}) => readAudit.whoRead(memoryId, { ...query, tenantId: defaults.tenantId }),
+      readsBy: (principalId, query = {}) => readAudit.readsBy(principalId, { ...query, tenantId: defaults.tenantId }),
+    },
     health: (timeoutMs = 3_000) => run(healthReport(timeoutMs)),
-    close: () => runtime.dispose(),
+    close: async () => {
+      await readAudit.close();
+      await runtime.dispose();
+    },
   };
+  const internals: LedgerInternals = {
+    root: rootApi,
+    access: (tenantId) => governanceOps.access(tenantId),
+    tenantOfCube: governanceOps.tenantOfCube,
+    certificates: (subjectId, tenantId) => subj((s) => s.certificates(subjectId, tenantId)),
+    grantCreator: (cubeId, principalId, ctx) => governanceOps.execute(ctx.tenantId, { type: "grantCubeAccess", cubeId, grantee: { kind: "principal", id: principalId }, permission: "admin" }, ctx),
+    governance: governanceOps,
+    readAudit,
+    now: () => new Date().toISOString(),
+  };
+  return rootApi;
 }
+
+/** Benchmarks compare search with and without the read audit; the product always records. */
+const noReadAudit: ReadAuditLog = {
+  record: () => undefined,
+  flush: async () => undefined,
+  whoRead: async () => [],
+  readsBy: async () => [],
+  close: async () => undefined,
+};
 
 /** Every engine probed at once, each with its own deadline, plus the projections' lag. */
 function healthReport(timeoutMs: number) {

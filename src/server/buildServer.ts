@@ -17,11 +17,22 @@ import { jobRoutes } from "./routes/jobRoutes.js";
 import { memoryRoutes } from "./routes/memoryRoutes.js";
 import { searchRoutes } from "./routes/searchRoutes.js";
 import { subjectRoutes } from "./routes/subjectRoutes.js";
+import { governanceRoutes } from "./routes/governanceRoutes.js";
+import { readAuditRoutes } from "./routes/readAuditRoutes.js";
+import { principalKey, requireAuthentication } from "./authentication.js";
+import { registerCors } from "./corsPolicy.js";
+import { registerRateLimit, type RateLimitSettings } from "./rateLimiting.js";
 
 export interface ServerOptions {
   readonly logger?: boolean;
   /** Heartbeat and reconnect hint of `GET /events` (tests shorten them). */
   readonly feed?: EventFeedOptions;
+  /** Requests per principal (default 600 a minute); `false` turns the limit off. */
+  readonly rateLimit?: RateLimitSettings | false;
+  /** Origins a browser may call from; none (the default) leaves CORS off. */
+  readonly corsOrigins?: readonly string[];
+  /** Where the first admin key was written, named in 401 answers. */
+  readonly keyFileHint?: string;
 }
 
 /** The REST server: routes over the library API, validation by JSON Schema, typed errors to statuses. */
@@ -40,11 +51,13 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
     openapi: {
       openapi: "3.0.3",
       info: { title: "memledger", version: "0.1.0", description: "Event-sourced memory for LLM agents: lifecycle, history, time travel, rollback, crypto-shredding." },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "An API key (mlk.<tenant>.<key id>.<secret>) or, with OIDC configured, a JWT" } } },
+      security: [{ bearer: [] }],
       tags: [
         { name: "cubes", description: "MemCubes and cube-level time travel" },
         { name: "memories", description: "Memory units: create, edit, read now or as of the past" },
         { name: "lifecycle", description: "Lifecycle transitions" },
-        { name: "governance", description: "Erasure of data subjects" },
+        { name: "governance", description: "Principals, roles, API keys, cube grants, delegations, the read audit, erasure of data subjects" },
         { name: "jobs", description: "The scheduler: job status, waiting, retries, scheduled commands" },
         { name: "search", description: "Hybrid retrieval and the read models behind it" },
         { name: "feed", description: "Memory events as Server-Sent Events: catch-up from a log position, then live" },
@@ -78,13 +91,20 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
     reply.status(404).send({ error: "RouteNotFound", message: `no route ${request.method} ${request.url}; see GET /openapi.json` }),
   );
 
+  // CORS answers preflights (which carry no credential) before authentication; then who, then how often.
+  await registerCors(app, options.corsOrigins ?? []);
+  requireAuthentication(app, ledger, options.keyFileHint !== undefined ? { keyFileHint: options.keyFileHint } : {});
+  await registerRateLimit(app, options.rateLimit ?? { max: 600, timeWindowMs: 60_000 }, principalKey);
+
   healthRoutes(app, ledger);
-  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
-  cubeRoutes(app, ledger);
-  memoryRoutes(app, ledger);
-  jobRoutes(app, ledger);
-  subjectRoutes(app, ledger);
-  searchRoutes(app, ledger);
-  eventFeedRoutes(app, ledger, options.feed);
+  app.get("/openapi.json", { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+  cubeRoutes(app);
+  memoryRoutes(app);
+  jobRoutes(app);
+  subjectRoutes(app);
+  searchRoutes(app);
+  eventFeedRoutes(app, options.feed);
+  governanceRoutes(app);
+  readAuditRoutes(app);
   return app;
 }

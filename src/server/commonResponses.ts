@@ -8,6 +8,8 @@ const writeMethods = new Set(["POST", "PATCH", "PUT"]);
  * responses it declares (its own declarations win), so the OpenAPI document
  * lists every status a client can meet:
  * - 400: the request failed validation, or its URL is malformed;
+ * - 401, 403 and 429 on every route that needs a credential: none or a bad
+ *   one, a permission the principal lacks, too many requests;
  * - 404 and 414: an id in the path is unknown, or longer than ids may be;
  * - 409, 413 and 415: a write conflicts, its body is too large or not JSON;
  * - 502: a processing step of a write (extraction, embedding) failed;
@@ -23,8 +25,10 @@ export function declareCommonResponses(route: RouteOptions): void {
   const methods = Array.isArray(route.method) ? route.method : [route.method];
   const withPathIds = route.url.includes(":");
   const isWrite = methods.some((method) => writeMethods.has(method));
+  const needsCredential = (route.config as { public?: boolean } | undefined)?.public !== true;
   const statuses = [
     400,
+    ...(needsCredential ? [401, 403, 429] : []),
     ...(withPathIds ? [404, 414] : []),
     ...(isWrite ? [409, 413, 415, 502] : []),
     ...(schema.tags?.includes("operations") ? [] : [503]),

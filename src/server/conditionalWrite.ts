@@ -1,5 +1,4 @@
 import type { FastifyRequest } from "fastify";
-import type { MemLedger } from "../app/memLedger.js";
 import { parseIfMatch, strongRevisions } from "./entityTags.js";
 
 /** If-Match named no tag equal to the memory's current one (RFC 9110 §13.1.1): 412, unlike the body's expectedRevision (409 RevisionMismatch). */
@@ -30,7 +29,7 @@ type Write<T> = (options: { expectedRevision?: number }) => Promise<T>;
  * against the current revision, which then guards the append, so a change in
  * between still fails the write.
  */
-export async function conditionalWrite<T>(request: FastifyRequest, ledger: MemLedger, memoryId: string, bodyRevision: number | undefined, write: Write<T>): Promise<T> {
+export async function conditionalWrite<T>(request: FastifyRequest, memoryId: string, bodyRevision: number | undefined, write: Write<T>): Promise<T> {
   const header = request.headers["if-match"];
   const text = Array.isArray(header) ? header.join(", ") : header;
   const withBody = bodyRevision !== undefined ? { expectedRevision: bodyRevision } : {};
@@ -38,7 +37,7 @@ export async function conditionalWrite<T>(request: FastifyRequest, ledger: MemLe
   const ifMatch = parseIfMatch(text);
   if ("problem" in ifMatch) throw new InvalidIfMatch(text, ifMatch.problem);
   if (ifMatch.any) return write(withBody);
-  const current = (await ledger.memories.get(memoryId)).revision;
+  const current = (await request.ledger.memories.get(memoryId)).revision;
   // A stale body revision is reported as the 409 it always was, before the header is looked at.
   if (bodyRevision !== undefined && bodyRevision !== current) return write(withBody);
   const revisions = strongRevisions(ifMatch);

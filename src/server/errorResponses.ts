@@ -6,6 +6,10 @@ import { validationFailure } from "./validationMessages.js";
 const statusByTag: Readonly<Record<string, number>> = {
   InvalidCommand: 400,
   InvalidRequest: 400,
+  // No credential, or one that is malformed, unknown, expired, revoked or of a disabled principal.
+  Unauthenticated: 401,
+  // Authenticated, but the policy said no: the message names the missing permission or role.
+  Forbidden: 403,
   MemoryNotFound: 404,
   CubeNotFound: 404,
   StreamNotFound: 404,

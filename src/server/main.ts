@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { openMemLedger } from "../app/memLedger.js";
 import { ConfigError, defaultEventTopic, defaultJobTopicPrefix, defaultWorkerConcurrency, type ServerConfig } from "../config.js";
 import { configFromSources } from "../configFile.js";
@@ -17,9 +18,12 @@ async function main(): Promise<void> {
     graph: config.graph,
     vector: config.vector,
     syncAdd: config.syncAdd,
-    defaultContext: { tenantId: "default", actor: "server" },
+    defaultContext: { tenantId: "default", actor: "system:server" },
   });
-  const app = await buildServer(ledger, { logger: config.logger });
+  // First start: an admin and its key, written to a file only its owner can read; the log names the file, never the key.
+  const keyFile = join(config.dataDir, "admin.key");
+  const bootstrap = await ledger.bootstrapAdmin(keyFile);
+  const app = await buildServer(ledger, { logger: config.logger, rateLimit: config.rateLimit, corsOrigins: config.corsOrigins, keyFileHint: keyFile });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -33,6 +37,12 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void stop("SIGTERM"));
   await app.listen({ host: config.host, port: config.port });
   app.log.info(`memledger on ${ledger.engine}, data in ${config.dataDir}; OpenAPI at /openapi.json`);
+  // Said even with the request log off: without it a new user cannot make a single call.
+  (config.logger ? (line: string) => app.log.info(line) : (line: string) => console.log(line))(
+    bootstrap.created
+      ? `first start: created the admin principal "admin"; its API key is in ${keyFile} (mode 0600). Send it as Authorization: Bearer <key>`
+      : `every request needs Authorization: Bearer <API key>; the first admin's key was written to ${keyFile} when it was created`,
+  );
   app.log.info(describeScheduler(config));
   app.log.info(describeEmbedder(config));
   app.log.info(describeReadModels(config));

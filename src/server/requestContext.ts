@@ -1,5 +1,5 @@
 import type { FastifyRequest } from "fastify";
-import type { CommandContext } from "../app/commandContext.js";
+import type { RequestOptions } from "../app/ledgerApi.js";
 import type { AsOf } from "../../projections/asOf.js";
 import { parseIsoInstant } from "../../domain/time/isoInstant.js";
 
@@ -8,13 +8,11 @@ const header = (request: FastifyRequest, name: string): string | undefined => {
   return typeof value === "string" && value !== "" ? value : undefined;
 };
 
-/** Who/why of a request, from its headers (authentication arrives with governance). */
-export function commandContext(request: FastifyRequest): CommandContext {
+/** Why and how a request relates to others, from its headers; who acts comes from its credential. */
+export function requestOptions(request: FastifyRequest): RequestOptions {
   const reason = header(request, "x-reason");
   const commandId = header(request, "idempotency-key");
   return {
-    tenantId: header(request, "x-tenant-id") ?? "default",
-    actor: header(request, "x-actor") ?? "anonymous",
     ...(reason !== undefined ? { reason } : {}),
     correlationId: header(request, "x-correlation-id") ?? request.id,
     ...(commandId !== undefined ? { commandId } : {}),

@@ -24,6 +24,13 @@ export interface MemoryFilters {
   readonly createdTo?: string;
   /** Exact matches on flat metadata fields. */
   readonly metadata?: Readonly<Record<string, MetadataValue>>;
+  /**
+   * Set by the principal-scoped facade, never by a request: `private` units
+   * come back only when one of these names wrote them (`created_by`) or is
+   * their subject (`user_id`). Applied here, inside every retriever's
+   * candidate set, so hidden units never take part in ranking.
+   */
+  readonly privateVisibleTo?: readonly string[];
 }
 
 export const defaultRetrievableStatuses: readonly MemoryStatus[] = ["activated", "frozen"];
@@ -99,6 +106,11 @@ export function memoryFilterSql(filters: MemoryFilters, asOf: LogMoment | undefi
   bound("i.event_time", "<=", filters.eventTimeTo);
   bound("i.created_at", ">=", filters.createdFrom);
   bound("i.created_at", "<=", filters.createdTo);
+  if (filters.privateVisibleTo !== undefined) {
+    const names = filters.privateVisibleTo.map(() => "?").join(", ");
+    clauses.push(names === "" ? "i.visibility <> 'private'" : `(i.visibility <> 'private' OR i.created_by IN (${names}) OR c.user_id IN (${names}))`);
+    params.push(...filters.privateVisibleTo, ...filters.privateVisibleTo);
+  }
   for (const [field, value] of Object.entries(filters.metadata ?? {})) {
     // The field name goes in as a quoted JSON path parameter, never into the SQL text.
     if (value === null) clauses.push("json_type(c.metadata_json, ?) = 'null'");

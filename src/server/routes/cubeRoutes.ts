@@ -1,25 +1,24 @@
 import type { FastifyInstance } from "fastify";
-import type { MemLedger } from "../../app/memLedger.js";
 import { invalidRequest } from "../../app/appErrors.js";
 import { parseIsoInstant } from "../../../domain/time/isoInstant.js";
 import type { NewCubeInput } from "../../cube/cubeService.js";
-import { commandContext } from "../requestContext.js";
+import { requestOptions } from "../requestContext.js";
 import { branchReportSchema, cubeListSchema, cubeMemoriesSchema, rollbackReportSchema } from "../responseSchemas.js";
 import { branchBody, createCubeBody, cubeMemoriesQuery, cubeViewSchema, errorResponse, idParam, rollbackBody } from "../schemas.js";
 
 const errors = { 400: errorResponse, 404: errorResponse, 409: errorResponse };
 
-export function cubeRoutes(app: FastifyInstance, ledger: MemLedger): void {
+export function cubeRoutes(app: FastifyInstance): void {
   app.post<{ Body: NewCubeInput }>("/cubes", { schema: { tags: ["cubes"], summary: "Create a MemCube", body: createCubeBody, response: { 201: cubeViewSchema, ...errors } } }, async (request, reply) =>
-    reply.status(201).send(await ledger.cubes.create(request.body, commandContext(request))),
+    reply.status(201).send(await request.ledger.cubes.create(request.body, requestOptions(request))),
   );
 
   app.get("/cubes", { schema: { tags: ["cubes"], summary: "List the tenant's cubes", response: { 200: cubeListSchema } } }, async (request) => ({
-    cubes: await ledger.cubes.list(commandContext(request).tenantId),
+    cubes: await request.ledger.cubes.list(),
   }));
 
   app.get<{ Params: { cubeId: string } }>("/cubes/:cubeId", { schema: { tags: ["cubes"], summary: "A cube", params: idParam("cubeId"), response: { 200: cubeViewSchema, ...errors } } }, async (request) =>
-    ledger.cubes.get(request.params.cubeId),
+    request.ledger.cubes.get(request.params.cubeId),
   );
 
   app.get<{ Params: { cubeId: string }; Querystring: { asOf?: string; asOfPosition?: number; status?: string } }>(
@@ -33,7 +32,7 @@ export function cubeRoutes(app: FastifyInstance, ledger: MemLedger): void {
       const at = time !== undefined ? { time } : asOfPosition !== undefined ? { position: asOfPosition } : undefined;
       // The schema's pattern allows only known statuses; a repeated one is asked for once.
       const statuses = status !== undefined ? [...new Set(status.split(","))] : undefined;
-      const memories = await ledger.cubes.memories(request.params.cubeId, { ...(at ? { asOf: at } : {}), ...(statuses ? { statuses } : {}) });
+      const memories = await request.ledger.cubes.memories(request.params.cubeId, { ...(at ? { asOf: at } : {}), ...(statuses ? { statuses } : {}) });
       return { cubeId: request.params.cubeId, ...(at ? { asOf: at } : {}), memories };
     },
   );
@@ -41,7 +40,7 @@ export function cubeRoutes(app: FastifyInstance, ledger: MemLedger): void {
   app.post<{ Params: { cubeId: string }; Body: { toTime: string } }>(
     "/cubes/:cubeId/rollback",
     { schema: { tags: ["cubes"], summary: "Roll the cube back to a past time with compensating events", params: idParam("cubeId"), body: rollbackBody, response: { 200: rollbackReportSchema, ...errors } } },
-    async (request) => ledger.cubes.rollback(request.params.cubeId, request.body.toTime, commandContext(request)),
+    async (request) => request.ledger.cubes.rollback(request.params.cubeId, request.body.toTime, requestOptions(request)),
   );
 
   app.post<{ Params: { cubeId: string }; Body: { asOf: string; cubeId?: string; name?: string } }>(
@@ -49,7 +48,7 @@ export function cubeRoutes(app: FastifyInstance, ledger: MemLedger): void {
     { schema: { tags: ["cubes"], summary: "Branch the cube as of a past time into a new what-if cube", params: idParam("cubeId"), body: branchBody, response: { 201: branchReportSchema, ...errors } } },
     async (request, reply) => {
       const { asOf, cubeId, name } = request.body;
-      const report = await ledger.cubes.branch(request.params.cubeId, asOf, { ...(cubeId ? { cubeId } : {}), ...(name ? { name } : {}) }, commandContext(request));
+      const report = await request.ledger.cubes.branch(request.params.cubeId, asOf, { ...(cubeId ? { cubeId } : {}), ...(name ? { name } : {}) }, requestOptions(request));
       return reply.status(201).send(report);
     },
   );

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from "fastify";
 import type { ServerResponse } from "node:http";
-import type { MemLedger } from "../../app/memLedger.js";
 import type { FeedSubscription } from "../../feed/memoryEventFeed.js";
 import type { PublicMemoryEvent } from "../../feed/publicMemoryEvent.js";
 import { feedEventSchema } from "../responseSchemas.js";
@@ -37,7 +36,7 @@ interface FeedQuery {
 }
 
 /** `GET /events`: the public memory event feed over Server-Sent Events. */
-export function eventFeedRoutes(app: FastifyInstance, ledger: MemLedger, options: EventFeedOptions = {}): void {
+export function eventFeedRoutes(app: FastifyInstance, options: EventFeedOptions = {}): void {
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const retryMs = options.retryMs ?? 3_000;
   const open = new Set<() => void>();
@@ -63,7 +62,7 @@ export function eventFeedRoutes(app: FastifyInstance, ledger: MemLedger, options
       const lastEventId = request.headers["last-event-id"];
       const after = lastEventId !== undefined && lastEventId !== "" ? Number(lastEventId) : request.query.after;
       const { cubeId, includeContent } = request.query;
-      const subscription = ledger.feed.subscribe({ after, ...(cubeId !== undefined ? { cubeId } : {}), includeContent });
+      const subscription = request.ledger.feed.subscribe({ after, ...(cubeId !== undefined ? { cubeId } : {}), includeContent });
 
       // From here on Fastify no longer touches the response: we own its status, headers and end.
       reply.hijack();

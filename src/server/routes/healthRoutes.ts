@@ -32,15 +32,16 @@ const readinessSchema = {
  * out or report `behind`), 503 when the log or the job bus does not answer.
  */
 export function healthRoutes(app: FastifyInstance, ledger: MemLedger): void {
-  app.get("/health", { schema: { hide: true } }, async () => ({ status: "ok", engine: ledger.engine }));
+  app.get("/health", { schema: { hide: true }, config: { public: true } }, async () => ({ status: "ok", engine: ledger.engine }));
   app.get(
     "/health/live",
-    { schema: { tags: ["operations"], summary: "Liveness: the process serves HTTP", response: { 200: { type: "object", properties: { status: { type: "string" } } } } } },
+    { config: { public: true }, schema: { tags: ["operations"], summary: "Liveness: the process serves HTTP", response: { 200: { type: "object", properties: { status: { type: "string" } } } } } },
     async () => ({ status: "ok" }),
   );
   app.get<{ Querystring: { timeoutMs?: number } }>(
     "/health/ready",
     {
+      config: { public: true },
       schema: {
         tags: ["operations"],
         summary: "Readiness: every engine probed (log, job bus, graph, vectors, relay) and each projection's lag",

@@ -1,16 +1,15 @@
 import type { FastifyInstance } from "fastify";
-import type { MemLedger } from "../../app/memLedger.js";
 import type { AddMemoriesRequest } from "../../ingestion/ingestionService.js";
 import type { JobStatus } from "../../jobs/jobBusPort.js";
 import type { ScheduleRequest } from "../../scheduler/scheduledCommands.js";
 import type { RetentionSweepRequest } from "../../scheduler/retentionSweep.js";
 import { addMemoriesBody, jobSchema, listJobsQuery, retentionSweepBody, scheduleBody, waitQuery } from "../jobSchemas.js";
-import { commandContext } from "../requestContext.js";
+import { requestOptions } from "../requestContext.js";
 import { errorResponse, idParam, memoryViewSchema } from "../schemas.js";
 
 const errors = { 400: errorResponse, 404: errorResponse, 409: errorResponse, 503: errorResponse };
 
-export function jobRoutes(app: FastifyInstance, ledger: MemLedger): void {
+export function jobRoutes(app: FastifyInstance): void {
   app.post<{ Params: { cubeId: string }; Body: AddMemoriesRequest }>(
     "/cubes/:cubeId/add",
     {
@@ -29,7 +28,7 @@ export function jobRoutes(app: FastifyInstance, ledger: MemLedger): void {
       },
     },
     async (request, reply) => {
-      const result = await ledger.memories.add(request.params.cubeId, request.body, commandContext(request));
+      const result = await request.ledger.memories.add(request.params.cubeId, request.body, requestOptions(request));
       if (result.mode === "sync") return reply.status(201).send(result);
       return reply.status(202).header("location", `/jobs/${result.job.jobId}`).send(result);
     },
@@ -39,7 +38,7 @@ export function jobRoutes(app: FastifyInstance, ledger: MemLedger): void {
     "/memories/:memoryId/schedule",
     { schema: { tags: ["jobs"], summary: "Schedule a command (archive, freeze, activate) for later: a durable delayed job", params: idParam("memoryId"), body: scheduleBody, response: { 202: jobSchema, ...errors } } },
     async (request, reply) => {
-      const job = await ledger.memories.schedule(request.params.memoryId, request.body, commandContext(request));
+      const job = await request.ledger.memories.schedule(request.params.memoryId, request.body, requestOptions(request));
       return reply.status(202).header("location", `/jobs/${job.jobId}`).send(job);
     },
   );
@@ -56,7 +55,7 @@ export function jobRoutes(app: FastifyInstance, ledger: MemLedger): void {
       },
     },
     async (request, reply) => {
-      const job = await ledger.cubes.scheduleRetentionSweep(request.params.cubeId, request.body, commandContext(request));
+      const job = await request.ledger.cubes.scheduleRetentionSweep(request.params.cubeId, request.body, requestOptions(request));
       return reply.status(202).header("location", `/jobs/${job.jobId}`).send(job);
     },
   );
@@ -64,13 +63,13 @@ export function jobRoutes(app: FastifyInstance, ledger: MemLedger): void {
   app.get<{ Querystring: { cubeId?: string; status?: JobStatus; kind?: string; limit?: number } }>(
     "/jobs",
     { schema: { tags: ["jobs"], summary: "Jobs, newest first, by cube, status or kind", querystring: listJobsQuery, response: { 200: { type: "object", properties: { jobs: { type: "array", items: jobSchema } } }, ...errors } } },
-    async (request) => ({ jobs: await ledger.jobs.list(request.query) }),
+    async (request) => ({ jobs: await request.ledger.jobs.list(request.query) }),
   );
 
   app.get<{ Params: { jobId: string } }>(
     "/jobs/:jobId",
     { schema: { tags: ["jobs"], summary: "A job's status (waiting, running, failed, done, dead), attempts, last error and result", params: idParam("jobId"), response: { 200: jobSchema, ...errors } } },
-    async (request) => ledger.jobs.get(request.params.jobId),
+    async (request) => request.ledger.jobs.get(request.params.jobId),
   );
 
   app.get<{ Params: { jobId: string }; Querystring: { timeoutMs?: number } }>(
@@ -84,12 +83,12 @@ export function jobRoutes(app: FastifyInstance, ledger: MemLedger): void {
         response: { 200: { type: "object", properties: { finished: { type: "boolean" }, job: jobSchema } }, ...errors },
       },
     },
-    async (request) => ledger.jobs.wait(request.params.jobId, request.query.timeoutMs ?? 30_000),
+    async (request) => request.ledger.jobs.wait(request.params.jobId, request.query.timeoutMs ?? 30_000),
   );
 
   app.post<{ Params: { jobId: string } }>(
     "/jobs/:jobId/retry",
     { schema: { tags: ["jobs"], summary: "Send a dead job back to the queue", params: idParam("jobId"), response: { 200: jobSchema, ...errors } } },
-    async (request) => ledger.jobs.retry(request.params.jobId),
+    async (request) => request.ledger.jobs.retry(request.params.jobId),
   );
 }

@@ -1,10 +1,9 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
-import type { MemLedger } from "../../app/memLedger.js";
 import type { FreezeReason } from "../../../domain/memory/memoryEvents.js";
 import type { MemoryEdit, NewMemoryInput } from "../../memory/memoryService.js";
 import { conditionalWrite } from "../conditionalWrite.js";
 import { revisionETag } from "../entityTags.js";
-import { asOfFrom, AsOfRevisionPastHead, commandContext } from "../requestContext.js";
+import { asOfFrom, AsOfRevisionPastHead, requestOptions } from "../requestContext.js";
 import { memoryDiffSchema, memoryHistorySchema } from "../responseSchemas.js";
 import { asOfQuery, createMemoryBody, diffQuery, editMemoryBody, errorResponse, expectedRevisionBody, freezeBody, idParam, memoryViewSchema, mergeBody, revertBody } from "../schemas.js";
 
@@ -19,11 +18,11 @@ const tagged = <T extends { revision: number }>(reply: FastifyReply, view: T): T
   return view;
 };
 
-export function memoryRoutes(app: FastifyInstance, ledger: MemLedger): void {
+export function memoryRoutes(app: FastifyInstance): void {
   app.post<{ Body: NewMemoryInput }>(
     "/memories",
     { schema: { tags: ["memories"], summary: "Remember something (activated at once unless activate=false)", body: createMemoryBody, response: { 201: memoryViewSchema, ...errors } } },
-    async (request, reply) => reply.status(201).send(tagged(reply, await ledger.memories.create(request.body, commandContext(request)))),
+    async (request, reply) => reply.status(201).send(tagged(reply, await request.ledger.memories.create(request.body, requestOptions(request)))),
   );
 
   app.get<IdParams & { Querystring: { asOfRevision?: number; asOfTime?: string; asOfPosition?: number } }>(
@@ -31,7 +30,7 @@ export function memoryRoutes(app: FastifyInstance, ledger: MemLedger): void {
     { schema: { tags: ["memories"], summary: "A memory now, or as of a revision, time or log position", params, querystring: asOfQuery, response: { 200: memoryViewSchema, ...errors } } },
     async (request, reply) => {
       const asOf = asOfFrom(request.query);
-      const view = await ledger.memories.get(request.params.memoryId, asOf);
+      const view = await request.ledger.memories.get(request.params.memoryId, asOf);
       // The prefix of a stream past its last event is the whole stream: say so instead of answering the head.
       if (asOf !== undefined && "revision" in asOf && view.revision < asOf.revision) throw new AsOfRevisionPastHead(request.params.memoryId, asOf.revision, view.revision);
       return tagged(reply, view);
@@ -44,7 +43,7 @@ export function memoryRoutes(app: FastifyInstance, ledger: MemLedger): void {
     async (request, reply) => {
       const { expectedRevision, ...edit } = request.body;
       const { memoryId } = request.params;
-      return tagged(reply, await conditionalWrite(request, ledger, memoryId, expectedRevision, (options) => ledger.memories.edit(memoryId, edit, commandContext(request), options)));
+      return tagged(reply, await conditionalWrite(request, memoryId, expectedRevision, (options) => request.ledger.memories.edit(memoryId, edit, requestOptions(request), options)));
     },
   );
 
@@ -54,7 +53,7 @@ export function memoryRoutes(app: FastifyInstance, ledger: MemLedger): void {
       { schema: { tags: ["lifecycle"], summary: `${action[0]!.toUpperCase()}${action.slice(1)} a memory`, params, body: expectedRevisionBody, response: { 200: memoryViewSchema, ...writeErrors } } },
       async (request, reply) => {
         const { memoryId } = request.params;
-        return tagged(reply, await conditionalWrite(request, ledger, memoryId, request.body?.expectedRevision, (options) => ledger.memories[action](memoryId, commandContext(request), options)));
+        return tagged(reply, await conditionalWrite(request, memoryId, request.body?.expectedRevision, (options) => request.ledger.memories[action](memoryId, requestOptions(request), options)));
       },
     );
   }
@@ -64,7 +63,7 @@ export function memoryRoutes(app: FastifyInstance, ledger: MemLedger): void {
     { schema: { tags: ["lifecycle"], summary: "Merge into a successor unit (read-only afterwards)", params, body: mergeBody, response: { 200: memoryViewSchema, ...writeErrors } } },
     async (request, reply) => {
       const { memoryId } = request.params;
-      return tagged(reply, await conditionalWrite(request, ledger, memoryId, request.body.expectedRevision, (options) => ledger.memories.merge(memoryId, request.body.successorId, commandContext(request), options)));
+      return tagged(reply, await conditionalWrite(request, memoryId, request.body.expectedRevision, (options) => request.ledger.memories.merge(memoryId, request.body.successorId, requestOptions(request), options)));
     },
   );
 
@@ -74,7 +73,7 @@ export function memoryRoutes(app: FastifyInstance, ledger: MemLedger): void {
     async (request, reply) => {
       const { memoryId } = request.params;
       const { reason, note, expectedRevision } = request.body;
-      return tagged(reply, await conditionalWrite(request, ledger, memoryId, expectedRevision, (options) => ledger.memories.freeze(memoryId, reason, note, commandContext(request), options)));
+      return tagged(reply, await conditionalWrite(request, memoryId, expectedRevision, (options) => request.ledger.memories.freeze(memoryId, reason, note, requestOptions(request), options)));
     },
   );
 
@@ -84,7 +83,7 @@ export function memoryRoutes(app: FastifyInstance, ledger: MemLedger): void {
     async (request, reply) => {
       const { memoryId } = request.params;
       // Erasure takes no expected revision; an If-Match is checked against the revision read just before.
-      return tagged(reply, await conditionalWrite(request, ledger, memoryId, undefined, () => ledger.memories.erase(memoryId, commandContext(request))));
+      return tagged(reply, await conditionalWrite(request, memoryId, undefined, () => request.ledger.memories.erase(memoryId, requestOptions(request))));
     },
   );
 
@@ -93,18 +92,18 @@ export function memoryRoutes(app: FastifyInstance, ledger: MemLedger): void {
     { schema: { tags: ["lifecycle"], summary: "Revert to an earlier revision with a compensating event", params, body: revertBody, response: { 200: memoryViewSchema, ...writeErrors } } },
     async (request, reply) => {
       const { memoryId } = request.params;
-      return tagged(reply, await conditionalWrite(request, ledger, memoryId, request.body.expectedRevision, (options) => ledger.memories.revert(memoryId, request.body.toRevision, commandContext(request), options)));
+      return tagged(reply, await conditionalWrite(request, memoryId, request.body.expectedRevision, (options) => request.ledger.memories.revert(memoryId, request.body.toRevision, requestOptions(request), options)));
     },
   );
 
   app.get<IdParams>("/memories/:memoryId/history", { schema: { tags: ["memories"], summary: "Every event of the unit: who, when, why", params, response: { 200: memoryHistorySchema, ...errors } } }, async (request) => ({
     memoryId: request.params.memoryId,
-    entries: await ledger.memories.history(request.params.memoryId),
+    entries: await request.ledger.memories.history(request.params.memoryId),
   }));
 
   app.get<IdParams & { Querystring: { from: number; to: number } }>(
     "/memories/:memoryId/diff",
     { schema: { tags: ["memories"], summary: "Difference between two revisions", params, querystring: diffQuery, response: { 200: memoryDiffSchema, ...errors } } },
-    async (request) => ledger.memories.diff(request.params.memoryId, request.query.from, request.query.to),
+    async (request) => request.ledger.memories.diff(request.params.memoryId, request.query.from, request.query.to),
   );
 }

@@ -1,12 +1,11 @@
 import type { FastifyInstance } from "fastify";
-import type { MemLedger } from "../../app/memLedger.js";
 import type { SearchRequest } from "../../search/searchRequest.js";
 import { errorResponse, idParam } from "../schemas.js";
 import { readModelLagSchema, searchBody, searchResponseSchema } from "../searchSchemas.js";
 
 const errors = { 400: errorResponse, 409: errorResponse, 503: errorResponse };
 
-export function searchRoutes(app: FastifyInstance, ledger: MemLedger): void {
+export function searchRoutes(app: FastifyInstance): void {
   app.post<{ Body: SearchRequest }>(
     "/search",
     {
@@ -17,13 +16,13 @@ export function searchRoutes(app: FastifyInstance, ledger: MemLedger): void {
         response: { 200: searchResponseSchema, ...errors },
       },
     },
-    async (request) => ledger.search(request.body),
+    async (request) => request.ledger.search(request.body),
   );
 
   app.get(
     "/read-models",
     { schema: { tags: ["search"], summary: "Each read model's checkpoint and lag behind the log", response: { 200: { type: "object", properties: { readModels: { type: "array", items: readModelLagSchema } } } } } },
-    async () => ({ readModels: await ledger.readModels.lag() }),
+    async (request) => ({ readModels: await request.ledger.readModels.lag() }),
   );
 
   app.post<{ Params: { name: string } }>(
@@ -36,6 +35,6 @@ export function searchRoutes(app: FastifyInstance, ledger: MemLedger): void {
         response: { 200: { type: "object", properties: { name: { type: "string" }, events: { type: "integer" }, seconds: { type: "number" } } }, ...errors },
       },
     },
-    async (request) => ({ name: request.params.name, ...(await ledger.readModels.rebuild(request.params.name)) }),
+    async (request) => ({ name: request.params.name, ...(await request.ledger.readModels.rebuild(request.params.name)) }),
   );
 }
