@@ -5,7 +5,7 @@ import type { AsOf } from "../../projections/asOf.js";
 import type { HistoryEntry } from "../../projections/memoryHistory.js";
 import type { MemoryDiff } from "../../projections/memoryDiff.js";
 import type { MemoryView } from "../../projections/memoryView.js";
-import { layerClock, layerSystemClock, type ClockPort } from "../clock/clock.js";
+import { Clock, layerClock, layerSystemClock, type ClockPort } from "../clock/clock.js";
 import { layerKeyRing } from "../crypto/keyRingService.js";
 import { CubeService, layerCubeService, type BranchReport, type CubeView, type ListMemoriesOptions, type NewCubeInput, type RollbackReport } from "../cube/cubeService.js";
 import { layerSubjectErasure, SubjectErasure, type ErasureCertificate } from "../erasure/subjectErasure.js";
@@ -245,11 +245,13 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
   const defaults: CommandContext = options.defaultContext ?? { tenantId: "default", actor: "library" };
   const ctxOr = (ctx?: CommandContext) => ctx ?? defaults;
   const run = <A, E>(
-    effect: Effect.Effect<A, E, MemoryService | CubeService | SubjectErasure | MemoryEventFeed | EventStore | JobBus | Ingestion | ScheduledCommands | RetentionSweeps | Retrieval | EventRelayStatus | RequestIdempotency | GovernanceService>,
+    effect: Effect.Effect<A, E, MemoryService | CubeService | SubjectErasure | MemoryEventFeed | EventStore | JobBus | Ingestion | ScheduledCommands | RetentionSweeps | Retrieval | EventRelayStatus | RequestIdempotency | GovernanceService | Clock>,
   ) =>
     unwrap(runtime.runPromiseExit(effect));
   const bus = <A, E>(f: (s: (typeof JobBus)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(JobBus, f));
   const engine = await run(Effect.map(EventStore, (s) => s.engine));
+  // Read-audit times come from the same injected clock as event times, so the two can be compared.
+  const clock = await run(Clock);
   const mem = <A, E>(f: (s: (typeof MemoryService)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(MemoryService, f));
   const cube = <A, E>(f: (s: (typeof CubeService)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(CubeService, f));
   const subj = <A, E>(f: (s: (typeof SubjectErasure)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(SubjectErasure, f));
@@ -362,7 +364,7 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
     grantCreator: (cubeId, principalId, ctx) => governanceOps.execute(ctx.tenantId, { type: "grantCubeAccess", cubeId, grantee: { kind: "principal", id: principalId }, permission: "admin" }, ctx),
     governance: governanceOps,
     readAudit,
-    now: () => new Date().toISOString(),
+    now: () => clock.now().toISOString(),
   };
   return rootApi;
 }

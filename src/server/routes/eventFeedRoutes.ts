@@ -62,6 +62,9 @@ export function eventFeedRoutes(app: FastifyInstance, options: EventFeedOptions 
       const lastEventId = request.headers["last-event-id"];
       const after = lastEventId !== undefined && lastEventId !== "" ? Number(lastEventId) : request.query.after;
       const { cubeId, includeContent } = request.query;
+      // Refuse an unreadable cube with a JSON 403/404 now: once the stream is open only events can be sent.
+      // (Reading the cube needs the same permission as its feed; events are then filtered one by one.)
+      if (cubeId !== undefined) await request.ledger.cubes.get(cubeId);
       const subscription = request.ledger.feed.subscribe({ after, ...(cubeId !== undefined ? { cubeId } : {}), includeContent });
 
       // From here on Fastify no longer touches the response: we own its status, headers and end.
