@@ -35,14 +35,14 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
-  await app.listen({ host: config.host, port: config.port });
-  app.log.info(`memledger on ${ledger.engine}, data in ${config.dataDir}; OpenAPI at /openapi.json`);
   // Said even with the request log off: without it a new user cannot make a single call.
   (config.logger ? (line: string) => app.log.info(line) : (line: string) => console.log(line))(
     bootstrap.created
       ? `first start: created the admin principal "admin"; its API key is in ${keyFile} (mode 0600). Send it as Authorization: Bearer <key>`
       : `every request needs Authorization: Bearer <API key>; the first admin's key was written to ${keyFile} when it was created`,
   );
+  await app.listen({ host: config.host, port: config.port });
+  app.log.info(`memledger on ${ledger.engine}, data in ${config.dataDir}; OpenAPI at /openapi.json`);
   app.log.info(describeScheduler(config));
   app.log.info(describeEmbedder(config));
   app.log.info(describeReadModels(config));
