@@ -8,6 +8,8 @@ import { defaultSyncAddLimits, type SyncAddLimits } from "./ingestion/syncAddLim
 import type { JobWorkerSettings } from "./scheduler/jobWorkerLayer.js";
 import { defaultJobLeaseMs, defaultKafkaSessionTimeoutMs } from "./jobs/leaseDefaults.js";
 import type { RateLimitSettings } from "./server/rateLimiting.js";
+import type { JwtConfig } from "./governance/jwtAuthenticator.js";
+import { tenantRoles, type TenantRole } from "../domain/governance/permissions.js";
 
 /** Server configuration from the environment; the embedded default needs none of it. */
 export interface ServerConfig {
@@ -36,6 +38,8 @@ export interface ServerConfig {
   readonly rateLimit: RateLimitSettings | false;
   /** Browser origins allowed by CORS (MEMLEDGER_CORS_ORIGINS); empty: CORS off. */
   readonly corsOrigins: readonly string[];
+  /** Bearer JWTs from an OIDC identity provider, besides API keys (MEMLEDGER_OIDC_*); absent: API keys only. Passed to openMemLedger as `jwt`. */
+  readonly jwt?: JwtConfig;
 }
 
 export const profiles = ["embedded", "distributed"] as const;
@@ -92,7 +96,89 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     },
     rateLimit: rateLimitFromEnv(env),
     corsOrigins: corsOriginsFromEnv(env),
+    ...oidcEntry(env),
   };
+}
+
+function oidcEntry(env: NodeJS.ProcessEnv): { jwt?: JwtConfig } {
+  const jwt = oidcFromEnv(env);
+  return jwt ? { jwt } : {};
+}
+
+const oidcVariables = [
+  "MEMLEDGER_OIDC_ISSUER",
+  "MEMLEDGER_OIDC_AUDIENCE",
+  "MEMLEDGER_OIDC_JWKS_URL",
+  "MEMLEDGER_OIDC_PUBLIC_KEY",
+  "MEMLEDGER_OIDC_TENANT",
+  "MEMLEDGER_OIDC_TENANT_CLAIM",
+  "MEMLEDGER_OIDC_ROLE_MAP",
+  "MEMLEDGER_OIDC_CLOCK_TOLERANCE_S",
+] as const;
+
+/**
+ * OIDC bearer tokens (docs/governance.md): the issuer and audience a token must
+ * name, where its signing keys are (a JWKS URL, or one PEM public key), which
+ * tenant it acts in, and how the provider's roles map to memledger roles.
+ * Unset: the server accepts API keys only. A partial setting is an error, not a
+ * silently weaker check.
+ */
+export function oidcFromEnv(env: NodeJS.ProcessEnv): JwtConfig | undefined {
+  const issuer = setting(env, "MEMLEDGER_OIDC_ISSUER");
+  if (issuer === undefined) {
+    const stray = oidcVariables.filter((name) => setting(env, name) !== undefined);
+    if (stray.length > 0) throw new ConfigError(`${stray.join(", ")} ${stray.length > 1 ? "are" : "is"} set but MEMLEDGER_OIDC_ISSUER is not: set the issuer (e.g. https://login.example.com/realms/acme) to accept OIDC tokens, or unset them`);
+    return undefined;
+  }
+  const audience = setting(env, "MEMLEDGER_OIDC_AUDIENCE");
+  if (audience === undefined) throw new ConfigError("MEMLEDGER_OIDC_ISSUER needs MEMLEDGER_OIDC_AUDIENCE: the audience (client id) a token must be issued for, e.g. memledger");
+  const jwksUrl = setting(env, "MEMLEDGER_OIDC_JWKS_URL");
+  const pem = setting(env, "MEMLEDGER_OIDC_PUBLIC_KEY");
+  if (jwksUrl !== undefined && pem !== undefined) throw new ConfigError("give either MEMLEDGER_OIDC_JWKS_URL or MEMLEDGER_OIDC_PUBLIC_KEY, not both: the signing keys come from one place");
+  if (jwksUrl === undefined && pem === undefined) {
+    throw new ConfigError("MEMLEDGER_OIDC_ISSUER needs the provider's signing keys: MEMLEDGER_OIDC_JWKS_URL (e.g. https://login.example.com/.well-known/jwks.json) or MEMLEDGER_OIDC_PUBLIC_KEY (a PEM public key)");
+  }
+  if (jwksUrl !== undefined && !/^https?:\/\/[^/]+/.test(jwksUrl)) throw new ConfigError(`MEMLEDGER_OIDC_JWKS_URL must be an http:// or https:// URL, not "${jwksUrl}"`);
+  // An environment variable often carries the PEM on one line with \n escapes.
+  const publicKey = pem?.replace(/\\n/g, "\n");
+  if (publicKey !== undefined && !/-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----/.test(publicKey)) {
+    throw new ConfigError("MEMLEDGER_OIDC_PUBLIC_KEY must be a PEM public key (-----BEGIN PUBLIC KEY----- ... -----END PUBLIC KEY-----); line breaks may be written as \\n");
+  }
+  const fixedTenant = setting(env, "MEMLEDGER_OIDC_TENANT");
+  const tenantClaim = setting(env, "MEMLEDGER_OIDC_TENANT_CLAIM");
+  if (fixedTenant !== undefined && tenantClaim !== undefined) {
+    throw new ConfigError("give either MEMLEDGER_OIDC_TENANT (every token acts in that tenant) or MEMLEDGER_OIDC_TENANT_CLAIM (the claim naming the tenant), not both");
+  }
+  const tolerance = setting(env, "MEMLEDGER_OIDC_CLOCK_TOLERANCE_S");
+  if (tolerance !== undefined && (!/^\d+$/.test(tolerance) || Number(tolerance) > 3_600)) {
+    throw new ConfigError(`MEMLEDGER_OIDC_CLOCK_TOLERANCE_S must be a whole number of seconds from 0 to 3600, not "${tolerance}"; unset it for the default (30)`);
+  }
+  const roleMap = oidcRoleMap(setting(env, "MEMLEDGER_OIDC_ROLE_MAP"));
+  return {
+    issuer,
+    audience,
+    ...(jwksUrl !== undefined ? { jwksUrl } : {}),
+    ...(publicKey !== undefined ? { publicKey } : {}),
+    tenant: tenantClaim !== undefined ? { claim: tenantClaim } : { fixed: fixedTenant ?? "default" },
+    ...(roleMap !== undefined ? { roleMap } : {}),
+    ...(tolerance !== undefined ? { clockToleranceSeconds: Number(tolerance) } : {}),
+  };
+}
+
+/** `idpRole=memledgerRole,...`; a memledger role that does not exist is an error, not a role nobody gets. */
+function oidcRoleMap(value: string | undefined): Readonly<Record<string, TenantRole>> | undefined {
+  if (value === undefined) return undefined;
+  const map: Record<string, TenantRole> = {};
+  for (const entry of value.split(",").map((e) => e.trim()).filter((e) => e !== "")) {
+    const at = entry.indexOf("=");
+    const from = entry.slice(0, at).trim();
+    const to = entry.slice(at + 1).trim();
+    if (at <= 0 || to === "") throw new ConfigError(`MEMLEDGER_OIDC_ROLE_MAP: "${entry}" is not idpRole=memledgerRole (e.g. memledger-admins=tenant_admin,staff=reader)`);
+    if (!(tenantRoles as readonly string[]).includes(to)) throw new ConfigError(`MEMLEDGER_OIDC_ROLE_MAP: "${to}" is not a memledger role; use ${tenantRoles.join(", ")}`);
+    map[from] = to as TenantRole;
+  }
+  if (Object.keys(map).length === 0) throw new ConfigError("MEMLEDGER_OIDC_ROLE_MAP lists no role; give idpRole=memledgerRole pairs (e.g. memledger-admins=tenant_admin) or unset it");
+  return map;
 }
 
 export const defaultRateLimit: RateLimitSettings = { max: 600, timeWindowMs: 60_000 };

@@ -210,3 +210,54 @@ describe("server configuration from the environment", () => {
     expect(() => configFromSources({ MEMLEDGER_CONFIG: join(dir, "missing.json") })).toThrow(/cannot be read \(ENOENT\)/);
   });
 });
+
+describe("OIDC bearer tokens from the environment (MEMLEDGER_OIDC_*)", () => {
+  const pem = "-----BEGIN PUBLIC KEY-----\\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\\n-----END PUBLIC KEY-----";
+  const base = { MEMLEDGER_OIDC_ISSUER: "https://login.example.com/realms/acme", MEMLEDGER_OIDC_AUDIENCE: "memledger" };
+
+  it("is off unless an issuer is set: API keys only", () => {
+    expect(configFromEnv({}).jwt).toBeUndefined();
+  });
+
+  it("reads a JWKS URL, a fixed tenant (default), a role map and a clock tolerance", () => {
+    const config = configFromEnv({
+      ...base,
+      MEMLEDGER_OIDC_JWKS_URL: "https://login.example.com/jwks.json",
+      MEMLEDGER_OIDC_ROLE_MAP: "memledger-admins=tenant_admin, staff=reader",
+      MEMLEDGER_OIDC_CLOCK_TOLERANCE_S: "10",
+    });
+    expect(config.jwt).toEqual({
+      issuer: "https://login.example.com/realms/acme",
+      audience: "memledger",
+      jwksUrl: "https://login.example.com/jwks.json",
+      tenant: { fixed: "default" },
+      roleMap: { "memledger-admins": "tenant_admin", staff: "reader" },
+      clockToleranceSeconds: 10,
+    });
+  });
+
+  it("reads a PEM public key written with \\n escapes, and a tenant claim", () => {
+    const config = configFromEnv({ ...base, MEMLEDGER_OIDC_PUBLIC_KEY: pem, MEMLEDGER_OIDC_TENANT_CLAIM: "tid" });
+    expect(config.jwt?.publicKey).toBe("-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----");
+    expect(config.jwt?.tenant).toEqual({ claim: "tid" });
+    expect(configFromEnv({ ...base, MEMLEDGER_OIDC_PUBLIC_KEY: pem, MEMLEDGER_OIDC_TENANT: "acme" }).jwt?.tenant).toEqual({ fixed: "acme" });
+  });
+
+  it("refuses partial or contradictory settings with a message that names the variables", () => {
+    expect(failure({ MEMLEDGER_OIDC_AUDIENCE: "memledger" })).toContain("MEMLEDGER_OIDC_AUDIENCE is set but MEMLEDGER_OIDC_ISSUER is not");
+    expect(failure({ MEMLEDGER_OIDC_ISSUER: "https://login.example.com" })).toContain("needs MEMLEDGER_OIDC_AUDIENCE");
+    expect(failure(base)).toContain("MEMLEDGER_OIDC_JWKS_URL");
+    expect(failure({ ...base, MEMLEDGER_OIDC_JWKS_URL: "https://x/jwks", MEMLEDGER_OIDC_PUBLIC_KEY: pem })).toContain("not both");
+    expect(failure({ ...base, MEMLEDGER_OIDC_JWKS_URL: "ftp://x/jwks" })).toContain("http:// or https://");
+    expect(failure({ ...base, MEMLEDGER_OIDC_PUBLIC_KEY: "not a key" })).toContain("PEM public key");
+    expect(failure({ ...base, MEMLEDGER_OIDC_JWKS_URL: "https://x/jwks", MEMLEDGER_OIDC_TENANT: "a", MEMLEDGER_OIDC_TENANT_CLAIM: "tid" })).toContain("not both");
+    expect(failure({ ...base, MEMLEDGER_OIDC_JWKS_URL: "https://x/jwks", MEMLEDGER_OIDC_CLOCK_TOLERANCE_S: "-1" })).toContain("MEMLEDGER_OIDC_CLOCK_TOLERANCE_S");
+  });
+
+  it("refuses a role map naming a memledger role that does not exist", () => {
+    const message = failure({ ...base, MEMLEDGER_OIDC_JWKS_URL: "https://x/jwks", MEMLEDGER_OIDC_ROLE_MAP: "admins=superuser" });
+    expect(message).toContain('"superuser" is not a memledger role');
+    expect(message).toContain("tenant_admin");
+    expect(failure({ ...base, MEMLEDGER_OIDC_JWKS_URL: "https://x/jwks", MEMLEDGER_OIDC_ROLE_MAP: "admins" })).toContain("idpRole=memledgerRole");
+  });
+});
