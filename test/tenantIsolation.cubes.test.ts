@@ -7,7 +7,7 @@ import type { CommandContext } from "../src/app/commandContext.js";
 import { memLedgerLayer } from "../src/app/memLedger.js";
 import { ManualClock } from "../src/clock/clock.js";
 import { CubeService } from "../src/cube/cubeService.js";
-import { cubeTenantReader } from "../src/cube/cubeTenant.js";
+import { cubeTenantReader } from "../src/tenancy/cubeTenant.js";
 import { EventStore, type EventStorePort, type ReadStreamOptions } from "../src/eventStore/eventStorePort.js";
 import { MemoryService } from "../src/memory/memoryService.js";
 

@@ -20,7 +20,7 @@ import { layerRequestIdempotency, RequestIdempotency } from "./requestIdempotenc
 import type { LedgerApi, RequestOptions } from "./ledgerApi.js";
 import { scopedLedger, type LedgerInternals } from "./scopedLedger.js";
 import type { ActingPrincipal } from "../governance/actingPrincipal.js";
-import { governanceFacade, type GovernanceOps } from "../governance/governanceFacade.js";
+import { governanceFacade, type GovernanceOps } from "./governanceFacade.js";
 import { GovernanceService, layerGovernanceService } from "../governance/governanceService.js";
 import { jwtAuthenticator, looksLikeJwt, type JwtConfig } from "../governance/jwtAuthenticator.js";
 import { unauthenticated } from "../governance/governanceErrors.js";

@@ -7,7 +7,7 @@ import type { ErasureCertificate } from "../erasure/subjectErasure.js";
 import type { FeedOptions, FeedSubscription } from "../feed/memoryEventFeed.js";
 import type { PublicMemoryEvent } from "../feed/publicMemoryEvent.js";
 import { actorOf, principalIdOfActor, type ActingPrincipal } from "../governance/actingPrincipal.js";
-import { governanceFacade, type GovernanceOps } from "../governance/governanceFacade.js";
+import { governanceFacade, type GovernanceOps } from "./governanceFacade.js";
 import { PolicyGate } from "../governance/policyGate.js";
 import { jobNotFound } from "../jobs/jobBusErrors.js";
 import type { JobRecord } from "../jobs/jobBusPort.js";

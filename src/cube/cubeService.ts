@@ -22,7 +22,7 @@ import { isoInstantRule, parseIsoInstant } from "../../domain/time/isoInstant.js
 import { MemoryRepository } from "../memory/memoryRepository.js";
 import { MemoryService, type MemoryWriteError } from "../memory/memoryService.js";
 import { loadCube } from "./cubeRepository.js";
-import { cubeTenantReader } from "./cubeTenant.js";
+import { cubeTenantReader } from "../tenancy/cubeTenant.js";
 
 export interface NewCubeInput {
   readonly cubeId?: string;

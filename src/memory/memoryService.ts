@@ -8,7 +8,7 @@ import type { FreezeReason, MemoryEvent } from "../../domain/memory/memoryEvents
 import { exists, type ExistingMemory } from "../../domain/memory/memoryState.js";
 import { fold } from "../../domain/memory/evolve.js";
 import { cubeStreamId } from "../../domain/cube/cubeEvents.js";
-import { cubeTenantReader } from "../cube/cubeTenant.js";
+import { cubeTenantReader } from "../tenancy/cubeTenant.js";
 import { describeAsOf, type AsOf } from "../../projections/asOf.js";
 import { projectMemory, type MemoryView } from "../../projections/memoryView.js";
 import { memoryHistory, type HistoryEntry } from "../../projections/memoryHistory.js";

@@ -4,10 +4,10 @@ import type { GovernanceCommand } from "../../domain/governance/governanceComman
 import { GovernanceRejected } from "../../domain/governance/governanceErrors.js";
 import type { Action } from "../../domain/governance/permissions.js";
 import type { AsOf } from "../../projections/asOf.js";
-import { cubeNotFound } from "../app/appErrors.js";
-import type { CommandContext } from "../app/commandContext.js";
-import type { ApiKeyView, GovernanceApi } from "../app/ledgerApi.js";
-import type { IssuedKey } from "./governanceService.js";
+import { cubeNotFound } from "./appErrors.js";
+import type { CommandContext } from "./commandContext.js";
+import type { ApiKeyView, GovernanceApi } from "./ledgerApi.js";
+import type { IssuedKey } from "../governance/governanceService.js";
 
 /** The governance service as promises, for one facade. */
 export interface GovernanceOps {
