@@ -2,18 +2,20 @@ import type { FastifyInstance } from "fastify";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../src/cli/main.js";
-import { buildServer } from "../src/server/buildServer.js";
+import { adminKeyFile, authenticatedServer } from "./support/authenticatedServer.js";
 import { flipByteInEventData, middlePage, overwritePage } from "./support/damageLog.js";
 import { tempLedger } from "./support/tempLedger.js";
 
 /** Hardening #3 over HTTP and the CLI: a damaged event log is a 503 naming the file and what to do, never a 500. */
 
-const headers = { "x-tenant-id": "acme", "x-actor": "user:alice", "content-type": "application/json" };
+// The server's helper sends the admin key of tenant acme, bootstrapped before the log is damaged (x-tenant-id only picks it).
+const headers = { "x-tenant-id": "acme", "content-type": "application/json" };
 
 /** A data directory with a cube and 120 memories, closed cleanly (the log checkpointed into events.db). */
 async function writtenDataDir(): Promise<{ dataDir: string; memoryIds: string[] }> {
   const { ledger, dataDir } = await tempLedger({ worker: false });
   const ctx = { tenantId: "acme", actor: "user:alice" };
+  await ledger.bootstrapAdmin(adminKeyFile(dataDir, "acme"), "acme");
   await ledger.cubes.create({ cubeId: "home", name: "Home", owner: { kind: "user", id: "alice" } }, ctx);
   const memoryIds: string[] = [];
   for (let i = 0; i < 120; i += 1) {
@@ -32,7 +34,7 @@ describe("hardening #3: a damaged event log over HTTP and the CLI", () => {
 
   async function serve(dataDir: string): Promise<FastifyInstance> {
     const t = await tempLedger({ dataDir });
-    const app = await buildServer(t.ledger);
+    const { app } = await authenticatedServer(t.ledger, dataDir);
     cleanups.push(t.dispose, () => app.close());
     return app;
   }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ManualClock } from "../src/clock/clock.js";
-import { buildServer } from "../src/server/buildServer.js";
+import { authenticatedServer } from "./support/authenticatedServer.js";
 import { tempLedger } from "./support/tempLedger.js";
 
 /** hardening #4: every write the docs call idempotent, sent twice with one Idempotency-Key, and once more with another body. */
@@ -9,13 +9,18 @@ describe("hardening #4: Idempotency-Key over HTTP (embedded ledger)", () => {
   let app: FastifyInstance;
   let clock: ManualClock;
   let dispose: () => Promise<void>;
-  const headers = { "x-tenant-id": "acme", "x-actor": "user:alice" };
+  // alice and bob are writers of tenant acme, each with an API key of their own; alice also erases data subjects.
+  let headers: Record<string, string> = {};
+  let bobHeaders: Record<string, string> = {};
 
   beforeAll(async () => {
     const t = await tempLedger({ jobBus: { kind: "sqlite", pollIntervalMs: 20 } });
     clock = t.clock;
     dispose = t.dispose;
-    app = await buildServer(t.ledger);
+    const server = await authenticatedServer(t.ledger, t.dataDir);
+    app = server.app;
+    headers = { authorization: `Bearer ${await server.principalToken("alice", { tenantId: "acme", roles: ["writer", "data_protection_officer"] })}` };
+    bobHeaders = { authorization: `Bearer ${await server.principalToken("bob", { tenantId: "acme" })}` };
     await call("POST", "/cubes", { cubeId: "idem", name: "Idem", owner: { kind: "user", id: "alice" } });
   });
   afterAll(async () => {
@@ -70,7 +75,7 @@ describe("hardening #4: Idempotency-Key over HTTP (embedded ledger)", () => {
 
   it("hardening #4: the key is scoped by actor: another actor's request with the same key is its own request", async () => {
     const alice = await call("POST", "/memories", { cubeId: "idem", text: "shared key" }, keyed("create-3"));
-    const bob = await call("POST", "/memories", { cubeId: "idem", text: "shared key" }, { ...keyed("create-3"), "x-actor": "user:bob" });
+    const bob = await call("POST", "/memories", { cubeId: "idem", text: "shared key" }, { ...keyed("create-3"), ...bobHeaders });
     expect(bob.status).toBe(201);
     expect(bob.body.memoryId).not.toBe(alice.body.memoryId);
   });

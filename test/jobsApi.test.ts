@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IngestionStep } from "../src/ingestion/ingestionStep.js";
-import { buildServer } from "../src/server/buildServer.js";
+import { authenticatedServer } from "./support/authenticatedServer.js";
 import { tempLedger } from "./support/tempLedger.js";
 
 /** Any unit whose text is "poison" fails processing: the way to a dead job. */
@@ -15,7 +15,8 @@ const poisonStep: IngestionStep = {
 describe("REST jobs API: async add, job status, wait, retry, scheduled commands", () => {
   let app: FastifyInstance;
   let dispose: () => Promise<void>;
-  const headers = { "x-tenant-id": "acme", "x-actor": "user:alice" };
+  // Requests go as the admin of tenant acme (the helper adds its key; x-tenant-id picks the tenant).
+  const headers = { "x-tenant-id": "acme" };
 
   beforeAll(async () => {
     const t = await tempLedger({
@@ -23,7 +24,7 @@ describe("REST jobs API: async add, job status, wait, retry, scheduled commands"
       ingestionSteps: [poisonStep],
     });
     dispose = t.dispose;
-    app = await buildServer(t.ledger);
+    ({ app } = await authenticatedServer(t.ledger, t.dataDir));
     await call("POST", "/cubes", { cubeId: "alice", name: "Alice", owner: { kind: "user", id: "alice" } });
     await call("POST", "/cubes", { cubeId: "bob", name: "Bob", owner: { kind: "user", id: "bob" } });
   });

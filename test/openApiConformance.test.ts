@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ManualClock } from "../src/clock/clock.js";
 import { SseParser } from "../src/feed/sseParser.js";
 import type { IngestionStep } from "../src/ingestion/ingestionStep.js";
-import { buildServer } from "../src/server/buildServer.js";
+import { authenticatedServer, type AuthenticatedServer } from "./support/authenticatedServer.js";
 import { conformanceProblems, operationOf, type OpenApiDocument } from "./support/openApiDocument.js";
 import { tempLedger } from "./support/tempLedger.js";
 
@@ -14,6 +14,7 @@ import { tempLedger } from "./support/tempLedger.js";
  */
 describe("OpenAPI conformance (findings of the API fuzzer)", () => {
   let app: FastifyInstance;
+  let server: AuthenticatedServer;
   let clock: ManualClock;
   let doc: OpenApiDocument;
   let dispose: () => Promise<void>;
@@ -22,7 +23,9 @@ describe("OpenAPI conformance (findings of the API fuzzer)", () => {
     const t = await tempLedger();
     clock = t.clock;
     dispose = t.dispose;
-    app = await buildServer(t.ledger);
+    // Requests go as the admin of tenant default unless they carry an Authorization header of their own.
+    server = await authenticatedServer(t.ledger, t.dataDir);
+    app = server.app;
     doc = (await app.inject({ method: "GET", url: "/openapi.json" })).json() as OpenApiDocument;
   });
   afterAll(async () => {
@@ -135,7 +138,7 @@ describe("OpenAPI conformance (findings of the API fuzzer)", () => {
     await app.inject({ method: "POST", url: "/memories", payload: { cubeId: "trunk", text: "Bob likes jazz" } });
     const baseUrl = await app.listen({ host: "127.0.0.1", port: 0 });
     const abort = new AbortController();
-    const response = await fetch(`${baseUrl}/events?after=0`, { headers: { accept: "text/event-stream" }, signal: abort.signal });
+    const response = await fetch(`${baseUrl}/events?after=0`, { headers: { accept: "text/event-stream", ...(await server.authHeaders()) }, signal: abort.signal });
     const parser = new SseParser();
     const reader = response.body!.getReader();
     const decoder = new TextDecoder();
@@ -155,11 +158,120 @@ describe("OpenAPI conformance (findings of the API fuzzer)", () => {
   });
 });
 
+describe("OpenAPI conformance of authentication and the governance routes", () => {
+  let server: AuthenticatedServer;
+  let doc: OpenApiDocument;
+  let dispose: () => Promise<void>;
+  let readerKey: string;
+
+  beforeAll(async () => {
+    const t = await tempLedger();
+    dispose = t.dispose;
+    server = await authenticatedServer(t.ledger, t.dataDir);
+    doc = (await server.injectRaw({ method: "GET", url: "/openapi.json" })).json() as OpenApiDocument;
+    await server.app.inject({ method: "POST", url: "/cubes", payload: { cubeId: "gov", name: "Governed", owner: { kind: "user", id: "alice" } } });
+    readerKey = await server.principalToken("rita", { roles: ["reader"] });
+  });
+  afterAll(async () => {
+    await server.app.close();
+    await dispose();
+  });
+
+  type Case = { readonly method: "GET" | "POST" | "DELETE"; readonly url: string; readonly path: string; readonly status: number; readonly payload?: object; readonly authorization?: string | null };
+  /** Sends a request (as the tenant's admin unless `authorization` says otherwise; null sends none) and checks its answer against the document. */
+  const conforms = async ({ method, url, path, status, payload, authorization }: Case) => {
+    const headers = authorization === undefined ? {} : authorization === null ? {} : { authorization };
+    const send = authorization === null ? server.injectRaw : server.app.inject;
+    const response = await send({ method, url, headers, ...(payload !== undefined ? { payload } : {}) });
+    expect(response.statusCode, `${method} ${url}: ${response.body}`).toBe(status);
+    const body = response.body === "" ? undefined : response.json();
+    expect(conformanceProblems(doc, method, path, response.statusCode, response.headers["content-type"] as string | undefined, body)).toEqual([]);
+    return { response, body };
+  };
+
+  it("a request without a credential, with a key that does not exist, or not in the Bearer scheme is a declared 401 that asks for a bearer credential", async () => {
+    for (const authorization of [null, "Bearer mlk.default.nosuchkey.c2VjcmV0", "Basic YWRtaW46YWRtaW4="]) {
+      const { response, body } = await conforms({ method: "GET", url: "/cubes", path: "/cubes", status: 401, authorization });
+      expect(body).toMatchObject({ error: "Unauthenticated" });
+      expect(response.headers["www-authenticate"]).toMatch(/^Bearer/);
+    }
+    const write = await conforms({ method: "POST", url: "/memories", path: "/memories", status: 401, payload: { cubeId: "gov", text: "x" }, authorization: null });
+    expect(write.body).toMatchObject({ error: "Unauthenticated" });
+  });
+
+  it("a principal without the permission gets a declared 403 that names what is missing", async () => {
+    const { body } = await conforms({ method: "POST", url: "/memories", path: "/memories", status: 403, payload: { cubeId: "gov", text: "x" }, authorization: `Bearer ${readerKey}` });
+    expect(body.message).toContain("write");
+    await conforms({ method: "POST", url: "/principals", path: "/principals", status: 403, payload: { principalId: "mallory", kind: "user", roles: ["tenant_admin"] }, authorization: `Bearer ${readerKey}` });
+  });
+
+  it("every governance and read-audit route answers a status its operation declares, with the declared body", async () => {
+    const cases: Case[] = [
+      { method: "GET", url: "/me", path: "/me", status: 200 },
+      { method: "POST", url: "/principals", path: "/principals", status: 201, payload: { principalId: "carol", kind: "user", roles: ["reader"] } },
+      { method: "POST", url: "/principals", path: "/principals", status: 201, payload: { principalId: "bot", kind: "agent" } },
+      { method: "GET", url: "/principals", path: "/principals", status: 200 },
+      { method: "GET", url: "/principals/carol", path: "/principals/{principalId}", status: 200 },
+      { method: "POST", url: "/principals/carol/roles", path: "/principals/{principalId}/roles", status: 200, payload: { role: "writer" } },
+      { method: "DELETE", url: "/principals/carol/roles/writer", path: "/principals/{principalId}/roles/{role}", status: 200 },
+      { method: "POST", url: "/principals/carol/groups", path: "/principals/{principalId}/groups", status: 200, payload: { group: "team" } },
+      { method: "DELETE", url: "/principals/carol/groups/team", path: "/principals/{principalId}/groups/{group}", status: 200 },
+      { method: "POST", url: "/principals/carol/disable", path: "/principals/{principalId}/disable", status: 200 },
+      { method: "POST", url: "/principals/carol/enable", path: "/principals/{principalId}/enable", status: 200 },
+      { method: "POST", url: "/principals/carol/keys", path: "/principals/{principalId}/keys", status: 201, payload: { scopes: ["read"] } },
+      { method: "GET", url: "/keys", path: "/keys", status: 200 },
+      { method: "GET", url: "/keys?principalId=carol", path: "/keys", status: 200 },
+      { method: "GET", url: "/cubes/gov/grants", path: "/cubes/{cubeId}/grants", status: 200 },
+      { method: "POST", url: "/cubes/gov/grants", path: "/cubes/{cubeId}/grants", status: 200, payload: { grantee: { kind: "principal", id: "carol" }, permission: "read" } },
+      { method: "POST", url: "/cubes/gov/grants/revoke", path: "/cubes/{cubeId}/grants/revoke", status: 200, payload: { grantee: { kind: "principal", id: "carol" }, permission: "read" } },
+      { method: "GET", url: "/cubes/no-such-cube/grants", path: "/cubes/{cubeId}/grants", status: 404 },
+      { method: "POST", url: "/principals/carol/delegations", path: "/principals/{principalId}/delegations", status: 204, payload: { agentId: "bot" } },
+      { method: "DELETE", url: "/principals/carol/delegations/bot", path: "/principals/{principalId}/delegations/{agentId}", status: 204 },
+      { method: "GET", url: "/audit/reads?principalId=carol", path: "/audit/reads", status: 200 },
+      { method: "GET", url: "/audit/reads?memoryId=no-such-memory", path: "/audit/reads", status: 200 },
+      { method: "GET", url: "/audit/reads", path: "/audit/reads", status: 400 },
+    ];
+    for (const c of cases) await conforms(c);
+    // A key whose id starts with - or _ cannot be revoked (the known defect below); this test revokes one that can.
+    let issued = await conforms({ method: "POST", url: "/principals/carol/keys", path: "/principals/{principalId}/keys", status: 201, payload: { scopes: ["read"] } });
+    while (!/^[A-Za-z0-9]/.test(issued.body.keyId)) issued = await conforms({ method: "POST", url: "/principals/carol/keys", path: "/principals/{principalId}/keys", status: 201, payload: { scopes: ["read"] } });
+    expect(issued.body.token).toMatch(/^mlk\.default\./);
+    await conforms({ method: "POST", url: `/keys/${issued.body.keyId}/revoke`, path: "/keys/{keyId}/revoke", status: 200 });
+    await conforms({ method: "GET", url: "/cubes", path: "/cubes", status: 401, authorization: `Bearer ${issued.body.token}` });
+  });
+
+  // KNOWN SRC DEFECT: GovernanceRejected (domain/governance/governanceErrors.ts) has no status in
+  // src/server/errorResponses.ts, so every refused governance command is a 500 InternalError. Its
+  // reason says which status it is: not_found -> 404, already_exists -> 409. `it.fails` keeps the
+  // suite green until the mapping lands; then this test fails and `.fails` must be removed.
+  it.fails("a refused governance command (an id that exists already, or names no principal or key) is a declared 404 or 409, not a 500", async () => {
+    await conforms({ method: "POST", url: "/principals", path: "/principals", status: 201, payload: { principalId: "dora", kind: "user" } });
+    await conforms({ method: "POST", url: "/principals", path: "/principals", status: 409, payload: { principalId: "dora", kind: "user" } });
+    await conforms({ method: "GET", url: "/principals/nobody", path: "/principals/{principalId}", status: 404 });
+    await conforms({ method: "POST", url: "/principals/nobody/disable", path: "/principals/{principalId}/disable", status: 404 });
+    await conforms({ method: "POST", url: "/keys/nosuchkey/revoke", path: "/keys/{keyId}/revoke", status: 404 });
+  });
+
+  // KNOWN SRC DEFECT: key ids are 9 random bytes in base64url (src/governance/apiKeySecret.ts), so about
+  // one in 32 starts with - or _; revokeApiKey validates the id as a governance id that must start with a
+  // letter or digit (domain/governance/decideGovernance.ts) and refuses it (a 500, see above): such a key
+  // can never be revoked. Remove `.fails` once issued ids and the revoke check agree.
+  it.fails("every issued key can be revoked, whatever its id starts with", async () => {
+    let issued = await conforms({ method: "POST", url: "/principals/rita/keys", path: "/principals/{principalId}/keys", status: 201, payload: { scopes: ["read"] } });
+    for (let tries = 0; /^[A-Za-z0-9]/.test(issued.body.keyId) && tries < 1_000; tries += 1) {
+      issued = await conforms({ method: "POST", url: "/principals/rita/keys", path: "/principals/{principalId}/keys", status: 201, payload: { scopes: ["read"] } });
+    }
+    expect(issued.body.keyId).toMatch(/^[-_]/);
+    await conforms({ method: "POST", url: `/keys/${issued.body.keyId}/revoke`, path: "/keys/{keyId}/revoke", status: 200 });
+    await conforms({ method: "GET", url: "/cubes", path: "/cubes", status: 401, authorization: `Bearer ${issued.body.token}` });
+  });
+});
+
 describe("OpenAPI conformance when a processing step fails", () => {
   it("hardening (fuzzer): a sync add whose embedding step fails answers 502 IngestionFailed, a status POST /cubes/{cubeId}/add declares", async () => {
     const failingStep: IngestionStep = { name: "embed", run: async () => Promise.reject(new Error("no model")) };
     const t = await tempLedger({ ingestionSteps: [failingStep] });
-    const app = await buildServer(t.ledger);
+    const { app } = await authenticatedServer(t.ledger, t.dataDir);
     try {
       const doc = (await app.inject({ method: "GET", url: "/openapi.json" })).json() as OpenApiDocument;
       await app.inject({ method: "POST", url: "/cubes", payload: { cubeId: "steps", name: "Steps", owner: { kind: "user", id: "alice" } } });

@@ -14,11 +14,12 @@ import { openSqliteKeyStore } from "../src/keyStore/sqliteKeyStore.js";
 import { embeddedReadModels } from "../src/readModels/embeddedReadModels.js";
 import { ReadModelUnavailable, startProjectionRunner } from "../src/readModels/projectionRunner.js";
 import { ReadModelEngineUnavailable } from "../src/search/searchErrors.js";
-import { buildServer } from "../src/server/buildServer.js";
 import { sendError } from "../src/server/errorResponses.js";
+import { adminKeyFile, authenticatedServer } from "./support/authenticatedServer.js";
 import { tempLedger } from "./support/tempLedger.js";
 
-const headers = { "content-type": "application/json", "x-actor": "user:ann" };
+// As the admin of tenant default, bootstrapped in the fixture (the helper adds its key).
+const headers = { "content-type": "application/json" };
 const lisbon = { query: "Lisbon", cubeIds: ["trips"], mode: "bm25", topK: 100 };
 
 const readModelsDir = (dataDir: string) => join(dataDir, "readmodels");
@@ -77,6 +78,8 @@ describe("hardening #2: a damaged read model is detected and rebuilt from the lo
 
   beforeAll(async () => {
     const t = await tempLedger({ worker: false });
+    // The admin and its key file are part of the fixture, so each copy serves requests without writing to its log first.
+    await t.ledger.bootstrapAdmin(adminKeyFile(t.dataDir));
     await t.ledger.cubes.create({ cubeId: "trips", name: "Trips", owner: { kind: "user", id: "ann" } });
     for (let i = 0; i < 60; i += 1) {
       await t.ledger.memories.create({ cubeId: "trips", text: i % 3 === 0 ? `Trip ${i}: Lisbon, tram 28 and pasteis` : `Trip ${i}: Porto by the river, wine ${"and more ".repeat(i % 7)}`, tags: [`t${i % 4}`] });
@@ -102,7 +105,7 @@ describe("hardening #2: a damaged read model is detected and rebuilt from the lo
 
   const serve = async (dataDir: string, searchConsistencyTimeoutMs?: number): Promise<{ ledger: MemLedger; app: FastifyInstance }> => {
     const { ledger } = await tempLedger({ dataDir, worker: false, ...(searchConsistencyTimeoutMs !== undefined ? { searchConsistencyTimeoutMs } : {}) });
-    const app = await buildServer(ledger);
+    const { app } = await authenticatedServer(ledger, dataDir);
     cleanups.push(async () => {
       await app.close();
       await ledger.close();

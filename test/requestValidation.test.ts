@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MemLedger } from "../src/app/memLedger.js";
 import { memoryFilterLimits, memoryFilterSql } from "../src/readModels/memoryView/memoryFilterSql.js";
-import { buildServer } from "../src/server/buildServer.js";
+import { authenticatedServer } from "./support/authenticatedServer.js";
 import { tempLedger } from "./support/tempLedger.js";
 
 /** Issue 11 (hardening), items 5, 6, 7, 8, 9 and 13: the REST server refuses bad requests with a 4xx that names the field, and writes nothing. */
@@ -10,13 +10,14 @@ describe("REST request validation", () => {
   let app: FastifyInstance;
   let ledger: MemLedger;
   let dispose: () => Promise<void>;
-  const headers = { "x-tenant-id": "acme", "x-actor": "user:alice" };
+  // As the admin of tenant acme (the helper adds its key; x-tenant-id picks the tenant).
+  const headers = { "x-tenant-id": "acme" };
 
   beforeAll(async () => {
     const t = await tempLedger();
     ledger = t.ledger;
     dispose = t.dispose;
-    app = await buildServer(t.ledger);
+    ({ app } = await authenticatedServer(t.ledger, t.dataDir));
     await call("POST", "/cubes", { cubeId: "v", name: "Validation", owner: { kind: "user", id: "alice" } });
   });
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MemLedger } from "../src/app/memLedger.js";
-import { buildServer } from "../src/server/buildServer.js";
+import { authenticatedServer } from "./support/authenticatedServer.js";
 import { ensureEmbeddingModel } from "./support/embeddingModel.js";
 import { failureOf, tempLedger } from "./support/tempLedger.js";
 
@@ -34,7 +34,8 @@ describe("retrieval: hybrid search over the read models", () => {
     t.clock.advance(60_000);
     await ledger.memories.edit(ids.painting!, { content: { text: "Alice stopped painting and now plays the cello on Sundays" } });
     await ledger.memories.archive(ids.berlin!);
-    app = await buildServer(ledger);
+    // REST requests go as the admin of tenant default (the helper adds its key).
+    ({ app } = await authenticatedServer(ledger, t.dataDir));
   }, 120_000);
 
   afterAll(async () => {

@@ -1,21 +1,24 @@
 import fc from "fast-check";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildServer } from "../src/server/buildServer.js";
 import type { ManualClock } from "../src/clock/clock.js";
+import { authenticatedServer } from "./support/authenticatedServer.js";
 import { tempLedger } from "./support/tempLedger.js";
 
 describe("REST server (Fastify over the embedded ledger)", () => {
   let app: FastifyInstance;
   let clock: ManualClock;
   let dispose: () => Promise<void>;
-  const headers = { "x-tenant-id": "acme", "x-actor": "user:alice", "x-reason": "tour" };
+  // alice, a writer of tenant acme, acts with her own API key: the server records her as principal:alice.
+  let headers: Record<string, string> = {};
 
   beforeAll(async () => {
     const t = await tempLedger();
     clock = t.clock;
     dispose = t.dispose;
-    app = await buildServer(t.ledger);
+    const server = await authenticatedServer(t.ledger, t.dataDir);
+    app = server.app;
+    headers = { authorization: `Bearer ${await server.principalToken("alice", { tenantId: "acme" })}`, "x-reason": "tour" };
   });
   afterAll(async () => {
     await app.close();
@@ -51,7 +54,7 @@ describe("REST server (Fastify over the embedded ledger)", () => {
     expect((await call("POST", `/memories/${id}/restore`)).body.status).toBe("activated");
     const history = await call("GET", `/memories/${id}/history`);
     expect(history.body.entries.map((e: { type: string }) => e.type)).toEqual(["MemoryCreated", "MemoryActivated", "MemoryEdited", "MemoryArchived", "MemoryRestored"]);
-    expect(history.body.entries[2]).toMatchObject({ actor: "user:alice", reason: "tour" });
+    expect(history.body.entries[2]).toMatchObject({ actor: "principal:alice", reason: "tour" });
     expect((await call("GET", `/memories/${id}?asOfRevision=1`)).body.content.text).toBe("Alice prefers tea");
     expect((await call("GET", `/memories/${id}?asOfTime=${encodeURIComponent(checkpoint)}`)).body.content.text).toBe("Alice prefers tea");
     const diff = await call("GET", `/memories/${id}/diff?from=1&to=2`);

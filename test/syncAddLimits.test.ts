@@ -1,16 +1,17 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildServer } from "../src/server/buildServer.js";
+import { authenticatedServer } from "./support/authenticatedServer.js";
 import { failureOf, tempLedger } from "./support/tempLedger.js";
 
 describe("hardening #11: a synchronous add is bounded", () => {
   let t: Awaited<ReturnType<typeof tempLedger>>;
   let app: FastifyInstance;
-  const headers = { "content-type": "application/json", "x-actor": "user:alice" };
+  // As the admin of tenant default (the helper adds its key).
+  const headers = { "content-type": "application/json" };
   beforeAll(async () => {
     t = await tempLedger({ syncAdd: { maxMemories: 3, maxTextBytes: 100 } });
     await t.ledger.cubes.create({ cubeId: "c", name: "c", owner: { kind: "user", id: "alice" } });
-    app = await buildServer(t.ledger);
+    ({ app } = await authenticatedServer(t.ledger, t.dataDir));
   });
   afterAll(async () => {
     await app?.close();
