@@ -301,6 +301,7 @@ describe("the memledger CLI on an embedded data directory", () => {
     expect(out).toContain("Usage: memledger memory add [options] <cubeId> <text>");
     expect(out).toContain("--no-activate");
     expect(out).toContain("Global Options:");
+    expect(out).toContain("--api-key <key>");
     out = "";
     expect(await runCli(["job", "wait", "--help"], { out: (s) => (out += s), err: () => {} })).toBe(0);
     expect(out).toContain("Exit status:\n  0  the job is done\n  1  the job is dead");
@@ -312,6 +313,8 @@ describe("the memledger CLI's job commands against a running server", () => {
   it("adds asynchronously over HTTP and waits for the server's worker to activate the memory", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "memledger-cli-server-"));
     const ledger = await openMemLedger({ dataDir, jobBus: { kind: "sqlite", pollIntervalMs: 20 } });
+    const keyFile = join(dataDir, "admin.key");
+    await ledger.bootstrapAdmin(keyFile);
     const app = await buildServer(ledger);
     try {
       await app.listen({ host: "127.0.0.1", port: 0 });
@@ -319,7 +322,8 @@ describe("the memledger CLI's job commands against a running server", () => {
       const cli = async (...args: string[]): Promise<Run> => {
         let out = "";
         let err = "";
-        const code = await runCli(["--server", server, "--tenant", "acme", "--actor", "user:alice", ...args], { out: (s) => (out += s), err: (s) => (err += s) });
+        // Over HTTP the key says who acts: the server's first admin, from the file its first start wrote.
+        const code = await runCli(["--server", server, "--api-key-file", keyFile, ...args], { out: (s) => (out += s), err: (s) => (err += s) });
         return { code, out, err };
       };
       await cli("cube", "create", "c", "--owner-kind", "user", "--owner-id", "u", "--id", "c");
@@ -333,7 +337,7 @@ describe("the memledger CLI's job commands against a running server", () => {
       const unknown = await cli("job", "show", "no-such-job");
       expect(unknown).toMatchObject({ code: 2 });
       expect(unknown.err).toContain("job no-such-job does not exist");
-      expect(JSON.parse((await cli("--json", "memory", "get", "m")).out)).toMatchObject({ status: "activated" });
+      expect(JSON.parse((await cli("--json", "memory", "get", "m")).out)).toMatchObject({ status: "activated", createdBy: "principal:admin" });
     } finally {
       await app.close();
       await ledger.close();

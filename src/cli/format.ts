@@ -8,6 +8,10 @@ import type { ErasureCertificate } from "../erasure/subjectErasure.js";
 import type { AddMemoriesResult } from "../ingestion/ingestionService.js";
 import type { JobRecord, JsonValue } from "../jobs/jobBusPort.js";
 import type { WaitedJob } from "../jobs/waitForJob.js";
+import type { CubeGrant, PrincipalState } from "../../domain/governance/accessState.js";
+import type { ApiKeyView } from "../app/ledgerApi.js";
+import type { IssuedKey } from "../governance/governanceService.js";
+import type { StoredReadRecord } from "../readAudit/readAuditPort.js";
 
 /** Readable text for what the CLI prints; `--json` bypasses all of this. */
 
@@ -272,6 +276,65 @@ export function formatSearch(response: SearchResponse): string {
   });
   const note = response.behind ? `\n(read models were ${response.behind} events behind the log)` : "";
   return `${lines.join("\n")}${note}`;
+}
+
+export function formatPrincipal(principal: PrincipalState): string {
+  return [
+    `principal ${principal.principalId}  (${principal.kind}${principal.disabled ? ", disabled" : ""})`,
+    ...fields([
+      ["name", principal.displayName],
+      ["tenant", principal.tenantId],
+      ["roles", principal.roles.length > 0 ? principal.roles.join(", ") : "(none)"],
+      ["groups", principal.groups.length > 0 ? principal.groups.join(", ") : undefined],
+    ]),
+  ].join("\n");
+}
+
+export function formatPrincipalList(principals: readonly PrincipalState[]): string {
+  if (principals.length === 0) return "(no principals)";
+  return table(
+    ["PRINCIPAL", "KIND", "ROLES", "GROUPS", "STATE"],
+    principals.map((p) => [p.principalId, p.kind, p.roles.join(",") || "-", p.groups.join(",") || "-", p.disabled ? "disabled" : "enabled"]),
+  );
+}
+
+/** The only time the whole key is printed: say so, and how to use it. */
+export function formatIssuedKey(key: IssuedKey): string {
+  return [
+    `key ${key.keyId} for ${key.principalId}  (scopes ${key.scopes.join(", ")}${key.expiresAt ? `, expires ${key.expiresAt}` : ""})`,
+    "",
+    `  ${key.token}`,
+    "",
+    "This key is shown once: only its hash is stored. Keep it secret; send it as Authorization: Bearer <key>, or give it to the CLI with --api-key-file or MEMLEDGER_API_KEY.",
+  ].join("\n");
+}
+
+export function formatKey(key: ApiKeyView): string {
+  return `key ${key.keyId} (${key.prefix}…) of ${key.principalId}: ${key.revoked ? "revoked" : "active"}`;
+}
+
+export function formatKeyList(keys: readonly ApiKeyView[]): string {
+  if (keys.length === 0) return "(no keys)";
+  return table(
+    ["KEY", "PRINCIPAL", "PREFIX", "SCOPES", "EXPIRES", "STATE"],
+    keys.map((k) => [k.keyId, k.principalId, k.prefix, k.scopes.join(","), k.expiresAt ?? "never", k.revoked ? "revoked" : "active"]),
+  );
+}
+
+export function formatGrants(cubeId: string, grants: readonly CubeGrant[]): string {
+  if (grants.length === 0) return `(no grants on cube ${cubeId}; tenant roles still apply)`;
+  return table(
+    ["CUBE", "GRANTEE", "PERMISSION"],
+    grants.map((g) => [cubeId, `${g.grantee.kind}:${g.grantee.id}`, g.permission]),
+  );
+}
+
+export function formatReads(reads: readonly StoredReadRecord[]): string {
+  if (reads.length === 0) return "(no reads recorded)";
+  return table(
+    ["SEQ", "AT", "PRINCIPAL", "ON BEHALF OF", "ACTION", "CUBES", "MEMORIES"],
+    reads.map((r) => [String(r.seq), r.at, r.principalId, r.onBehalfOf ?? "-", r.action, r.cubeIds.join(",") || "-", truncate(r.memoryIds.join(",") || "-", 60)]),
+  );
 }
 
 export function formatReadModelLag(lags: readonly ReadModelLag[]): string {

@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 import { Argument, Command, CommanderError, Option } from "commander";
-import { realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { userInfo } from "node:os";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import type { Grantee } from "../../domain/governance/governanceEvents.js";
+import { cubePermissions, keyScopes, principalKinds, tenantRoles, type CubePermission, type KeyScope, type PrincipalKind, type TenantRole } from "../../domain/governance/permissions.js";
 import type { FreezeReason, MemoryStatus } from "../../domain/memory/memoryEvents.js";
 import type { MemoryType, Visibility } from "../../domain/memory/memoryContent.js";
 import type { AsOf } from "../../projections/asOf.js";
 import type { CommandContext } from "../app/commandContext.js";
-import { openMemLedger, type MemLedger } from "../app/memLedger.js";
+import type { LedgerApi, RequestOptions } from "../app/ledgerApi.js";
+import { openMemLedger } from "../app/memLedger.js";
 import { connectMemLedger } from "../client/httpClient.js";
 import { embedderFromEnv } from "../config.js";
 import { searchModes, type SearchMode, type SearchRequest } from "../search/searchRequest.js";
@@ -27,20 +31,29 @@ import {
   formatHistory,
   formatJob,
   formatJobList,
+  formatGrants,
+  formatIssuedKey,
   formatJson,
+  formatKey,
+  formatKeyList,
   formatMemory,
   formatMemoryList,
+  formatPrincipal,
+  formatPrincipalList,
+  formatReads,
   formatRollback,
   formatScheduled,
   formatSearch,
   formatReadModelLag,
   formatWaitedJob,
 } from "./format.js";
-import { commaList, confidence, delaySeconds, isoTime, metadataEntry, nonNegativeInteger, positiveIntegerUpTo, repeatable, source } from "./parse.js";
+import { commaList, confidence, delaySeconds, grantee, isoTime, metadataEntry, nonNegativeInteger, oneOf, positiveIntegerUpTo, repeatable, source } from "./parse.js";
 
 /**
  * The `memledger` command line: one command per library call, run either on an
  * embedded data directory (in-process) or against a running server over HTTP.
+ * Over HTTP it acts as the principal of its API key; in-process without a key
+ * it is the trusted local operator (the root ledger), with a key that key's principal.
  */
 
 export interface CliIo {
@@ -82,11 +95,18 @@ interface Settings {
   readonly actor: string;
   readonly reason?: string;
   readonly json: boolean;
+  readonly apiKey?: string;
+  readonly apiKeyFile?: string;
+  readonly onBehalfOf?: string;
 }
 
+/** What a command calls: a principal's ledger (over HTTP or in-process), or the root ledger of the local operator. */
+type CliLedger = LedgerApi<RequestOptions> & { close(): Promise<void> };
+
 interface Session {
-  readonly ledger: MemLedger;
-  readonly ctx: CommandContext;
+  readonly ledger: CliLedger;
+  /** Request options for a principal; for the root ledger the whole CommandContext (tenant and actor included). */
+  readonly ctx: RequestOptions;
   readonly settings: Settings;
   /** Prints a result: raw JSON with --json, else the readable text. */
   print<T>(value: T, format: (value: T) => string): void;
@@ -106,10 +126,17 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
     .configureHelp({ showGlobalOptions: true })
     .addOption(new Option("--data-dir <dir>", "embedded data directory, opened in-process").env("MEMLEDGER_DATA_DIR").default("./data"))
     .addOption(new Option("--server <url>", "URL of a running memledger server; used unless --data-dir is given").env("MEMLEDGER_SERVER"))
-    .addOption(new Option("--tenant <tenantId>", "tenant to act for").default("default"))
-    .addOption(new Option("--actor <actor>", "who is acting, recorded in every event").default(defaultActor()))
+    .addOption(new Option("--api-key <key>", "API key to act with (with --server always needed; the server's first admin key is in its <data dir>/admin.key)").env("MEMLEDGER_API_KEY"))
+    .addOption(new Option("--api-key-file <path>", "read the API key from this file (e.g. <data dir>/admin.key)"))
+    .addOption(new Option("--on-behalf-of <userId>", "the user this agent acts for, under that user's delegation"))
+    .addOption(new Option("--tenant <tenantId>", "tenant to act for (in-process without a key; otherwise the key's)").default("default"))
+    .addOption(new Option("--actor <actor>", "who is acting, recorded in every event (in-process without a key; otherwise principal:<id> of the key)").default(defaultActor()))
     .addOption(new Option("--reason <why>", "why, recorded in every event this command writes"))
-    .addOption(new Option("--json", "print raw JSON instead of text"));
+    .addOption(new Option("--json", "print raw JSON instead of text"))
+    .addHelpText(
+      "after",
+      "\nWho acts:\n  --server <url>      the principal of the API key (--api-key, MEMLEDGER_API_KEY or --api-key-file;\n                      else <MEMLEDGER_DATA_DIR or ./data>/admin.key when that file exists)\n  --data-dir <dir>    the trusted local operator (actor system:cli:<os user>), or the key's principal when a key is given",
+    );
 
   /** A leaf command: also accepts the global options after its name (hidden from its help). */
   const hiddenGlobals = new WeakMap<Command, readonly string[]>();
@@ -118,6 +145,9 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
     const globals = [
       new Option("--data-dir <dir>"),
       new Option("--server <url>"),
+      new Option("--api-key <key>"),
+      new Option("--api-key-file <path>"),
+      new Option("--on-behalf-of <userId>"),
       new Option("--tenant <tenantId>"),
       new Option("--actor <actor>"),
       ...(opts.ownReason ? [] : [new Option("--reason <why>")]),
@@ -148,24 +178,72 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
       actor: value("actor") as string,
       ...(value("reason") !== undefined ? { reason: value("reason") as string } : {}),
       json: value("json") === true,
+      ...(value("apiKey") !== undefined && value("apiKey") !== "" ? { apiKey: value("apiKey") as string } : {}),
+      ...(value("apiKeyFile") !== undefined ? { apiKeyFile: value("apiKeyFile") as string } : {}),
+      ...(value("onBehalfOf") !== undefined ? { onBehalfOf: value("onBehalfOf") as string } : {}),
     };
+  };
+
+  /** The API key to act with: --api-key-file, else --api-key / MEMLEDGER_API_KEY, else (with --server) the local admin key file if there is one. */
+  const apiKeyOf = (cmd: Command, settings: Settings): string | undefined => {
+    const usage = (message: string, code: string): never => cmd.error(`error: ${message}`, { exitCode: 2, code });
+    const readKey = (path: string): string => {
+      let text: string;
+      try {
+        text = readFileSync(path, "utf8").trim();
+      } catch (error) {
+        return usage(`cannot read the API key file ${path} (${messageOf(error)}); check the path and that you may read it`, "memledger.apiKeyFile");
+      }
+      return text === "" ? usage(`the API key file ${path} is empty`, "memledger.apiKeyFile") : text;
+    };
+    if (settings.apiKeyFile !== undefined) {
+      const fromCli = program.getOptionValueSource("apiKey") === "cli" || cmd.getOptionValueSource("apiKey") === "cli";
+      if (fromCli) usage("give either --api-key or --api-key-file, not both", "memledger.conflictingApiKey");
+      return readKey(settings.apiKeyFile);
+    }
+    if (settings.apiKey !== undefined) return settings.apiKey;
+    if (settings.server === undefined) return undefined;
+    const adminKeyFile = join(settings.dataDir, "admin.key");
+    if (existsSync(adminKeyFile)) return readKey(adminKeyFile);
+    return usage(
+      `${settings.server} needs an API key: give --api-key <key>, set MEMLEDGER_API_KEY, or --api-key-file <path>. The server wrote its first admin key to <its data dir>/admin.key on first start; an admin issues more with \`memledger key issue <principalId> --scope read|write|admin\``,
+      "memledger.noApiKey",
+    );
+  };
+
+  /** The ledger a command runs on: over HTTP, a principal in-process, or the root ledger as the local operator. */
+  const openLedger = async (cmd: Command, settings: Settings, ctx: CommandContext): Promise<{ ledger: CliLedger; ctx: RequestOptions }> => {
+    const apiKey = apiKeyOf(cmd, settings);
+    const options: RequestOptions = { ...(settings.reason !== undefined ? { reason: settings.reason } : {}) };
+    if (settings.server !== undefined) {
+      const remote = await connectMemLedger(settings.server, { apiKey: apiKey!, defaultOptions: options, ...(settings.onBehalfOf !== undefined ? { onBehalfOf: settings.onBehalfOf } : {}) });
+      return { ledger: remote, ctx: options };
+    }
+    // No worker in a one-shot command: it would start queued jobs and then hold the exit until they finish.
+    const root = await openMemLedger({
+      dataDir: settings.dataDir,
+      defaultContext: ctx,
+      worker: false,
+      embedder: embedderFromEnv(process.env),
+      // A one-shot command may open a directory whose read models are far behind: let a search wait for them.
+      searchConsistencyTimeoutMs: 120_000,
+    });
+    // The root ledger takes tenant and actor from the context it is given: the local operator's.
+    if (apiKey === undefined) return { ledger: root, ctx };
+    try {
+      const acting = await root.authenticate(apiKey, settings.onBehalfOf !== undefined ? { onBehalfOf: settings.onBehalfOf } : {});
+      return { ledger: { ...root.as(acting), close: () => root.close() }, ctx: options };
+    } catch (error) {
+      await root.close().catch(() => undefined);
+      throw error;
+    }
   };
 
   /** Opens the ledger for one command, runs it, and always closes the ledger. */
   const withLedger = async (cmd: Command, work: (session: Session) => Promise<void>): Promise<void> => {
     const settings = settingsOf(cmd);
-    const ctx: CommandContext = { tenantId: settings.tenant, actor: settings.actor, ...(settings.reason !== undefined ? { reason: settings.reason } : {}) };
-    // No worker in a one-shot command: it would start queued jobs and then hold the exit until they finish.
-    const ledger = settings.server
-      ? await connectMemLedger(settings.server, { defaultContext: ctx })
-      : await openMemLedger({
-          dataDir: settings.dataDir,
-          defaultContext: ctx,
-          worker: false,
-          embedder: embedderFromEnv(process.env),
-          // A one-shot command may open a directory whose read models are far behind: let a search wait for them.
-          searchConsistencyTimeoutMs: 120_000,
-        });
+    const rootCtx: CommandContext = { tenantId: settings.tenant, actor: settings.actor, ...(settings.reason !== undefined ? { reason: settings.reason } : {}) };
+    const { ledger, ctx } = await openLedger(cmd, settings, rootCtx);
     const print = <T>(value: T, format: (value: T) => string) => io.out(`${settings.json ? formatJson(value) : format(value)}\n`);
     let failed = false;
     try {
@@ -540,11 +618,155 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
     withLedger(cmd, async ({ ledger, print }) => print(await ledger.subjects.certificates(subjectId), (certificates) => formatCertificates(subjectId, certificates))),
   );
 
+  // ---- governance: principals, keys, cube grants, delegations (docs/governance.md) ----
+  const principal = program.command("principal").description("the tenant's users, agents and admins: roles, groups, disabling");
+
+  interface PrincipalOptions {
+    kind: PrincipalKind;
+    role?: TenantRole[];
+    group?: string[];
+    name?: string;
+  }
+  leaf(principal, "create <principalId>", "create a principal (a user, an agent or an admin) with tenant roles")
+    .addOption(new Option("--kind <kind>", "what it is").choices(principalKinds).makeOptionMandatory())
+    .option("--role <role>", `a tenant role (repeatable): ${tenantRoles.join(", ")}`, oneOf(tenantRoles))
+    .option("--group <group>", "a group it joins (repeatable); cube grants may name groups", repeatable)
+    .option("--name <displayName>", "a readable name")
+    .action((principalId: string, o: PrincipalOptions, cmd: Command) =>
+      withLedger(cmd, async ({ ledger, ctx, print }) =>
+        print(await ledger.governance.createPrincipal({ principalId, kind: o.kind, ...defined({ roles: o.role, groups: o.group, displayName: o.name }) }, ctx), formatPrincipal),
+      ),
+    );
+
+  leaf(principal, "list", "the tenant's principals, now or as they stood at a time")
+    .option("--as-of <time>", "as they stood at this ISO-8601 time", isoTime)
+    .action((o: { asOf?: string }, cmd: Command) =>
+      withLedger(cmd, async ({ ledger, print }) => print(await ledger.governance.principals(o.asOf !== undefined ? { time: o.asOf } : undefined), formatPrincipalList)),
+    );
+
+  leaf(principal, "show <principalId>", "one principal: kind, roles, groups, disabled or not")
+    .option("--as-of <time>", "as it stood at this ISO-8601 time", isoTime)
+    .action((principalId: string, o: { asOf?: string }, cmd: Command) =>
+      withLedger(cmd, async ({ ledger, print }) => print(await ledger.governance.principal(principalId, o.asOf !== undefined ? { time: o.asOf } : undefined), formatPrincipal)),
+    );
+
+  for (const [name, description] of [
+    ["grant-role", "give a principal a tenant role (it applies to every cube of the tenant)"],
+    ["revoke-role", "take a tenant role from a principal"],
+  ] as const) {
+    leaf(principal, `${name} <principalId>`, description)
+      .addArgument(new Argument("<role>", "the tenant role").choices(tenantRoles))
+      .action((principalId: string, role: TenantRole, _o: unknown, cmd: Command) =>
+        withLedger(cmd, async ({ ledger, ctx, print }) =>
+          print(await (name === "grant-role" ? ledger.governance.grantRole(principalId, role, ctx) : ledger.governance.revokeRole(principalId, role, ctx)), formatPrincipal),
+        ),
+      );
+  }
+
+  for (const [name, description] of [
+    ["disable", "disable a principal: its keys are refused from the next request on"],
+    ["enable", "enable a disabled principal"],
+  ] as const) {
+    leaf(principal, `${name} <principalId>`, description).action((principalId: string, _o: unknown, cmd: Command) =>
+      withLedger(cmd, async ({ ledger, ctx, print }) => print(await ledger.governance[name](principalId, ctx), formatPrincipal)),
+    );
+  }
+
+  for (const [name, description] of [
+    ["join-group", "add a principal to a group"],
+    ["leave-group", "remove a principal from a group"],
+  ] as const) {
+    leaf(principal, `${name} <principalId> <group>`, description).action((principalId: string, group: string, _o: unknown, cmd: Command) =>
+      withLedger(cmd, async ({ ledger, ctx, print }) =>
+        print(await (name === "join-group" ? ledger.governance.joinGroup(principalId, group, ctx) : ledger.governance.leaveGroup(principalId, group, ctx)), formatPrincipal),
+      ),
+    );
+  }
+
+  const key = program.command("key").description("API keys: issue (shown once), list, revoke");
+
+  leaf(key, "issue <principalId>", "issue an API key for a principal; the whole key is printed once and never again")
+    .requiredOption("--scope <scope>", `what the key may do (repeatable): ${keyScopes.join(", ")}`, oneOf(keyScopes))
+    .option("--expires <time>", "ISO-8601 time the key stops working (default: never)", isoTime)
+    .addHelpText("after", "\nOnly the key's hash is stored: keep the printed key, or issue a new one and revoke the lost one.")
+    .action((principalId: string, o: { scope: KeyScope[]; expires?: string }, cmd: Command) =>
+      withLedger(cmd, async ({ ledger, ctx, print }) =>
+        print(await ledger.governance.issueKey(principalId, { scopes: o.scope, ...(o.expires !== undefined ? { expiresAt: o.expires } : {}) }, ctx), formatIssuedKey),
+      ),
+    );
+
+  leaf(key, "list", "API keys: id, prefix, scopes, expiry, revoked or not (never the secret)")
+    .option("--principal <principalId>", "only this principal's keys")
+    .action((o: { principal?: string }, cmd: Command) => withLedger(cmd, async ({ ledger, print }) => print(await ledger.governance.keys(o.principal), formatKeyList)));
+
+  leaf(key, "revoke <keyId>", "revoke an API key: refused from the next request on").action((keyId: string, _o: unknown, cmd: Command) =>
+    withLedger(cmd, async ({ ledger, ctx, print }) => print(await ledger.governance.revokeKey(keyId, ctx), formatKey)),
+  );
+
+  const grant = program.command("grant").description("per-cube permissions for principals and groups");
+  interface GrantOptions {
+    to: Grantee;
+    permission: CubePermission;
+  }
+  const grantCommand = (nameAndArgs: string, description: string) =>
+    leaf(grant, nameAndArgs, description)
+      .requiredOption("--to <grantee>", "principal:<id> or group:<name>", grantee)
+      .addOption(new Option("--permission <permission>", "read, write (includes read) or admin (includes write)").choices(cubePermissions).makeOptionMandatory());
+  grantCommand("cube <cubeId>", "grant read, write or admin on a cube").action((cubeId: string, o: GrantOptions, cmd: Command) =>
+    withLedger(cmd, async ({ ledger, ctx, print }) => print(await ledger.governance.grantCube(cubeId, o.to, o.permission, ctx), (grants) => formatGrants(cubeId, grants))),
+  );
+  grantCommand("revoke <cubeId>", "revoke a cube grant").action((cubeId: string, o: GrantOptions, cmd: Command) =>
+    withLedger(cmd, async ({ ledger, ctx, print }) => print(await ledger.governance.revokeCube(cubeId, o.to, o.permission, ctx), (grants) => formatGrants(cubeId, grants))),
+  );
+  leaf(grant, "list <cubeId>", "who holds which permission on a cube, now or as of a time")
+    .option("--as-of <time>", "as they stood at this ISO-8601 time", isoTime)
+    .action((cubeId: string, o: { asOf?: string }, cmd: Command) =>
+      withLedger(cmd, async ({ ledger, print }) => print(await ledger.governance.cubeGrants(cubeId, o.asOf !== undefined ? { time: o.asOf } : undefined), (grants) => formatGrants(cubeId, grants))),
+    );
+
+  const delegation = program.command("delegation").description("let an agent act for a user (it sends --on-behalf-of / X-On-Behalf-Of); both are recorded");
+  leaf(delegation, "grant <userId> <agentId>", "let the agent act on behalf of the user").action((userId: string, agentId: string, _o: unknown, cmd: Command) =>
+    withLedger(cmd, async ({ ledger, ctx, print }) => {
+      await ledger.governance.delegate(userId, agentId, ctx);
+      print({ userId, agentId, delegated: true }, () => `${agentId} may now act on behalf of ${userId}`);
+    }),
+  );
+  leaf(delegation, "revoke <userId> <agentId>", "withdraw the delegation").action((userId: string, agentId: string, _o: unknown, cmd: Command) =>
+    withLedger(cmd, async ({ ledger, ctx, print }) => {
+      await ledger.governance.revokeDelegation(userId, agentId, ctx);
+      print({ userId, agentId, delegated: false }, () => `${agentId} may no longer act on behalf of ${userId}`);
+    }),
+  );
+
+  const audit = program.command("audit").description("the read audit: who read a memory, what a principal read");
+  interface ReadsOptions {
+    from?: string;
+    to?: string;
+    after?: number;
+    limit?: number;
+  }
+  const readsCommand = (nameAndArgs: string, description: string) =>
+    leaf(audit, nameAndArgs, description)
+      .option("--from <time>", "reads at or after this ISO-8601 time", isoTime)
+      .option("--to <time>", "reads at or before this ISO-8601 time", isoTime)
+      .option("--after <seq>", "reads after this sequence number (the next page)", nonNegativeInteger)
+      .option("--limit <n>", "at most this many, 1 to 1000", positiveIntegerUpTo(1_000));
+  readsCommand("who-read <memoryId>", "who read a memory, and when").action((memoryId: string, o: ReadsOptions, cmd: Command) =>
+    withLedger(cmd, async ({ ledger, print }) => print(await ledger.audit.whoRead(memoryId, defined({ from: o.from, to: o.to, after: o.after, limit: o.limit })), formatReads)),
+  );
+  readsCommand("reads-by <principalId>", "what a principal read, and when").action((principalId: string, o: ReadsOptions, cmd: Command) =>
+    withLedger(cmd, async ({ ledger, print }) => print(await ledger.audit.readsBy(principalId, defined({ from: o.from, to: o.to, after: o.after, limit: o.limit })), formatReads)),
+  );
+
+  leaf(program, "whoami", "the principal this CLI acts as").action((_o: unknown, cmd: Command) =>
+    withLedger(cmd, async ({ ledger, print }) => print(await ledger.governance.whoAmI(), formatPrincipal)),
+  );
+
   return program;
 }
 
 /** One wait made of calls the server accepts, so a long --timeout works against a server too. */
-async function waitUpTo(ledger: MemLedger, jobId: string, timeoutMs: number): Promise<WaitedJob> {
+async function waitUpTo(ledger: CliLedger, jobId: string, timeoutMs: number): Promise<WaitedJob> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const waited = await ledger.jobs.wait(jobId, Math.min(maxWaitPerCallMs, Math.max(0, deadline - Date.now())));
@@ -572,7 +794,7 @@ function defaultActor(): string {
   } catch {
     // no passwd entry (some containers): fall back to the environment
   }
-  return `cli:${name || process.env.USER || process.env.USERNAME || "unknown"}`;
+  return `system:cli:${name || process.env.USER || process.env.USERNAME || "unknown"}`;
 }
 
 function hasTag(error: unknown): error is { _tag: string } {

@@ -83,3 +83,20 @@ export function positiveIntegerUpTo(max: number): (value: string) => number {
     return n;
   };
 }
+
+/** A parser that accepts one of `values`; repeated flags add up when `previous` is a list. */
+export function oneOf<T extends string>(values: readonly T[]): (value: string, previous?: readonly T[]) => T[] {
+  return (value, previous = []) => {
+    if (!(values as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${values.join(", ")}`);
+    return [...previous, value as T];
+  };
+}
+
+/** `principal:<id>` or `group:<name>`: who a cube grant is for. */
+export function grantee(value: string): { kind: "principal" | "group"; id: string } {
+  const at = value.indexOf(":");
+  const kind = value.slice(0, at);
+  const id = value.slice(at + 1);
+  if (at <= 0 || id === "" || (kind !== "principal" && kind !== "group")) throw new InvalidArgumentError("must be principal:<id> or group:<name> (e.g. principal:bob or group:support)");
+  return { kind, id };
+}

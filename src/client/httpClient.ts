@@ -1,9 +1,9 @@
-import type { ReadModelLag } from "../readModels/projectionRunner.js";
+import type { CubeGrant, PrincipalState } from "../../domain/governance/accessState.js";
 import type { AsOf } from "../../projections/asOf.js";
 import type { HistoryEntry } from "../../projections/memoryHistory.js";
 import type { MemoryView } from "../../projections/memoryView.js";
-import type { CommandContext } from "../app/commandContext.js";
-import type { HealthReport, MemLedger } from "../app/memLedger.js";
+import type { ApiKeyView, GovernanceApi, ReadAuditApi, RequestOptions } from "../app/ledgerApi.js";
+import type { HealthReport, ScopedLedger } from "../app/memLedger.js";
 import type { CubeView } from "../cube/cubeService.js";
 import type { ErasureCertificate } from "../erasure/subjectErasure.js";
 import type { FeedOptions, FeedSubscription } from "../feed/memoryEventFeed.js";
@@ -11,18 +11,33 @@ import type { PublicMemoryEvent } from "../feed/publicMemoryEvent.js";
 import { SseParser } from "../feed/sseParser.js";
 import type { JobRecord } from "../jobs/jobBusPort.js";
 import type { WriteOptions } from "../memory/memoryService.js";
+import type { ReadModelLag } from "../readModels/projectionRunner.js";
+import type { ReadQuery, StoredReadRecord } from "../readAudit/readAuditPort.js";
 
 /**
- * The `MemLedger` API over HTTP: each method is one route of docs/rest-api.md.
- * Failures are thrown as `MemLedgerHttpError`, which carries the server's `_tag`
- * (the `error` field of the body), so callers switch on `_tag` as with the library.
+ * The ledger over HTTP, as the principal of its API key sees it: each method is
+ * one route of docs/rest-api.md. Failures are thrown as `MemLedgerHttpError`,
+ * which carries the server's `_tag` (the `error` field of the body), so callers
+ * switch on `_tag` as with the library (401 `Unauthenticated`, 403 `Forbidden`).
  */
 export interface HttpClientOptions {
-  /** Used when a call gives no context. */
-  readonly defaultContext?: CommandContext;
+  /** The bearer credential (an API key, or an OIDC token when the server accepts them): tenant and actor come from it. */
+  readonly apiKey: string;
+  /** The user this client (an agent) acts for, under that user's delegation: sent as X-On-Behalf-Of. */
+  readonly onBehalfOf?: string;
+  /** Used when a call gives no request options (reason, correlation id). */
+  readonly defaultOptions?: RequestOptions;
   /** Defaults to the global `fetch`. */
   readonly fetch?: typeof fetch;
 }
+
+/** What `connectMemLedger` returns: the scoped API of one principal, plus the connection's own calls. */
+export type RemoteLedger = ScopedLedger & {
+  readonly engine: string;
+  health(timeoutMs?: number): Promise<HealthReport>;
+  /** Ends the event feeds still open. */
+  close(): Promise<void>;
+};
 
 /** A non-2xx answer of the server: `{ error, message, ...details }` with the HTTP status. */
 export class MemLedgerHttpError extends Error {
@@ -40,7 +55,7 @@ export class MemLedgerHttpError extends Error {
   }
 }
 
-type Method = "GET" | "POST" | "PATCH";
+type Method = "GET" | "POST" | "PATCH" | "DELETE";
 type Query = Record<string, string | number | undefined>;
 
 interface Request {
@@ -48,20 +63,25 @@ interface Request {
   readonly path: string;
   readonly query?: Query;
   readonly body?: unknown;
-  readonly ctx?: CommandContext;
+  readonly ctx?: RequestOptions;
   readonly options?: WriteOptions;
 }
 
-/** Connects to a running server; reads `GET /health` once to learn the engine. */
-export async function connectMemLedger(baseUrl: string, options: HttpClientOptions = {}): Promise<MemLedger> {
+/** Connects to a running server with an API key; reads `GET /health` once to learn the engine. */
+export async function connectMemLedger(baseUrl: string, options: HttpClientOptions): Promise<RemoteLedger> {
   const base = baseUrl.replace(/\/+$/, "");
   const doFetch = options.fetch ?? globalThis.fetch;
-  const defaults: CommandContext = options.defaultContext ?? { tenantId: "default", actor: "library" };
+  const defaults: RequestOptions = options.defaultOptions ?? {};
+  if (typeof options.apiKey !== "string" || options.apiKey.trim() === "") {
+    throw new MemLedgerHttpError("Unauthenticated", "connectMemLedger needs options.apiKey: every route but /health needs Authorization: Bearer <key> (the first admin key is in <dataDir>/admin.key)", 401, { why: "no credential" });
+  }
+  const credential = { authorization: `Bearer ${options.apiKey.trim()}`, ...(options.onBehalfOf !== undefined ? { "x-on-behalf-of": options.onBehalfOf } : {}) };
+  const headersFor = (ctx: RequestOptions, writeOptions?: WriteOptions) => ({ ...requestHeaders(ctx, writeOptions), ...credential });
 
   const call = async <T>(request: Request): Promise<T> => {
     const url = base + request.path + queryString(request.query ?? {});
-    const headers = contextHeaders(request.ctx ?? defaults, request.options);
-    const hasBody = request.method !== "GET";
+    const headers: Record<string, string> = headersFor(request.ctx ?? defaults, request.options);
+    const hasBody = request.method === "POST" || request.method === "PATCH";
     if (hasBody) headers["content-type"] = "application/json";
     let response: Response;
     try {
@@ -75,29 +95,64 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
   };
 
   const get = <T>(path: string, query?: Query) => call<T>({ method: "GET", path, ...(query ? { query } : {}) });
-  const post = <T>(path: string, body: unknown, ctx?: CommandContext, options?: WriteOptions) =>
+  const post = <T>(path: string, body: unknown, ctx?: RequestOptions, options?: WriteOptions) =>
     call<T>({ method: "POST", path, body: withExpectedRevision(body, options), ...(ctx ? { ctx } : {}), ...(options ? { options } : {}) });
-  const memory = (id: string, action = "") => `/memories/${encodeURIComponent(id)}${action ? `/${action}` : ""}`;
-  const job = (id: string, action = "") => `/jobs/${encodeURIComponent(id)}${action ? `/${action}` : ""}`;
-  const cube = (id: string, action = "") => `/cubes/${encodeURIComponent(id)}${action ? `/${action}` : ""}`;
+  const del = <T>(path: string, ctx?: RequestOptions) => call<T>({ method: "DELETE", path, ...(ctx ? { ctx } : {}) });
+  const segment = (id: string) => encodeURIComponent(id);
+  const memory = (id: string, action = "") => `/memories/${segment(id)}${action ? `/${action}` : ""}`;
+  const job = (id: string, action = "") => `/jobs/${segment(id)}${action ? `/${action}` : ""}`;
+  const cube = (id: string, action = "") => `/cubes/${segment(id)}${action ? `/${action}` : ""}`;
+  const principal = (id: string, action = "") => `/principals/${segment(id)}${action ? `/${action}` : ""}`;
+  const asOfTime = (asOf: AsOf | undefined, what: string): Query | undefined => {
+    if (asOf === undefined) return undefined;
+    if ("time" in asOf) return { asOfTime: asOf.time };
+    throw new MemLedgerHttpError("InvalidRequest", `asOf of ${what} must be a time over HTTP; a revision or a log position is not accepted there`, 400, { field: "asOf" });
+  };
 
   const health = await get<{ status: string; engine: string }>("/health");
 
   const openFeed = (opts: FeedOptions, after: number, signal: AbortSignal) => {
-    const headers = { ...contextHeaders(defaults, undefined), accept: "text/event-stream" };
+    const headers = { ...headersFor(defaults), accept: "text/event-stream" };
     const query = { after, cubeId: opts.cubeId, includeContent: opts.includeContent === true ? "true" : undefined };
     return doFetch(`${base}/events${queryString(query)}`, { headers, signal });
   };
   // close() ends the feeds still open, as the library's close() does.
   const feeds = new Set<FeedSubscription>();
 
+  const governance: GovernanceApi<RequestOptions> = {
+    whoAmI: () => get<PrincipalState>("/me"),
+    principals: async (asOf) => (await get<{ principals: PrincipalState[] }>("/principals", asOfTime(asOf, "principals"))).principals,
+    principal: (principalId, asOf) => get(principal(principalId), asOfTime(asOf, "a principal")),
+    createPrincipal: (input, ctx) => post("/principals", input, ctx),
+    grantRole: (principalId, role, ctx) => post(principal(principalId, "roles"), { role }, ctx),
+    revokeRole: (principalId, role, ctx) => del(principal(principalId, `roles/${segment(role)}`), ctx),
+    joinGroup: (principalId, group, ctx) => post(principal(principalId, "groups"), { group }, ctx),
+    leaveGroup: (principalId, group, ctx) => del(principal(principalId, `groups/${segment(group)}`), ctx),
+    disable: (principalId, ctx) => post(principal(principalId, "disable"), {}, ctx),
+    enable: (principalId, ctx) => post(principal(principalId, "enable"), {}, ctx),
+    issueKey: (principalId, request, ctx) => post(principal(principalId, "keys"), request, ctx),
+    keys: async (principalId) => (await get<{ keys: ApiKeyView[] }>("/keys", { principalId })).keys,
+    revokeKey: (keyId, ctx) => post(`/keys/${segment(keyId)}/revoke`, {}, ctx),
+    cubeGrants: async (cubeId, asOf) => (await get<{ grants: CubeGrant[] }>(cube(cubeId, "grants"), asOfTime(asOf, "cube grants"))).grants,
+    grantCube: async (cubeId, grantee, permission, ctx) => (await post<{ grants: CubeGrant[] }>(cube(cubeId, "grants"), { grantee, permission }, ctx)).grants,
+    revokeCube: async (cubeId, grantee, permission, ctx) => (await post<{ grants: CubeGrant[] }>(cube(cubeId, "grants/revoke"), { grantee, permission }, ctx)).grants,
+    delegate: async (userId, agentId, ctx) => void (await post(principal(userId, "delegations"), { agentId }, ctx)),
+    revokeDelegation: async (userId, agentId, ctx) => void (await del(principal(userId, `delegations/${segment(agentId)}`), ctx)),
+  };
+  const reads = async (by: "memoryId" | "principalId", id: string, query: Omit<ReadQuery, "tenantId"> = {}) =>
+    (await get<{ reads: StoredReadRecord[] }>("/audit/reads", { [by]: id, from: query.from, to: query.to, after: query.after, limit: query.limit })).reads;
+  const audit: ReadAuditApi = {
+    whoRead: (memoryId, query) => reads("memoryId", memoryId, query),
+    readsBy: (principalId, query) => reads("principalId", principalId, query),
+  };
+
   return {
     engine: health.engine,
     cubes: {
       create: (input, ctx) => post("/cubes", input, ctx),
       get: (cubeId) => get(cube(cubeId)),
-      list: async (tenantId) =>
-        (await call<{ cubes: CubeView[] }>({ method: "GET", path: "/cubes", ctx: tenantId === undefined ? defaults : { ...defaults, tenantId } })).cubes,
+      // The tenant is the API key's: a tenant argument cannot widen it.
+      list: async () => (await get<{ cubes: CubeView[] }>("/cubes")).cubes,
       memories: async (cubeId, opts = {}) => {
         const query: Query = { status: opts.statuses?.join(",") };
         if (opts.asOf !== undefined) {
@@ -133,7 +188,7 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
       // 503 carries the same report (the log or the job bus is down), so read the body either way.
       let response: Response;
       try {
-        response = await doFetch(`${base}/health/ready${queryString({ timeoutMs })}`, { headers: contextHeaders(defaults, undefined) });
+        response = await doFetch(`${base}/health/ready${queryString({ timeoutMs })}`, { headers: headersFor(defaults) });
       } catch (cause) {
         throw new Error(`cannot reach the memledger server at ${base} (${describe(cause)}); check the URL and that the server is running`, { cause });
       }
@@ -143,7 +198,7 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
     },
     readModels: {
       lag: async () => (await get<{ readModels: ReadModelLag[] }>("/read-models")).readModels,
-      rebuild: (name) => post(`/read-models/${encodeURIComponent(name)}/rebuild`, {}),
+      rebuild: (name) => post(`/read-models/${segment(name)}/rebuild`, {}),
       catchUp: async (timeoutMs = 10_000) => {
         // Polls the server's lag report: the HTTP API has no blocking wait for read models.
         const deadline = Date.now() + timeoutMs;
@@ -156,8 +211,8 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
       },
     },
     subjects: {
-      erase: (subjectId, ctx) => post(`/subjects/${encodeURIComponent(subjectId)}/erase`, {}, ctx),
-      certificates: async (subjectId) => (await get<{ certificates: ErasureCertificate[] }>(`/subjects/${encodeURIComponent(subjectId)}/erasures`)).certificates,
+      erase: (subjectId, ctx) => post(`/subjects/${segment(subjectId)}/erase`, {}, ctx),
+      certificates: async (subjectId) => (await get<{ certificates: ErasureCertificate[] }>(`/subjects/${segment(subjectId)}/erasures`)).certificates,
     },
     jobs: {
       get: (jobId) => get(job(jobId)),
@@ -172,6 +227,8 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
         return subscription;
       },
     },
+    governance,
+    audit,
     close: async () => {
       await Promise.all([...feeds].map((feed) => feed.close()));
     },
@@ -259,12 +316,15 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 function httpFailure(method: string, path: string, status: number, text: string): Error {
   const body = parseJson(text);
   if (isErrorBody(body)) return new MemLedgerHttpError(body.error, typeof body.message === "string" ? body.message : `${body.error} (HTTP ${status})`, status, body);
+  // A proxy or gateway may refuse the credential in its own format: still the caller's to fix, so still typed.
+  if (status === 401) return new MemLedgerHttpError("Unauthenticated", `${method} ${path} was refused (HTTP 401): the API key was not accepted; check it, or ask an admin for a new one (memledger key issue)`, status);
+  if (status === 403) return new MemLedgerHttpError("Forbidden", `${method} ${path} was refused (HTTP 403): this principal lacks the permission; ask a tenant admin for a role or a cube grant`, status);
   // Not the server's error format (a proxy page, a crash): no tag, so it is not mistaken for a user error.
   return new Error(`${method} ${path} failed with HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ""}`);
 }
 
-/** The request context as the headers of docs/rest-api.md. */
-function contextHeaders(ctx: CommandContext, options: WriteOptions | undefined): Record<string, string> {
+/** The request options as the headers of docs/rest-api.md; who acts is the credential's, never a header's. */
+function requestHeaders(ctx: RequestOptions, options: WriteOptions | undefined): Record<string, string> {
   const headers: Record<string, string> = { accept: "application/json" };
   const set = (name: string, value: string | number | undefined) => {
     if (value === undefined) return;
@@ -275,8 +335,6 @@ function contextHeaders(ctx: CommandContext, options: WriteOptions | undefined):
     }
     headers[name] = text;
   };
-  set("x-tenant-id", ctx.tenantId);
-  set("x-actor", ctx.actor);
   set("x-reason", ctx.reason);
   set("x-correlation-id", ctx.correlationId);
   set("idempotency-key", ctx.commandId);
