@@ -95,26 +95,6 @@ const routes: Readonly<Record<string, RouteFixture>> = {
   "GET /audit/reads": { addresses: "tenant", query: (f) => `memoryId=${f.memoryId}` },
 };
 
-/**
- * Known defect (see the `it.fails` below): a principal or key id that is not in
- * the caller's tenant raises GovernanceRejected, which the error mapper does not
- * know, so the answer is a 500 InternalError instead of a 404. It is the same
- * 500 for another tenant's id and for an id that exists nowhere, so nothing
- * leaks; only the status is wrong.
- */
-const governanceNotFoundAs500 = new Set([
-  "GET /principals/{principalId}",
-  "POST /principals/{principalId}/roles",
-  "DELETE /principals/{principalId}/roles/{role}",
-  "POST /principals/{principalId}/groups",
-  "DELETE /principals/{principalId}/groups/{group}",
-  "POST /principals/{principalId}/disable",
-  "POST /principals/{principalId}/enable",
-  "POST /principals/{principalId}/keys",
-  "POST /keys/{keyId}/revoke",
-  "POST /principals/{principalId}/delegations",
-  "DELETE /principals/{principalId}/delegations/{agentId}",
-]);
 
 interface Route {
   readonly key: string;
@@ -295,8 +275,7 @@ describe("every route over HTTP: credentials, tenants and permissions", () => {
     for (const route of documented.filter((r) => r.fixture.addresses === "id")) {
       const foreign = normalized(await send(world.app, callFor(route, fixtureA), { token: adminB }), fixtureA);
       const absent = normalized(await send(world.app, callFor(route, missing), { token: adminB }), missing);
-      const expectedStatus = governanceNotFoundAs500.has(route.key) ? absent.status : 404;
-      if (foreign.status !== expectedStatus) failures.push(`${route.key}: status ${foreign.status} (expected ${expectedStatus}) ${JSON.stringify(foreign.body)}`);
+      if (foreign.status !== 404) failures.push(`${route.key}: status ${foreign.status} (expected 404) ${JSON.stringify(foreign.body)}`);
       if (JSON.stringify(foreign) !== JSON.stringify(absent)) failures.push(`${route.key}: foreign ${JSON.stringify(foreign)} != missing ${JSON.stringify(absent)}`);
     }
     expect(failures).toEqual([]);
@@ -360,9 +339,8 @@ describe("every route over HTTP: credentials, tenants and permissions", () => {
     expect(after.headers["www-authenticate"]).toMatch(/^Bearer\b/);
   });
 
-  // DEFECT: GovernanceRejected (domain/governance/governanceErrors.ts) has no entry in statusByTag (src/server/errorResponses.ts),
-  // so an unknown principal or key id is a 500 InternalError, for another tenant's id and for one that exists nowhere alike.
-  it.fails("an unknown principal id or key id (another tenant's, or nobody's) is a 404, not a 500", async () => {
+  // Was a defect: GovernanceRejected had no status (src/server/errorResponses.ts), so an unknown principal or key id was a 500.
+  it("an unknown principal id or key id (another tenant's, or nobody's) is a 404, not a 500", async () => {
     const answers = [
       await send(world.app, { method: "GET", url: "/principals/other-of-a" }, { token: adminB }),
       await send(world.app, { method: "GET", url: "/principals/nobody-at-all" }, { token: adminA }),
@@ -372,11 +350,9 @@ describe("every route over HTTP: credentials, tenants and permissions", () => {
     expect(answers.map((a) => a.statusCode)).toEqual([404, 404, 404, 404]);
   });
 
-  // DEFECT: key ids are randomBytes(9).toString("base64url") (src/governance/apiKeySecret.ts), so 1 in 32 starts with "_" or
-  // "-"; revokeApiKey validates the key id with the principal-id pattern, which must start with a letter or digit
-  // (domain/governance/decideGovernance.ts, invalidField), so such a key can never be revoked: the revoke is a 500
-  // (GovernanceRejected "invalid", unmapped) and the key keeps working.
-  it.fails("every issued key can be revoked, including one whose id starts with _ or -", async () => {
+  // Was a defect: key ids are base64url, so 1 in 32 starts with "_" or "-", and revokeApiKey checked them with the
+  // principal-id pattern (which must start with a letter or digit): such a key could never be revoked.
+  it("every issued key can be revoked, including one whose id starts with _ or -", async () => {
     let key = await issueKey(world.app, adminA, "agent-of-a", { scopes: ["read"] });
     for (let tries = 0; /^[A-Za-z0-9]/.test(key.keyId) && tries < 500; tries++) key = await issueKey(world.app, adminA, "agent-of-a", { scopes: ["read"] });
     expect(key.keyId).toMatch(/^[_-]/);
@@ -385,9 +361,9 @@ describe("every route over HTTP: credentials, tenants and permissions", () => {
     expect((await send(world.app, { method: "GET", url: "/me" }, { token: key.token })).statusCode).toBe(401);
   });
 
-  // DEFECT: a principal may issue keys to itself (governanceFacade.issueKey: `else await caller.self()`), and that path never
-  // checks the calling key's scopes, so a read-only key mints a key with every scope: "a key never does more than its scopes" fails.
-  it.fails("a read-scoped key cannot mint itself a key with wider scopes (403), and nothing is written", async () => {
+  // Was a defect: a principal may issue keys to itself, and that path did not check the calling key's scopes,
+  // so a read-only key minted a key with every scope.
+  it("a read-scoped key cannot mint itself a key with wider scopes (403), and nothing is written", async () => {
     const readOnly = await issueKey(world.app, adminA, "reader-of-a", { scopes: ["read"] });
     const before = await headPosition(world.ledger);
     const minted = await send(world.app, { method: "POST", url: "/principals/reader-of-a/keys", payload: { scopes: ["read", "write", "admin"] } }, { token: readOnly.token });

@@ -81,6 +81,17 @@ describe("the policy decision point", () => {
     );
   });
 
+  it("answers a private unit the caller may not see with not_found for every action, so a write cannot reveal it exists", () => {
+    fc.assert(
+      fc.property(history, fc.constantFrom(...principalIds), fc.constantFrom(...(Object.keys(cubeActions) as CubeAction[])), resource, (events, principalId, action, target) => {
+        fc.pre(target.memory?.visibility === "private" && target.memory.authorId !== principalId && target.memory.userId !== principalId && !disabledAt(events, principalId));
+        fc.pre(!naiveCubePermissionHolds(events, principalId, target.cubeId!, "admin"));
+        expect(ask(foldAccess(tenant, events), principalId, action, target)).toMatchObject({ effect: "deny", code: "not_found" });
+      }),
+      { numRuns: 1_000 },
+    );
+  });
+
   it("never lets another tenant's resource be seen to exist", () => {
     fc.assert(
       fc.property(history, fc.constantFrom(...principalIds), fc.constantFrom(...allActions), resource, (events, principalId, action, target) => {

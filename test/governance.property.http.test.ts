@@ -138,11 +138,11 @@ describe("governance over HTTP, property: random grants, revocations, disables a
         const held = (who: PrincipalModel, cube: number): CubePermission | undefined => [...who.grants[cube]!].sort((a, b) => rank(b) - rank(a))[0];
         const isViewer = (who: PrincipalModel, unit: UnitModel) => unit.author === who.id || unit.userId === who.id;
         const canRead = (who: PrincipalModel, unit: UnitModel) => authenticated(who) && rank(held(who, unit.cube)) >= 1 && (!unit.isPrivate || held(who, unit.cube) === "admin" || isViewer(who, unit));
-        /** The status of an action on a unit: 401, then 403 without the permission, then 404 for a private unit not the caller's, else 2xx. */
+        /** The status of an action on a unit: 401, then 404 for a private unit not the caller's (whatever the action), then 403 without the permission, else 2xx. */
         const expectedOnUnit = (who: PrincipalModel, unit: UnitModel, needs: CubePermission, ok: number) => {
           if (!authenticated(who)) return 401;
-          if (rank(held(who, unit.cube)) < rank(needs)) return 403;
           if (unit.isPrivate && held(who, unit.cube) !== "admin" && !isViewer(who, unit)) return 404;
+          if (rank(held(who, unit.cube)) < rank(needs)) return 403;
           return ok;
         };
         const trail: string[] = [];
@@ -275,11 +275,11 @@ describe("governance over HTTP, property: random grants, revocations, disables a
     );
   }, 120_000);
 
-  // DEFECT: authorize() checks the grant before visibility, so to a principal holding only read on the cube a private unit
-  // that is not its own is a 404 on GET but a 403 on PATCH (and on every other write), while an id that does not exist is
-  // a 404 everywhere: the 403 reveals that the private unit exists. docs/governance.md: "a private unit the caller is
+  // Was a defect: authorize() checked the grant before visibility, so to a principal holding only read on the cube a private unit
+  // that is not its own was a 404 on GET but a 403 on PATCH (and on every other write), while an id that does not exist is
+  // a 404 everywhere: the 403 revealed that the private unit exists. docs/governance.md: "a private unit the caller is
   // neither the author nor the subject of (nor a cube admin): its existence is not revealed".
-  it.fails("a private unit is answered exactly like a missing one to a principal that holds only read, for reads and writes alike", async () => {
+  it("a private unit is answered exactly like a missing one to a principal that holds only read, for reads and writes alike", async () => {
     const { app } = world;
     const tenant = `leak${randomUUID().slice(0, 6)}`;
     const admin = await world.adminToken(tenant);

@@ -240,11 +240,9 @@ describe("OpenAPI conformance of authentication and the governance routes", () =
     await conforms({ method: "GET", url: "/cubes", path: "/cubes", status: 401, authorization: `Bearer ${issued.body.token}` });
   });
 
-  // KNOWN SRC DEFECT: GovernanceRejected (domain/governance/governanceErrors.ts) has no status in
-  // src/server/errorResponses.ts, so every refused governance command is a 500 InternalError. Its
-  // reason says which status it is: not_found -> 404, already_exists -> 409. `it.fails` keeps the
-  // suite green until the mapping lands; then this test fails and `.fails` must be removed.
-  it.fails("a refused governance command (an id that exists already, or names no principal or key) is a declared 404 or 409, not a 500", async () => {
+  // A refused governance command's reason says its status: not_found -> 404, already_exists -> 409, invalid -> 400
+  // (it was a 500 before src/server/errorResponses.ts knew GovernanceRejected).
+  it("a refused governance command (an id that exists already, or names no principal or key) is a declared 404 or 409, not a 500", async () => {
     await conforms({ method: "POST", url: "/principals", path: "/principals", status: 201, payload: { principalId: "dora", kind: "user" } });
     await conforms({ method: "POST", url: "/principals", path: "/principals", status: 409, payload: { principalId: "dora", kind: "user" } });
     await conforms({ method: "GET", url: "/principals/nobody", path: "/principals/{principalId}", status: 404 });
@@ -252,11 +250,9 @@ describe("OpenAPI conformance of authentication and the governance routes", () =
     await conforms({ method: "POST", url: "/keys/nosuchkey/revoke", path: "/keys/{keyId}/revoke", status: 404 });
   });
 
-  // KNOWN SRC DEFECT: key ids are 9 random bytes in base64url (src/governance/apiKeySecret.ts), so about
-  // one in 32 starts with - or _; revokeApiKey validates the id as a governance id that must start with a
-  // letter or digit (domain/governance/decideGovernance.ts) and refuses it (a 500, see above): such a key
-  // can never be revoked. Remove `.fails` once issued ids and the revoke check agree.
-  it.fails("every issued key can be revoked, whatever its id starts with", async () => {
+  // Key ids are 9 random bytes in base64url, so about one in 32 starts with - or _; revokeApiKey once
+  // checked them as governance ids (letter or digit first), and such a key could never be revoked.
+  it("every issued key can be revoked, whatever its id starts with", async () => {
     let issued = await conforms({ method: "POST", url: "/principals/rita/keys", path: "/principals/{principalId}/keys", status: 201, payload: { scopes: ["read"] } });
     for (let tries = 0; /^[A-Za-z0-9]/.test(issued.body.keyId) && tries < 1_000; tries += 1) {
       issued = await conforms({ method: "POST", url: "/principals/rita/keys", path: "/principals/{principalId}/keys", status: 201, payload: { scopes: ["read"] } });

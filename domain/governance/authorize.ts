@@ -87,13 +87,14 @@ export function authorize(request: AuthorizationRequest): AccessDecision {
   if (resource.cubeId === undefined) return deny("forbidden", `${action} needs a cube`);
   const needed = cubeActions[action];
   const held = cubePermissionOf(principal, resource.cubeId, access);
-  if (held === undefined) return deny("forbidden", `${action} needs the ${needed} permission on cube ${resource.cubeId}; principal ${principal.principalId} has none`);
-  if (!includesPermission(held, needed)) return deny("forbidden", `${action} needs the ${needed} permission on cube ${resource.cubeId}; principal ${principal.principalId} has ${held}`);
   const memory = resource.memory;
+  // A private unit is seen by its author, its subject and the cube's admins; to others it does not exist,
+  // whatever they ask to do with it (a 403 on a write would tell them it is there).
   if (memory?.visibility === "private" && held !== "admin" && memory.authorId !== principal.principalId && memory.userId !== principal.principalId) {
-    // A private unit is seen by its author, its subject and the cube's admins; to others it does not exist.
     return deny("not_found", "no such memory");
   }
+  if (held === undefined) return deny("forbidden", `${action} needs the ${needed} permission on cube ${resource.cubeId}; principal ${principal.principalId} has none`);
+  if (!includesPermission(held, needed)) return deny("forbidden", `${action} needs the ${needed} permission on cube ${resource.cubeId}; principal ${principal.principalId} has ${held}`);
   return allow(`${held} on cube ${resource.cubeId} allows ${action}`);
 }
 

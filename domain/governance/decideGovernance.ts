@@ -7,6 +7,7 @@ import { isValidTime } from "../memory/validation.js";
 
 /** Principal, group, cube and user ids: printable, no spaces, bounded, so they are safe in stream names and logs. */
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+const keyIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
 export type GovernanceDecision = { readonly kind: "accepted"; readonly events: readonly GovernanceEvent[] } | { readonly kind: "rejected"; readonly error: GovernanceRejected };
 
@@ -38,7 +39,8 @@ function invalidField(command: GovernanceCommand): [string, string] | undefined 
       if (command.expiresAt !== undefined && !isValidTime(command.expiresAt)) return ["expiresAt", "must be an ISO-8601 time with a time zone"];
       return badId("principalId", command.principalId);
     case "revokeApiKey":
-      return badId("keyId", command.keyId);
+      // Key ids are base64url (src/governance/apiKeySecret.ts): they may start with - or _, unlike principal ids.
+      return typeof command.keyId === "string" && keyIdPattern.test(command.keyId) ? undefined : ["keyId", "must be a key id: 1-64 characters of A-Z a-z 0-9 - _"];
     case "grantCubeAccess":
     case "revokeCubeAccess":
       if (!cubePermissions.includes(command.permission)) return ["permission", `must be one of ${cubePermissions.join(", ")}`];

@@ -2,11 +2,12 @@ import type { AccessState, ApiKeyState, PrincipalState } from "../../domain/gove
 import type { Resource } from "../../domain/governance/authorize.js";
 import type { GovernanceCommand } from "../../domain/governance/governanceCommands.js";
 import { GovernanceRejected } from "../../domain/governance/governanceErrors.js";
-import type { Action } from "../../domain/governance/permissions.js";
+import { keyScopes, type Action, type KeyScope } from "../../domain/governance/permissions.js";
 import type { AsOf } from "../../projections/asOf.js";
 import { cubeNotFound } from "./appErrors.js";
 import type { CommandContext } from "./commandContext.js";
 import type { ApiKeyView, GovernanceApi } from "./ledgerApi.js";
+import { Forbidden } from "../governance/governanceErrors.js";
 import type { IssuedKey } from "../governance/governanceService.js";
 
 /** The governance service as promises, for one facade. */
@@ -22,6 +23,8 @@ export interface GovernanceCaller<Ctx> {
   readonly tenantId: string;
   readonly principalId: string;
   self(): Promise<PrincipalState>;
+  /** The scopes of the credential in use; absent for trusted code. */
+  readonly scopes?: readonly KeyScope[];
   /** Throws the error the entry point answers (401, 403 or the resource's 404). */
   check(action: Action, resource: Resource, notFound: () => Error): Promise<void>;
   ctxOf(options?: Ctx): CommandContext;
@@ -104,7 +107,15 @@ export function governanceFacade<Ctx>(ops: GovernanceOps, caller: GovernanceCall
     issueKey: async (principalId, request, options) => {
       // A principal may hold several keys of its own (to rotate); a key never does more than its principal.
       if (!isSelf(principalId)) await caller.check("principal.manage", tenant, noSuch);
-      else await caller.self();
+      else {
+        await caller.self();
+        // A key mints no key wider than itself: a read key cannot make itself a write or admin key.
+        const widest = Math.max(...(caller.scopes ?? keyScopes).map((scope) => keyScopes.indexOf(scope)));
+        const wider = request.scopes.filter((scope) => keyScopes.indexOf(scope) > widest);
+        if (wider.length > 0) {
+          throw new Forbidden({ action: "principal.issueKey", principalId: caller.principalId, message: `a key with scopes [${(caller.scopes ?? []).join(", ")}] cannot issue a key with the wider scope(s) [${wider.join(", ")}]; ask a tenant admin` });
+        }
+      }
       return ops.issueKey(tenantId, { principalId, scopes: request.scopes, ...(request.expiresAt !== undefined ? { expiresAt: request.expiresAt } : {}) }, caller.ctxOf(options));
     },
     keys: async (principalId) => {

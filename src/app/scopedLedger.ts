@@ -315,6 +315,7 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
     return governanceFacade(internals.governance, {
       tenantId,
       principalId: acting.principalId,
+      ...(acting.scopes !== undefined ? { scopes: acting.scopes } : {}),
       self: async () => {
         const g = await gate();
         requireActive(g);

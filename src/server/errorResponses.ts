@@ -76,8 +76,15 @@ function storageFailure(error: unknown): Record<string, unknown> | undefined {
   return { error: "StorageUnavailable", message: `a storage engine failed (${code}): ${hint}`, code };
 }
 
+/** A refused governance command: its reason says which status (domain/governance/governanceErrors.ts). */
+const governanceStatus = { not_found: 404, already_exists: 409, invalid: 400 } as const;
+
 export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const tagged = error as { _tag?: unknown; message?: unknown };
+  if (tagged?._tag === "GovernanceRejected") {
+    const refused = error as { reason: keyof typeof governanceStatus; field: string; command: string; message: string };
+    return reply.status(governanceStatus[refused.reason] ?? 400).send({ error: "GovernanceRejected", message: refused.message, reason: refused.reason, field: refused.field });
+  }
   if (typeof tagged?._tag === "string" && statusByTag[tagged._tag] !== undefined) {
     const status = statusByTag[tagged._tag]!;
     if (status >= 500) request.log.error({ err: error }, "storage failure");
