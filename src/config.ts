@@ -7,7 +7,6 @@ import type { EmbedderConfig } from "./retrieval/embedderService.js";
 import { defaultSyncAddLimits, type SyncAddLimits } from "./ingestion/syncAddLimits.js";
 import type { JobWorkerSettings } from "./scheduler/jobWorkerLayer.js";
 import { defaultJobLeaseMs, defaultKafkaSessionTimeoutMs } from "./jobs/leaseDefaults.js";
-import type { RateLimitSettings } from "./server/rateLimiting.js";
 import type { JwtConfig } from "./governance/jwtAuthenticator.js";
 import { tenantRoles, type TenantRole } from "../domain/governance/permissions.js";
 
@@ -179,6 +178,12 @@ function oidcRoleMap(value: string | undefined): Readonly<Record<string, TenantR
   }
   if (Object.keys(map).length === 0) throw new ConfigError("MEMLEDGER_OIDC_ROLE_MAP lists no role; give idpRole=memledgerRole pairs (e.g. memledger-admins=tenant_admin) or unset it");
   return map;
+}
+
+/** At most `max` requests per principal in each window of `timeWindowMs` (src/server/rateLimiting.ts enforces it). */
+export interface RateLimitSettings {
+  readonly max: number;
+  readonly timeWindowMs: number;
 }
 
 export const defaultRateLimit: RateLimitSettings = { max: 600, timeWindowMs: 60_000 };

@@ -21,7 +21,8 @@ import { governanceRoutes } from "./routes/governanceRoutes.js";
 import { readAuditRoutes } from "./routes/readAuditRoutes.js";
 import { principalKey, requireAuthentication } from "./authentication.js";
 import { registerCors } from "./corsPolicy.js";
-import { registerRateLimit, type RateLimitSettings } from "./rateLimiting.js";
+import { defaultRateLimit, type RateLimitSettings } from "../config.js";
+import { registerRateLimit } from "./rateLimiting.js";
 
 export interface ServerOptions {
   readonly logger?: boolean;
@@ -94,7 +95,7 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
   // CORS answers preflights (which carry no credential) before authentication; then who, then how often.
   await registerCors(app, options.corsOrigins ?? []);
   requireAuthentication(app, ledger, options.keyFileHint !== undefined ? { keyFileHint: options.keyFileHint } : {});
-  await registerRateLimit(app, options.rateLimit ?? { max: 600, timeWindowMs: 60_000 }, principalKey);
+  await registerRateLimit(app, options.rateLimit ?? defaultRateLimit, principalKey);
 
   healthRoutes(app, ledger);
   app.get("/openapi.json", { schema: { hide: true }, config: { public: true } }, async () => app.swagger());

@@ -1,11 +1,8 @@
 import rateLimit from "@fastify/rate-limit";
+import type { RateLimitSettings } from "../config.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 
-/** At most `max` requests per principal in each window of `timeWindowMs`. */
-export interface RateLimitSettings {
-  readonly max: number;
-  readonly timeWindowMs: number;
-}
+export type { RateLimitSettings };
 
 /** Probes and the API document: an orchestrator or a client generator must never be told to wait. */
 const exemptRoutes: ReadonlySet<string> = new Set(["/health/live", "/health/ready", "/openapi.json"]);
