@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,13 +15,57 @@ import { startServerProcess, type ServerProcess } from "./support/serverProcess.
 const seed = 20261201;
 const fuzzBudgetMs = 6 * 60_000;
 
+/**
+ * Schemathesis learns ids from answers (GET /me names the fuzzer's own principal,
+ * GET /keys its key), and once it disabled the principal it acts as, or revoked
+ * its key, the rest of the run was 401s that test nothing. The two operations
+ * that can do that get a principal and a key of their own to act on instead:
+ * they are still called in every phase, with the other parameters generated.
+ */
+interface DisposableTargets {
+  readonly principalId: string;
+  readonly keyId: string;
+}
+
+async function disposableTargets(baseUrl: string, apiKey: string): Promise<DisposableTargets> {
+  const headers = { authorization: `Bearer ${apiKey}`, "content-type": "application/json" };
+  const principalId = "fuzz-disposable";
+  const created = await fetch(`${baseUrl}/principals`, { method: "POST", headers, body: JSON.stringify({ principalId, kind: "user", roles: ["reader"] }) });
+  if (created.status !== 201) throw new Error(`creating ${principalId}: ${created.status} ${await created.text()}`);
+  const issued = await fetch(`${baseUrl}/principals/${principalId}/keys`, { method: "POST", headers, body: JSON.stringify({ scopes: ["read"] }) });
+  if (issued.status !== 201) throw new Error(`issuing a key to ${principalId}: ${issued.status} ${await issued.text()}`);
+  return { principalId, keyId: ((await issued.json()) as { keyId: string }).keyId };
+}
+
+/** The harness's settings, plus the two operations pinned to the disposable principal and key. */
+function configWith(targets: DisposableTargets, dir: string): string {
+  const file = join(dir, "schemathesis.toml");
+  const pinned = [
+    ``,
+    `# Added by test/apiFuzz.schemathesis.test.ts: never disable the fuzzer's own principal nor revoke its key.`,
+    `[[operations]]`,
+    `include-name = "POST /principals/{principalId}/disable"`,
+    `parameters = { "path.principalId" = "${targets.principalId}" }`,
+    ``,
+    `[[operations]]`,
+    `include-name = "POST /keys/{keyId}/revoke"`,
+    `parameters = { "path.keyId" = "${targets.keyId}" }`,
+    ``,
+  ];
+  writeFileSync(file, readFileSync(join(schemathesisHarnessDir, "schemathesis.toml"), "utf8") + pinned.join("\n"));
+  return file;
+}
+
 describe("API fuzzing with Schemathesis", () => {
   let tool: PythonTool;
   let server: ServerProcess;
+  let targets: DisposableTargets;
 
   beforeAll(async () => {
     tool = ensureSchemathesis();
-    server = await startServerProcess();
+    // Rate limits off: Schemathesis sends thousands of requests as one principal, and a run of 429s would test nothing.
+    server = await startServerProcess({ env: { MEMLEDGER_RATE_LIMIT: "off" } });
+    targets = await disposableTargets(server.baseUrl, server.adminKey());
   }, 10 * 60_000);
   afterAll(async () => {
     await server?.stop();
@@ -31,7 +75,8 @@ describe("API fuzzing with Schemathesis", () => {
     "hardening (fuzzer): every operation, fuzzed with a fixed seed, answers no 5xx and only declared statuses, content types and schemas",
     async () => {
       const started = Date.now();
-      const { code, output } = await runSchemathesis(tool, `${server.baseUrl}/openapi.json`, seed);
+      // As the first admin (every role of tenant default), so every operation is reached past authentication.
+      const { code, output } = await runSchemathesis(tool, `${server.baseUrl}/openapi.json`, seed, server.adminKey(), targets);
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       const summary = summaryOf(output);
       console.log(`Schemathesis (${tool.installedBy}), seed ${seed}: ${summary.operations}; ${summary.cases}; ${seconds} s`);
@@ -43,15 +88,18 @@ describe("API fuzzing with Schemathesis", () => {
         );
       }
       expect(summary.tested).toBe(summary.total);
+      // The run kept its credential to the end: no operation answered only 401s.
+      expect(output).not.toMatch(/Authentication failed/);
+      expect((await fetch(`${server.baseUrl}/me`, { headers: { authorization: `Bearer ${server.adminKey()}` } })).status).toBe(200);
     },
     fuzzBudgetMs + 60_000,
   );
 });
 
-function runSchemathesis(tool: PythonTool, schemaUrl: string, seed: number): Promise<{ code: number | null; output: string }> {
+function runSchemathesis(tool: PythonTool, schemaUrl: string, seed: number, apiKey: string, targets: DisposableTargets): Promise<{ code: number | null; output: string }> {
   // Its own working directory: nothing it writes lands in the repository.
   const cwd = mkdtempSync(join(tmpdir(), "schemathesis-run-"));
-  const args = ["-m", "schemathesis.cli", "--config-file", join(schemathesisHarnessDir, "schemathesis.toml"), "run", schemaUrl, "--seed", String(seed), "--no-color"];
+  const args = ["-m", "schemathesis.cli", "--config-file", configWith(targets, cwd), "run", schemaUrl, "--seed", String(seed), "--no-color", "--header", `Authorization: Bearer ${apiKey}`];
   const child = spawn(tool.python, args, { cwd, env: { ...process.env, ...tool.env, PYTHONUNBUFFERED: "1", SCHEMATHESIS_TELEMETRY: "false" }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout.on("data", (chunk) => (output += String(chunk)));

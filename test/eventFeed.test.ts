@@ -8,7 +8,12 @@ import type { FeedOptions, FeedSubscription } from "../src/feed/memoryEventFeed.
 import type { PublicMemoryEvent } from "../src/feed/publicMemoryEvent.js";
 import { SseParser, type SseMessage } from "../src/feed/sseParser.js";
 import { buildServer } from "../src/server/buildServer.js";
+import { authenticatedServer } from "./support/authenticatedServer.js";
 import { failureOf, tempLedger } from "./support/tempLedger.js";
+
+/** `Authorization: Bearer <admin key of tenant default>`, set once the server is up; every request of the suite sends it. */
+let credential: { authorization: string } | Record<string, never> = {};
+let adminKey = "";
 
 /** A raw `GET /events` reader: what an EventSource or `curl -N` sees. */
 class RawFeed {
@@ -27,7 +32,7 @@ class RawFeed {
 
   static async open(url: string, headers: Record<string, string> = {}): Promise<RawFeed> {
     const abort = new AbortController();
-    const response = await fetch(url, { headers: { accept: "text/event-stream", ...headers }, signal: abort.signal });
+    const response = await fetch(url, { headers: { accept: "text/event-stream", ...credential, ...headers }, signal: abort.signal });
     return new RawFeed(response, abort);
   }
 
@@ -80,22 +85,28 @@ describe("the public memory event feed over Server-Sent Events", () => {
   let north1: string;
   let erasedUnit: string;
 
-  /** The ledger as the server sees it, with each feed subscription watched for close(). */
+  /** A feed whose subscriptions are recorded in `opened`, each watched for close(). */
+  const watchedFeed = (feed: MemLedger["feed"]): MemLedger["feed"] => ({
+    subscribe: (options = {}) => {
+      const subscription = feed.subscribe(options);
+      const record = { options, closed: false };
+      opened.push(record);
+      return {
+        [Symbol.asyncIterator]: () => subscription[Symbol.asyncIterator](),
+        close: async () => {
+          record.closed = true;
+          await subscription.close();
+        },
+      };
+    },
+  });
+  /** The ledger as the server sees it: each route acts through `as(principal)`, whose feed subscriptions are watched. */
   const watched = (inner: MemLedger): MemLedger => ({
     ...inner,
-    feed: {
-      subscribe: (options = {}) => {
-        const subscription = inner.feed.subscribe(options);
-        const record = { options, closed: false };
-        opened.push(record);
-        return {
-          [Symbol.asyncIterator]: () => subscription[Symbol.asyncIterator](),
-          close: async () => {
-            record.closed = true;
-            await subscription.close();
-          },
-        };
-      },
+    feed: watchedFeed(inner.feed),
+    as: (principal) => {
+      const scoped = inner.as(principal);
+      return { ...scoped, feed: watchedFeed(scoped.feed) };
     },
   });
 
@@ -120,7 +131,10 @@ describe("the public memory event feed over Server-Sent Events", () => {
     await ledger.memories.erase(erasedUnit);
     units.push(north1, south1, erasedUnit);
 
-    app = await buildServer(watched(ledger), { feed: { heartbeatMs: 50, retryMs: 250 } });
+    const server = await authenticatedServer(watched(ledger), t.dataDir, { feed: { heartbeatMs: 50, retryMs: 250 } });
+    app = server.app;
+    adminKey = await server.tokenFor("default");
+    credential = { authorization: `Bearer ${adminKey}` };
     baseUrl = await app.listen({ host: "127.0.0.1", port: 0 });
   });
   afterAll(async () => {
@@ -221,7 +235,7 @@ describe("the public memory event feed over Server-Sent Events", () => {
     const raw = await RawFeed.open(`${baseUrl}/events`);
     const rawEvents = await raw.take(want.length);
     raw.close();
-    const remote = await connectMemLedger(baseUrl);
+    const remote = await connectMemLedger(baseUrl, { apiKey: adminKey });
     try {
       const viaClient = await take(remote.feed.subscribe(), want.length);
       expect(viaClient).toEqual(rawEvents);
@@ -244,7 +258,7 @@ describe("the public memory event feed over Server-Sent Events", () => {
     feed.close();
     await vi.waitFor(() => expect(opened.at(-1)!.closed).toBe(true));
 
-    const remote = await connectMemLedger(baseUrl);
+    const remote = await connectMemLedger(baseUrl, { apiKey: adminKey });
     const subscription = remote.feed.subscribe({ after: 0 });
     await take(subscription, 1);
     await vi.waitFor(() => expect(opened.at(-1)!.closed).toBe(true));
@@ -275,12 +289,12 @@ describe("the public memory event feed over Server-Sent Events", () => {
       ["cubeid=north", {}],
       ["", { "last-event-id": "abc" }],
     ] as const) {
-      const response = await fetch(`${baseUrl}/events?${query}`, { headers });
+      const response = await fetch(`${baseUrl}/events?${query}`, { headers: { ...credential, ...headers } });
       expect(response.status, query).toBe(400);
       expect(response.headers.get("content-type")).toMatch(/^application\/json/);
       expect(await response.json()).toMatchObject({ error: "ValidationError", message: expect.stringContaining("openapi.json") });
     }
-    const remote = await connectMemLedger(baseUrl);
+    const remote = await connectMemLedger(baseUrl, { apiKey: adminKey });
     const failure = await failureOf(take(remote.feed.subscribe({ after: -1 }), 1));
     expect(failure).toMatchObject({ _tag: "ValidationError", status: 400 });
   });
@@ -355,7 +369,7 @@ describe("the HTTP client's feed against a stub server that drops the connection
   });
 
   it("reconnects after the last position it handed out, with the same filters", async () => {
-    const remote = await connectMemLedger(baseUrl);
+    const remote = await connectMemLedger(baseUrl, { apiKey: "mlk.default.stubkey.c2VjcmV0" }); // the stub takes any credential
     const subscription = remote.feed.subscribe({ cubeId: "c", includeContent: true });
     const events = await take(subscription, 3);
     expect(events.map((e) => e.position)).toEqual([5, 7, 9]);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -12,6 +12,8 @@ import { join } from "node:path";
 export interface ServerProcess {
   readonly baseUrl: string;
   readonly dataDir: string;
+  /** The first admin's API key, which the server wrote to `<dataDir>/admin.key` on its first start (send it as `Authorization: Bearer <key>`). */
+  adminKey(): string;
   /** The last lines the server logged (requests, errors with stacks). */
   logTail(lines?: number): string;
   /** Log lines at level error (50) or above. */
@@ -23,10 +25,10 @@ const viteNode = join(process.cwd(), "node_modules", ".bin", "vite-node");
 // Settings a developer's shell or CI may carry that would send the server elsewhere than the embedded default.
 const inheritedSettings = /^(MEMLEDGER_|EVENTSTORE_URL$|NEO4J_|QDRANT_|KAFKA_)/;
 
-export async function startServerProcess(options: { readonly startTimeoutMs?: number } = {}): Promise<ServerProcess> {
+export async function startServerProcess(options: { readonly startTimeoutMs?: number; /** More settings, e.g. MEMLEDGER_RATE_LIMIT: "off". */ readonly env?: Readonly<Record<string, string>> } = {}): Promise<ServerProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), "memledger-fuzz-"));
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !inheritedSettings.test(key)));
-  Object.assign(env, { MEMLEDGER_DATA_DIR: dataDir, MEMLEDGER_HOST: "127.0.0.1", MEMLEDGER_PORT: "0", MEMLEDGER_EMBEDDER: "none", MEMLEDGER_LOG: "on" });
+  Object.assign(env, { MEMLEDGER_DATA_DIR: dataDir, MEMLEDGER_HOST: "127.0.0.1", MEMLEDGER_PORT: "0", MEMLEDGER_EMBEDDER: "none", MEMLEDGER_LOG: "on" }, options.env ?? {});
   const child = spawn(viteNode, [join("src", "server", "main.ts")], { env, stdio: ["ignore", "pipe", "pipe"] });
   const log: string[] = [];
   let partial = "";
@@ -49,6 +51,7 @@ export async function startServerProcess(options: { readonly startTimeoutMs?: nu
   return {
     baseUrl,
     dataDir,
+    adminKey: () => readFileSync(join(dataDir, "admin.key"), "utf8").trim(),
     logTail: (lines = 60) => log.slice(-lines).join("\n"),
     errorLines: () => log.filter((line) => /"level":(50|60)/.test(line)),
     stop: async () => {
