@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, sep } from "node:path";
 import { Effect } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
-import type { MemLedger } from "../src/app/memLedger.js";
+import type { MemLedger, ScopedLedger } from "../src/app/memLedger.js";
 import { connectMemLedger } from "../src/client/httpClient.js";
 import { openSqliteKeyStore } from "../src/keyStore/sqliteKeyStore.js";
 import { lineFrom } from "./support/childProcessOutput.js";
@@ -43,7 +43,7 @@ const firstNames = ["Quillon", "Xandrel", "Wulfrida", "Yzolde", "Zephram"];
 const asyncText = "Bob asked Ulricka Thistlewood about bob-async-secret";
 
 /** Bob's five units (edited once each, so two content versions), one more added async, and Carol's one, written through any MemLedger (library or HTTP). */
-async function writeBobAndCarol(ledger: MemLedger): Promise<{ bobUnits: string[]; carolId: string }> {
+async function writeBobAndCarol(ledger: ScopedLedger): Promise<{ bobUnits: string[]; carolId: string }> {
   await ledger.cubes.create({ cubeId: "support", name: "CONTROL-cube-name-in-clear", owner: { kind: "project", id: "helpdesk" } });
   const bobUnits: string[] = [];
   for (const [n, first] of firstNames.entries()) {
@@ -185,7 +185,7 @@ describe("crypto-shredding: erasing a subject leaves nothing readable in the dat
     cleanup = async () => rmSync(dataDir, { recursive: true, force: true });
     child = spawn(viteNode, [join("test", "support", "erasureServerProcess.ts"), dataDir, modelDir], { stdio: ["ignore", "pipe", "pipe"] });
     const url = (await lineFrom(child, "LISTENING ", 120_000)).slice("LISTENING ".length).trim();
-    const server = await connectMemLedger(url);
+    const server = await connectMemLedger(url, { apiKey: readFileSync(join(dataDir, "admin.key"), "utf8").trim() });
     const { bobUnits, carolId } = await writeBobAndCarol(server);
     expect(await server.readModels.catchUp(30_000)).toBe(true);
     const keys = keyMaterialOf(dataDir, "bob");

@@ -44,6 +44,20 @@ describe("governance commands: given events, when a command, then events or a re
     expect(decideGovernance(given(alice), { type: "revokeApiKey", keyId: "k1" })).toMatchObject({ kind: "rejected", error: { reason: "not_found" } });
   });
 
+  it("never leaves a tenant without an enabled administrator: the last one cannot be disabled or lose tenant_admin", () => {
+    const admin: GovernanceEvent = { type: "PrincipalCreated", data: { principalId: "admin", kind: "admin", roles: [], groups: [] } };
+    const boss: GovernanceEvent = { type: "PrincipalCreated", data: { principalId: "boss", kind: "user", roles: ["tenant_admin"], groups: [] } };
+    expect(decideGovernance(given(admin, alice), { type: "disablePrincipal", principalId: "admin" })).toMatchObject({ kind: "rejected", error: { reason: "conflict", field: "principalId" } });
+    expect(decideGovernance(given(boss), { type: "revokeRole", principalId: "boss", role: "tenant_admin" })).toMatchObject({ kind: "rejected", error: { reason: "conflict" } });
+    expect(decideGovernance(given(boss), { type: "disablePrincipal", principalId: "boss" })).toMatchObject({ kind: "rejected", error: { reason: "conflict" } });
+    // With a second administrator, either may go.
+    expect(decideGovernance(given(admin, boss), { type: "disablePrincipal", principalId: "admin" })).toMatchObject({ kind: "accepted" });
+    expect(decideGovernance(given(admin, boss), { type: "revokeRole", principalId: "boss", role: "tenant_admin" })).toMatchObject({ kind: "accepted" });
+    // A disabled administrator does not count as the other one.
+    const bossDisabled: GovernanceEvent = { type: "PrincipalDisabled", data: { principalId: "boss" } };
+    expect(decideGovernance(given(admin, boss, bossDisabled), { type: "disablePrincipal", principalId: "admin" })).toMatchObject({ kind: "rejected" });
+  });
+
   it("is idempotent: a granting command applied twice writes its events once", () => {
     const command = fc.oneof(
       fc.record({ type: fc.constant("grantRole" as const), principalId: fc.constant("alice"), role: fc.constantFrom(...tenantRoles) }),
@@ -53,7 +67,8 @@ describe("governance commands: given events, when a command, then events or a re
     ) as fc.Arbitrary<GovernanceCommand>;
     fc.assert(
       fc.property(fc.array(command, { maxLength: 10 }), (commands) => {
-        let state = given(alice);
+        // Another administrator, so that disabling alice once she is tenant_admin never meets the last-administrator rule.
+        let state = given({ type: "PrincipalCreated", data: { principalId: "root", kind: "admin", roles: [], groups: [] } }, alice);
         for (const c of commands) {
           const first = decideGovernance(state, c);
           expect(first.kind).toBe("accepted");

@@ -1,4 +1,4 @@
-import type { AccessState } from "./accessState.js";
+import type { AccessState, PrincipalState } from "./accessState.js";
 import type { GovernanceCommand } from "./governanceCommands.js";
 import { GovernanceRejected } from "./governanceErrors.js";
 import type { GovernanceEvent } from "./governanceEvents.js";
@@ -56,6 +56,19 @@ function invalidField(command: GovernanceCommand): [string, string] | undefined 
  * Governance command + the tenant's access state -> events, or a refusal.
  * Who may issue the command is the policy's question, asked before this one.
  */
+/** Whether a principal is an enabled administrator (kind admin, or the tenant_admin role). */
+const administers = (p: PrincipalState): boolean => !p.disabled && (p.kind === "admin" || p.roles.includes("tenant_admin"));
+
+/** True when no other enabled administrator would be left if this one were disabled (or lost tenant_admin while not of kind admin). */
+function isLastAdministrator(state: AccessState, principalId: string, options: { losingRole?: boolean } = {}): boolean {
+  const self = state.principals[principalId]!;
+  if (options.losingRole === true && self.kind === "admin") return false;
+  return administers(self) && !Object.values(state.principals).some((p) => p.principalId !== principalId && administers(p));
+}
+
+const lockedOut = (command: GovernanceCommand, state: AccessState): GovernanceDecision =>
+  rejected(command, "conflict", "principalId", `${"principalId" in command ? command.principalId : "?"} is the last enabled administrator of tenant ${state.tenantId}; make another principal tenant_admin first, or nobody could manage the tenant`);
+
 export function decideGovernance(state: AccessState, command: GovernanceCommand): GovernanceDecision {
   const invalid = invalidField(command);
   if (invalid) return rejected(command, "invalid", invalid[0], invalid[1]);
@@ -74,6 +87,7 @@ export function decideGovernance(state: AccessState, command: GovernanceCommand)
       if (missing) return missing;
       const has = state.principals[command.principalId]!.roles.includes(command.role);
       if (command.type === "grantRole") return has ? accepted() : accepted({ type: "PrincipalRoleGranted", data: { principalId: command.principalId, role: command.role } });
+      if (has && command.role === "tenant_admin" && isLastAdministrator(state, command.principalId, { losingRole: true })) return lockedOut(command, state);
       return has ? accepted({ type: "PrincipalRoleRevoked", data: { principalId: command.principalId, role: command.role } }) : rejected(command, "not_found", "role", `${command.principalId} does not hold ${command.role}`);
     }
     case "joinGroup":
@@ -89,6 +103,7 @@ export function decideGovernance(state: AccessState, command: GovernanceCommand)
       const missing = principalMissing(command.principalId);
       if (missing) return missing;
       const disabled = state.principals[command.principalId]!.disabled;
+      if (command.type === "disablePrincipal" && !disabled && isLastAdministrator(state, command.principalId)) return lockedOut(command, state);
       if (command.type === "disablePrincipal") return disabled ? accepted() : accepted({ type: "PrincipalDisabled", data: { principalId: command.principalId } });
       return disabled ? accepted({ type: "PrincipalEnabled", data: { principalId: command.principalId } }) : accepted();
     }

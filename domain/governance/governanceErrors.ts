@@ -3,7 +3,7 @@ export class GovernanceRejected extends Error {
   readonly _tag = "GovernanceRejected" as const;
   constructor(
     readonly command: string,
-    readonly reason: "not_found" | "already_exists" | "invalid",
+    readonly reason: "not_found" | "already_exists" | "invalid" | "conflict",
     readonly field: string,
     readonly why: string,
   ) {

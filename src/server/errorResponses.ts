@@ -77,7 +77,7 @@ function storageFailure(error: unknown): Record<string, unknown> | undefined {
 }
 
 /** A refused governance command: its reason says which status (domain/governance/governanceErrors.ts). */
-const governanceStatus = { not_found: 404, already_exists: 409, invalid: 400 } as const;
+const governanceStatus = { not_found: 404, already_exists: 409, invalid: 400, conflict: 409 } as const;
 
 export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const tagged = error as { _tag?: unknown; message?: unknown };

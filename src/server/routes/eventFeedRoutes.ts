@@ -55,7 +55,7 @@ export function eventFeedRoutes(app: FastifyInstance, options: EventFeedOptions 
           "Each event is `id: <position>`, `event: <type>`, `data: <JSON public memory event>`. A `Last-Event-ID` header overrides `after`, so an EventSource resumes by itself. Content is withheld unless `includeContent=true`.",
         querystring: eventFeedQuery,
         headers: eventFeedHeaders,
-        response: { 200: { description: "text/event-stream of public memory events", content: { "text/event-stream": { schema: feedEventSchema } } }, 400: errorResponse },
+        response: { 200: { description: "text/event-stream of public memory events", content: { "text/event-stream": { schema: feedEventSchema } } }, 400: errorResponse, 404: errorResponse },
       },
     },
     async (request, reply) => {

@@ -4,6 +4,8 @@ import { errorResponse, idParam } from "../schemas.js";
 import { readModelLagSchema, searchBody, searchResponseSchema } from "../searchSchemas.js";
 
 const errors = { 400: errorResponse, 409: errorResponse, 503: errorResponse };
+// A cube named in a search that does not exist, or is another tenant's, is a 404 (the same answer for both).
+const searchErrors = { ...errors, 404: errorResponse };
 
 export function searchRoutes(app: FastifyInstance): void {
   app.post<{ Body: SearchRequest }>(
@@ -13,7 +15,7 @@ export function searchRoutes(app: FastifyInstance): void {
         tags: ["search"],
         summary: "Hybrid search (vector + BM25 + graph expansion, fused by RRF, MMR) over one or more cubes, now or as of a moment",
         body: searchBody,
-        response: { 200: searchResponseSchema, ...errors },
+        response: { 200: searchResponseSchema, ...searchErrors },
       },
     },
     async (request) => request.ledger.search(request.body),
