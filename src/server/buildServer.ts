@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import type { MemLedger } from "../app/memLedger.js";
 import { sendError } from "./errorResponses.js";
 import { declareCommonResponses } from "./commonResponses.js";
+import { declareCommonHeaders } from "./commonHeaders.js";
 import { withOpenApi30Bounds } from "./openApi30Schemas.js";
 import { withOpenApiLinks } from "./openApiLinks.js";
 import { withOptionalBodies } from "./optionalBodies.js";
@@ -68,6 +69,7 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
     transformObject: (document) => ("openapiObject" in document ? withOptionalBodies(withOpenApiLinks(withOpenApi30Bounds(document.openapiObject))) : document.swaggerObject),
   });
   app.addHook("onRoute", declareCommonResponses);
+  app.addHook("onRoute", declareCommonHeaders);
   answerMethodNotAllowed(app);
   // An empty POST body with a JSON content type is an empty object, not a 400.
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
