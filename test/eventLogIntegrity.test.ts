@@ -157,7 +157,7 @@ describe("hardening #3: the embedded event log notices damage", () => {
 
     const db = new Database(file, { readonly: true });
     expect(db.prepare("SELECT COUNT(*) FROM events WHERE checksum IS NULL").pluck().get()).toBe(0);
-    expect(db.pragma("user_version", { simple: true })).toBe(1);
+    expect(db.pragma("user_version", { simple: true })).toBe(2);
     db.close();
 
     flipByteInEventData(file, "legacy-2", 1);

@@ -7,7 +7,8 @@ import { damageMarkerOf, readDamageMarker, writeDamageMarker } from "./damageMar
 import { checkEvent, describeVerdict, eventChecksum } from "./eventChecksum.js";
 import { concurrencyConflict, eventLogDamaged, idempotencyConflict, type ConcurrencyConflict, type EventStoreUnavailable, type IdempotencyConflict, streamNotFound, type EventLogDamaged } from "./eventStoreErrors.js";
 import { startIntegrityCheck, type IntegrityFinding, type RunningIntegrityCheck } from "./integrityCheck.js";
-import { checksummedFormat, migrateChecksums, prepareLogTable, readLogFormat, type StoredEventRow } from "./sqliteLogFormat.js";
+import { chainedFormat, checksummedFormat, migrateChecksums, migrateHashChains, prepareLogTable, readLogFormat, type StoredEventRow } from "./sqliteLogFormat.js";
+import { genesisHash, nextChainHash, nextStreamHash } from "./eventHashChain.js";
 import { classifySqliteFailure, damageFound, isDamage, type FailureContext } from "./sqliteFailure.js";
 import { waitForSignal, Signal } from "./signal.js";
 import { groupCommit, type Outcome } from "../storage/groupCommit.js";
@@ -39,6 +40,14 @@ export interface SqliteEventStoreOptions {
   readonly busyTimeoutMs?: number;
   /** Run `PRAGMA quick_check` in a worker thread at open (default: on for files); damage found makes the store refuse writes. */
   readonly integrityCheck?: boolean;
+  /** Called after each commit that stored new events, with the head of the global hash chain (signed checkpoints, src/tamperEvidence/). */
+  readonly afterCommit?: (head: ChainHead) => void;
+}
+
+/** The last stored position and its chain hash (eventHashChain.ts). */
+export interface ChainHead {
+  readonly position: number;
+  readonly chainHash: Buffer;
 }
 
 /** The embedded store, plus what its open-time integrity check found (undefined when none runs). */
@@ -93,6 +102,18 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       noteDamage(damageFound({ file, operation: "write the checksums of events stored before checksums existed" }, `a row does not read back while the checksums of events stored before checksums existed were being written (${String(error)}); the rows not reached are read unchecked`, error));
     }
   }
+  if (format >= checksummedFormat && format < chainedFormat) {
+    try {
+      migrateHashChains(db);
+      format = readLogFormat(db);
+    } catch (error) {
+      if (!isDamage(error)) {
+        db.close();
+        throw error;
+      }
+      noteDamage(damageFound({ file, operation: "write the hash chains of events stored before them" }, `a row does not read back while the hash chains of events stored before them were being written (${String(error)})`, error));
+    }
+  }
   // Until every row has its checksum (a migration cut short by damage), rows without one are read unchecked.
   const legacyRowsUnchecked = format < checksummedFormat;
 
@@ -139,13 +160,15 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   const subscriptions = new Set<SqliteSubscription>();
 
   const currentRevisionStmt = db.prepare<[string], { revision: number }>("SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1");
+  const streamHeadStmt = db.prepare<[string], { revision: number; stream_hash: Buffer | null }>("SELECT revision, stream_hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1");
+  const chainHeadStmt = db.prepare<[], { chain_hash: Buffer | null }>("SELECT chain_hash FROM events ORDER BY position DESC LIMIT 1");
   const findByEventIdStmt = db.prepare<[string], { stream_id: string; revision: number; position: number }>(
     "SELECT stream_id, revision, position FROM events WHERE event_id = ?",
   );
   // Positions are assigned here, not by SQLite, because the checksum covers the position.
   const lastPositionStmt = db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'events'");
   const insertStmt = db.prepare(
-    "INSERT INTO events (position, stream_id, revision, event_id, type, schema_version, data, metadata, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO events (position, stream_id, revision, event_id, type, schema_version, data, metadata, checksum, stream_hash, chain_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
   );
   const readForwardStmt = db.prepare<[string, number, number], EventRow>(
     "SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?",
@@ -156,8 +179,11 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   const readAllStmt = db.prepare<[number, number], EventRow>("SELECT * FROM events WHERE position > ? ORDER BY position ASC LIMIT ?");
   const headStmt = db.prepare<[], { head: number | null }>("SELECT MAX(position) AS head FROM events");
 
+  // The chain head of the last commit, handed to `afterCommit`.
+  let committedHead: ChainHead | undefined;
   const appendTx = db.transaction((streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendResult => {
-    const current = currentRevisionStmt.get(streamId)?.revision;
+    const streamHead = streamHeadStmt.get(streamId);
+    const current = streamHead?.revision;
     const first = events[0];
     if (first) {
       const existing = findByEventIdStmt.get(first.eventId);
@@ -170,19 +196,24 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     if (typeof expected === "number" && expected !== current) throw new AppendRejected(concurrencyConflict(streamId, expected, actual));
     let revision = current ?? -1;
     let position = lastPositionStmt.get()?.seq ?? 0;
+    let streamHash = streamHead?.stream_hash ?? genesisHash;
+    let chainHash = chainHeadStmt.get()?.chain_hash ?? genesisHash;
     for (const event of events) {
       revision += 1;
       position += 1;
       const data = JSON.stringify(event.data);
       const metadata = JSON.stringify(event.metadata);
       const checksum = eventChecksum({ position, streamId, revision, eventId: event.eventId, type: event.type, schemaVersion: event.schemaVersion, data, metadata });
+      streamHash = nextStreamHash(streamHash, checksum);
+      chainHash = nextChainHash(chainHash, streamHash);
       try {
-        insertStmt.run(position, streamId, revision, event.eventId, event.type, event.schemaVersion, data, metadata, checksum);
+        insertStmt.run(position, streamId, revision, event.eventId, event.type, event.schemaVersion, data, metadata, checksum, streamHash, chainHash);
       } catch (error) {
         if (isUniqueViolation(error)) throw new AppendRejected(idempotencyConflict(streamId, event.eventId, "that id is already stored for another event"));
         throw error;
       }
     }
+    committedHead = { position, chainHash };
     return { nextExpectedRevision: revision, position, alreadyApplied: false };
   });
 
@@ -215,8 +246,17 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   );
   const submitAppend = groupCommit((items: readonly PendingAppend[]) => {
     const context = { operation: items.length === 1 ? `append to stream ${items[0]!.streamId}` : `append to ${items.length} streams`, ...(items.length === 1 ? { streamId: items[0]!.streamId } : {}) };
+    committedHead = undefined;
     const outcomes = guard(context, () => appendGroup.immediate(items));
     if (outcomes.some((o) => o.ok && !(o.value instanceof AppendRejected) && !o.value.alreadyApplied)) appended.notify();
+    // committedHead is set only when an append's savepoint is released, so it is the head the group committed.
+    if (committedHead && options.afterCommit) {
+      try {
+        options.afterCommit(committedHead);
+      } catch {
+        // A checkpoint that cannot be written must not fail an append that is already durable; the next one retries.
+      }
+    }
     return outcomes;
   });
 
