@@ -1,0 +1,55 @@
+import type { Command } from "commander";
+import { AuditUsageError, auditVerifyExit, runAuditCheckpointCommand, runAuditPublicKeyCommand, runAuditVerifyCommand } from "../tamperEvidence/auditVerifyCommand.js";
+
+/** What the commands need from main.ts's program. */
+export interface TamperEvidenceCliHost {
+  leaf(parent: Command, nameAndArgs: string, description: string): Command;
+  settingsOf(cmd: Command): { readonly dataDir: string; readonly json: boolean };
+  readonly io: { readonly out: (s: string) => void; readonly err: (s: string) => void };
+  readonly outcome: { exitCode: number };
+}
+
+const keyOptionHelp = "the ed25519 signing key (PKCS#8 PEM, mode 0600; default <data-dir>/keys/checkpoint-signing.key): keep it off the machine that holds the log if you can";
+
+/** `memledger audit verify | checkpoint | public-key`: tamper evidence of the embedded log (docs/compliance.md). */
+export function registerTamperEvidenceCommands(audit: Command, host: TamperEvidenceCliHost): void {
+  const io = { ...host.io, interactive: process.stderr.isTTY === true };
+  const guarded = async (cmd: Command, work: () => Promise<number> | number) => {
+    try {
+      host.outcome.exitCode = await work();
+    } catch (error) {
+      if (!(error instanceof AuditUsageError)) throw error;
+      cmd.error(`error: ${error.message}`, { exitCode: auditVerifyExit.usage, code: "memledger.audit" });
+    }
+  };
+  const paths = (o: { signingKey?: string; checkpoints?: string }) => ({ ...(o.signingKey ? { signingKeyFile: o.signingKey } : {}), ...(o.checkpoints ? { file: o.checkpoints } : {}) });
+
+  host
+    .leaf(audit, "verify", "walk the embedded log of --data-dir: checksums, each stream's hash chain, the global chain, signed checkpoints; names the first event changed, removed, reordered or inserted")
+    .option("--public-key <file>", "check the checkpoints with this published public key (PEM) instead of the local signing key's")
+    .option("--signing-key <file>", keyOptionHelp)
+    .option("--checkpoints <file>", "the signed checkpoints (default <data-dir>/tamper/checkpoints.jsonl)")
+    .addHelpText("after", "\nReads the log only (safe while a server runs on it).\nExit status:\n  0  intact: every chain follows and every checkpoint verifies\n  1  tampered or damaged: the report names the first problem (stream, revision, position, what is wrong)\n  2  bad arguments, or no event log in that directory")
+    .action((o: { publicKey?: string; signingKey?: string; checkpoints?: string }, cmd: Command) =>
+      guarded(cmd, () => {
+        const settings = host.settingsOf(cmd);
+        return runAuditVerifyCommand({ dataDir: settings.dataDir, json: settings.json, paths: paths(o), ...(o.publicKey ? { publicKeyFile: o.publicKey } : {}) }, io);
+      }),
+    );
+
+  host
+    .leaf(audit, "checkpoint", "sign the log's current head (position and chain hash) now, append it to the checkpoints and print it for publication")
+    .option("--signing-key <file>", keyOptionHelp)
+    .option("--checkpoints <file>", "where signed checkpoints are appended (default <data-dir>/tamper/checkpoints.jsonl)")
+    .action((o: { signingKey?: string; checkpoints?: string }, cmd: Command) =>
+      guarded(cmd, () => {
+        const settings = host.settingsOf(cmd);
+        return runAuditCheckpointCommand({ dataDir: settings.dataDir, json: settings.json, paths: paths(o) }, io);
+      }),
+    );
+
+  host
+    .leaf(audit, "public-key", "print the public key that checks the signed checkpoints (PEM); publish it with the checkpoints")
+    .option("--signing-key <file>", keyOptionHelp)
+    .action((o: { signingKey?: string }, cmd: Command) => guarded(cmd, () => runAuditPublicKeyCommand({ dataDir: host.settingsOf(cmd).dataDir, paths: paths(o) }, io)));
+}
