@@ -31,6 +31,7 @@ export const cubeActions = {
   "cube.grant": "admin",
   "feed.read": "read",
   "search": "read",
+  "cube.configure": "admin",
 } as const satisfies Record<string, CubePermission>;
 export type CubeAction = keyof typeof cubeActions;
 
@@ -45,6 +46,12 @@ export const tenantActions = {
   "audit.read": ["tenant_admin", "auditor", "data_protection_officer"],
   "subject.erase": ["data_protection_officer"],
   "subject.export": ["data_protection_officer"],
+  "hold.place": ["tenant_admin", "data_protection_officer"],
+  "hold.release": ["tenant_admin", "data_protection_officer"],
+  "hold.read": ["tenant_admin", "data_protection_officer", "auditor"],
+  "retention.manage": ["tenant_admin", "data_protection_officer"],
+  "memory.readUnredacted": ["data_protection_officer", "tenant_admin"],
+  "report.read": ["tenant_admin", "auditor", "data_protection_officer"],
 } as const satisfies Record<string, readonly TenantRole[]>;
 export type TenantAction = keyof typeof tenantActions;
 
@@ -66,7 +73,9 @@ export type KeyScope = (typeof keyScopes)[number];
 /** The scope a request needs: reads need `read`, writes `write`, everything else `admin`. */
 export function scopeOf(action: Action): KeyScope {
   if (isCubeAction(action)) return cubeActions[action] === "admin" ? "admin" : cubeActions[action];
-  if (action === "cube.list" || action === "job.read" || action === "audit.read" || action === "principal.read") return "read";
+  if (action === "cube.list" || action === "job.read" || action === "audit.read" || action === "principal.read" || action === "report.read") return "read";
   if (action === "cube.create") return "write";
+  // Reading the holds is a read; placing, releasing and retention policy change what may be erased: admin.
+  if (action === "hold.read") return "read";
   return "admin";
 }

@@ -11,6 +11,8 @@ export type SubjectErased = {
     readonly erasedMemoryIds: readonly string[];
     /** Units that were already erased before this request. */
     readonly alreadyErasedMemoryIds: readonly string[];
+    /** Units a legal hold kept from this erasure, each with the holds and its pending erasure (absent before holds existed). */
+    readonly heldMemoryIds?: readonly { readonly memoryId: string; readonly holdIds: readonly string[]; readonly pendingErasureId?: string }[];
   };
 };
 

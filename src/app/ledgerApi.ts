@@ -16,10 +16,15 @@ import type { WaitedJob } from "../jobs/waitForJob.js";
 import type { MemoryEdit, NewMemoryInput, WriteOptions } from "../memory/memoryService.js";
 import type { ReadModelLag } from "../readModels/projectionRunner.js";
 import type { ReadQuery, StoredReadRecord } from "../readAudit/readAuditPort.js";
+import type { ReportsApi } from "../compliance/reportsApi.js";
 import type { RetentionSweepRequest } from "../scheduler/retentionSweep.js";
 import type { ScheduleRequest } from "../scheduler/scheduledCommands.js";
 import type { SearchRequest, SearchResponse } from "../search/searchRequest.js";
+import type { SubjectExportDocument, SubjectExportPaging } from "../subjectExport/subjectExportDocument.js";
+import type { RedactionLedgerApi } from "../redaction/redactionLedgerApi.js";
 import type { CommandContext } from "./commandContext.js";
+import type { HoldsApi } from "../legalHold/holdsApi.js";
+import type { RetentionApi } from "../retention/retentionApi.js";
 
 /**
  * What a caller acting as a principal may add to a command: why, and how it
@@ -116,6 +121,8 @@ export interface LedgerApi<Ctx> {
   readonly subjects: {
     erase(subjectId: string, ctx?: Ctx): Promise<ErasureCertificate>;
     certificates(subjectId: string): Promise<readonly ErasureCertificate[]>;
+    /** Access and portability (GDPR art. 15, 20): the subject's units in the caller's tenant, their versions, reads and changes; one page. */
+    export(subjectId: string, paging?: SubjectExportPaging): Promise<SubjectExportDocument>;
   };
   readonly jobs: {
     get(jobId: string): Promise<JobRecord>;
@@ -141,4 +148,12 @@ export interface LedgerApi<Ctx> {
   };
   readonly governance: GovernanceApi<Ctx>;
   readonly audit: ReadAuditApi;
+  /** Legal holds on a memory, a cube or a data subject, and the erasures they keep waiting. */
+  readonly holds: HoldsApi<Ctx>;
+  /** Retention policies per cube and memory type, applied by recurring sweeps. */
+  readonly retention: RetentionApi<Ctx>;
+  /** Per-cube masking of personal data at ingest: the setting, what was masked, the sealed originals. */
+  readonly redaction: RedactionLedgerApi<Ctx>;
+  /** Compliance reports of the tenant (change log, reads, lineage, knowledge at T, erasures, subject access, grants): `report.read`. */
+  readonly reports: ReportsApi;
 }

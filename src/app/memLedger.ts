@@ -15,7 +15,15 @@ import { deferredSubscription, layerMemoryEventFeed, MemoryEventFeed, type FeedO
 import { layerIdGenerator, layerRandomIds, type IdGeneratorPort } from "../ids/idGenerator.js";
 import { layerSqliteKeyStore } from "../keyStore/sqliteKeyStore.js";
 import { layerMemoryRepository } from "../memory/memoryRepository.js";
+import { layerHoldRegistry } from "../legalHold/holdRegistry.js";
+import { layerLegalHoldService, LegalHoldService } from "../legalHold/legalHoldService.js";
+import { rootHolds } from "../legalHold/rootHolds.js";
+import { layerRetentionService, RetentionService } from "../retention/retentionService.js";
+import { rootRetention } from "../retention/rootRetention.js";
 import { layerMemoryService, MemoryService, type MemoryEdit, type NewMemoryInput, type WriteOptions } from "../memory/memoryService.js";
+import { withRedaction } from "../redaction/redactingMemoryService.js";
+import { rootRedaction } from "../redaction/redactionLedgerApi.js";
+import { Redaction } from "../redaction/redactionService.js";
 import { layerRequestIdempotency, RequestIdempotency } from "./requestIdempotency.js";
 import type { LedgerApi, RequestOptions } from "./ledgerApi.js";
 import { scopedLedger, type LedgerInternals } from "./scopedLedger.js";
@@ -25,6 +33,8 @@ import { GovernanceService, layerGovernanceService } from "../governance/governa
 import { jwtAuthenticator, looksLikeJwt, type JwtConfig } from "../governance/jwtAuthenticator.js";
 import { unauthenticated } from "../governance/governanceErrors.js";
 import { openSqliteReadAuditLog } from "../readAudit/sqliteReadAuditLog.js";
+import { complianceReadModel, type ComplianceStore } from "../compliance/complianceReadModel.js";
+import { reportsFacade, type ReportSources } from "../compliance/reportsFacade.js";
 import type { ReadAuditLog } from "../readAudit/readAuditPort.js";
 import type { CommandContext } from "./commandContext.js";
 import { openSqliteCheckpointStore } from "../checkpoints/sqliteCheckpointStore.js";
@@ -46,6 +56,9 @@ import { layerRetrieval, Retrieval } from "../retrieval/retrievalService.js";
 import type { ReadModelLag } from "../readModels/projectionRunner.js";
 import type { Reranker } from "../search/rerankerPort.js";
 import type { SearchRequest, SearchResponse } from "../search/searchRequest.js";
+import { exportSubject, type SubjectExportSources } from "../subjectExport/subjectExport.js";
+import { exportFingerprint } from "../subjectExport/exportFingerprint.js";
+import { subjectUnitIds } from "../subjectExport/subjectUnits.js";
 
 export type EventStoreConfig =
   | { readonly kind: "sqlite"; readonly durability?: Durability }
@@ -153,7 +166,9 @@ export function memLedgerLayer(options: MemLedgerOptions) {
     options.ids ? layerIdGenerator(options.ids) : layerRandomIds,
   );
   const repository = Layer.provideMerge(layerMemoryRepository, base);
-  const memories = Layer.provideMerge(layerMemoryService, repository);
+  // Holds bind every memory command, so the hold registry sits beneath the memory service.
+  // Redaction wraps the memory service: personal data is masked before any content reaches the log.
+  const memories = Layer.provideMerge(withRedaction(layerMemoryService), Layer.provideMerge(layerHoldRegistry, repository));
   const embedding = Layer.provideMerge(layerEmbedder(options.embedder, options.dataDir), memories);
   const retrieval = Layer.provideMerge(
     layerRetrieval({
@@ -170,7 +185,7 @@ export function memLedgerLayer(options: MemLedgerOptions) {
     Effect.map(EmbedderService, (e) => layerIngestionSteps([...(e ? [embeddingStep(e.embedder)] : []), ...(options.ingestionSteps ?? [])])),
   );
   const scheduling = Layer.provideMerge(
-    Layer.mergeAll(layerIngestion, layerScheduledCommands, layerRetentionSweeps),
+    Layer.mergeAll(layerIngestion, layerScheduledCommands, layerRetentionSweeps, layerLegalHoldService, layerRetentionService),
     Layer.mergeAll(services, jobBusLayer(options), Layer.provide(steps, embedding), Layer.succeed(SyncAddLimitsConfig, { ...defaultSyncAddLimits, ...options.syncAdd })),
   );
   const worker = options.worker === false ? Layer.empty : layerJobWorker(options.worker ?? {});
@@ -249,6 +264,7 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
   ) =>
     unwrap(runtime.runPromiseExit(effect));
   const bus = <A, E>(f: (s: (typeof JobBus)["Service"]) => Effect.Effect<A, E>) => run(Effect.flatMap(JobBus, f));
+  const runCompliance = <A, E>(effect: Effect.Effect<A, E, LegalHoldService | RetentionService>) => unwrap(runtime.runPromiseExit(effect));
   const engine = await run(Effect.map(EventStore, (s) => s.engine));
   // Read-audit times come from the same injected clock as event times, so the two can be compared.
   const clock = await run(Clock);
@@ -285,6 +301,22 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
       check: async () => undefined,
       ctxOf: (ctx) => ({ ...(ctx ?? defaults), tenantId }),
     });
+  // Reports read the compliance read model once it folded what was written before the call.
+  const reportSources: ReportSources = {
+    store: () => retrieve((r) => r.readModel<ComplianceStore>(complianceReadModel)),
+    readAudit,
+    access: (tenantId, asOf) => governanceOps.access(tenantId, asOf),
+    certificates: (subjectId, tenantId) => subj((s) => s.certificates(subjectId, tenantId)),
+    now: () => clock.now().toISOString(),
+  };
+  const subjectExportSources: SubjectExportSources = {
+    unitIds: (subjectId, tenantId) => run(Effect.flatMap(EventStore, (s) => subjectUnitIds(s, subjectId, tenantId))),
+    get: (id, asOf) => mem((s) => s.get(id, asOf)),
+    history: (id) => mem((s) => s.history(id)),
+    certificates: (subjectId, tenantId) => subj((s) => s.certificates(subjectId, tenantId)),
+    readAudit,
+    now: () => clock.now().toISOString(),
+  };
   const rootApi: MemLedger = {
     engine,
     as: (principal) => scopedLedger(internals, principal),
@@ -329,6 +361,8 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
     subjects: {
       erase: async (subjectId, ctx) => afterPurge(await once("subject.erase", { subjectId }, ctx, (c) => Effect.flatMap(SubjectErasure, (s) => s.erase(subjectId, c)))),
       certificates: (subjectId) => subj((s) => s.certificates(subjectId, defaults.tenantId)),
+      // Trusted code exports too, and is recorded in the read audit under its actor: an export is a read of personal data.
+      export: (subjectId, paging) => exportSubject(subjectExportSources, { tenantId: defaults.tenantId, principalId: defaults.actor, queryFingerprint: exportFingerprint(subjectId, paging) }, subjectId, paging),
     },
     jobs: {
       get: (jobId) => bus((b) => b.get(jobId)),
@@ -346,6 +380,10 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
       subscribe: (opts) => deferredSubscription(() => run(Effect.flatMap(MemoryEventFeed, (s) => s.subscribe(opts)))),
     },
     governance: trustedGovernance(defaults.tenantId),
+    holds: rootHolds(runCompliance, defaults),
+    retention: rootRetention(runCompliance, defaults),
+    reports: reportsFacade(reportSources, { tenantId: defaults.tenantId, check: async () => undefined }),
+    redaction: rootRedaction((call) => unwrap(runtime.runPromiseExit(Effect.flatMap(Redaction, call))), ctxOr),
     audit: {
       whoRead: (memoryId, query = {}) => readAudit.whoRead(memoryId, { ...query, tenantId: defaults.tenantId }),
       readsBy: (principalId, query = {}) => readAudit.readsBy(principalId, { ...query, tenantId: defaults.tenantId }),
@@ -361,8 +399,10 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
     access: (tenantId) => governanceOps.access(tenantId),
     tenantOfCube: governanceOps.tenantOfCube,
     certificates: (subjectId, tenantId) => subj((s) => s.certificates(subjectId, tenantId)),
+    subjectExport: subjectExportSources,
     grantCreator: (cubeId, principalId, ctx) => governanceOps.execute(ctx.tenantId, { type: "grantCubeAccess", cubeId, grantee: { kind: "principal", id: principalId }, permission: "admin" }, ctx),
     governance: governanceOps,
+    reports: reportSources,
     readAudit,
     now: () => clock.now().toISOString(),
   };

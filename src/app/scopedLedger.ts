@@ -9,10 +9,14 @@ import type { PublicMemoryEvent } from "../feed/publicMemoryEvent.js";
 import { actorOf, principalIdOfActor, type ActingPrincipal } from "../governance/actingPrincipal.js";
 import { governanceFacade, type GovernanceOps } from "./governanceFacade.js";
 import { PolicyGate } from "../governance/policyGate.js";
+import { reportsFacade, type ReportSources } from "../compliance/reportsFacade.js";
 import { jobNotFound } from "../jobs/jobBusErrors.js";
 import type { JobRecord } from "../jobs/jobBusPort.js";
 import type { ReadAction, ReadAuditLog } from "../readAudit/readAuditPort.js";
+import { exportSubject, type SubjectExportSources } from "../subjectExport/subjectExport.js";
+import { exportFingerprint } from "../subjectExport/exportFingerprint.js";
 import { cubeNotFound, memoryNotFound } from "./appErrors.js";
+import { scopedRedaction } from "../redaction/redactionLedgerApi.js";
 import { canonicalJson } from "./canonicalJson.js";
 import type { CommandContext } from "./commandContext.js";
 import type { GovernanceApi, LedgerApi, RequestOptions } from "./ledgerApi.js";
@@ -25,9 +29,12 @@ export interface LedgerInternals {
   /** The tenant a cube was created in; undefined when there is no such cube. */
   tenantOfCube(cubeId: string): Promise<string | undefined>;
   certificates(subjectId: string, tenantId: string): Promise<readonly ErasureCertificate[]>;
+  /** What a subject access export reads (trusted: the facade checks `subject.export` first). */
+  readonly subjectExport: SubjectExportSources;
   /** Trusted: the creator of a cube gets `admin` on it. */
   grantCreator(cubeId: string, principalId: string, ctx: CommandContext): Promise<void>;
   readonly readAudit: ReadAuditLog;
+  readonly reports: ReportSources;
   now(): string;
   readonly governance: GovernanceOps;
 }
@@ -244,6 +251,17 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
         await onTenant("audit.read");
         return internals.certificates(subjectId, tenantId);
       },
+      export: async (subjectId, paging) => {
+        await onTenant("subject.export");
+        const requester = {
+          tenantId,
+          principalId: acting.principalId,
+          ...(acting.onBehalfOf !== undefined ? { onBehalfOf: acting.onBehalfOf } : {}),
+          ...(acting.requestId !== undefined ? { requestId: acting.requestId } : {}),
+          queryFingerprint: exportFingerprint(subjectId, paging),
+        };
+        return exportSubject(internals.subjectExport, requester, subjectId, paging);
+      },
     },
     jobs: {
       get: (jobId) => visibleJob(jobId),
@@ -297,6 +315,20 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
       subscribe: (options = {}) => authorizedFeed(options),
     },
     governance: governanceOf(),
+    reports: reportsFacade(internals.reports, { tenantId, check: async (action, resource, notFound) => (await gate()).require(action, resource, notFound) }),
+    redaction: scopedRedaction(root.redaction, {
+      onCube,
+      readableUnit: (memoryId) => unitFor(memoryId, "memory.read"),
+      // Originals are a tenant role (memory.readUnredacted), not a cube grant: a DPO reads them without reading the cube.
+      unredactableUnit: async (memoryId) => {
+        const view = await root.memories.get(memoryId);
+        const resource = await cubeResource(view.cubeId).catch(() => ({ tenantId: "", cubeId: view.cubeId }));
+        (await gate()).require("memory.readUnredacted", resource, () => memoryNotFound(memoryId));
+        return view;
+      },
+      audited,
+      ctxOf,
+    }),
     audit: {
       whoRead: async (memoryId, query = {}) => {
         await onTenant("audit.read");
@@ -307,6 +339,48 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
         if (principalId !== acting.principalId) await onTenant("audit.read");
         else requireActive(await gate());
         return internals.readAudit.readsBy(principalId, { ...query, tenantId });
+      },
+    },
+    // A hold is a tenant matter (legal, data protection): roles decide, and it lives in the caller's tenant.
+    holds: {
+      place: async (request, options) => {
+        await onTenant("hold.place");
+        return root.holds.place(request, ctxOf(options));
+      },
+      release: async (holdId, reason, options) => {
+        await onTenant("hold.release");
+        return root.holds.release(holdId, reason, ctxOf(options));
+      },
+      list: async (options = {}) => {
+        await onTenant("hold.read");
+        return root.holds.list({ ...options, tenantId });
+      },
+      pendingErasures: async () => {
+        await onTenant("hold.read");
+        return root.holds.pendingErasures({ tenantId });
+      },
+    },
+    retention: {
+      setPolicy: async (cubeId, policy, options) => {
+        await onCube(cubeId, "retention.manage");
+        return root.retention.setPolicy(cubeId, policy, ctxOf(options));
+      },
+      getPolicy: async (cubeId) => {
+        await onCube(cubeId, "cube.read");
+        return root.retention.getPolicy(cubeId);
+      },
+      removePolicy: async (cubeId, options) => {
+        await onCube(cubeId, "retention.manage");
+        return root.retention.removePolicy(cubeId, ctxOf(options));
+      },
+      // A dry run lists unit ids and what would happen to them: the same role as setting the policy.
+      dryRun: async (cubeId, policy) => {
+        await onCube(cubeId, "retention.manage");
+        return root.retention.dryRun(cubeId, policy);
+      },
+      runs: async (cubeId) => {
+        await onCube(cubeId, "cube.read");
+        return root.retention.runs(cubeId);
       },
     },
   };

@@ -1,4 +1,5 @@
 import type { CubeGrant, PrincipalState } from "../../domain/governance/accessState.js";
+import { httpReports } from "../compliance/httpReports.js";
 import type { AsOf } from "../../projections/asOf.js";
 import type { HistoryEntry } from "../../projections/memoryHistory.js";
 import type { MemoryView } from "../../projections/memoryView.js";
@@ -13,6 +14,10 @@ import type { JobRecord } from "../jobs/jobBusPort.js";
 import type { WriteOptions } from "../memory/memoryService.js";
 import type { ReadModelLag } from "../readModels/projectionRunner.js";
 import type { ReadQuery, StoredReadRecord } from "../readAudit/readAuditPort.js";
+import type { SubjectExportDocument } from "../subjectExport/subjectExportDocument.js";
+import { httpRedaction } from "../redaction/redactionHttpClient.js";
+import { remoteHolds } from "./holdsClient.js";
+import { remoteRetention } from "./retentionClient.js";
 
 /**
  * The ledger over HTTP, as the principal of its API key sees it: each method is
@@ -55,7 +60,7 @@ export class MemLedgerHttpError extends Error {
   }
 }
 
-type Method = "GET" | "POST" | "PATCH" | "DELETE";
+type Method = "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
 type Query = Record<string, string | number | undefined>;
 
 interface Request {
@@ -81,7 +86,7 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
   const call = async <T>(request: Request): Promise<T> => {
     const url = base + request.path + queryString(request.query ?? {});
     const headers: Record<string, string> = headersFor(request.ctx ?? defaults, request.options);
-    const hasBody = request.method === "POST" || request.method === "PATCH";
+    const hasBody = request.method === "POST" || request.method === "PATCH" || request.method === "PUT";
     if (hasBody) headers["content-type"] = "application/json";
     let response: Response;
     try {
@@ -213,6 +218,7 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
     subjects: {
       erase: (subjectId, ctx) => post(`/subjects/${segment(subjectId)}/erase`, {}, ctx),
       certificates: async (subjectId) => (await get<{ certificates: ErasureCertificate[] }>(`/subjects/${segment(subjectId)}/erasures`)).certificates,
+      export: (subjectId, paging = {}) => get<SubjectExportDocument>(`/subjects/${segment(subjectId)}/export`, { after: paging.after, limit: paging.limit }),
     },
     jobs: {
       get: (jobId) => get(job(jobId)),
@@ -229,6 +235,10 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
     },
     governance,
     audit,
+    holds: remoteHolds(call),
+    retention: remoteRetention(call),
+    reports: httpReports(<T>(path: string, query?: Record<string, string | number | undefined>) => get<T>(path, query)),
+    redaction: httpRedaction({ get, put: (path, body, ctx) => call({ method: "PUT", path, body, ...(ctx ? { ctx } : {}) }) }),
     close: async () => {
       await Promise.all([...feeds].map((feed) => feed.close()));
     },

@@ -11,6 +11,9 @@ import { IdGenerator } from "../ids/idGenerator.js";
 import type { KeyStoreUnavailable } from "../keyStore/keyStorePort.js";
 import { MemoryRepository } from "../memory/memoryRepository.js";
 import { MemoryService, type MemoryWriteError } from "../memory/memoryService.js";
+import { HoldRegistry } from "../legalHold/holdRegistry.js";
+import { holdGate } from "../legalHold/holdGate.js";
+import { cubeTenantReader } from "../tenancy/cubeTenant.js";
 
 /** Proof that a subject was forgotten: which keys died, which units were erased, where it is recorded. */
 export interface ErasureCertificate {
@@ -21,9 +24,18 @@ export interface ErasureCertificate {
   readonly destroyedKeyIds: readonly string[];
   readonly erasedMemoryIds: readonly string[];
   readonly alreadyErasedMemoryIds: readonly string[];
+  /** Units a legal hold kept: not erased yet, their keys alive; each erasure is pending and runs when its holds are released. */
+  readonly heldMemoryIds: readonly HeldUnitReport[];
   /** Where the certificate sits in the log (stream `subject-<id>`). */
   readonly eventId: string;
   readonly position: number;
+}
+
+/** A unit of the subject that a legal hold kept from this erasure. */
+export interface HeldUnitReport {
+  readonly memoryId: string;
+  readonly holdIds: readonly string[];
+  readonly pendingErasureId?: string;
 }
 
 export interface SubjectErasureApi {
@@ -46,15 +58,18 @@ export const layerSubjectErasure = Layer.effect(
     const repo = yield* MemoryRepository;
     const clock = yield* Clock;
     const ids = yield* IdGenerator;
+    const holds = holdGate(yield* HoldRegistry, clock, ids);
+    const cubeTenant = cubeTenantReader(store);
 
     /**
      * Every unit whose events, written in this tenant, name the subject, with the data keys those events were sealed with:
      * a full scan, because erasure must not miss one.
      */
-    const unitsOf = (subjectId: string, tenantId: string): Effect.Effect<{ memoryIds: string[]; keyIds: string[] }, EventStoreUnavailable> =>
+    const unitsOf = (subjectId: string, tenantId: string): Effect.Effect<{ memoryIds: string[]; keyIds: string[]; keysOf: Map<string, Set<string>> }, EventStoreUnavailable> =>
       Effect.gen(function* () {
         const found = new Set<string>();
         const keyIds = new Set<string>();
+        const keysOf = new Map<string, Set<string>>();
         let after = 0;
         for (;;) {
           const events = yield* store.readAll({ after, maxCount: page });
@@ -64,8 +79,10 @@ export const layerSubjectErasure = Layer.effect(
             found.add(memoryId);
             // Units written before keys had their own id used the memory id as key id (as MemoryService reads them).
             keyIds.add(e.metadata.keyId ?? memoryId);
+            if (!keysOf.has(memoryId)) keysOf.set(memoryId, new Set());
+            keysOf.get(memoryId)!.add(e.metadata.keyId ?? memoryId);
           }
-          if (events.length < page) return { memoryIds: [...found], keyIds: [...keyIds] };
+          if (events.length < page) return { memoryIds: [...found], keyIds: [...keyIds], keysOf };
           after = events[events.length - 1]!.position;
         }
       });
@@ -86,6 +103,7 @@ export const layerSubjectErasure = Layer.effect(
         destroyedKeyIds: data.destroyedKeyIds,
         erasedMemoryIds: data.erasedMemoryIds,
         alreadyErasedMemoryIds: data.alreadyErasedMemoryIds,
+        heldMemoryIds: data.heldMemoryIds ?? [],
         eventId: e.eventId,
         position: e.position,
       };
@@ -104,7 +122,23 @@ export const layerSubjectErasure = Layer.effect(
           const reason = ctx.reason ?? "erasure request (GDPR art. 17)";
           const correlationId = ctx.correlationId ?? ids.newId();
           const unitCtx: CommandContext = { ...ctx, reason, correlationId };
-          const { memoryIds, keyIds } = yield* unitsOf(subjectId, ctx.tenantId);
+          const { memoryIds, keyIds: allKeyIds, keysOf } = yield* unitsOf(subjectId, ctx.tenantId);
+          // Units under legal hold keep their keys and wait (GDPR art. 17(3)(e)); each gets a pending erasure that runs on release.
+          const held: HeldUnitReport[] = [];
+          for (const memoryId of memoryIds) {
+            const loaded = yield* repo.load(memoryId);
+            const unit = loaded.projection.state;
+            if (unit.status === "absent" || unit.status === "erased") continue;
+            const heldUnit = { memoryId, cubeId: unit.cubeId, ...(loaded.subjectId !== undefined ? { subjectId: loaded.subjectId } : {}) };
+            const tenantId = (yield* cubeTenant(unit.cubeId)) ?? ctx.tenantId;
+            const covering = yield* holds.covering(tenantId, heldUnit);
+            if (covering.length === 0) continue;
+            const deferred = yield* holds.deferErasure(tenantId, heldUnit, { scope: "subject", subjectId, ctx: unitCtx });
+            held.push({ memoryId, holdIds: covering.map((h) => h.holdId), ...(deferred.erasureId !== undefined ? { pendingErasureId: deferred.erasureId } : {}) });
+          }
+          const heldIds = new Set(held.map((h) => h.memoryId));
+          const keptKeys = new Set(held.flatMap((h) => [...(keysOf.get(h.memoryId) ?? [])]));
+          const keyIds = allKeyIds.filter((k) => !keptKeys.has(k));
           // Keys first: from this instant the content is unreadable everywhere, even if we crash before the events below.
           // Only this tenant's keys: the key store groups keys by subject id alone, and another tenant's subject of that id is someone else.
           const at = clock.now().toISOString();
@@ -113,6 +147,7 @@ export const layerSubjectErasure = Layer.effect(
           const erased: string[] = [];
           const already: string[] = [];
           for (const memoryId of memoryIds) {
+            if (heldIds.has(memoryId)) continue;
             const loaded = yield* repo.load(memoryId);
             if (loaded.projection.state.status === "erased") already.push(memoryId);
             else {
@@ -121,7 +156,7 @@ export const layerSubjectErasure = Layer.effect(
             }
             repo.forget(memoryId);
           }
-          const data: SubjectErased["data"] = { subjectId, reason, destroyedKeyIds, erasedMemoryIds: erased, alreadyErasedMemoryIds: already };
+          const data: SubjectErased["data"] = { subjectId, reason, destroyedKeyIds, erasedMemoryIds: erased, alreadyErasedMemoryIds: already, ...(held.length > 0 ? { heldMemoryIds: held } : {}) };
           const eventId = ids.newId();
           const result = yield* store.append(
             subjectStreamId(subjectId),

@@ -24,6 +24,9 @@ import { IdGenerator } from "../ids/idGenerator.js";
 import { nameBasedId } from "../ids/nameBasedId.js";
 import type { KeyStoreUnavailable } from "../keyStore/keyStorePort.js";
 import { MemoryRepository, type LoadedMemory } from "./memoryRepository.js";
+import { HoldRegistry } from "../legalHold/holdRegistry.js";
+import { holdGate } from "../legalHold/holdGate.js";
+import type { LegalHoldActive } from "../legalHold/legalHoldErrors.js";
 
 /** What a caller gives to remember something. Everything but cubeId and text has a default. */
 export interface NewMemoryInput {
@@ -74,7 +77,8 @@ export type MemoryWriteError =
   | IdempotencyConflict
   | ConcurrencyConflict
   | EventStoreUnavailable
-  | KeyStoreUnavailable;
+  | KeyStoreUnavailable
+  | LegalHoldActive;
 export type MemoryReadError = MemoryNotFound | InvalidRequest | EventStoreUnavailable | KeyStoreUnavailable;
 
 export interface MemoryServiceApi {
@@ -108,6 +112,7 @@ export const layerMemoryService = Layer.effect(
     const clock = yield* Clock;
     const ids = yield* IdGenerator;
     const cubeTenant = cubeTenantReader(store);
+    const holds = holdGate(yield* HoldRegistry, clock, ids);
 
     const metadataFor = (ctx: CommandContext, cubeId: string, keyId: string, subjectId: string | undefined): EventMetadata =>
       eventMetadata(ctx, clock, ids, { cubeId, keyId, ...(subjectId !== undefined ? { subjectId } : {}) });
@@ -146,6 +151,12 @@ export const layerMemoryService = Layer.effect(
             return yield* Effect.fail(revisionMismatch(memoryId, options.expectedRevision, state.revision));
           }
           const command = yield* toCommand(state, loaded);
+          // A legal hold binds every caller, trusted code included; an erased unit has nothing left to hold.
+          if (state.status !== "erased") {
+            const erasure = command.type === "erase" ? { scope: command.scope, ...(loaded.subjectId !== undefined ? { subjectId: loaded.subjectId } : {}), ctx } : undefined;
+            const tenantId = (yield* cubeTenant(state.cubeId)) ?? ctx.tenantId;
+            yield* holds.require(tenantId, { memoryId, cubeId: state.cubeId, ...(loaded.subjectId !== undefined ? { subjectId: loaded.subjectId } : {}) }, command.type, erasure);
+          }
           const decision = decide(state, command);
           if (decision.kind === "rejected") return yield* Effect.fail(decision.error);
           yield* beforeAppend(state, loaded);

@@ -3,6 +3,8 @@ import { Ingestion } from "../ingestion/ingestionService.js";
 import { JobBus } from "../jobs/jobBusPort.js";
 import { RetentionSweeps } from "./retentionSweep.js";
 import { ScheduledCommands } from "./scheduledCommands.js";
+import { LegalHoldService } from "../legalHold/legalHoldService.js";
+import { RetentionService } from "../retention/retentionService.js";
 
 export interface JobWorkerSettings {
   readonly concurrency?: number;
@@ -20,8 +22,10 @@ export const layerJobWorker = (settings: JobWorkerSettings = {}) =>
       const ingestion = yield* Ingestion;
       const scheduled = yield* ScheduledCommands;
       const sweeps = yield* RetentionSweeps;
+      const holds = yield* LegalHoldService;
+      const retention = yield* RetentionService;
       yield* Effect.acquireRelease(
-        bus.startWorker({ handlers: { ...ingestion.handlers, ...scheduled.handlers, ...sweeps.handlers }, concurrency: settings.concurrency ?? 4, ...(settings.name !== undefined ? { workerName: settings.name } : {}) }),
+        bus.startWorker({ handlers: { ...ingestion.handlers, ...scheduled.handlers, ...sweeps.handlers, ...holds.handlers, ...retention.handlers }, concurrency: settings.concurrency ?? 4, ...(settings.name !== undefined ? { workerName: settings.name } : {}) }),
         (worker) => Effect.promise(() => worker.stop({ graceMs: settings.graceMs ?? 10_000 })),
       );
     }),

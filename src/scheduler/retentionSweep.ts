@@ -89,7 +89,8 @@ export const layerRetentionSweeps = Layer.effect(
             // One command id per unit and job: a sweep that crashed halfway archives each unit once when it runs again.
             const outcome = yield* Effect.either(memories.archive(unit.memoryId, { ...ctx, commandId: `job:${job.jobId}:archive:${unit.memoryId}` }));
             if (Either.isRight(outcome)) archived.push(unit.memoryId);
-            else if (outcome.left._tag === "TransitionRejected" || outcome.left._tag === "MemoryNotFound") skipped += 1;
+            // A unit under legal hold is skipped like one that moved on: the hold binds the sweep too.
+            else if (outcome.left._tag === "TransitionRejected" || outcome.left._tag === "MemoryNotFound" || outcome.left._tag === "LegalHoldActive") skipped += 1;
             else return yield* Effect.fail(outcome.left);
           }
           const result: JsonValue = { checked: candidates.length, archived, skipped, cutoff: new Date(cutoff).toISOString() };

@@ -38,7 +38,7 @@ export interface ScheduledCommandsApi {
 export class ScheduledCommands extends Context.Tag("memledger/ScheduledCommands")<ScheduledCommands, ScheduledCommandsApi>() {}
 
 /** Rejections that no retry can fix: the unit moved on (already archived, frozen, erased) or is gone. */
-const permanentRejections = new Set(["TransitionRejected", "MemoryNotFound", "InvalidCommand"]);
+const permanentRejections = new Set(["TransitionRejected", "MemoryNotFound", "InvalidCommand", "LegalHoldActive"]);
 
 const freezeReasons = ["legal_hold", "retention", "other"] as const;
 
