@@ -5,6 +5,7 @@ import { lexicalReadModel, openSqliteLexicalStore } from "./lexical/sqliteLexica
 import { memoryViewReadModel, openSqliteMemoryViewStore } from "./memoryView/sqliteMemoryViewStore.js";
 import type { ReadModelDefinition } from "./projectionRunner.js";
 import { startSqliteIntegrityCheck } from "./sqliteIntegrityCheck.js";
+import { complianceReadModel, openComplianceStore } from "../compliance/complianceReadModel.js";
 import { openSqliteVectorStore, vectorReadModel } from "./vector/sqliteVectorStore.js";
 
 export const graphReadModel = "graph";
@@ -20,6 +21,7 @@ export function embeddedReadModels(embedding?: { readonly embedder: Embedder; re
     { name: memoryViewReadModel, open: openSqliteMemoryViewStore, checkIntegrity: startSqliteIntegrityCheck },
     { name: lexicalReadModel, open: openSqliteLexicalStore, checkIntegrity: startSqliteIntegrityCheck },
     { name: graphReadModel, open: openSqliteGraphStore, checkIntegrity: startSqliteIntegrityCheck },
+    { name: complianceReadModel, open: openComplianceStore, checkIntegrity: startSqliteIntegrityCheck },
   ];
   if (embedding) {
     definitions.push({

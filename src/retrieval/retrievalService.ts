@@ -57,6 +57,8 @@ export interface RetrievalPort {
   /** Probes the engines the read models live on (Neo4j, Qdrant, or embedded). */
   health(timeoutMs: number): Effect.Effect<readonly EngineHealth[]>;
   readonly readModels: readonly string[];
+  /** A read model's live store once it folded the events written before the call (within the consistency timeout). */
+  readModel<S extends ReadModelStore>(name: string): Effect.Effect<S, EventStoreUnavailable | ReadModelUnavailable>;
 }
 
 export class Retrieval extends Context.Tag("memledger/Retrieval")<Retrieval, RetrievalPort>() {}
@@ -187,6 +189,7 @@ export function layerRetrieval(options: RetrievalOptions) {
             : Effect.fail(new InvalidSearch({ field: "name", message: `no read model named ${name}; known: ${known.join(", ")}` })),
         catchUp,
         forgetCachedAnswers: () => Effect.sync(() => answers.clear()),
+        readModel: <S extends ReadModelStore>(name: string) => Effect.flatMap(catchUp(consistencyTimeoutMs), () => requiredStore<S>(name)),
         health: (timeoutMs) => Effect.promise(() => Promise.all(engines.probes.map((probe) => runProbe(probe, timeoutMs)))),
       });
     }),

@@ -18,8 +18,13 @@ import { jobRoutes } from "./routes/jobRoutes.js";
 import { memoryRoutes } from "./routes/memoryRoutes.js";
 import { searchRoutes } from "./routes/searchRoutes.js";
 import { subjectRoutes } from "./routes/subjectRoutes.js";
+import { subjectExportRoutes } from "./routes/subjectExportRoutes.js";
 import { governanceRoutes } from "./routes/governanceRoutes.js";
+import { complianceReportRoutes } from "./routes/complianceReportRoutes.js";
 import { readAuditRoutes } from "./routes/readAuditRoutes.js";
+import { legalHoldRoutes } from "./routes/legalHoldRoutes.js";
+import { retentionRoutes } from "./routes/retentionRoutes.js";
+import { redactionRoutes } from "./routes/redactionRoutes.js";
 import { principalKey, requireAuthentication } from "./authentication.js";
 import { registerCors } from "./corsPolicy.js";
 import { defaultRateLimit, type RateLimitSettings } from "../config.js";
@@ -105,9 +110,14 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
   memoryRoutes(app);
   jobRoutes(app);
   subjectRoutes(app);
+  subjectExportRoutes(app);
   searchRoutes(app);
   eventFeedRoutes(app, options.feed);
   governanceRoutes(app);
+  complianceReportRoutes(app);
   readAuditRoutes(app);
+  redactionRoutes(app);
+  legalHoldRoutes(app);
+  retentionRoutes(app);
   return app;
 }

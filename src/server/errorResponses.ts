@@ -22,6 +22,8 @@ const statusByTag: Readonly<Record<string, number>> = {
   IdempotencyConflict: 409,
   TooMuchContention: 409,
   JobNotFound: 404,
+  // A compliance report about a unit or cube the caller's tenant does not have.
+  ReportSubjectNotFound: 404,
   JobNotRetriable: 409,
   InvalidJob: 400,
   InvalidSearch: 400,
@@ -40,6 +42,11 @@ const statusByTag: Readonly<Record<string, number>> = {
   SyncAddTooLarge: 413,
   // A processing step (extraction, embedding) failed; the unit is kept, generated, with the error on it.
   IngestionFailed: 502,
+  // A legal hold binds the unit: the body names the holds; a refused erasure is pending and runs on release.
+  LegalHoldActive: 409,
+  HoldNotFound: 404,
+  HoldConflict: 409,
+  RetentionPolicyNotFound: 404,
 };
 
 /** Public fields of a typed error, minus stack and causes. */
