@@ -47,6 +47,10 @@ import {
   formatReadModelLag,
   formatWaitedJob,
 } from "./format.js";
+import { registerSubjectExportCommands } from "./subjectExportCommands.js";
+import { registerRedactionCommands } from "./redactionCommands.js";
+import { registerTamperEvidenceCommands } from "./tamperEvidenceCommands.js";
+import { registerComplianceReportCommands } from "./complianceReportCommands.js";
 import { commaList, confidence, delaySeconds, grantee, isoTime, metadataEntry, nonNegativeInteger, oneOf, positiveIntegerUpTo, repeatable, source } from "./parse.js";
 
 /**
@@ -313,6 +317,8 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
         print(await ledger.cubes.branch(cubeId, o.asOf, target, ctx), formatBranch);
       }),
     );
+
+  registerRedactionCommands(cube, { leaf, withLedger });
 
   // ---- memories ----------------------------------------------------------
   const memory = program.command("memory").description("remember, edit, move through the lifecycle, and inspect memories");
@@ -617,6 +623,8 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
   leaf(subject, "erasures <subjectId>", "the erasure certificates recorded for a subject").action((subjectId: string, _o: unknown, cmd: Command) =>
     withLedger(cmd, async ({ ledger, print }) => print(await ledger.subjects.certificates(subjectId), (certificates) => formatCertificates(subjectId, certificates))),
   );
+  registerSubjectExportCommands(subject, { leaf, withLedger });
+  registerComplianceReportCommands(program, { leaf, withLedger });
 
   // ---- governance: principals, keys, cube grants, delegations (docs/governance.md) ----
   const principal = program.command("principal").description("the tenant's users, agents and admins: roles, groups, disabling");
@@ -738,7 +746,7 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
     }),
   );
 
-  const audit = program.command("audit").description("the read audit: who read a memory, what a principal read");
+  const audit = program.command("audit").description("the read audit: who read a memory, what a principal read; tamper evidence of the log (verify, checkpoint, public-key)");
   interface ReadsOptions {
     from?: string;
     to?: string;
@@ -757,6 +765,7 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
   readsCommand("reads-by <principalId>", "what a principal read, and when").action((principalId: string, o: ReadsOptions, cmd: Command) =>
     withLedger(cmd, async ({ ledger, print }) => print(await ledger.audit.readsBy(principalId, defined({ from: o.from, to: o.to, after: o.after, limit: o.limit })), formatReads)),
   );
+  registerTamperEvidenceCommands(audit, { leaf, settingsOf, io, outcome });
 
   leaf(program, "whoami", "the principal this CLI acts as").action((_o: unknown, cmd: Command) =>
     withLedger(cmd, async ({ ledger, print }) => print(await ledger.governance.whoAmI(), formatPrincipal)),
