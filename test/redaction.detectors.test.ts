@@ -37,6 +37,8 @@ describe("personal data detectors", () => {
   it("finds IPv4 and IPv6 addresses and leaves versions and times alone", () => {
     const text = "from 192.168.1.20 and 2001:db8::8a2e:370:7334, release 1.2.3, at 12:30:45, bad 999.1.1.1";
     expect(found(detectIps(text), text).sort()).toEqual(["192.168.1.20", "2001:db8::8a2e:370:7334"]);
+    expect(found(detectIps("The gateway is 10.0.0.1."), "The gateway is 10.0.0.1.")).toEqual(["10.0.0.1"]);
+    expect(detectIps("route 10.0.0.0/8 and build 1.2.3.4.5")).toEqual([]);
   });
 
   it("finds phone numbers in international and national formats but not short numbers", () => {

@@ -49,7 +49,8 @@ export const detectIbans: Detector = (text) =>
     return length > 0 ? [{ kind: "iban" as const, start: m.start, end: m.start + length }] : [];
   });
 
-const ipv4Candidate = /(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])/g;
+// Not inside a longer dotted run (1.2.3.4.5), but a sentence may end right after; a CIDR range (10.0.0.0/8) is a network, not a host.
+const ipv4Candidate = /(?<!\d\.?)(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d|\/\d)/g;
 // Hex groups with at least two colons (so "10:30" is not one); validation rejects times like 12:30:45.
 const ipv6Candidate = /(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])/g;
 
