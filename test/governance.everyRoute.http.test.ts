@@ -29,6 +29,7 @@ interface Fixture {
   freshCubeId: string;
   freshPrincipalId: string;
   toTime: string;
+  holdId: string;
 }
 
 /**
@@ -98,6 +99,15 @@ const routes: Readonly<Record<string, RouteFixture>> = {
   "POST /principals/{principalId}/delegations": { addresses: "id", body: (f) => ({ agentId: f.agentId }) },
   "DELETE /principals/{principalId}/delegations/{agentId}": { addresses: "id" },
   "GET /audit/reads": { addresses: "tenant", query: (f) => `memoryId=${f.memoryId}` },
+  "POST /holds": { addresses: "tenant", body: () => ({ scope: { kind: "subject", id: "held-subject" }, reason: "fixture hold" }) },
+  "POST /holds/{holdId}/release": { addresses: "id", body: () => ({ reason: "fixture release" }) },
+  "GET /holds": { addresses: "tenant" },
+  "GET /erasures/pending": { addresses: "tenant" },
+  "PUT /cubes/{cubeId}/retention-policy": { addresses: "id", body: () => ({ rules: [{ memoryType: "raw_source", eraseAfterDays: 3650 }] }) },
+  "GET /cubes/{cubeId}/retention-policy": { addresses: "id" },
+  "DELETE /cubes/{cubeId}/retention-policy": { addresses: "id" },
+  "POST /cubes/{cubeId}/retention-policy/dry-run": { addresses: "id", body: () => ({ policy: { rules: [{ memoryType: "raw_source", eraseAfterDays: 3650 }] } }) },
+  "GET /cubes/{cubeId}/retention-runs": { addresses: "id" },
 };
 
 
@@ -196,7 +206,9 @@ describe("every route over HTTP: credentials, tenants and permissions", () => {
     await expectStatus(app, 201, { method: "POST", url: "/cubes", payload: { cubeId: "cube-of-b", name: "B's notes", owner: { kind: "project", id: "p" } } }, adminB);
     await expectStatus(app, 201, { method: "POST", url: "/memories", payload: { cubeId: "cube-of-b", text: "alpha of tenant b", userId: "subject-of-a" } }, adminB);
 
+    const hold = await expectStatus<{ holdId: string }>(app, 201, { method: "POST", url: "/holds", payload: { scope: { kind: "subject", id: "nobody-of-a" }, reason: "fixture hold of tenant a" } }, adminA);
     fixtureA = {
+      holdId: hold.holdId,
       cubeId: "cube-of-a",
       memoryId: m1.memoryId,
       successorId: m2.memoryId,
@@ -275,6 +287,7 @@ describe("every route over HTTP: credentials, tenants and permissions", () => {
       jobId: randomUUID(),
       principalId: `ghost-${randomUUID().slice(0, 8)}`,
       keyId: `Gh0st${randomUUID().slice(0, 7)}`,
+      holdId: randomUUID(),
     };
     const failures: string[] = [];
     for (const route of documented.filter((r) => r.fixture.addresses === "id")) {
