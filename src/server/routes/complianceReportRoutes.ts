@@ -20,7 +20,7 @@ const pageProperties = {
 } as const;
 const periodProperties = { from: { type: "string", format: "date-time" }, to: { type: "string", format: "date-time" } } as const;
 const queryOf = (properties: Record<string, unknown>, required: readonly string[] = []) => ({ type: "object", additionalProperties: false, properties: { ...pageProperties, ...properties }, required });
-const tags = ["compliance"];
+const tags = ["governance"];
 
 /** JSON as is, or the page's rows as CSV with the cursor of the next page in a `Link`-like header. */
 function send(reply: FastifyReply, format: Format | undefined, report: ReportName, page: { rows: readonly object[]; next?: string }) {
