@@ -52,6 +52,9 @@ export const tenantActions = {
   "retention.manage": ["tenant_admin", "data_protection_officer"],
   "memory.readUnredacted": ["data_protection_officer", "tenant_admin"],
   "report.read": ["tenant_admin", "auditor", "data_protection_officer"],
+  // Tamper evidence of the shared event log (src/tamperEvidence/): verifying reads it; signing a checkpoint vouches for it.
+  "log.verify": ["tenant_admin", "auditor"],
+  "log.checkpoint": ["tenant_admin"],
 } as const satisfies Record<string, readonly TenantRole[]>;
 export type TenantAction = keyof typeof tenantActions;
 
@@ -77,5 +80,6 @@ export function scopeOf(action: Action): KeyScope {
   if (action === "cube.create") return "write";
   // Reading the holds is a read; placing, releasing and retention policy change what may be erased: admin.
   if (action === "hold.read") return "read";
+  if (action === "log.verify") return "read";
   return "admin";
 }

@@ -25,6 +25,7 @@ import type { RedactionLedgerApi } from "../redaction/redactionLedgerApi.js";
 import type { CommandContext } from "./commandContext.js";
 import type { HoldsApi } from "../legalHold/holdsApi.js";
 import type { RetentionApi } from "../retention/retentionApi.js";
+import type { TamperEvidenceApi } from "../tamperEvidence/tamperEvidenceApi.js";
 
 /**
  * What a caller acting as a principal may add to a command: why, and how it
@@ -156,4 +157,6 @@ export interface LedgerApi<Ctx> {
   readonly redaction: RedactionLedgerApi<Ctx>;
   /** Compliance reports of the tenant (change log, reads, lineage, knowledge at T, erasures, subject access, grants): `report.read`. */
   readonly reports: ReportsApi;
+  /** Tamper evidence of the event log: hash-chain walk, signed checkpoints (docs/compliance.md). */
+  readonly tamperEvidence: TamperEvidenceApi;
 }

@@ -35,6 +35,8 @@ import { unauthenticated } from "../governance/governanceErrors.js";
 import { openSqliteReadAuditLog } from "../readAudit/sqliteReadAuditLog.js";
 import { complianceReadModel, type ComplianceStore } from "../compliance/complianceReadModel.js";
 import { reportsFacade, type ReportSources } from "../compliance/reportsFacade.js";
+import { automaticCheckpoints, tamperEvidenceSettings, type TamperEvidenceOptions } from "../tamperEvidence/tamperEvidenceOptions.js";
+import { rootTamperEvidence } from "../tamperEvidence/tamperEvidenceApi.js";
 import type { ReadAuditLog } from "../readAudit/readAuditPort.js";
 import type { CommandContext } from "./commandContext.js";
 import { openSqliteCheckpointStore } from "../checkpoints/sqliteCheckpointStore.js";
@@ -108,6 +110,8 @@ export interface MemLedgerOptions {
    * `sync` before each read returns; `false` records nothing (benchmarks only).
    */
   readonly readAudit?: { readonly mode?: "buffered" | "sync"; readonly flushIntervalMs?: number } | false;
+  /** Signed checkpoints of the embedded log (docs/compliance.md): every N events (default 10,000; false: on demand only) and where key and checkpoints live. */
+  readonly tamperEvidence?: TamperEvidenceOptions;
 }
 
 /** What `GET /health/ready` reports. */
@@ -154,7 +158,7 @@ export function memLedgerLayer(options: MemLedgerOptions) {
   const eventStoreConfig = options.eventStore ?? { kind: "sqlite" };
   const eventStore =
     eventStoreConfig.kind === "sqlite"
-      ? layerSqliteEventStore({ path: join(options.dataDir, "events.db"), durability: eventStoreConfig.durability ?? "full" })
+      ? layerSqliteEventStore({ path: join(options.dataDir, "events.db"), durability: eventStoreConfig.durability ?? "full", ...automaticCheckpoints(options) })
       : Layer.unwrapEffect(
           Effect.promise(() => import("../eventStore/eventStoreDbEventStore.js")).pipe(Effect.map((m) => m.layerEventStoreDbEventStore({ url: eventStoreConfig.url }))),
         );
@@ -383,6 +387,7 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
     holds: rootHolds(runCompliance, defaults),
     retention: rootRetention(runCompliance, defaults),
     reports: reportsFacade(reportSources, { tenantId: defaults.tenantId, check: async () => undefined }),
+    tamperEvidence: rootTamperEvidence((options.eventStore?.kind ?? "sqlite") === "sqlite" ? tamperEvidenceSettings(options) : { unavailableEngine: "EventStoreDB/KurrentDB" }),
     redaction: rootRedaction((call) => unwrap(runtime.runPromiseExit(Effect.flatMap(Redaction, call))), ctxOr),
     audit: {
       whoRead: (memoryId, query = {}) => readAudit.whoRead(memoryId, { ...query, tenantId: defaults.tenantId }),

@@ -10,6 +10,7 @@ import { actorOf, principalIdOfActor, type ActingPrincipal } from "../governance
 import { governanceFacade, type GovernanceOps } from "./governanceFacade.js";
 import { PolicyGate } from "../governance/policyGate.js";
 import { reportsFacade, type ReportSources } from "../compliance/reportsFacade.js";
+import { scopedTamperEvidence } from "../tamperEvidence/tamperEvidenceApi.js";
 import { jobNotFound } from "../jobs/jobBusErrors.js";
 import type { JobRecord } from "../jobs/jobBusPort.js";
 import type { ReadAction, ReadAuditLog } from "../readAudit/readAuditPort.js";
@@ -316,6 +317,7 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
     },
     governance: governanceOf(),
     reports: reportsFacade(internals.reports, { tenantId, check: async (action, resource, notFound) => (await gate()).require(action, resource, notFound) }),
+    tamperEvidence: scopedTamperEvidence(root.tamperEvidence, { tenantId, check: async (action) => void (await onTenant(action)) }),
     redaction: scopedRedaction(root.redaction, {
       onCube,
       readableUnit: (memoryId) => unitFor(memoryId, "memory.read"),

@@ -1,5 +1,6 @@
 import type { CubeGrant, PrincipalState } from "../../domain/governance/accessState.js";
 import { httpReports } from "../compliance/httpReports.js";
+import { httpTamperEvidence } from "../tamperEvidence/tamperEvidenceHttpClient.js";
 import type { AsOf } from "../../projections/asOf.js";
 import type { HistoryEntry } from "../../projections/memoryHistory.js";
 import type { MemoryView } from "../../projections/memoryView.js";
@@ -238,6 +239,7 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
     holds: remoteHolds(call),
     retention: remoteRetention(call),
     reports: httpReports(<T>(path: string, query?: Record<string, string | number | undefined>) => get<T>(path, query)),
+    tamperEvidence: httpTamperEvidence({ get: (path) => get(path), post: (path, body) => post(path, body) }),
     redaction: httpRedaction({ get, put: (path, body, ctx) => call({ method: "PUT", path, body, ...(ctx ? { ctx } : {}) }) }),
     close: async () => {
       await Promise.all([...feeds].map((feed) => feed.close()));

@@ -24,6 +24,7 @@ import { complianceReportRoutes } from "./routes/complianceReportRoutes.js";
 import { readAuditRoutes } from "./routes/readAuditRoutes.js";
 import { legalHoldRoutes } from "./routes/legalHoldRoutes.js";
 import { retentionRoutes } from "./routes/retentionRoutes.js";
+import { tamperEvidenceRoutes } from "./routes/tamperEvidenceRoutes.js";
 import { redactionRoutes } from "./routes/redactionRoutes.js";
 import { principalKey, requireAuthentication } from "./authentication.js";
 import { registerCors } from "./corsPolicy.js";
@@ -119,5 +120,6 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
   redactionRoutes(app);
   legalHoldRoutes(app);
   retentionRoutes(app);
+  tamperEvidenceRoutes(app);
   return app;
 }

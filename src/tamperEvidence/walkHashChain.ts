@@ -30,6 +30,8 @@ export interface TamperFinding {
   readonly streamId?: string;
   readonly revision?: number;
   readonly position?: number;
+  /** The tenant of the event, from its metadata, when it reads: scoped callers see only their own tenant's details. */
+  readonly tenantId?: string;
   readonly message: string;
 }
 
@@ -116,31 +118,36 @@ export async function walkHashChain(file: string, options: TamperWalkOptions = {
     const visit = (row: StoredEventRow) => {
       events += 1;
       const at = { streamId: row.stream_id, revision: row.revision, position: row.position };
+      // A finding about this row carries its tenant; the metadata is parsed only then.
+      const found = (finding: TamperFinding) => {
+        const tenantId = tenantOf(row.metadata);
+        report(tenantId === undefined ? finding : { ...finding, tenantId });
+      };
       const where = `stream ${row.stream_id} revision ${row.revision} (log position ${row.position})`;
       const verdict = checkEvent(
         { position: row.position, streamId: row.stream_id, revision: row.revision, eventId: row.event_id, type: row.type, schemaVersion: row.schema_version, data: row.data, metadata: row.metadata },
         row.checksum,
       );
-      if (verdict !== "ok") report({ kind: "changed", ...at, message: `${where} was changed: checksum ${verdict}: ${describeVerdict[verdict]} (the checksum covers the position too, so a moved row fails it)` });
+      if (verdict !== "ok") found({ kind: "changed", ...at, message: `${where} was changed: checksum ${verdict}: ${describeVerdict[verdict]} (the checksum covers the position too, so a moved row fails it)` });
       if (row.position !== previousPosition + 1) {
         const gap = row.position - previousPosition - 1;
-        report({ kind: "removed", position: previousPosition + 1, message: `log position${gap === 1 ? ` ${previousPosition + 1} is` : `s ${previousPosition + 1}..${row.position - 1} are`} missing: ${gap === 1 ? "an event was" : `${gap} events were`} removed before ${where}` });
+        found({ kind: "removed", position: previousPosition + 1, message: `log position${gap === 1 ? ` ${previousPosition + 1} is` : `s ${previousPosition + 1}..${row.position - 1} are`} missing: ${gap === 1 ? "an event was" : `${gap} events were`} removed before ${where}` });
       }
       const stream = streams.get(row.stream_id) ?? { revision: -1, hash: genesisHash };
       if (row.revision <= stream.revision) {
-        report({ kind: "out_of_order", ...at, message: `${where} comes after revision ${stream.revision} of its stream in the log: the stream's events were reordered, or this one inserted` });
+        found({ kind: "out_of_order", ...at, message: `${where} comes after revision ${stream.revision} of its stream in the log: the stream's events were reordered, or this one inserted` });
       } else if (row.revision !== stream.revision + 1) {
-        report({ kind: "removed", ...at, message: `${where}: the stream's previous event in the log is revision ${stream.revision}: revision${row.revision - stream.revision > 2 ? `s ${stream.revision + 1}..${row.revision - 1} were` : ` ${stream.revision + 1} was`} removed or moved` });
+        found({ kind: "removed", ...at, message: `${where}: the stream's previous event in the log is revision ${stream.revision}: revision${row.revision - stream.revision > 2 ? `s ${stream.revision + 1}..${row.revision - 1} were` : ` ${stream.revision + 1} was`} removed or moved` });
       }
       const hashed = isHash(row.stream_hash) && isHash(row.chain_hash);
       if (!hashed) {
         if (format < chainedFormat && row.stream_hash === null && row.chain_hash === null) unchained += 1;
-        else report({ kind: "unhashed", ...at, message: `${where} has no valid stream or chain hash although every event of this log is chained: it was inserted or rewritten outside memledger` });
+        else found({ kind: "unhashed", ...at, message: `${where} has no valid stream or chain hash although every event of this log is chained: it was inserted or rewritten outside memledger` });
       } else if (Buffer.isBuffer(row.checksum)) {
         const streamFollows = nextStreamHash(stream.hash, row.checksum).equals(row.stream_hash!);
         const chainFollows = nextChainHash(previousChain, row.stream_hash!).equals(row.chain_hash!);
         if (verdict === "ok" && !chainFollows) {
-          report({
+          found({
             kind: "chain_broken",
             ...at,
             message: streamFollows
@@ -148,7 +155,7 @@ export async function walkHashChain(file: string, options: TamperWalkOptions = {
               : `${where}: neither its stream hash nor its chain hash follows from the events before it: it was rewritten with a recomputed checksum, or inserted`,
           });
         } else if (verdict === "ok" && !streamFollows) {
-          report({ kind: "chain_broken", ...at, message: `${where}: its stream hash does not follow from the stream's revision ${stream.revision}: that event was rewritten with recomputed hashes, or this one was moved` });
+          found({ kind: "chain_broken", ...at, message: `${where}: its stream hash does not follow from the stream's revision ${stream.revision}: that event was rewritten with recomputed hashes, or this one was moved` });
         }
       }
       // Carry on from what is stored, so one damaged row is reported once, not with every row after it.
@@ -161,7 +168,7 @@ export async function walkHashChain(file: string, options: TamperWalkOptions = {
           verified += 1;
           if (!latestVerified || checkpoint.position >= latestVerified.position) latestVerified = { position: checkpoint.position, signedAt: checkpoint.signedAt, chainHash: checkpoint.chainHash };
         } else {
-          report({ kind: "checkpoint", ...at, message: `history up to log position ${row.position} was rewritten: the chain hash there is ${stored}, but checkpoint line ${line} signed ${checkpoint.chainHash} on ${checkpoint.signedAt}` });
+          found({ kind: "checkpoint", ...at, message: `history up to log position ${row.position} was rewritten: the chain hash there is ${stored}, but checkpoint line ${line} signed ${checkpoint.chainHash} on ${checkpoint.signedAt}` });
         }
       }
     };
@@ -214,6 +221,17 @@ export async function walkHashChain(file: string, options: TamperWalkOptions = {
     };
   } finally {
     db.close();
+  }
+}
+
+/** The tenant named in an event's stored metadata, parsed lazily (only rows with a finding need it). */
+function tenantOf(metadata: unknown): string | undefined {
+  if (typeof metadata !== "string" || !metadata.includes("tenantId")) return undefined;
+  try {
+    const tenantId = (JSON.parse(metadata) as { tenantId?: unknown }).tenantId;
+    return typeof tenantId === "string" ? tenantId : undefined;
+  } catch {
+    return undefined;
   }
 }
 
