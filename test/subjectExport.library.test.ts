@@ -113,6 +113,17 @@ describe("subjects.export: a data subject's access and portability export (GDPR 
     expect((await failureOf(f.dpo.subjects.export("alice", { limit: 0 })))._tag).toBe("InvalidRequest");
   });
 
+  it("includes what ingest redaction masked, with the clear original the cube kept sealed", async () => {
+    await f.admin.cubes.create({ cubeId: "inbox", name: "Inbox", owner: { kind: "project", id: "mail" } });
+    await f.admin.redaction.configure("inbox", { enabled: true, keepOriginal: "sealed", kinds: ["email"] });
+    const unit = await f.admin.memories.create({ cubeId: "inbox", text: "erin writes from erin@example.org", userId: "erin" });
+    const erin = await f.dpo.subjects.export("erin");
+    const exported = erin.memories.find((m) => m.memoryId === unit.memoryId)!;
+    expect(exported.content?.text).toBe("erin writes from [EMAIL]");
+    expect(exported.redactions?.map((r) => [r.originalState, r.original?.text])).toEqual([["sealed", "erin writes from erin@example.org"]]);
+    expect(memory(f.units.edited).redactions).toBeUndefined();
+  });
+
   it("a subject with nothing gets an empty export, not an error", async () => {
     const none = await f.dpo.subjects.export("nobody");
     expect(none.memories).toEqual([]);

@@ -318,6 +318,7 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
     get: (id, asOf) => mem((s) => s.get(id, asOf)),
     history: (id) => mem((s) => s.history(id)),
     certificates: (subjectId, tenantId) => subj((s) => s.certificates(subjectId, tenantId)),
+    redactions: (id) => unwrap(runtime.runPromiseExit(Effect.flatMap(Redaction, (r) => r.originals(id)))),
     readAudit,
     now: () => clock.now().toISOString(),
   };

@@ -4,6 +4,7 @@ import type { MemoryView } from "../../projections/memoryView.js";
 import { invalidRequest } from "../app/appErrors.js";
 import type { ErasureCertificate } from "../erasure/subjectErasure.js";
 import type { ReadAuditLog, ReadRecord, StoredReadRecord } from "../readAudit/readAuditPort.js";
+import type { UnredactedRecordView } from "../redaction/redactionService.js";
 import {
   defaultExportPageSize,
   maxExportPageSize,
@@ -23,6 +24,8 @@ export interface SubjectExportSources {
   get(memoryId: string, asOf?: AsOf): Promise<MemoryView>;
   history(memoryId: string): Promise<readonly HistoryEntry[]>;
   certificates(subjectId: string, tenantId: string): Promise<readonly ErasureCertificate[]>;
+  /** What ingest redaction masked in a unit, with its sealed clear originals; absent where redaction is not wired. */
+  redactions?(memoryId: string): Promise<readonly UnredactedRecordView[]>;
   readonly readAudit: Pick<ReadAuditLog, "whoRead" | "record">;
   now(): string;
 }
@@ -96,6 +99,7 @@ export async function exportSubject(sources: SubjectExportSources, requester: Ex
     }
     for (const entry of history) changes.push({ memoryId, ...entry });
     const certificate = unit.status === "erased" ? certificateOf(memoryId) : undefined;
+    const redactions = (await sources.redactions?.(memoryId)) ?? [];
     memories.push({
       memoryId,
       cubeId: unit.cubeId,
@@ -111,6 +115,7 @@ export async function exportSubject(sources: SubjectExportSources, requester: Ex
       updatedBy: unit.updatedBy,
       ...(unit.successorId !== undefined ? { successorId: unit.successorId } : {}),
       versions,
+      ...(redactions.length > 0 ? { redactions } : {}),
       ...(certificate !== undefined ? { erasureCertificateEventId: certificate.eventId } : {}),
     });
     for (const read of await allReadsOf(sources.readAudit, memoryId, tenantId)) {

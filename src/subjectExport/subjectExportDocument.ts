@@ -2,6 +2,7 @@ import type { MemoryAttributes, MemorySource } from "../../domain/memory/memoryC
 import type { MemoryStatus, ShreddableContent } from "../../domain/memory/memoryEvents.js";
 import type { HistoryEntry } from "../../projections/memoryHistory.js";
 import type { ErasureCertificate } from "../erasure/subjectErasure.js";
+import type { UnredactedRecordView } from "../redaction/redactionService.js";
 import type { StoredReadRecord } from "../readAudit/readAuditPort.js";
 
 /**
@@ -45,6 +46,11 @@ export interface ExportedMemory {
   readonly updatedBy: string;
   readonly successorId?: string;
   readonly versions: readonly ExportedVersion[];
+  /**
+   * What ingest redaction masked in this unit, with the clear originals where the cube kept them sealed
+   * (they are the subject's data too); absent when nothing was masked.
+   */
+  readonly redactions?: readonly UnredactedRecordView[];
   /** For an erased unit: the event id of the erasure certificate that lists it, when a subject erasure did it. */
   readonly erasureCertificateEventId?: string;
 }

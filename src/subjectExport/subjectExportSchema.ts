@@ -36,6 +36,11 @@ const memory = open(
     updatedBy: string,
     successorId: string,
     versions: { type: "array", items: version },
+    redactions: {
+      type: "array",
+      description: "what ingest redaction masked, per write, with the clear original when the cube kept it sealed",
+      items: open({ operation: string, revision: integer, recordedAt: string, actor: string, kinds: open({}), fields: strings, keepOriginal: string, originalState: string, original: { type: ["object", "null"], additionalProperties: true } }),
+    },
     erasureCertificateEventId: { type: "string", description: "the certificate (in certificates[]) of the subject erasure that erased this unit" },
   },
   ["memoryId", "cubeId", "status", "content", "versions"],
