@@ -2,7 +2,7 @@
  * Precision and recall of the redaction detectors per kind, on the labelled
  * sentences in test/fixtures/redaction/labelled.txt (spans marked {{kind:value}}).
  *
- *   npx tsx bench/redactionEval.ts [--json] [--misses]
+ *   npx tsx bench/redactionEval.ts [--json] [--misses] [--timing]
  *
  * A detected span counts as found when it has the gold span's kind and exactly
  * its bounds (strict), or overlaps it (lenient: e.g. "Dr." kept outside a name).
@@ -91,5 +91,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.log("|---|---:|---:|---:|---:|---:|---:|");
     for (const r of result.rows) console.log(`| ${r.kind} | ${r.gold} | ${r.detected} | ${pct(r.precision)} | ${pct(r.recall)} | ${pct(r.lenientPrecision)} | ${pct(r.lenientRecall)} |`);
     if (process.argv.includes("--misses")) console.log(`\n${result.misses.join("\n")}`);
+    if (process.argv.includes("--timing")) {
+      const texts = loadLabelled().map((l) => l.text);
+      for (const kinds of [redactionKinds, redactionKinds.filter((k) => k !== "name")]) {
+        const rounds = 5_000;
+        for (let i = 0; i < 200; i += 1) detectPersonalData(texts[i % texts.length]!, kinds);
+        const started = performance.now();
+        for (let i = 0; i < rounds; i += 1) detectPersonalData(texts[i % texts.length]!, kinds);
+        console.log(`\n${kinds.join(",")}: ${(((performance.now() - started) * 1000) / rounds).toFixed(0)} µs per sentence (one core, warm)`);
+      }
+    }
   }
 }
