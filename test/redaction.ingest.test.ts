@@ -118,6 +118,17 @@ describe("redaction at ingest", () => {
     expect(shredded).toMatchObject({ originalState: "shredded", original: null, kinds: { email: 1 } });
   });
 
+  it("a retried create (same idempotency key) answers as the first and records its masking once", async () => {
+    const { ledger } = await open();
+    await ledger.redaction.configure("c1", { enabled: true, keepOriginal: "sealed" });
+    const ctx = { tenantId: "default", actor: "library", commandId: "create-once" };
+    const first = await ledger.memories.create({ cubeId: "c1", text: `Mail ${email}` }, ctx);
+    const again = await ledger.memories.create({ cubeId: "c1", text: `Mail ${email}` }, ctx);
+    expect(again).toEqual(first);
+    const records = await ledger.redaction.originals(first.memoryId);
+    expect(records.map((r) => [r.operation, r.original])).toEqual([["create", { text: `Mail ${email}` }]]);
+  });
+
   it("rejects a bad setting with the field named, and a cube that does not exist with 404", async () => {
     const { ledger } = await open();
     expect(await failureOf(ledger.redaction.configure("c1", { enabled: true, kinds: ["ssn" as "email"] }))).toMatchObject({ _tag: "InvalidRequest", field: "kinds" });
