@@ -51,6 +51,8 @@ import { registerSubjectExportCommands } from "./subjectExportCommands.js";
 import { registerRedactionCommands } from "./redactionCommands.js";
 import { registerTamperEvidenceCommands } from "./tamperEvidenceCommands.js";
 import { registerComplianceReportCommands } from "./complianceReportCommands.js";
+import { registerLegalHoldCommands } from "./legalHoldCommands.js";
+import { registerRetentionCommands } from "./retentionCommands.js";
 import { commaList, confidence, delaySeconds, grantee, isoTime, metadataEntry, nonNegativeInteger, oneOf, positiveIntegerUpTo, repeatable, source } from "./parse.js";
 
 /**
@@ -625,6 +627,8 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
   );
   registerSubjectExportCommands(subject, { leaf, withLedger });
   registerComplianceReportCommands(program, { leaf, withLedger });
+  registerLegalHoldCommands(program, { leaf, withLedger });
+  registerRetentionCommands(program, { leaf, withLedger });
 
   // ---- governance: principals, keys, cube grants, delegations (docs/governance.md) ----
   const principal = program.command("principal").description("the tenant's users, agents and admins: roles, groups, disabling");
