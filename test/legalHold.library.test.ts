@@ -90,6 +90,25 @@ describe("legal hold", () => {
     expect((await second.ledger.memories.get(unit!)).status).toBe("erased");
   });
 
+  it("a release's erasure is a durable job: a restart before any worker ran it still erases the unit", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "memledger-hold-"));
+    dirs.push(dataDir);
+    const clock = new ManualClock(new Date("2026-03-01T09:00:00.000Z"));
+    // No worker: the jobs wait in the queue, as when the process dies right after answering the release.
+    const idle = await openMemLedger({ dataDir, clock, worker: false });
+    const [unit] = await cubeWithUnits(idle, "c1", [{ text: "held then released" }]);
+    const hold = await idle.holds.place({ scope: { kind: "memory", id: unit! }, reason: "inquiry" });
+    await failureOf(idle.memories.erase(unit!));
+    const released = await idle.holds.release(hold.holdId, "inquiry closed");
+    expect(released.resumedErasures).toHaveLength(1);
+    await idle.close();
+
+    const { ledger } = await world(dataDir);
+    await waitForErasure(ledger, released.resumedErasures!.map((r) => r.jobId));
+    expect((await ledger.memories.get(unit!)).status).toBe("erased");
+    expect(await ledger.holds.pendingErasures()).toEqual([]);
+  });
+
   it("a cube hold and a subject hold cover their units; an erasure waits for the last hold covering it", async () => {
     const { ledger } = await world();
     const [a, b] = await cubeWithUnits(ledger, "c1", [{ text: "a", userId: "alice" }, { text: "b" }]);

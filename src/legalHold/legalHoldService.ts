@@ -74,7 +74,7 @@ export const layerLegalHoldService = Layer.effect(
       });
 
     /** read → decide → append at the revision read → retry on conflict. */
-    const execute = (tenantId: string, command: HoldCommand, ctx: CommandContext) =>
+    const execute = (tenantId: string, command: HoldCommand, ctx: CommandContext, beforeAppend: (state: HoldState, revision: number) => Effect.Effect<unknown, HoldError> = () => Effect.void) =>
       Effect.gen(function* () {
         for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
           const { state, revision } = yield* registry.current(tenantId);
@@ -85,6 +85,7 @@ export const layerLegalHoldService = Layer.effect(
             if (reason === "conflict") return yield* Effect.fail(new HoldConflict({ holdId: command.holdId, message }));
             return yield* Effect.fail(invalidRequest(field, message));
           }
+          yield* beforeAppend(state, revision);
           const appended = yield* Effect.either(registry.append(tenantId, decision.events, revision, ctx));
           if (Either.isRight(appended)) return (yield* registry.current(tenantId)).state.holds.get(command.holdId)!;
           if (appended.left._tag !== "ConcurrencyConflict") return yield* Effect.fail(appended.left);
@@ -101,23 +102,32 @@ export const layerLegalHoldService = Layer.effect(
     const waitingOn = (state: HoldState, memoryId: string) =>
       Effect.map(unitOf(memoryId), (unit) => (unit === undefined ? [] : holdsCovering(state, unit).map((h) => h.holdId)));
 
-    const resumeReady: LegalHoldServiceApi["resumeReady"] = (tenantId, ctx) =>
+    /**
+     * Enqueues the pending erasures that no hold would cover once `releasing` is released (or that none covers
+     * now, when it is undefined). A job names the hold whose release it waits for, so it can be enqueued
+     * before that release is appended: a crash in between leaves a job that finds the hold still active and
+     * retries until it gives up, never a release whose erasures were not sent.
+     */
+    const enqueueFreed = (tenantId: string, state: HoldState, revision: number, ctx: CommandContext, releasing?: string) =>
       Effect.gen(function* () {
-        const { state, revision } = yield* registry.current(tenantId);
+        const after: HoldState = releasing === undefined ? state : { ...state, holds: new Map([...state.holds].filter(([id]) => id !== releasing)) };
         const resumed: ResumedErasure[] = [];
         for (const pending of state.pending.values()) {
-          if ((yield* waitingOn(state, pending.memoryId)).length > 0) continue;
+          if ((yield* waitingOn(after, pending.memoryId)).length > 0) continue;
           const { job } = yield* bus.enqueue({
             kind: deferredErasureJobKind,
             key: pending.memoryId,
-            payload: { erasureId: pending.erasureId, memoryId: pending.memoryId, ...requesterOf(ctx, pending.erasureId) },
-            // One job per erasure and state of the hold stream: a retried release adds none, a later release may try again.
-            idempotencyKey: `deferred-erasure:${tenantId}:${pending.erasureId}:${revision}`,
+            payload: { erasureId: pending.erasureId, memoryId: pending.memoryId, ...(releasing !== undefined ? { afterRelease: releasing } : {}), ...requesterOf(ctx, pending.erasureId) },
+            // One job per erasure and release (or state of the hold stream): a retried release adds none.
+            idempotencyKey: `deferred-erasure:${tenantId}:${pending.erasureId}:${releasing !== undefined ? `release:${releasing}` : `rev:${revision}`}`,
           });
           resumed.push({ erasureId: pending.erasureId, memoryId: pending.memoryId, jobId: job.jobId });
         }
         return resumed;
       });
+
+    const resumeReady: LegalHoldServiceApi["resumeReady"] = (tenantId, ctx) =>
+      Effect.flatMap(registry.current(tenantId), ({ state, revision }) => enqueueFreed(tenantId, state, revision, ctx));
 
     const complete = (tenantId: string, erasureId: string, memoryId: string, ctx: CommandContext) =>
       Effect.gen(function* () {
@@ -142,6 +152,11 @@ export const layerLegalHoldService = Layer.effect(
           const pending = state.pending.get(erasureId);
           const result = (value: { readonly [key: string]: JsonValue }): JsonValue => value;
           if (pending === undefined) return result({ erasureId, skipped: "already completed" });
+          // Sent just before its release was appended: wait (retry) until the release is in the log.
+          const afterRelease = typeof fields.afterRelease === "string" ? state.holds.get(fields.afterRelease) : undefined;
+          if (afterRelease !== undefined && afterRelease.released === undefined) {
+            return yield* Effect.die(new Error(`hold ${afterRelease.holdId} is not recorded as released yet; erasure ${erasureId} waits for it (retried)`));
+          }
           const ctx: CommandContext = {
             tenantId: requester.tenantId,
             actor: "system:legal-hold",
@@ -175,8 +190,12 @@ export const layerLegalHoldService = Layer.effect(
         }),
       release: (holdId, reason, ctx) =>
         Effect.gen(function* () {
-          const hold = yield* execute(ctx.tenantId, { type: "releaseHold", holdId, reason, by: ctx.actor, at: clock.now().toISOString() }, ctx);
-          const resumedErasures = yield* resumeReady(ctx.tenantId, { ...ctx, reason: `hold ${holdId} released: ${reason}` });
+          const jobCtx = { ...ctx, reason: `hold ${holdId} released: ${reason}` };
+          const command: HoldCommand = { type: "releaseHold", holdId, reason, by: ctx.actor, at: clock.now().toISOString() };
+          // The erasures the release frees are enqueued first, then the release appended: nothing acknowledged is lost in a crash.
+          const hold = yield* execute(ctx.tenantId, command, ctx, (state, revision) => enqueueFreed(ctx.tenantId, state, revision, jobCtx, holdId));
+          const { state, revision } = yield* registry.current(ctx.tenantId);
+          const resumedErasures = yield* enqueueFreed(ctx.tenantId, state, revision, jobCtx, holdId);
           return { ...viewOf(hold), resumedErasures };
         }),
       list: (tenantId, options = {}) =>
