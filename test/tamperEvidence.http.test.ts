@@ -1,5 +1,7 @@
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
+import { connectMemLedger } from "../src/client/httpClient.js";
+import { runCli } from "../src/cli/main.js";
 import { authenticatedServer } from "./support/authenticatedServer.js";
 import { tempLedger } from "./support/tempLedger.js";
 
@@ -52,6 +54,30 @@ describe("tamper evidence over REST", () => {
     const otherFinding = report.problems.find((p: { position: number }) => p.position === other.position);
     expect(otherFinding).toEqual({ kind: "changed", position: other.position, message: expect.stringContaining("another tenant") });
     expect(JSON.stringify(report)).not.toContain(other.stream_id);
+    await server.app.close();
+  });
+
+  it("the HTTP client and `memledger --server … audit verify` reach the same routes; automatic checkpoints follow checkpointEvery", async () => {
+    const { ledger, dataDir, dispose } = await tempLedger({ tamperEvidence: { checkpointEvery: 3 } });
+    cleanup = dispose;
+    const server = await authenticatedServer(ledger, dataDir);
+    const baseUrl = await server.app.listen({ host: "127.0.0.1", port: 0 });
+    const apiKey = await server.tokenFor();
+    await server.app.inject({ method: "POST", url: "/cubes", payload: { cubeId: "c", name: "c", owner: { kind: "user", id: "ann" } } });
+    for (const text of ["one", "two", "three"]) await server.app.inject({ method: "POST", url: "/memories", payload: { cubeId: "c", text } });
+
+    const client = await connectMemLedger(baseUrl, { apiKey });
+    const report = await client.tamperEvidence.verify();
+    expect(report).toMatchObject({ ok: true });
+    // Signed automatically every 3 events, none of them asked for.
+    expect(report.checkpoints.verified).toBeGreaterThanOrEqual(2);
+    expect((await client.tamperEvidence.checkpoint()).position).toBe(report.head.position);
+    expect((await client.tamperEvidence.publicKey()).publicKey).toContain("BEGIN PUBLIC KEY");
+
+    let out = "";
+    const code = await runCli(["audit", "verify", "--server", baseUrl, "--api-key", apiKey], { out: (s) => (out += s), err: () => {} });
+    expect(out).toContain("intact:");
+    expect(code).toBe(0);
     await server.app.close();
   });
 });

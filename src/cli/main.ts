@@ -769,7 +769,7 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
   readsCommand("reads-by <principalId>", "what a principal read, and when").action((principalId: string, o: ReadsOptions, cmd: Command) =>
     withLedger(cmd, async ({ ledger, print }) => print(await ledger.audit.readsBy(principalId, defined({ from: o.from, to: o.to, after: o.after, limit: o.limit })), formatReads)),
   );
-  registerTamperEvidenceCommands(audit, { leaf, settingsOf, io, outcome });
+  registerTamperEvidenceCommands(audit, { leaf, settingsOf, withLedger, io, outcome });
 
   leaf(program, "whoami", "the principal this CLI acts as").action((_o: unknown, cmd: Command) =>
     withLedger(cmd, async ({ ledger, print }) => print(await ledger.governance.whoAmI(), formatPrincipal)),
