@@ -156,6 +156,13 @@ describe("legal hold", () => {
     const hold = await ledger.holds.place({ scope: { kind: "subject", id: "carol" }, reason: "x" });
     await ledger.holds.release(hold.holdId, "done");
     expect((await failureOf(ledger.holds.release(hold.holdId, "again")))._tag).toBe("HoldConflict");
+    // The same request retried (one Idempotency-Key) gets the same hold and the same release, not a second one or a 409.
+    const ctx = { tenantId: "default", actor: "dpo", commandId: "key-1" };
+    const once = await ledger.holds.place({ scope: { kind: "subject", id: "dave" }, reason: "x" }, ctx);
+    expect((await ledger.holds.place({ scope: { kind: "subject", id: "dave" }, reason: "x" }, ctx)).holdId).toBe(once.holdId);
+    const releaseCtx = { ...ctx, commandId: "key-2" };
+    await ledger.holds.release(once.holdId, "done", releaseCtx);
+    expect(await ledger.holds.release(once.holdId, "done", releaseCtx)).toMatchObject({ holdId: once.holdId, active: false });
     expect((await failureOf(ledger.holds.release("missing", "again")))._tag).toBe("HoldNotFound");
   });
 });

@@ -5,7 +5,8 @@ import { parseIsoInstant, isoInstantRule } from "../../domain/time/isoInstant.js
 import { cubeNotFound, invalidRequest, memoryNotFound, type CubeNotFound, type InvalidRequest, type MemoryNotFound } from "../app/appErrors.js";
 import type { CommandContext } from "../app/commandContext.js";
 import { Clock } from "../clock/clock.js";
-import { EventStore } from "../eventStore/eventStorePort.js";
+import { EventStore, type RecordedEvent } from "../eventStore/eventStorePort.js";
+import { holdStreamId } from "../../domain/legalHold/holdEvents.js";
 import type { EventStoreUnavailable, IdempotencyConflict } from "../eventStore/eventStoreErrors.js";
 import { IdGenerator } from "../ids/idGenerator.js";
 import { nameBasedId } from "../ids/nameBasedId.js";
@@ -58,7 +59,8 @@ export const layerLegalHoldService = Layer.effect(
     const bus = yield* JobBus;
     const clock = yield* Clock;
     const ids = yield* IdGenerator;
-    const cubeTenant = cubeTenantReader(yield* EventStore);
+    const store = yield* EventStore;
+    const cubeTenant = cubeTenantReader(store);
     const run = runForJob(yield* Effect.runtime<never>());
 
     /** A hold names something of the caller's tenant: another tenant's unit or cube answers as a missing one. */
@@ -92,6 +94,12 @@ export const layerLegalHoldService = Layer.effect(
         }
         return yield* Effect.die(new Error(`the hold stream of tenant ${tenantId} changed ${maxAttempts} times in a row; retry the request`));
       });
+
+    const releasedUnder = (tenantId: string, holdId: string, commandId: string) =>
+      Effect.map(
+        store.readStream(holdStreamId(tenantId)).pipe(Effect.catchTag("StreamNotFound", () => Effect.succeed([] as readonly RecordedEvent[]))),
+        (events) => events.some((e) => e.type === "HoldReleased" && (e.data as { holdId?: string }).holdId === holdId && e.metadata.commandId === commandId),
+      );
 
     const unitOf = (memoryId: string) =>
       Effect.map(repo.load(memoryId), (loaded) => {
@@ -190,6 +198,12 @@ export const layerLegalHoldService = Layer.effect(
         }),
       release: (holdId, reason, ctx) =>
         Effect.gen(function* () {
+          // A retried request (same Idempotency-Key) gets the release its first attempt recorded, not a 409.
+          if (ctx.commandId !== undefined && (yield* releasedUnder(ctx.tenantId, holdId, ctx.commandId))) {
+            const { state, revision } = yield* registry.current(ctx.tenantId);
+            const resumedErasures = yield* enqueueFreed(ctx.tenantId, state, revision, { ...ctx, reason: `hold ${holdId} released: ${reason}` }, holdId);
+            return { ...viewOf(state.holds.get(holdId)!), resumedErasures };
+          }
           const jobCtx = { ...ctx, reason: `hold ${holdId} released: ${reason}` };
           const command: HoldCommand = { type: "releaseHold", holdId, reason, by: ctx.actor, at: clock.now().toISOString() };
           // The erasures the release frees are enqueued first, then the release appended: nothing acknowledged is lost in a crash.
