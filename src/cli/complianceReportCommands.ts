@@ -39,13 +39,14 @@ export function registerComplianceReportCommands(program: Command, host: Complia
     });
 
   periodic(host.leaf(report, "changes", "change log: every event by actor, cube, memory, type, period (never content)"))
-    .option("--actor <actor>")
+    // Not --actor: every command already has --actor (who acts, in-process); this one filters.
+    .option("--by <actor>", "only events written by this actor, e.g. principal:alice or system:retention")
     .option("--cube <cubeId>")
     .option("--memory <memoryId>")
     .option("--type <eventType>")
-    .action((o: Common & { actor?: string; cube?: string; memory?: string; type?: string }, cmd: Command) =>
+    .action((o: Common & { by?: string; cube?: string; memory?: string; type?: string }, cmd: Command) =>
       emit("changeLog", o, cmd, (l) =>
-        l.reports.changeLog({ ...periodOf(o), ...(o.actor ? { actor: o.actor } : {}), ...(o.cube ? { cubeId: o.cube } : {}), ...(o.memory ? { memoryId: o.memory } : {}), ...(o.type ? { type: o.type } : {}) }, pagingOf(o)),
+        l.reports.changeLog({ ...periodOf(o), ...(o.by ? { actor: o.by } : {}), ...(o.cube ? { cubeId: o.cube } : {}), ...(o.memory ? { memoryId: o.memory } : {}), ...(o.type ? { type: o.type } : {}) }, pagingOf(o)),
       ),
     );
   periodic(host.leaf(report, "reads", "read log: who read a memory (--memory) or what a principal read (--principal)"))
