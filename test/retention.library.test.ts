@@ -139,7 +139,9 @@ describe("retention policies", () => {
     await ledger.cubes.create({ cubeId: "chat", name: "chat", owner: { kind: "user", id: "u" } });
     expect((await failureOf(ledger.retention.setPolicy("chat", { rules: [{ memoryType: "raw_source" }] })))._tag).toBe("InvalidRequest");
     expect((await failureOf(ledger.retention.setPolicy("nope", policy)))._tag).toBe("CubeNotFound");
-    const set = await ledger.retention.setPolicy("chat", { ...policy, sweepEveryHours: 1 / 3600 });
+    const retried = { tenantId: "default", actor: "dpo", commandId: "key-1" };
+    const set = await ledger.retention.setPolicy("chat", { ...policy, sweepEveryHours: 1 / 3600 }, retried);
+    expect((await ledger.retention.setPolicy("chat", { ...policy, sweepEveryHours: 1 / 3600 }, retried)).revision).toBe(set.revision);
     await ledger.jobs.wait(set.sweepJobId!, 15_000);
     await ledger.retention.removePolicy("chat");
     expect((await failureOf(ledger.retention.getPolicy("chat")))._tag).toBe("RetentionPolicyNotFound");

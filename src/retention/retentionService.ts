@@ -178,6 +178,13 @@ export const layerRetentionService = Layer.effect(
           if (problem !== undefined) return yield* Effect.fail(invalidRequest(problem[0], problem[1]));
           const events = yield* readStream(cubeId);
           const revision = events.length - 1;
+          const eventId = ctx.commandId ? nameBasedId(`retention-policy:${cubeId}:${ctx.commandId}`) : undefined;
+          // A retried request (same Idempotency-Key) gets the policy its first attempt set, and no second chain.
+          const earlier = eventId !== undefined ? events.find((e) => e.eventId === eventId) : undefined;
+          if (earlier !== undefined) {
+            const data = earlier.data as { policy: RetentionPolicy };
+            return { cubeId, policy: data.policy, revision: earlier.revision, setAt: earlier.metadata.recordedAt, setBy: earlier.metadata.actor };
+          }
           const normalized: RetentionPolicy = {
             rules: policy.rules.map((r) => ({
               memoryType: r.memoryType,
@@ -187,7 +194,7 @@ export const layerRetentionService = Layer.effect(
             })),
             ...(policy.sweepEveryHours !== undefined ? { sweepEveryHours: policy.sweepEveryHours } : {}),
           };
-          const appended = yield* append(cubeId, [{ type: "RetentionPolicySet", data: { cubeId, policy: normalized } }], revision, ctx, ctx.commandId ? [nameBasedId(`retention-policy:${cubeId}:${ctx.commandId}`)] : undefined);
+          const appended = yield* append(cubeId, [{ type: "RetentionPolicySet", data: { cubeId, policy: normalized } }], revision, ctx, eventId !== undefined ? [eventId] : undefined);
           const set = inForce(yield* readStream(cubeId))!;
           const { job } = yield* enqueueSweep({ cubeId, policyRevision: appended.nextExpectedRevision, run: 0, ...requesterOf(ctx, cubeId) }, Date.now());
           return { cubeId, policy: set.policy, revision: set.revision, setAt: set.setAt, setBy: set.setBy, sweepJobId: job.jobId };
