@@ -149,6 +149,21 @@ describe("legal hold", () => {
     expect(erased.content).toBeNull();
   });
 
+  it("a cube rollback reverts the units no hold covers and reports the held one as skipped", async () => {
+    const { ledger, clock } = await world();
+    const [held, free] = await cubeWithUnits(ledger, "c1", [{ text: "held v1" }, { text: "free v1" }]);
+    clock.advance(60_000);
+    const before = clock.now().toISOString();
+    clock.advance(60_000);
+    await ledger.memories.edit(held!, { content: { text: "held v2" } });
+    await ledger.memories.edit(free!, { content: { text: "free v2" } });
+    const hold = await ledger.holds.place({ scope: { kind: "memory", id: held! }, reason: "evidence" });
+    const report = await ledger.cubes.rollback("c1", before);
+    expect(report.outcomes).toEqual(expect.arrayContaining([expect.objectContaining({ memoryId: held, action: "skipped", why: expect.stringContaining(hold.holdId) }), expect.objectContaining({ memoryId: free, action: "reverted" })]));
+    expect((await ledger.memories.get(held!)).content?.text).toBe("held v2");
+    expect((await ledger.memories.get(free!)).content?.text).toBe("free v1");
+  });
+
   it("refuses a hold on a unit that does not exist and a second release", async () => {
     const { ledger } = await world();
     expect((await failureOf(ledger.holds.place({ scope: { kind: "memory", id: "nope" }, reason: "x" })))._tag).toBe("MemoryNotFound");

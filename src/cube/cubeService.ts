@@ -225,7 +225,13 @@ export const layerCubeService = Layer.effect(
         const units = yield* unitStates(cubeId, { time });
         const outcomes: RollbackOutcome[] = [];
         for (const unit of units) {
-          outcomes.push(alreadyRolledBack(unit.memoryId, unit.events, unitCtx.commandId) ?? (yield* rollbackUnit(unit.memoryId, unit.current, unit.atT, unitCtx)));
+          outcomes.push(
+            alreadyRolledBack(unit.memoryId, unit.events, unitCtx.commandId) ??
+              // A unit under legal hold stays as it is; the report says which holds kept it.
+              (yield* rollbackUnit(unit.memoryId, unit.current, unit.atT, unitCtx).pipe(
+                Effect.catchTag("LegalHoldActive", (held) => Effect.succeed<RollbackOutcome>({ memoryId: unit.memoryId, action: "skipped", why: `under legal hold ${held.holds.map((h) => h.holdId).join(", ")}` })),
+              )),
+          );
         }
         yield* store.append(cubeStreamId(cubeId), [cubeEvent("CubeRolledBack", { cubeId, toTime: time, outcomes }, metadataFor(unitCtx, cubeId, correlationId))], "stream_exists");
         return { cubeId, toTime: time, outcomes };
