@@ -35,6 +35,7 @@ import { unauthenticated } from "../governance/governanceErrors.js";
 import { openSqliteReadAuditLog } from "../readAudit/sqliteReadAuditLog.js";
 import { complianceReadModel, type ComplianceStore } from "../compliance/complianceReadModel.js";
 import { reportsFacade, type ReportSources } from "../compliance/reportsFacade.js";
+import { holdsInErasureRegister } from "../compliance/holdsInErasureRegister.js";
 import { automaticCheckpoints, tamperEvidenceSettings, type TamperEvidenceOptions } from "../tamperEvidence/tamperEvidenceOptions.js";
 import { rootTamperEvidence } from "../tamperEvidence/tamperEvidenceApi.js";
 import type { ReadAuditLog } from "../readAudit/readAuditPort.js";
@@ -311,6 +312,8 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
     readAudit,
     access: (tenantId, asOf) => governanceOps.access(tenantId, asOf),
     certificates: (subjectId, tenantId) => subj((s) => s.certificates(subjectId, tenantId)),
+    // Active holds and the erasures they keep waiting close the register (trusted: the report's own gate ran first).
+    erasureExtension: holdsInErasureRegister(rootHolds(runCompliance, defaults)),
     now: () => clock.now().toISOString(),
   };
   const subjectExportSources: SubjectExportSources = {
