@@ -50,8 +50,11 @@ describe("the README tour", () => {
     const output = `${run.stdout}\n${run.stderr}`;
     expect(run.status, output).toBe(0);
     const errors = [...output.matchAll(/"error":"([A-Za-z]+)"/g)].map((m) => m[1]);
-    // Step 13: Bob archiving (write) and reading cube bob; step 15: Bob's revoked key.
-    expect(errors, output).toEqual(["Forbidden", "Forbidden", "Unauthenticated"]);
+    // Step 13: Bob archiving (write) and reading cube bob; step 15: Bob's revoked key; step 17: erasing under a legal hold.
+    expect(errors, output).toEqual(["Forbidden", "Forbidden", "Unauthenticated", "LegalHoldActive"]);
+    expect(output).toContain('"ok":true'); // step 16: the log verifies
+    expect(output).toContain("[NAME] wrote from [EMAIL]"); // step 21: masked before it was written
+    expect(output).not.toContain("bob@example.com\"");
     expect(output).toContain('"actor":"principal:admin"');
     expect(output).toContain('"status":"erased"');
     expect(server.errorLines()).toEqual([]);
