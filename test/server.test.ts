@@ -37,7 +37,7 @@ describe("REST server (Fastify over the embedded ledger)", () => {
     expect(ready.body.status).toBe("ready");
     expect(ready.body.engines.map((e: { role: string; engine: string; ok: boolean }) => `${e.role}:${e.engine}:${e.ok}`)).toEqual(["eventStore:sqlite:true", "jobBus:sqlite:true", "graph:sqlite:true"]);
     expect(ready.body.engines[0].detail).toMatch(/^head at position \d+$/);
-    expect(ready.body.projections.map((p: { name: string }) => p.name).sort()).toEqual(["graph", "lexical", "memory_view"]);
+    expect(ready.body.projections.map((p: { name: string }) => p.name).sort()).toEqual(["compliance", "graph", "lexical", "memory_view"]);
     expect((await call("GET", "/health/ready?timeoutMs=5")).status).toBe(400);
   });
 

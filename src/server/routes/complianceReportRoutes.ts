@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { reportColumns, type ReportName } from "../../compliance/reportsApi.js";
 import { toCsv } from "../../compliance/reportCsv.js";
+import { errorResponse } from "../schemas.js";
 
 type Format = "json" | "csv";
 interface PageQuery {
@@ -21,6 +22,18 @@ const pageProperties = {
 const periodProperties = { from: { type: "string", format: "date-time" }, to: { type: "string", format: "date-time" } } as const;
 const queryOf = (properties: Record<string, unknown>, required: readonly string[] = []) => ({ type: "object", additionalProperties: false, properties: { ...pageProperties, ...properties }, required });
 const tags = ["governance"];
+/**
+ * Every report answers JSON (a page of rows; the subject access report its reads and changes pages; knowledge with
+ * format=evidence the evidence document), or with format=csv the rows as CSV; 404 names a memory, cube or subject
+ * the tenant has not (or another tenant's: the same answer).
+ */
+const reportResponse = {
+  200: {
+    description: "JSON, or with format=csv the rows as CSV (the next page's cursor in X-Next-Cursor)",
+    content: { "application/json": { schema: { type: "object", additionalProperties: true } }, "text/csv": { schema: { type: "string" } } },
+  },
+  404: errorResponse,
+} as const;
 
 /** JSON as is, or the page's rows as CSV with the cursor of the next page in a `Link`-like header. */
 function send(reply: FastifyReply, format: Format | undefined, report: ReportName, page: { rows: readonly object[]; next?: string }) {
@@ -37,7 +50,7 @@ function send(reply: FastifyReply, format: Format | undefined, report: ReportNam
 export function complianceReportRoutes(app: FastifyInstance): void {
   app.get<{ Querystring: PeriodQuery & { actor?: string; cubeId?: string; memoryId?: string; type?: string } }>(
     "/reports/changes",
-    { schema: { tags, summary: "Change log: every event by actor, cube, memory, type and period (never content)", querystring: queryOf({ ...periodProperties, actor: { type: "string" }, cubeId: { type: "string" }, memoryId: { type: "string" }, type: { type: "string" } }) } },
+    { schema: { tags, response: reportResponse, summary: "Change log: every event by actor, cube, memory, type and period (never content)", querystring: queryOf({ ...periodProperties, actor: { type: "string" }, cubeId: { type: "string" }, memoryId: { type: "string" }, type: { type: "string" } }) } },
     async (request, reply) => {
       const { after, limit, format, ...filter } = request.query;
       return send(reply, format, "changeLog", await request.ledger.reports.changeLog(filter, { ...(after !== undefined ? { after } : {}), ...(limit !== undefined ? { limit } : {}) }));
@@ -45,7 +58,7 @@ export function complianceReportRoutes(app: FastifyInstance): void {
   );
   app.get<{ Querystring: PeriodQuery & { memoryId?: string; principalId?: string } }>(
     "/reports/reads",
-    { schema: { tags, summary: "Read log: who read memory X (memoryId) or what principal P read (principalId), in a period", querystring: queryOf({ ...periodProperties, memoryId: { type: "string" }, principalId: { type: "string" } }) } },
+    { schema: { tags, response: reportResponse, summary: "Read log: who read memory X (memoryId) or what principal P read (principalId), in a period", querystring: queryOf({ ...periodProperties, memoryId: { type: "string" }, principalId: { type: "string" } }) } },
     async (request, reply) => {
       const { after, limit, format, memoryId, principalId, from, to } = request.query;
       const period = { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
@@ -55,7 +68,7 @@ export function complianceReportRoutes(app: FastifyInstance): void {
   );
   app.get<{ Params: { memoryId: string }; Querystring: PageQuery }>(
     "/reports/lineage/:memoryId",
-    { schema: { tags, summary: "Lineage of a memory: sources, versions, merges, branches and derived units", querystring: queryOf({}) } },
+    { schema: { tags, response: reportResponse, summary: "Lineage of a memory: sources, versions, merges, branches and derived units", querystring: queryOf({}) } },
     async (request, reply) => {
       const { after, limit, format } = request.query;
       return send(reply, format, "lineage", await request.ledger.reports.lineage(request.params.memoryId, { ...(after !== undefined ? { after } : {}), ...(limit !== undefined ? { limit } : {}) }));
@@ -66,6 +79,7 @@ export function complianceReportRoutes(app: FastifyInstance): void {
     {
       schema: {
         tags,
+        response: reportResponse,
         summary: "What the agent knew at T: a cube's units as of `at` with version and content hash; format=evidence for the whole answer with its log position and digest",
         querystring: { ...queryOf({ cubeId: { type: "string" }, at: { type: "string", format: "date-time" } }, ["cubeId", "at"]), properties: { ...pageProperties, cubeId: { type: "string" }, at: { type: "string", format: "date-time" }, format: { type: "string", enum: ["json", "csv", "evidence"], default: "json" } } },
       },
@@ -78,7 +92,7 @@ export function complianceReportRoutes(app: FastifyInstance): void {
   );
   app.get<{ Querystring: PeriodQuery }>(
     "/reports/erasures",
-    { schema: { tags, summary: "Erasure register: subject and memory erasure certificates in a period", querystring: queryOf(periodProperties) } },
+    { schema: { tags, response: reportResponse, summary: "Erasure register: subject and memory erasure certificates in a period", querystring: queryOf(periodProperties) } },
     async (request, reply) => {
       const { after, limit, format, from, to } = request.query;
       const period = { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
@@ -90,6 +104,7 @@ export function complianceReportRoutes(app: FastifyInstance): void {
     {
       schema: {
         tags,
+        response: reportResponse,
         summary: "Access report for a data subject: every read of their units and every change of their data",
         querystring: {
           type: "object",
@@ -117,7 +132,7 @@ export function complianceReportRoutes(app: FastifyInstance): void {
   );
   app.get<{ Querystring: PageQuery & { at?: string } }>(
     "/reports/grants",
-    { schema: { tags, summary: "Principals, roles, groups and cube grants as of `at` (now when absent)", querystring: queryOf({ at: { type: "string", format: "date-time" } }) } },
+    { schema: { tags, response: reportResponse, summary: "Principals, roles, groups and cube grants as of `at` (now when absent)", querystring: queryOf({ at: { type: "string", format: "date-time" } }) } },
     async (request, reply) => {
       const { after, limit, format, at } = request.query;
       return send(reply, format, "grants", await request.ledger.reports.grants(at, { ...(after !== undefined ? { after } : {}), ...(limit !== undefined ? { limit } : {}) }));

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { PlaceHoldRequest } from "../../legalHold/holdsApi.js";
 import { holdListSchema, holdSchema, listHoldsQuery, pendingErasureListSchema, placeHoldBody, releaseHoldBody } from "../legalHoldSchemas.js";
 import { requestOptions } from "../requestContext.js";
-import { idParam } from "../schemas.js";
+import { errorResponse, idParam } from "../schemas.js";
 
 const tags = ["compliance"];
 
@@ -10,7 +10,7 @@ const tags = ["compliance"];
 export function legalHoldRoutes(app: FastifyInstance): void {
   app.post<{ Body: PlaceHoldRequest }>(
     "/holds",
-    { schema: { tags, summary: "Place a legal hold on a memory, a cube or a data subject: no erasure, retention action or change until released", body: placeHoldBody, response: { 201: holdSchema } } },
+    { schema: { tags, summary: "Place a legal hold on a memory, a cube or a data subject: no erasure, retention action or change until released", body: placeHoldBody, response: { 201: holdSchema, 404: errorResponse } } },
     async (request, reply) => reply.status(201).send(await request.ledger.holds.place(request.body, requestOptions(request))),
   );
 
