@@ -28,7 +28,7 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import type { FastifyInstance } from "fastify";
 import { openMemLedger, type MemLedger } from "../src/app/memLedger.js";
-import type { CommandContext } from "../src/app/commandContext.js";
+import type { CommandContext } from "../src/command/commandContext.js";
 import type { ActingPrincipal } from "../src/governance/actingPrincipal.js";
 import { buildServer } from "../src/server/buildServer.js";
 import type { SearchRequest } from "../src/search/searchRequest.js";

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openMemLedger, type MemLedger } from "../src/app/memLedger.js";
-import type { CommandContext } from "../src/app/commandContext.js";
+import type { CommandContext } from "../src/command/commandContext.js";
 import { fmtMs, nowMs, summarize, type Summary } from "./stats.js";
 
 /**

@@ -29,8 +29,8 @@ import { initialMemoryState, type MemoryState } from "../domain/memory/memorySta
 import { defaultAttributes } from "../domain/memory/memoryContent.js";
 import { cubeStreamId } from "../domain/cube/cubeEvents.js";
 import { openMemLedger } from "../src/app/memLedger.js";
-import { eventMetadata } from "../src/app/eventMetadata.js";
-import type { CommandContext } from "../src/app/commandContext.js";
+import { eventMetadata } from "../src/command/eventMetadata.js";
+import type { CommandContext } from "../src/command/commandContext.js";
 import { systemClock } from "../src/clock/clock.js";
 import { KeyRing } from "../src/crypto/keyRing.js";
 import { cachedEmbedder, openEmbeddingCache } from "../src/embedding/embeddingCache.js";

@@ -1,8 +1,8 @@
 export * from "../domain/index.js";
 export * from "../projections/index.js";
 export { openMemLedger, memLedgerLayer, type MemLedger, type MemLedgerOptions, type EventStoreConfig, type JobBusConfig, type EventRelayConfig } from "./app/memLedger.js";
-export type { CommandContext } from "./app/commandContext.js";
-export * from "./app/appErrors.js";
+export type { CommandContext } from "./command/commandContext.js";
+export * from "./command/appErrors.js";
 export * from "./eventStore/eventStorePort.js";
 export * from "./eventStore/eventStoreErrors.js";
 export { openSqliteEventStore, openCheckedSqliteEventStore, layerSqliteEventStore, type Durability, type SqliteEventStore } from "./eventStore/sqliteEventStore.js";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openMemLedger, type MemLedger, type ScopedLedger } from "../src/app/memLedger.js";
-import type { CommandContext } from "../src/app/commandContext.js";
+import type { CommandContext } from "../src/command/commandContext.js";
 import { contentDigest } from "../src/compliance/complianceReadModel.js";
 import { toCsv } from "../src/compliance/reportCsv.js";
 import { evidenceDigest } from "../src/compliance/reportsFacade.js";

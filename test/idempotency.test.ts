@@ -6,7 +6,7 @@ import { Effect, ManagedRuntime } from "effect";
 import { memLedgerLayer, openMemLedger, type MemLedger } from "../src/app/memLedger.js";
 import { scopedCommandId } from "../src/app/requestIdempotency.js";
 import { MemoryService } from "../src/memory/memoryService.js";
-import type { CommandContext } from "../src/app/commandContext.js";
+import type { CommandContext } from "../src/command/commandContext.js";
 import { ManualClock } from "../src/clock/clock.js";
 import { failureOf } from "./support/tempLedger.js";
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openMemLedger, type MemLedger } from "../src/app/memLedger.js";
 import { runCli } from "../src/cli/main.js";
-import type { CommandContext } from "../src/app/commandContext.js";
+import type { CommandContext } from "../src/command/commandContext.js";
 import type { EventStorePort, RecordedEvent } from "../src/eventStore/eventStorePort.js";
 import { openSqliteEventStore } from "../src/eventStore/sqliteEventStore.js";
 import { redactUrl } from "../src/eventStore/eventStoreDbEventStore.js";

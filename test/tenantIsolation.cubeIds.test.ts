@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { CommandContext } from "../src/app/commandContext.js";
+import type { CommandContext } from "../src/command/commandContext.js";
 import { memLedgerLayer } from "../src/app/memLedger.js";
 import { ManualClock } from "../src/clock/clock.js";
 import { CubeService } from "../src/cube/cubeService.js";

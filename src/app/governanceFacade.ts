@@ -4,8 +4,8 @@ import type { GovernanceCommand } from "../../domain/governance/governanceComman
 import { GovernanceRejected } from "../../domain/governance/governanceErrors.js";
 import { keyScopes, type Action, type KeyScope } from "../../domain/governance/permissions.js";
 import type { AsOf } from "../../projections/asOf.js";
-import { cubeNotFound } from "./appErrors.js";
-import type { CommandContext } from "./commandContext.js";
+import { cubeNotFound } from "../command/appErrors.js";
+import type { CommandContext } from "../command/commandContext.js";
 import type { ApiKeyView, GovernanceApi } from "./ledgerApi.js";
 import { Forbidden } from "../governance/governanceErrors.js";
 import type { IssuedKey } from "../governance/governanceService.js";

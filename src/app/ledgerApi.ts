@@ -22,7 +22,7 @@ import type { ScheduleRequest } from "../scheduler/scheduledCommands.js";
 import type { SearchRequest, SearchResponse } from "../search/searchRequest.js";
 import type { SubjectExportDocument, SubjectExportPaging } from "../subjectExport/subjectExportDocument.js";
 import type { RedactionLedgerApi } from "../redaction/redactionLedgerApi.js";
-import type { CommandContext } from "./commandContext.js";
+import type { CommandContext } from "../command/commandContext.js";
 import type { HoldsApi } from "../legalHold/holdsApi.js";
 import type { RetentionApi } from "../retention/retentionApi.js";
 import type { TamperEvidenceApi } from "../tamperEvidence/tamperEvidenceApi.js";

@@ -39,7 +39,7 @@ import { holdsInErasureRegister } from "../compliance/holdsInErasureRegister.js"
 import { automaticCheckpoints, tamperEvidenceSettings, type TamperEvidenceOptions } from "../tamperEvidence/tamperEvidenceOptions.js";
 import { rootTamperEvidence } from "../tamperEvidence/tamperEvidenceApi.js";
 import type { ReadAuditLog } from "../readAudit/readAuditPort.js";
-import type { CommandContext } from "./commandContext.js";
+import type { CommandContext } from "../command/commandContext.js";
 import { openSqliteCheckpointStore } from "../checkpoints/sqliteCheckpointStore.js";
 import { startKafkaEventRelay, type KafkaEventRelayStats } from "../feed/kafkaEventRelay.js";
 import { runProbe, type EngineHealth } from "../health/engineHealth.js";

@@ -6,9 +6,9 @@ import { EventStore, type RecordedEvent } from "../eventStore/eventStorePort.js"
 import type { EventStoreUnavailable } from "../eventStore/eventStoreErrors.js";
 import { IdGenerator } from "../ids/idGenerator.js";
 import type { KeyStoreUnavailable } from "../keyStore/keyStorePort.js";
-import { canonicalJson } from "./canonicalJson.js";
-import type { CommandContext } from "./commandContext.js";
-import { eventMetadata } from "./eventMetadata.js";
+import { canonicalJson } from "../command/canonicalJson.js";
+import type { CommandContext } from "../command/commandContext.js";
+import { eventMetadata } from "../command/eventMetadata.js";
 
 /** An Idempotency-Key sent again with another request than the one it first came with. */
 export class IdempotencyKeyReused extends Data.TaggedError("IdempotencyConflict")<{

@@ -16,10 +16,10 @@ import type { JobRecord } from "../jobs/jobBusPort.js";
 import type { ReadAction, ReadAuditLog } from "../readAudit/readAuditPort.js";
 import { exportSubject, type SubjectExportSources } from "../subjectExport/subjectExport.js";
 import { exportFingerprint } from "../subjectExport/exportFingerprint.js";
-import { cubeNotFound, memoryNotFound } from "./appErrors.js";
+import { cubeNotFound, memoryNotFound } from "../command/appErrors.js";
 import { scopedRedaction } from "../redaction/redactionLedgerApi.js";
-import { canonicalJson } from "./canonicalJson.js";
-import type { CommandContext } from "./commandContext.js";
+import { canonicalJson } from "../command/canonicalJson.js";
+import type { CommandContext } from "../command/commandContext.js";
 import type { GovernanceApi, LedgerApi, RequestOptions } from "./ledgerApi.js";
 
 /** What the principal-scoped facade needs from the trusted one beneath it. */

@@ -9,7 +9,7 @@ import { cubePermissions, keyScopes, principalKinds, tenantRoles, type CubePermi
 import type { FreezeReason, MemoryStatus } from "../../domain/memory/memoryEvents.js";
 import type { MemoryType, Visibility } from "../../domain/memory/memoryContent.js";
 import type { AsOf } from "../../projections/asOf.js";
-import type { CommandContext } from "../app/commandContext.js";
+import type { CommandContext } from "../command/commandContext.js";
 import type { LedgerApi, RequestOptions } from "../app/ledgerApi.js";
 import { openMemLedger } from "../app/memLedger.js";
 import { connectMemLedger } from "../client/httpClient.js";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { MemoryEvent } from "../../domain/memory/memoryEvents.js";
 import type { ProjectionEvent } from "../../projections/projectionEvent.js";
-import { canonicalJson } from "../app/canonicalJson.js";
+import { canonicalJson } from "../command/canonicalJson.js";
 import type { ReadModelStore } from "../readModels/readModelStore.js";
 import { applyInTransaction, checkpointMembers, openReadModelDb, purgeWriteAheadLog, type SqliteDb } from "../readModels/sqliteReadModelDb.js";
 import type { ChangeRow, ErasureRow, KnowledgeRow, LineageRow } from "./reportRows.js";

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import type { AccessState } from "../../domain/governance/accessState.js";
 import type { Resource } from "../../domain/governance/authorize.js";
-import { invalidRequest } from "../app/appErrors.js";
-import { canonicalJson } from "../app/canonicalJson.js";
+import { invalidRequest } from "../command/appErrors.js";
+import { canonicalJson } from "../command/canonicalJson.js";
 import type { ErasureCertificate } from "../erasure/subjectErasure.js";
 import type { ReadAuditLog, StoredReadRecord } from "../readAudit/readAuditPort.js";
 import type { ComplianceStore } from "./complianceReadModel.js";

@@ -8,9 +8,9 @@ import { exists, type ExistingMemory, type MemoryState } from "../../domain/memo
 import { fold } from "../../domain/memory/evolve.js";
 import { prefixAsOf, type AsOf } from "../../projections/asOf.js";
 import { projectMemory, type MemoryView } from "../../projections/memoryView.js";
-import { cubeAlreadyExists, cubeNotFound, invalidRequest, type CubeAlreadyExists, type CubeNotFound, type InvalidRequest } from "../app/appErrors.js";
-import type { CommandContext } from "../app/commandContext.js";
-import { eventMetadata } from "../app/eventMetadata.js";
+import { cubeAlreadyExists, cubeNotFound, invalidRequest, type CubeAlreadyExists, type CubeNotFound, type InvalidRequest } from "../command/appErrors.js";
+import type { CommandContext } from "../command/commandContext.js";
+import { eventMetadata } from "../command/eventMetadata.js";
 import { Clock } from "../clock/clock.js";
 import { KeyRingService } from "../crypto/keyRingService.js";
 import { EventStore, type EventMetadata, type NewEvent } from "../eventStore/eventStorePort.js";

@@ -1,8 +1,8 @@
 import { Context, Effect, Layer } from "effect";
 import { subjectStreamId, type SubjectErased } from "../../domain/subject/subjectEvents.js";
-import { invalidRequest, type InvalidRequest } from "../app/appErrors.js";
-import type { CommandContext } from "../app/commandContext.js";
-import { eventMetadata } from "../app/eventMetadata.js";
+import { invalidRequest, type InvalidRequest } from "../command/appErrors.js";
+import type { CommandContext } from "../command/commandContext.js";
+import { eventMetadata } from "../command/eventMetadata.js";
 import { Clock } from "../clock/clock.js";
 import { KeyRingService } from "../crypto/keyRingService.js";
 import { EventStore, type RecordedEvent } from "../eventStore/eventStorePort.js";

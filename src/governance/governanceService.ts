@@ -7,8 +7,8 @@ import type { GovernanceRejected } from "../../domain/governance/governanceError
 import { governanceEventCatalog, governanceStreamId, type GovernanceEvent } from "../../domain/governance/governanceEvents.js";
 import type { KeyScope } from "../../domain/governance/permissions.js";
 import { happenedBy, type AsOf } from "../../projections/asOf.js";
-import type { CommandContext } from "../app/commandContext.js";
-import { eventMetadata } from "../app/eventMetadata.js";
+import type { CommandContext } from "../command/commandContext.js";
+import { eventMetadata } from "../command/eventMetadata.js";
 import { Clock } from "../clock/clock.js";
 import { EventStore, type RecordedEvent } from "../eventStore/eventStorePort.js";
 import type { ConcurrencyConflict, EventStoreUnavailable, IdempotencyConflict } from "../eventStore/eventStoreErrors.js";

@@ -1,7 +1,7 @@
 import { Context, Effect, Layer, Option } from "effect";
 import type { MemoryView } from "../../projections/memoryView.js";
-import { invalidRequest, type InvalidRequest } from "../app/appErrors.js";
-import type { CommandContext } from "../app/commandContext.js";
+import { invalidRequest, type InvalidRequest } from "../command/appErrors.js";
+import type { CommandContext } from "../command/commandContext.js";
 import { IdGenerator } from "../ids/idGenerator.js";
 import { nameBasedId } from "../ids/nameBasedId.js";
 import type { InvalidJob, JobBusUnavailable } from "../jobs/jobBusErrors.js";
@@ -12,7 +12,7 @@ import { MemoryService, type MemoryWriteError, type NewMemoryInput } from "../me
 import { IngestionFailed } from "./ingestionErrors.js";
 import { IngestionSteps, type IngestionStep } from "./ingestionStep.js";
 import { checkSyncAdd, defaultSyncAddLimits, SyncAddLimitsConfig, type SyncAddTooLarge } from "./syncAddLimits.js";
-import { yieldToEventLoop } from "../app/yieldToEventLoop.js";
+import { yieldToEventLoop } from "../command/yieldToEventLoop.js";
 
 export const ingestJobKind = "memory.ingest";
 

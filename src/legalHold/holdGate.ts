@@ -1,6 +1,6 @@
 import { Effect } from "effect";
 import { holdsCovering, pendingErasureOf, type HeldUnit } from "../../domain/legalHold/holdState.js";
-import type { CommandContext } from "../app/commandContext.js";
+import type { CommandContext } from "../command/commandContext.js";
 import type { ClockPort } from "../clock/clock.js";
 import type { EventStoreUnavailable, IdempotencyConflict } from "../eventStore/eventStoreErrors.js";
 import type { IdGeneratorPort } from "../ids/idGenerator.js";

@@ -1,8 +1,8 @@
 import { Context, Effect, Layer } from "effect";
 import { holdEventCatalog, holdStreamId, type HoldEvent } from "../../domain/legalHold/holdEvents.js";
 import { foldHolds, initialHoldState, type HoldState } from "../../domain/legalHold/holdState.js";
-import type { CommandContext } from "../app/commandContext.js";
-import { eventMetadata } from "../app/eventMetadata.js";
+import type { CommandContext } from "../command/commandContext.js";
+import { eventMetadata } from "../command/eventMetadata.js";
 import { Clock } from "../clock/clock.js";
 import { EventStore, type RecordedEvent } from "../eventStore/eventStorePort.js";
 import type { ConcurrencyConflict, EventStoreUnavailable, IdempotencyConflict } from "../eventStore/eventStoreErrors.js";

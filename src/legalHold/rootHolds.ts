@@ -1,5 +1,5 @@
 import { Effect } from "effect";
-import type { CommandContext } from "../app/commandContext.js";
+import type { CommandContext } from "../command/commandContext.js";
 import type { HoldsApi } from "./holdsApi.js";
 import { LegalHoldService } from "./legalHoldService.js";
 

@@ -1,6 +1,6 @@
 import type { RedactionSettings } from "../../domain/redaction/redactionSettings.js";
 import type { Effect } from "effect";
-import type { CommandContext } from "../app/commandContext.js";
+import type { CommandContext } from "../command/commandContext.js";
 import type { CubeRedactionView, RedactionApi, RedactionRecordView, UnredactedRecordView } from "./redactionService.js";
 
 /** What a caller may send to configure a cube's redaction; omitted fields take their defaults. */

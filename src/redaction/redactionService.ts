@@ -1,9 +1,9 @@
 import { Context, Effect, Layer } from "effect";
 import { redactionRecordStreamId, redactionSettingsStreamId, type MemoryRedacted, type OriginalContent } from "../../domain/redaction/redactionEvents.js";
 import { parseRedactionSettings, redactionOff, type KeepOriginal, type RedactionCounts, type RedactionSettings } from "../../domain/redaction/redactionSettings.js";
-import { cubeNotFound, invalidRequest, memoryNotFound, type CubeNotFound, type InvalidRequest, type MemoryNotFound } from "../app/appErrors.js";
-import type { CommandContext } from "../app/commandContext.js";
-import { eventMetadata } from "../app/eventMetadata.js";
+import { cubeNotFound, invalidRequest, memoryNotFound, type CubeNotFound, type InvalidRequest, type MemoryNotFound } from "../command/appErrors.js";
+import type { CommandContext } from "../command/commandContext.js";
+import { eventMetadata } from "../command/eventMetadata.js";
 import { Clock } from "../clock/clock.js";
 import { isSealed, seal, unseal } from "../crypto/contentCipher.js";
 import { KeyRingService } from "../crypto/keyRingService.js";

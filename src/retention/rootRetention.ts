@@ -1,5 +1,5 @@
 import { Effect } from "effect";
-import type { CommandContext } from "../app/commandContext.js";
+import type { CommandContext } from "../command/commandContext.js";
 import type { RetentionApi } from "./retentionApi.js";
 import { RetentionService } from "./retentionService.js";
 

@@ -18,7 +18,7 @@ import { InvalidSearch, ReadModelEngineUnavailable, SearchModeUnavailable } from
 import type { ReadModelStore } from "../readModels/readModelStore.js";
 import type { SearchRequest, SearchResponse } from "../search/searchRequest.js";
 import { EmbedderService } from "./embedderService.js";
-import { yieldToEventLoop } from "../app/yieldToEventLoop.js";
+import { yieldToEventLoop } from "../command/yieldToEventLoop.js";
 import { searchResultCache } from "./searchResultCache.js";
 import { EmbedderUnavailable, EmbeddingFailed } from "../embedding/embeddingErrors.js";
 

@@ -1,4 +1,4 @@
-import { invalidRequest, type InvalidRequest } from "../app/appErrors.js";
+import { invalidRequest, type InvalidRequest } from "../command/appErrors.js";
 
 export interface WhenRequest {
   /** ISO-8601 time. */

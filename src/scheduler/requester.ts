@@ -1,4 +1,4 @@
-import type { CommandContext } from "../app/commandContext.js";
+import type { CommandContext } from "../command/commandContext.js";
 import type { JobRecord, JsonValue } from "../jobs/jobBusPort.js";
 
 /**

@@ -1,6 +1,6 @@
 import { Context, Effect, Either, Layer } from "effect";
-import { invalidRequest, type InvalidRequest } from "../app/appErrors.js";
-import type { CommandContext } from "../app/commandContext.js";
+import { invalidRequest, type InvalidRequest } from "../command/appErrors.js";
+import type { CommandContext } from "../command/commandContext.js";
 import { Clock } from "../clock/clock.js";
 import { CubeService, type CubeError } from "../cube/cubeService.js";
 import { dueTime, type WhenRequest } from "./dueTime.js";

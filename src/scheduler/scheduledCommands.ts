@@ -1,6 +1,6 @@
 import { Context, Effect, Either, Layer } from "effect";
-import { invalidRequest, type InvalidRequest } from "../app/appErrors.js";
-import type { CommandContext } from "../app/commandContext.js";
+import { invalidRequest, type InvalidRequest } from "../command/appErrors.js";
+import type { CommandContext } from "../command/commandContext.js";
 import type { InvalidJob, JobBusUnavailable } from "../jobs/jobBusErrors.js";
 import { JobBus, type JobHandler, type JobRecord, type JsonValue } from "../jobs/jobBusPort.js";
 import { dueTime, type WhenRequest } from "./dueTime.js";

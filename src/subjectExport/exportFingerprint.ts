@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { canonicalJson } from "../app/canonicalJson.js";
+import { canonicalJson } from "../command/canonicalJson.js";
 import type { SubjectExportPaging } from "./subjectExportDocument.js";
 
 /** The read audit keeps a hash of the request, never the request (the same shape as the facade's other reads). */

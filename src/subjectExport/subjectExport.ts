@@ -1,7 +1,7 @@
 import type { AsOf } from "../../projections/asOf.js";
 import type { HistoryEntry } from "../../projections/memoryHistory.js";
 import type { MemoryView } from "../../projections/memoryView.js";
-import { invalidRequest } from "../app/appErrors.js";
+import { invalidRequest } from "../command/appErrors.js";
 import type { ErasureCertificate } from "../erasure/subjectErasure.js";
 import type { ReadAuditLog, ReadRecord, StoredReadRecord } from "../readAudit/readAuditPort.js";
 import type { UnredactedRecordView } from "../redaction/redactionService.js";

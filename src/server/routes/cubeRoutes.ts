@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { invalidRequest } from "../../app/appErrors.js";
+import { invalidRequest } from "../../command/appErrors.js";
 import { parseIsoInstant } from "../../../domain/time/isoInstant.js";
 import type { NewCubeInput } from "../../cube/cubeService.js";
 import { requestOptions } from "../requestContext.js";

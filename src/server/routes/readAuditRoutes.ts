@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { invalidRequest } from "../../app/appErrors.js";
+import { invalidRequest } from "../../command/appErrors.js";
 import { readAuditQuery, readRecordListSchema } from "../governanceSchemas.js";
 
 type ReadAuditQuery = { memoryId?: string; principalId?: string; from?: string; to?: string; after?: number; limit?: number };
