@@ -141,7 +141,7 @@ describe("projection runtime", () => {
     const response = await t.ledger.search({ query: "Vienna", cubeIds: ["c"], mode: "bm25", topK: 100 });
     expect(response.results).toHaveLength(40);
     const lags = await t.ledger.readModels.lag();
-    expect(lags.map((l) => l.name).sort()).toEqual(["graph", "lexical", "memory_view"]);
+    expect(lags.map((l) => l.name).sort()).toEqual(["compliance", "graph", "lexical", "memory_view"]);
     for (const lag of lags) expect(lag).toMatchObject({ behind: 0, rebuilding: false });
   });
 

@@ -139,7 +139,7 @@ describe("retrieval: hybrid search over the read models", () => {
     const invalid = await app.inject({ method: "POST", url: "/search", payload: { query: "x", cubeIds: ["alice"], mode: "psychic" } });
     expect(invalid.statusCode).toBe(400);
     const lag = (await app.inject({ method: "GET", url: "/read-models" })).json();
-    expect(lag.readModels.map((r: { name: string }) => r.name).sort()).toEqual(["graph", "lexical", "memory_view", "vector"]);
+    expect(lag.readModels.map((r: { name: string }) => r.name).sort()).toEqual(["compliance", "graph", "lexical", "memory_view", "vector"]);
     expect(lag.readModels.every((r: { behind: number }) => r.behind === 0)).toBe(true);
   });
 });

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { KeyRing } from "../../src/crypto/keyRing.js";
 import { openSqliteEventStore } from "../../src/eventStore/sqliteEventStore.js";
 import { openSqliteKeyStore } from "../../src/keyStore/sqliteKeyStore.js";
+import { openComplianceStore } from "../../src/compliance/complianceReadModel.js";
 import { openSqliteGraphStore } from "../../src/readModels/graph/sqliteGraphStore.js";
 import { openSqliteLexicalStore } from "../../src/readModels/lexical/sqliteLexicalStore.js";
 import { openSqliteMemoryViewStore, type MemoryViewStore } from "../../src/readModels/memoryView/sqliteMemoryViewStore.js";
@@ -48,6 +49,7 @@ await startProjectionRunner({
     { name: "memory_view", open: hangingMemoryView },
     { name: "lexical", open: openSqliteLexicalStore },
     { name: "graph", open: openSqliteGraphStore },
+    { name: "compliance", open: openComplianceStore },
   ],
 });
 writeSync(1, "READY\n");
