@@ -71,7 +71,6 @@ export function migrateChecksums(db: Database.Database, batchSize = 5_000): { re
   );
   const write = db.prepare<[Buffer, number]>("UPDATE events SET checksum = ? WHERE position = ? AND checksum IS NULL");
   const anyMissing = db.prepare<[], { position: number }>("SELECT position FROM events WHERE checksum IS NULL LIMIT 1");
-  let after = 0;
   let migrated = 0;
   const batch = db.transaction((rows: readonly UncheckedRow[]) => {
     for (const row of rows) {
@@ -88,17 +87,32 @@ export function migrateChecksums(db: Database.Database, batchSize = 5_000): { re
       migrated += write.run(checksum, row.position).changes;
     }
   });
-  for (;;) {
+  inResumableBatches(db, page, batchSize, batch, anyMissing, checksummedFormat);
+  return { migrated };
+}
+
+/**
+ * Feeds `batch` the pages of rows a migration still has to write, in log order, each page its own
+ * transaction (a crash resumes after the last page written), then marks the log `format` unless a
+ * row is still missing: another process (an older version still running) may have appended some meanwhile.
+ */
+function inResumableBatches<Row extends { position: number }>(
+  db: Database.Database,
+  page: Database.Statement<[number, number], Row>,
+  batchSize: number,
+  batch: Database.Transaction<(rows: readonly Row[]) => void>,
+  anyMissing: Database.Statement<[], { position: number }>,
+  format: number,
+): void {
+  for (let after = 0; ; ) {
     const rows = page.all(after, batchSize);
     if (rows.length === 0) break;
     batch.immediate(rows);
     after = rows[rows.length - 1]!.position;
   }
-  // Another process may have appended legacy rows meanwhile (an old version still running): only mark when none is left.
   db.transaction(() => {
-    if (anyMissing.get() === undefined) db.pragma(`user_version = ${checksummedFormat}`);
+    if (anyMissing.get() === undefined) db.pragma(`user_version = ${format}`);
   }).immediate();
-  return { migrated };
 }
 
 /**
@@ -115,7 +129,6 @@ export function migrateHashChains(db: Database.Database, batchSize = 5_000): { r
   const streamBefore = db.prepare<[string, number], { stream_hash: Buffer | null }>("SELECT stream_hash FROM events WHERE stream_id = ? AND revision < ? ORDER BY revision DESC LIMIT 1");
   const write = db.prepare<[Buffer, Buffer, number]>("UPDATE events SET stream_hash = ?, chain_hash = ? WHERE position = ? AND stream_hash IS NULL");
   const anyMissing = db.prepare<[], { position: number }>("SELECT position FROM events WHERE stream_hash IS NULL OR chain_hash IS NULL LIMIT 1");
-  let after = 0;
   let migrated = 0;
   const batch = db.transaction((rows: readonly { position: number; stream_id: string; revision: number; checksum: Buffer | null }[]) => {
     for (const row of rows) {
@@ -127,14 +140,6 @@ export function migrateHashChains(db: Database.Database, batchSize = 5_000): { r
       migrated += write.run(streamHash, nextChainHash(previousChain, streamHash), row.position).changes;
     }
   });
-  for (;;) {
-    const rows = page.all(after, batchSize);
-    if (rows.length === 0) break;
-    batch.immediate(rows);
-    after = rows[rows.length - 1]!.position;
-  }
-  db.transaction(() => {
-    if (anyMissing.get() === undefined) db.pragma(`user_version = ${chainedFormat}`);
-  }).immediate();
+  inResumableBatches(db, page, batchSize, batch, anyMissing, chainedFormat);
   return { migrated };
 }
