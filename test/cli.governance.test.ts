@@ -7,23 +7,12 @@ import type { CubeGrant, PrincipalState } from "../domain/governance/accessState
 import type { MemoryView } from "../projections/memoryView.js";
 import type { ApiKeyView } from "../src/app/ledgerApi.js";
 import { openMemLedger } from "../src/app/memLedger.js";
-import { runCli } from "../src/cli/main.js";
 import type { IssuedKey } from "../src/governance/governanceService.js";
 import type { StoredReadRecord } from "../src/readAudit/readAuditPort.js";
 import { buildServer } from "../src/server/buildServer.js";
+import { runCliCaptured, type CliRun } from "./support/cliRun.js";
 
-interface Run {
-  readonly code: number;
-  readonly out: string;
-  readonly err: string;
-}
-
-const run = async (args: readonly string[]): Promise<Run> => {
-  let out = "";
-  let err = "";
-  const code = await runCli(args, { out: (s) => (out += s), err: (s) => (err += s) });
-  return { code, out, err };
-};
+const run = runCliCaptured;
 
 describe("the memledger CLI's governance commands on an embedded data directory", () => {
   let dataDir: string;
@@ -36,7 +25,7 @@ describe("the memledger CLI's governance commands on an embedded data directory"
   const operator = (...args: string[]) => run(["--data-dir", dataDir, "--tenant", "acme", ...args]);
   /** The principal of `key`, in-process. */
   const withKey = (key: string, ...args: string[]) => run(["--data-dir", dataDir, "--api-key", key, ...args]);
-  const json = async <T>(runner: Promise<Run>): Promise<T> => {
+  const json = async <T>(runner: Promise<CliRun>): Promise<T> => {
     const done = await runner;
     expect(done, done.err).toMatchObject({ code: 0, err: "" });
     return JSON.parse(done.out) as T;

@@ -2,14 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../src/cli/main.js";
+import { runCliCaptured } from "./support/cliRun.js";
 
-const run = async (args: readonly string[]) => {
-  let out = "";
-  let err = "";
-  const code = await runCli(args, { out: (s) => (out += s), err: (s) => (err += s) });
-  return { code, out, err };
-};
+const run = runCliCaptured;
 
 /** The compliance reports from the CLI, on a data directory, as the README shows them. */
 describe("memledger report", () => {

@@ -2,23 +2,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runCli } from "../src/cli/main.js";
 import type { HoldView, PendingErasureView } from "../src/legalHold/holdsApi.js";
 import type { RetentionDryRun, RetentionPolicyView } from "../src/retention/retentionApi.js";
 import { parseRule } from "../src/cli/retentionCommands.js";
+import { runCliCaptured, type CliRun } from "./support/cliRun.js";
 
-interface Run {
-  readonly code: number;
-  readonly out: string;
-  readonly err: string;
-}
-
-const run = async (args: readonly string[]): Promise<Run> => {
-  let out = "";
-  let err = "";
-  const code = await runCli(args, { out: (s) => (out += s), err: (s) => (err += s) });
-  return { code, out, err };
-};
+const run = runCliCaptured;
 
 /** `memledger hold …` and `memledger retention …` on an embedded data directory, as the trusted local operator. */
 describe("the memledger CLI's hold and retention commands", () => {
@@ -29,7 +18,7 @@ describe("the memledger CLI's hold and retention commands", () => {
   afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
   const operator = (...args: string[]) => run(["--data-dir", dataDir, "--tenant", "acme", ...args]);
-  const json = async <T>(runner: Promise<Run>): Promise<T> => {
+  const json = async <T>(runner: Promise<CliRun>): Promise<T> => {
     const done = await runner;
     expect(done, done.err).toMatchObject({ code: 0, err: "" });
     return JSON.parse(done.out) as T;

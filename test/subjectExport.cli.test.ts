@@ -3,17 +3,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../src/cli/main.js";
 import { buildServer } from "../src/server/buildServer.js";
 import type { SubjectExportDocument } from "../src/subjectExport/subjectExportDocument.js";
 import { subjectExportFixture, type SubjectExportFixture } from "./support/subjectExportFixture.js";
+import { runCliCaptured } from "./support/cliRun.js";
 
-const run = async (args: readonly string[]) => {
-  let out = "";
-  let err = "";
-  const code = await runCli(args, { out: (s) => (out += s), err: (s) => (err += s) });
-  return { code, out, err };
-};
+const run = runCliCaptured;
 
 describe("memledger subject export", () => {
   let f: SubjectExportFixture;

@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli } from "../src/cli/main.js";
 import type { EventMetadata } from "../src/eventStore/eventStorePort.js";
 import { openSqliteEventStore } from "../src/eventStore/sqliteEventStore.js";
 import { periodicCheckpoints } from "../src/tamperEvidence/tamperEvidence.js";
+import { runCliCaptured } from "./support/cliRun.js";
 
 /** Issue 13, tamper evidence: `memledger audit verify | checkpoint | public-key`. */
 
@@ -21,12 +21,7 @@ async function writeLog(dataDir: string, events: number): Promise<void> {
   await Effect.runPromise(store.close());
 }
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await runCli(args, { out: (s) => (out += s), err: (s) => (err += s) });
-  return { code, out, err };
-}
+const cli = (...args: string[]) => runCliCaptured(args);
 
 describe("memledger audit verify", () => {
   let dataDir: string;
