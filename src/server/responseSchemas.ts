@@ -1,4 +1,5 @@
 import { cubeViewSchema, memoryViewSchema } from "./schemas.js";
+import { erasureCertificateSchema } from "../erasure/erasureCertificateSchema.js";
 
 /**
  * Success bodies of the routes that declared none, so the OpenAPI document
@@ -50,17 +51,7 @@ export const memoryDiffSchema = openObject({
   contentUnavailable: { type: "boolean" },
 });
 
-export const erasureCertificateSchema = openObject({
-  subjectId: string,
-  erasedAt: string,
-  erasedBy: string,
-  reason: string,
-  destroyedKeyIds: strings,
-  erasedMemoryIds: strings,
-  alreadyErasedMemoryIds: strings,
-  eventId: string,
-  position: integer,
-});
+export { erasureCertificateSchema };
 
 export const erasureCertificatesSchema = openObject({ subjectId: string, certificates: { type: "array", items: erasureCertificateSchema } });
 

@@ -1,4 +1,5 @@
 import { maxExportPageSize, subjectExportFormatVersion } from "./subjectExportDocument.js";
+import { erasureCertificateSchema } from "../erasure/erasureCertificateSchema.js";
 
 /**
  * The JSON Schema of a subject access export (SubjectExportDocument): the
@@ -74,17 +75,7 @@ const change = open(
   ["memoryId", "revision", "type", "recordedAt", "actor"],
 );
 
-const certificate = open({
-  subjectId: string,
-  erasedAt: string,
-  erasedBy: string,
-  reason: string,
-  destroyedKeyIds: strings,
-  erasedMemoryIds: strings,
-  alreadyErasedMemoryIds: strings,
-  eventId: string,
-  position: integer,
-});
+const certificate = erasureCertificateSchema;
 
 export const subjectExportJsonSchema = {
   ...open(
