@@ -5,7 +5,7 @@ import type { GraphStoreConfig, VectorStoreConfig } from "./readModels/readModel
 import { resolveEmbeddingModelDir } from "./embedding/embeddingModelDir.js";
 import type { EmbedderConfig } from "./retrieval/embedderService.js";
 import { defaultSyncAddLimits, type SyncAddLimits } from "./ingestion/syncAddLimits.js";
-import type { JobWorkerSettings } from "./scheduler/jobWorkerLayer.js";
+import type { JobWorkerSettings } from "./app/jobWorkerLayer.js";
 import { defaultJobLeaseMs, defaultKafkaSessionTimeoutMs } from "./jobs/leaseDefaults.js";
 import type { JwtConfig } from "./governance/jwtAuthenticator.js";
 import { tenantRoles, type TenantRole } from "../domain/governance/permissions.js";

@@ -15,7 +15,7 @@ import { deferredSubscription, layerMemoryEventFeed, MemoryEventFeed, type FeedO
 import { layerIdGenerator, layerRandomIds, type IdGeneratorPort } from "../ids/idGenerator.js";
 import { layerSqliteKeyStore } from "../keyStore/sqliteKeyStore.js";
 import { layerMemoryRepository } from "../memory/memoryRepository.js";
-import { layerHoldRegistry } from "../legalHold/holdRegistry.js";
+import { layerHoldRegistry } from "../holdCheck/holdRegistry.js";
 import { layerLegalHoldService, LegalHoldService } from "../legalHold/legalHoldService.js";
 import { rootHolds } from "../legalHold/rootHolds.js";
 import { layerRetentionService, RetentionService } from "../retention/retentionService.js";
@@ -50,7 +50,7 @@ import { defaultSyncAddLimits, SyncAddLimitsConfig, type SyncAddLimits } from ".
 import { JobBus, type JobRecord, type ListJobsOptions, type RetryPolicy } from "../jobs/jobBusPort.js";
 import { layerSqliteJobBus } from "../jobs/sqliteJobBus.js";
 import { waitForJob, type WaitedJob } from "../jobs/waitForJob.js";
-import { layerJobWorker, type JobWorkerSettings } from "../scheduler/jobWorkerLayer.js";
+import { layerJobWorker, type JobWorkerSettings } from "./jobWorkerLayer.js";
 import { layerRetentionSweeps, RetentionSweeps, type RetentionSweepRequest } from "../scheduler/retentionSweep.js";
 import { layerScheduledCommands, ScheduledCommands, type ScheduleRequest } from "../scheduler/scheduledCommands.js";
 import { EmbedderService, layerEmbedder, type EmbedderConfig } from "../retrieval/embedderService.js";

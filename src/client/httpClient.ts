@@ -16,7 +16,7 @@ import type { WriteOptions } from "../memory/memoryService.js";
 import type { ReadModelLag } from "../readModels/projectionRunner.js";
 import type { ReadQuery, StoredReadRecord } from "../readAudit/readAuditPort.js";
 import type { SubjectExportDocument } from "../subjectExport/subjectExportDocument.js";
-import { httpRedaction } from "../redaction/redactionHttpClient.js";
+import { httpRedaction } from "./redactionClient.js";
 import { remoteHolds } from "./holdsClient.js";
 import { remoteRetention } from "./retentionClient.js";
 

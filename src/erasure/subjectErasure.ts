@@ -11,8 +11,8 @@ import { IdGenerator } from "../ids/idGenerator.js";
 import type { KeyStoreUnavailable } from "../keyStore/keyStorePort.js";
 import { MemoryRepository } from "../memory/memoryRepository.js";
 import { MemoryService, type MemoryWriteError } from "../memory/memoryService.js";
-import { HoldRegistry } from "../legalHold/holdRegistry.js";
-import { holdGate } from "../legalHold/holdGate.js";
+import { HoldRegistry } from "../holdCheck/holdRegistry.js";
+import { holdGate } from "../holdCheck/holdGate.js";
 import { cubeTenantReader } from "../tenancy/cubeTenant.js";
 
 /** Proof that a subject was forgotten: which keys died, which units were erased, where it is recorded. */

@@ -18,9 +18,9 @@ import { MemoryService } from "../memory/memoryService.js";
 import { parseRequester, requesterOf } from "../scheduler/requester.js";
 import { runForJob } from "../scheduler/runForJob.js";
 import { cubeTenantReader } from "../tenancy/cubeTenant.js";
-import { HoldRegistry } from "./holdRegistry.js";
+import { HoldRegistry } from "../holdCheck/holdRegistry.js";
 import type { HoldView, ListHoldsOptions, PendingErasureView, PlaceHoldRequest, ResumedErasure } from "./holdsApi.js";
-import { HoldConflict, HoldNotFound } from "./legalHoldErrors.js";
+import { HoldConflict, HoldNotFound } from "../holdCheck/legalHoldErrors.js";
 
 export const deferredErasureJobKind = "legal-hold.deferred-erasure";
 

@@ -24,9 +24,9 @@ import { IdGenerator } from "../ids/idGenerator.js";
 import { nameBasedId } from "../ids/nameBasedId.js";
 import type { KeyStoreUnavailable } from "../keyStore/keyStorePort.js";
 import { MemoryRepository, type LoadedMemory } from "./memoryRepository.js";
-import { HoldRegistry } from "../legalHold/holdRegistry.js";
-import { holdGate } from "../legalHold/holdGate.js";
-import type { LegalHoldActive } from "../legalHold/legalHoldErrors.js";
+import { HoldRegistry } from "../holdCheck/holdRegistry.js";
+import { holdGate } from "../holdCheck/holdGate.js";
+import type { LegalHoldActive } from "../holdCheck/legalHoldErrors.js";
 
 /** What a caller gives to remember something. Everything but cubeId and text has a default. */
 export interface NewMemoryInput {

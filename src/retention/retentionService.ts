@@ -14,7 +14,7 @@ import { IdGenerator } from "../ids/idGenerator.js";
 import { nameBasedId } from "../ids/nameBasedId.js";
 import type { InvalidJob, JobBusUnavailable } from "../jobs/jobBusErrors.js";
 import { JobBus, type JobHandler, type JobRecord, type JsonValue } from "../jobs/jobBusPort.js";
-import { HoldRegistry } from "../legalHold/holdRegistry.js";
+import { HoldRegistry } from "../holdCheck/holdRegistry.js";
 import { MemoryService, type MemoryWriteError } from "../memory/memoryService.js";
 import { actingFor, parseRequester, requesterOf, type Requester } from "../scheduler/requester.js";
 import { runForJob } from "../scheduler/runForJob.js";

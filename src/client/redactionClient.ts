@@ -1,5 +1,5 @@
 import type { RequestOptions } from "../app/ledgerApi.js";
-import type { RedactionLedgerApi } from "./redactionLedgerApi.js";
+import type { RedactionLedgerApi } from "../redaction/redactionLedgerApi.js";
 
 /** What the HTTP client lends the redaction namespace. */
 export interface RedactionTransport {

@@ -1,8 +1,8 @@
 import { Effect, Layer } from "effect";
 import { Ingestion } from "../ingestion/ingestionService.js";
 import { JobBus } from "../jobs/jobBusPort.js";
-import { RetentionSweeps } from "./retentionSweep.js";
-import { ScheduledCommands } from "./scheduledCommands.js";
+import { RetentionSweeps } from "../scheduler/retentionSweep.js";
+import { ScheduledCommands } from "../scheduler/scheduledCommands.js";
 import { LegalHoldService } from "../legalHold/legalHoldService.js";
 import { RetentionService } from "../retention/retentionService.js";
 
