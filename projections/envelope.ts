@@ -22,6 +22,20 @@ export interface EnvelopeMetadata {
   readonly recordedAt: string;
   /** Idempotency key of the command that produced the event. */
   readonly commandId?: string;
+  /** Set when a model decided the command (MemReader, merge decisions, feedback): which model, which prompt. */
+  readonly automation?: AutomationProvenance;
+}
+
+/** The model and prompt version behind an automatic decision, recorded on every event it causes. */
+export interface AutomationProvenance {
+  /** What decided: `memreader.fast`, `memreader.fine`, `dedupe`, `feedback`, `preferences`… */
+  readonly component: string;
+  /** The chat model as its endpoint names it; absent for rule-based decisions (no LLM). */
+  readonly model?: string;
+  /** `<prompt id>@<version>` from prompts/; absent for rule-based decisions. */
+  readonly prompt?: string;
+  /** The job that ran it, when it ran as a job. */
+  readonly jobId?: string;
 }
 
 /** The part of a stored event that projections read (the store's RecordedEvent without its data). */

@@ -1,3 +1,5 @@
+import type { AutomationProvenance } from "../../projections/envelope.js";
+
 /** Who is acting, for which tenant, and why; travels into every event's envelope. */
 export interface CommandContext {
   readonly tenantId: string;
@@ -9,6 +11,8 @@ export interface CommandContext {
   readonly causationId?: string;
   /** Idempotency key: a command retried with the same id is applied once. */
   readonly commandId?: string;
+  /** The model and prompt behind an automatic decision; copied onto every event the command writes. */
+  readonly automation?: AutomationProvenance;
 }
 
 export const systemContext = (process: string, tenantId = "default"): CommandContext => ({ tenantId, actor: `system:${process}` });

@@ -24,5 +24,6 @@ export function eventMetadata(ctx: CommandContext, clock: ClockPort, ids: IdGene
     ...(scope.keyId !== undefined ? { keyId: scope.keyId } : {}),
     recordedAt: clock.now().toISOString(),
     ...(ctx.commandId !== undefined ? { commandId: ctx.commandId } : {}),
+    ...(ctx.automation !== undefined ? { automation: ctx.automation } : {}),
   };
 }
