@@ -41,6 +41,8 @@ export interface HttpClientOptions {
 export type RemoteLedger = ScopedLedger & {
   readonly engine: string;
   health(timeoutMs?: number): Promise<HealthReport>;
+  /** Liveness (`GET /health/live`): the process serves HTTP; no engine is probed. */
+  live(): Promise<{ status: string }>;
   /** Ends the event feeds still open. */
   close(): Promise<void>;
 };
@@ -202,6 +204,7 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
       if (response.ok || response.status === 503) return parseJson(text) as HealthReport;
       throw httpFailure("GET", "/health/ready", response.status, text);
     },
+    live: () => get<{ status: string }>("/health/live"),
     readModels: {
       lag: async () => (await get<{ readModels: ReadModelLag[] }>("/read-models")).readModels,
       rebuild: (name) => post(`/read-models/${segment(name)}/rebuild`, {}),
