@@ -1,0 +1,40 @@
+import type { Command } from "commander";
+import type { LedgerApi, RequestOptions } from "../app/ledgerApi.js";
+import { serveMcpOverStdio } from "../mcp/mcpStdio.js";
+
+/** What the command needs from main.ts's program: its leaf builder and its ledger session. */
+export interface McpCliHost {
+  leaf(parent: Command, nameAndArgs: string, description: string, opts?: { ownReason?: boolean }): Command;
+  withLedger(
+    cmd: Command,
+    work: (session: { readonly ledger: LedgerApi<RequestOptions>; readonly settings: { readonly server?: string; readonly apiKey?: string; readonly apiKeyFile?: string } }) => Promise<void>,
+  ): Promise<void>;
+}
+
+/**
+ * `memledger mcp`: an MCP server on stdin/stdout for desktop and agent clients,
+ * acting as the principal of an API key, either against a running server
+ * (--server, over HTTP) or in-process on a data directory (--data-dir, the key
+ * checked by the ledger itself).
+ */
+export function registerMcpCommands(program: Command, host: McpCliHost): void {
+  host
+    .leaf(
+      program,
+      "mcp",
+      "serve the Model Context Protocol on stdin/stdout (for Claude Desktop, Cursor, agents), as the principal of MEMLEDGER_API_KEY; against --server <url> or in-process on --data-dir",
+    )
+    .addHelpText("after", "\nThe key is needed (MEMLEDGER_API_KEY, --api-key or --api-key-file): the model acts as that principal, with its grants, never as the local operator.\nSee docs/mcp.md for a client's configuration.")
+    .action((_options: unknown, cmd: Command) =>
+      host.withLedger(cmd, async ({ ledger, settings }) => {
+        // Without a key an in-process ledger is the trusted local operator: never hand that to a model.
+        if (settings.server === undefined && settings.apiKey === undefined && settings.apiKeyFile === undefined) {
+          throw Object.assign(
+            new Error("memledger mcp needs an API key to act as: set MEMLEDGER_API_KEY (or --api-key, --api-key-file); an admin issues one with `memledger key issue <principalId> --scope write`"),
+            { _tag: "Unauthenticated" },
+          );
+        }
+        await serveMcpOverStdio(ledger);
+      }),
+    );
+}
