@@ -1,0 +1,40 @@
+import { marked, type Token } from "marked";
+import { DocumentTextBuilder, type DocumentText } from "./documentText.js";
+
+/**
+ * Markdown by `marked`'s lexer (the block tokens, nothing rendered): each
+ * heading opens a section whose location is the path of headings above it;
+ * the section keeps the Markdown source of its blocks, heading line included.
+ */
+export function parseMarkdown(source: string): DocumentText {
+  const tokens = marked.lexer(source.replace(/\r\n?/g, "\n"));
+  const builder = new DocumentTextBuilder();
+  const path: { depth: number; text: string }[] = [];
+  let title: string | undefined;
+  let pending = "";
+  const flush = () => {
+    builder.add(pending, { headingPath: path.map((heading) => heading.text) });
+    pending = "";
+  };
+  for (const token of tokens as Token[]) {
+    if (token.type === "heading") {
+      flush();
+      const depth = (token as { depth: number }).depth;
+      const text = plainHeading((token as { text: string }).text);
+      while (path.length > 0 && path[path.length - 1]!.depth >= depth) path.pop();
+      path.push({ depth, text });
+      if (depth === 1 && title === undefined) title = text;
+    }
+    pending += token.raw;
+  }
+  flush();
+  return builder.build(title !== undefined ? { title } : {});
+}
+
+/** A heading's inline Markdown (emphasis, code, links) as the words a reader sees. */
+function plainHeading(text: string): string {
+  return text
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/[*_`~]+/g, "")
+    .trim();
+}
