@@ -11,6 +11,12 @@ export interface McpCliHost {
   ): Promise<void>;
 }
 
+const noKey = () =>
+  Object.assign(
+    new Error("memledger mcp needs an API key to act as: set MEMLEDGER_API_KEY (or --api-key, --api-key-file); an admin issues one with `memledger key issue <principalId> --scope write`"),
+    { _tag: "Unauthenticated" },
+  );
+
 /**
  * `memledger mcp`: an MCP server on stdin/stdout for desktop and agent clients,
  * acting as the principal of an API key, either against a running server
@@ -25,16 +31,14 @@ export function registerMcpCommands(program: Command, host: McpCliHost): void {
       "serve the Model Context Protocol on stdin/stdout (for Claude Desktop, Cursor, agents), as the principal of MEMLEDGER_API_KEY; against --server <url> or in-process on --data-dir",
     )
     .addHelpText("after", "\nThe key is needed (MEMLEDGER_API_KEY, --api-key or --api-key-file): the model acts as that principal, with its grants, never as the local operator.\nSee docs/mcp.md for a client's configuration.")
-    .action((_options: unknown, cmd: Command) =>
-      host.withLedger(cmd, async ({ ledger, settings }) => {
+    .action(async (_options: unknown, cmd: Command) => {
+      // Said before a data directory is opened, so a misconfigured client learns it at once.
+      const given = cmd.optsWithGlobals<{ apiKey?: string; apiKeyFile?: string; server?: string }>();
+      if (!given.apiKey && given.apiKeyFile === undefined && !given.server) throw noKey();
+      await host.withLedger(cmd, async ({ ledger, settings }) => {
         // Without a key an in-process ledger is the trusted local operator: never hand that to a model.
-        if (settings.server === undefined && settings.apiKey === undefined && settings.apiKeyFile === undefined) {
-          throw Object.assign(
-            new Error("memledger mcp needs an API key to act as: set MEMLEDGER_API_KEY (or --api-key, --api-key-file); an admin issues one with `memledger key issue <principalId> --scope write`"),
-            { _tag: "Unauthenticated" },
-          );
-        }
+        if (settings.server === undefined && settings.apiKey === undefined && settings.apiKeyFile === undefined) throw noKey();
         await serveMcpOverStdio(ledger);
-      }),
-    );
+      });
+    });
 }
