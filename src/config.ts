@@ -9,6 +9,7 @@ import type { JobWorkerSettings } from "./app/jobWorkerLayer.js";
 import { defaultJobLeaseMs, defaultKafkaSessionTimeoutMs } from "./jobs/leaseDefaults.js";
 import type { JwtConfig } from "./governance/jwtAuthenticator.js";
 import { tenantRoles, type TenantRole } from "../domain/governance/permissions.js";
+import type { ChatModelConfig } from "./chatModel/chatModelConfig.js";
 
 /** Server configuration from the environment; the embedded default needs none of it. */
 export interface ServerConfig {
@@ -39,6 +40,8 @@ export interface ServerConfig {
   readonly corsOrigins: readonly string[];
   /** Bearer JWTs from an OIDC identity provider, besides API keys (MEMLEDGER_OIDC_*); absent: API keys only. Passed to openMemLedger as `jwt`. */
   readonly jwt?: JwtConfig;
+  /** The chat model (MEMLEDGER_CHAT_MODEL_*, docs/llm.md); absent: what needs one answers 409 ChatModelNotConfigured. */
+  readonly chatModel?: ChatModelConfig;
 }
 
 export const profiles = ["embedded", "distributed"] as const;
@@ -96,8 +99,64 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     rateLimit: rateLimitFromEnv(env),
     corsOrigins: corsOriginsFromEnv(env),
     ...oidcEntry(env),
+    ...chatModelEntry(env),
   };
 }
+
+function chatModelEntry(env: NodeJS.ProcessEnv): { chatModel?: ChatModelConfig } {
+  const chatModel = chatModelFromEnv(env);
+  return chatModel ? { chatModel } : {};
+}
+
+const chatModelVariables = [
+  "MEMLEDGER_CHAT_MODEL_URL",
+  "MEMLEDGER_CHAT_MODEL",
+  "MEMLEDGER_CHAT_MODEL_API_KEY",
+  "MEMLEDGER_CHAT_MODEL_TIMEOUT_MS",
+  "MEMLEDGER_CHAT_MODEL_PRICE_INPUT",
+  "MEMLEDGER_CHAT_MODEL_PRICE_OUTPUT",
+] as const;
+
+/**
+ * The chat model (docs/llm.md): any endpoint that speaks OpenAI's chat
+ * completions (OpenAI, Ollama, vLLM, llama.cpp server). Unset: no model, and
+ * what needs one says so. A partial setting is an error, not a model that
+ * fails on first use.
+ */
+export function chatModelFromEnv(env: NodeJS.ProcessEnv): ChatModelConfig | undefined {
+  const baseURL = setting(env, "MEMLEDGER_CHAT_MODEL_URL");
+  if (baseURL === undefined) {
+    const stray = chatModelVariables.filter((name) => setting(env, name) !== undefined);
+    if (stray.length > 0) throw new ConfigError(`${stray.join(", ")} ${stray.length > 1 ? "are" : "is"} set but MEMLEDGER_CHAT_MODEL_URL is not: set it to the endpoint's base URL (e.g. http://localhost:11434/v1 for Ollama, https://api.openai.com/v1), or unset them`);
+    return undefined;
+  }
+  if (!/^https?:\/\/[^/]+/.test(baseURL)) throw new ConfigError(`MEMLEDGER_CHAT_MODEL_URL must be an http:// or https:// base URL ending in /v1 (e.g. http://localhost:11434/v1), not "${baseURL}"`);
+  const model = setting(env, "MEMLEDGER_CHAT_MODEL");
+  if (model === undefined) throw new ConfigError("MEMLEDGER_CHAT_MODEL_URL needs MEMLEDGER_CHAT_MODEL: the model name the endpoint knows (e.g. gpt-4o-mini, or qwen2.5:7b-instruct on Ollama)");
+  const apiKey = setting(env, "MEMLEDGER_CHAT_MODEL_API_KEY");
+  const timeoutMs = setting(env, "MEMLEDGER_CHAT_MODEL_TIMEOUT_MS") === undefined ? undefined : positiveInteger(env, "MEMLEDGER_CHAT_MODEL_TIMEOUT_MS", 60_000);
+  const input = pricePerMillion(env, "MEMLEDGER_CHAT_MODEL_PRICE_INPUT");
+  const output = pricePerMillion(env, "MEMLEDGER_CHAT_MODEL_PRICE_OUTPUT");
+  if ((input === undefined) !== (output === undefined)) {
+    throw new ConfigError("MEMLEDGER_CHAT_MODEL_PRICE_INPUT and MEMLEDGER_CHAT_MODEL_PRICE_OUTPUT go together (USD per million input and output tokens, e.g. 0.15 and 0.6): set both, or neither to count tokens without a cost");
+  }
+  return {
+    kind: "openai",
+    baseURL,
+    model,
+    ...(apiKey !== undefined ? { apiKey } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(input !== undefined && output !== undefined ? { prices: { inputPerMillion: input, outputPerMillion: output } } : {}),
+  };
+}
+
+function pricePerMillion(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = setting(env, name);
+  if (value === undefined) return undefined;
+  if (!/^\d+(\.\d+)?$/.test(value)) throw new ConfigError(`${name} must be a price in USD per million tokens (e.g. 0.15), not "${value}"`);
+  return Number(value);
+}
+
 
 function oidcEntry(env: NodeJS.ProcessEnv): { jwt?: JwtConfig } {
   const jwt = oidcFromEnv(env);

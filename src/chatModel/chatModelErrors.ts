@@ -4,6 +4,8 @@
  * retry (Unavailable) or give up on this input (AnswerInvalid).
  */
 
+import type { TokenUsage } from "./chatModelPort.js";
+
 /** The environment variables that point memledger at a chat model (docs/llm.md). */
 export const chatModelEnvVars = ["MEMLEDGER_CHAT_MODEL_URL", "MEMLEDGER_CHAT_MODEL", "MEMLEDGER_CHAT_MODEL_API_KEY"] as const;
 
@@ -65,7 +67,10 @@ export class ChatModelAnswerInvalid extends Error {
   readonly lastAnswer: string;
   /** Repair rounds tried after the first answer. */
   readonly repairRounds: number;
-  constructor(fields: { model: string; schemaName: string; errors: readonly string[]; lastAnswer: string; repairRounds: number }) {
+  /** What the failed rounds used: a job still reports (and pays for) them. */
+  readonly usage?: TokenUsage;
+  readonly calls?: number;
+  constructor(fields: { model: string; schemaName: string; errors: readonly string[]; lastAnswer: string; repairRounds: number; usage?: TokenUsage; calls?: number }) {
     super(
       `chat model ${fields.model} did not answer with JSON matching schema ${fields.schemaName} after ${fields.repairRounds} repair round(s): ${fields.errors.slice(0, 5).join("; ")}; use a stronger model, simplify the schema or prompt, or raise the repair rounds`,
     );
@@ -74,6 +79,8 @@ export class ChatModelAnswerInvalid extends Error {
     this.errors = fields.errors;
     this.lastAnswer = fields.lastAnswer.slice(0, 500);
     this.repairRounds = fields.repairRounds;
+    if (fields.usage !== undefined) this.usage = fields.usage;
+    if (fields.calls !== undefined) this.calls = fields.calls;
   }
 }
 

@@ -81,7 +81,7 @@ export async function completeWithRepair<T>(
     const checked = checkAnswer<T>(answer.text, request.schema);
     if (checked.ok) return { value: checked.value, model, usage, calls, repaired: round > 0 };
     if (round >= repairRounds) {
-      throw new ChatModelAnswerInvalid({ model, schemaName: request.schemaName, errors: checked.errors, lastAnswer: answer.text, repairRounds });
+      throw new ChatModelAnswerInvalid({ model, schemaName: request.schemaName, errors: checked.errors, lastAnswer: answer.text, repairRounds, usage, calls });
     }
     messages = [...messages, { role: "assistant", content: answer.text }, { role: "user", content: repairMessage(request.schemaName, checked.errors) }];
   }

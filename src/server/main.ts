@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     vector: config.vector,
     syncAdd: config.syncAdd,
     ...(config.jwt ? { jwt: config.jwt } : {}),
+    ...(config.chatModel ? { chatModel: config.chatModel } : {}),
     defaultContext: { tenantId: "default", actor: "system:server" },
   });
   // First start: an admin and its key, written to a file only its owner can read; the log names the file, never the key.
