@@ -33,7 +33,7 @@ export function chatModelContract(adapterName: string, makeModel: () => Promise<
     });
 
     it("completes a chat with text, the model's name, a usage count and the calls made", async () => {
-      const answer = await model.complete({ messages: [{ role: "user", content: contractPrompts.plain }], maxTokens: 32 });
+      const answer = await model.complete({ messages: [{ role: "user", content: contractPrompts.plain }], maxTokens: 16 });
       expect(answer.text.trim().length).toBeGreaterThan(0);
       expect(answer.model.length).toBeGreaterThan(0);
       expect(answer.calls).toBeGreaterThanOrEqual(1);
@@ -46,7 +46,7 @@ export function chatModelContract(adapterName: string, makeModel: () => Promise<
         messages: [{ role: "user", content: contractPrompts.structured }],
         schemaName: contractSchemaName,
         schema: contractSchema,
-        maxTokens: 64,
+        maxTokens: 48,
       });
       expect(typeof answer.value.city).toBe("string");
       expect(typeof answer.value.confidence).toBe("number");
@@ -56,7 +56,7 @@ export function chatModelContract(adapterName: string, makeModel: () => Promise<
     }, timeoutMs);
 
     it("streams text whose pieces add up to the final answer, then reports totals", async () => {
-      const stream = model.stream({ messages: [{ role: "user", content: contractPrompts.streamed }], maxTokens: 32 });
+      const stream = model.stream({ messages: [{ role: "user", content: contractPrompts.streamed }], maxTokens: 16 });
       const pieces: string[] = [];
       for await (const piece of stream) pieces.push(piece);
       const done = await stream.done;
