@@ -70,7 +70,7 @@ describe("memledger mcp over stdio, spawned as an MCP client would", () => {
     expect(ok<{ content: { text: string } }>(await call(client, "revert_memory", { memoryId: added.memoryId, toRevision: added.revision })).content.text).toBe("Wes prefers window seats");
     expect(ok<{ status: string }>(await call(client, "archive_memory", { memoryId: added.memoryId })).status).toBe("archived");
     const resource = await client.readResource({ uri: `memledger://memories/${added.memoryId}` });
-    expect(JSON.parse(resource.contents[0]!.text as string)).toMatchObject({ memoryId: added.memoryId, status: "archived" });
+    expect(JSON.parse((resource.contents[0] as { text: string }).text)).toMatchObject({ memoryId: added.memoryId, status: "archived" });
     expect((await client.listResources()).resources.map((r) => r.uri)).toEqual(["memledger://cubes/journal"]);
     await client.close();
   });
