@@ -169,7 +169,7 @@ function successorEdges(memoryId: string, successorId: string | undefined): Edge
 function desiredAfter(event: MemoryEvent): DesiredGraph | undefined {
   switch (event.type) {
     case "MemoryCreated": {
-      const { memoryId, cubeId, content, branchedFrom } = event.data;
+      const { memoryId, cubeId, content, branchedFrom, copiedFrom } = event.data;
       const memory = memoryNodeId(memoryId);
       const derived = contentGraph(memoryId, content);
       const lineage: EdgeKey[] = [{ type: "BELONGS_TO", src: memory, dst: cubeNodeId(cubeId), origin: memory }];
@@ -177,6 +177,11 @@ function desiredAfter(event: MemoryEvent): DesiredGraph | undefined {
       if (branchedFrom !== undefined) {
         lineage.push({ type: "DERIVED_FROM", src: memory, dst: memoryNodeId(branchedFrom.memoryId), origin: memory });
         nodes.push(memoryNode(branchedFrom.memoryId));
+      }
+      // A transfer's copy derives from its source the same way a branch's copy does.
+      if (copiedFrom !== undefined) {
+        lineage.push({ type: "DERIVED_FROM", src: memory, dst: memoryNodeId(copiedFrom.memoryId), origin: memory });
+        nodes.push(memoryNode(copiedFrom.memoryId));
       }
       return { nodes, edges: { content: derived.edges, lineage } };
     }

@@ -17,6 +17,9 @@ export interface MemoryView {
   readonly successorId?: string;
   readonly frozen?: ExistingMemory["frozen"];
   readonly branchedFrom?: BranchOrigin;
+  /** Transfer lineage: the unit this one was copied from, and where a move took this one. */
+  readonly copiedFrom?: BranchOrigin;
+  readonly movedTo?: ExistingMemory["movedTo"];
   readonly subjectId?: string;
   /** Why the unit is still generated: its last failed processing attempt. */
   readonly processingFailure?: ExistingMemory["processingFailure"];
@@ -57,6 +60,8 @@ export function projectMemory(events: readonly DecodedMemoryEvent[], from: Proje
       ...(unit.successorId ? { successorId: unit.successorId } : {}),
       ...(unit.frozen ? { frozen: unit.frozen } : {}),
       ...(unit.branchedFrom ? { branchedFrom: unit.branchedFrom } : {}),
+      ...(unit.copiedFrom ? { copiedFrom: unit.copiedFrom } : {}),
+      ...(unit.movedTo ? { movedTo: unit.movedTo } : {}),
       ...(unit.processingFailure ? { processingFailure: unit.processingFailure } : {}),
       ...(envelope.metadata.subjectId ? { subjectId: envelope.metadata.subjectId } : view?.subjectId ? { subjectId: view.subjectId } : {}),
       createdAt: view?.createdAt ?? envelope.metadata.recordedAt,

@@ -45,7 +45,23 @@ export type CubeBranched = {
   readonly data: { readonly cubeId: string; readonly branchCubeId: string; readonly asOf: string; readonly memoryMap: Readonly<Record<string, string>> };
 };
 
-export type CubeEvent = CubeCreated | CubeMemoryRegistered | CubeRolledBack | CubeBranched;
+/** Hot-plug: a new name or description; only the fields given change (`description: null` clears it). */
+export type CubeUpdated = {
+  readonly type: "CubeUpdated";
+  readonly data: { readonly cubeId: string; readonly name?: string; readonly description?: string | null };
+};
+
+/**
+ * Hot-plug: the cube is unplugged. Soft and reversible: nothing is deleted, its
+ * units stay in the log and the read models, but lists, reads, searches and
+ * writes refuse it until a CubeReinstated. Erasure is separate and still works.
+ */
+export type CubeRemoved = { readonly type: "CubeRemoved"; readonly data: { readonly cubeId: string } };
+
+/** Hot-plug: a removed cube is plugged back in, every unit as it was. */
+export type CubeReinstated = { readonly type: "CubeReinstated"; readonly data: { readonly cubeId: string } };
+
+export type CubeEvent = CubeCreated | CubeMemoryRegistered | CubeRolledBack | CubeBranched | CubeUpdated | CubeRemoved | CubeReinstated;
 
 export type CubeRegistered = {
   readonly type: "CubeRegistered";
@@ -58,6 +74,9 @@ export const cubeEventCatalog = {
   CubeRolledBack: { schemaVersion: 1 },
   CubeBranched: { schemaVersion: 1 },
   CubeRegistered: { schemaVersion: 1 },
+  CubeUpdated: { schemaVersion: 1 },
+  CubeRemoved: { schemaVersion: 1 },
+  CubeReinstated: { schemaVersion: 1 },
 } as const;
 
 export const cubeStreamId = (cubeId: string): string => `cube-${cubeId}`;

@@ -10,6 +10,8 @@ export interface CubeState {
   readonly memoryIds: readonly string[];
   readonly rollbacks: number;
   readonly branches: readonly string[];
+  /** Set while the cube is removed (hot-plug); a reinstatement clears it. */
+  readonly removed?: true;
 }
 
 export function evolveCube(state: CubeState | undefined, event: CubeEvent): CubeState | undefined {
@@ -25,6 +27,18 @@ export function evolveCube(state: CubeState | undefined, event: CubeEvent): Cube
       return { ...state, rollbacks: state.rollbacks + 1 };
     case "CubeBranched":
       return { ...state, branches: [...state.branches, event.data.branchCubeId] };
+    case "CubeUpdated": {
+      const { name, description } = event.data;
+      const { description: _old, ...rest } = state;
+      const nextDescription = description === undefined ? state.description : description === null ? undefined : description;
+      return { ...rest, ...(name !== undefined ? { name } : {}), ...(nextDescription !== undefined ? { description: nextDescription } : {}) };
+    }
+    case "CubeRemoved":
+      return { ...state, removed: true };
+    case "CubeReinstated": {
+      const { removed: _removed, ...live } = state;
+      return live;
+    }
   }
 }
 

@@ -35,6 +35,7 @@ export function decide(state: MemoryState, command: MemoryCommand): Decision {
         content: normalizeContent(command.content),
         attributes: command.attributes,
         ...(command.branchedFrom ? { branchedFrom: command.branchedFrom } : {}),
+        ...(command.copiedFrom ? { copiedFrom: command.copiedFrom } : {}),
       },
     };
     if (!command.activate) return { kind: "accepted", events: [created], nextStatus: verdict.status };
@@ -68,7 +69,7 @@ function eventsFor(unit: ExistingMemory, command: Exclude<MemoryCommand, { type:
     case "merge":
       return [{ type: "MemoryMerged", data: { memoryId, successorId: command.successorId } }];
     case "archive":
-      return [{ type: "MemoryArchived", data: { memoryId } }];
+      return [{ type: "MemoryArchived", data: { memoryId, ...(command.movedTo ? { movedTo: command.movedTo } : {}) } }];
     case "restore":
       return [{ type: "MemoryRestored", data: { memoryId } }];
     case "freeze":

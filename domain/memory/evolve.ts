@@ -9,7 +9,7 @@ import { initialMemoryState, type ExistingMemory, type MemoryState } from "./mem
 export function evolve(state: MemoryState, event: MemoryEvent): MemoryState {
   const revision = state.revision + 1;
   if (event.type === "MemoryCreated") {
-    const { memoryId, cubeId, content, attributes, branchedFrom } = event.data;
+    const { memoryId, cubeId, content, attributes, branchedFrom, copiedFrom } = event.data;
     return {
       status: "generated",
       memoryId,
@@ -19,6 +19,7 @@ export function evolve(state: MemoryState, event: MemoryEvent): MemoryState {
       content,
       attributes,
       ...(branchedFrom ? { branchedFrom } : {}),
+      ...(copiedFrom ? { copiedFrom } : {}),
     };
   }
   if (state.status === "absent") {
@@ -38,7 +39,8 @@ export function evolve(state: MemoryState, event: MemoryEvent): MemoryState {
     case "MemoryMerged":
       return { ...unit, status: "merged", successorId: event.data.successorId };
     case "MemoryArchived":
-      return { ...unit, status: "archived" };
+      // A move's link stays after a restore: the copy it made still exists.
+      return { ...unit, status: "archived", ...(event.data.movedTo ? { movedTo: event.data.movedTo } : {}) };
     case "MemoryRestored":
       return { ...unit, status: "activated" };
     case "MemoryFrozen":

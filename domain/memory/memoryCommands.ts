@@ -1,5 +1,5 @@
 import type { AttributeChanges, ContentChanges, MemoryAttributes, MemoryContent } from "./memoryContent.js";
-import type { BranchOrigin, ErasureScope, FreezeReason, MemoryStatus } from "./memoryEvents.js";
+import type { BranchOrigin, MoveTarget, ErasureScope, FreezeReason, MemoryStatus } from "./memoryEvents.js";
 import type { ExistingMemory } from "./memoryState.js";
 
 /** Commands a memory unit accepts. Who/when/why travel beside them as metadata. */
@@ -12,6 +12,7 @@ export type CreateMemory = {
   /** Activate in the same append (synchronous ingestion). */
   readonly activate?: boolean;
   readonly branchedFrom?: BranchOrigin;
+  readonly copiedFrom?: BranchOrigin;
 };
 export type ActivateMemory = { readonly type: "activate"; readonly memoryId: string };
 export type EditMemory = {
@@ -23,7 +24,7 @@ export type EditMemory = {
 /** The successor as it stands now, resolved by the caller so the machine can judge the merge purely. */
 export type MergeSuccessor = { readonly memoryId: string; readonly cubeId: string; readonly status: MemoryStatus };
 export type MergeMemory = { readonly type: "merge"; readonly memoryId: string; readonly successorId: string; readonly successor: MergeSuccessor };
-export type ArchiveMemory = { readonly type: "archive"; readonly memoryId: string };
+export type ArchiveMemory = { readonly type: "archive"; readonly memoryId: string; readonly movedTo?: MoveTarget };
 export type RestoreMemory = { readonly type: "restore"; readonly memoryId: string };
 export type FreezeMemory = {
   readonly type: "freeze";

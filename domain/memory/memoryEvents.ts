@@ -24,6 +24,8 @@ export type MemoryCreated = {
     readonly content: ShreddableContent;
     readonly attributes: MemoryAttributes;
     readonly branchedFrom?: BranchOrigin;
+    /** Set when this unit is a transfer's copy (copy or move) of a unit of another cube. */
+    readonly copiedFrom?: BranchOrigin;
   };
 };
 
@@ -46,7 +48,14 @@ export type MemoryMerged = {
   readonly data: { readonly memoryId: string; readonly successorId: string };
 };
 
-export type MemoryArchived = { readonly type: "MemoryArchived"; readonly data: { readonly memoryId: string } };
+/** Where a moved unit went: its copy in the target cube. */
+export interface MoveTarget {
+  readonly cubeId: string;
+  readonly memoryId: string;
+}
+
+/** `movedTo` when the archive is the source side of a move (memory transfer): the link to the copy. */
+export type MemoryArchived = { readonly type: "MemoryArchived"; readonly data: { readonly memoryId: string; readonly movedTo?: MoveTarget } };
 
 export type MemoryRestored = { readonly type: "MemoryRestored"; readonly data: { readonly memoryId: string } };
 

@@ -1,5 +1,5 @@
 import type { MemoryAttributes } from "./memoryContent.js";
-import type { BranchOrigin, FreezeReason, MemoryStatus, ShreddableContent } from "./memoryEvents.js";
+import type { BranchOrigin, FreezeReason, MemoryStatus, MoveTarget, ShreddableContent } from "./memoryEvents.js";
 
 /** A unit that has no events yet. */
 export interface AbsentMemory {
@@ -21,6 +21,10 @@ export interface ExistingMemory {
   readonly successorId?: string;
   readonly frozen?: { readonly reason: FreezeReason; readonly note?: string };
   readonly branchedFrom?: BranchOrigin;
+  /** The unit a transfer copied this one from (another cube). */
+  readonly copiedFrom?: BranchOrigin;
+  /** Where a move took this unit: its copy in the target cube. */
+  readonly movedTo?: MoveTarget;
   /** The last failed processing attempt while generated; cleared on activation. */
   readonly processingFailure?: { readonly jobId: string; readonly attempt: number; readonly error: string; readonly willRetry: boolean };
 }

@@ -23,6 +23,8 @@ import { MemoryRepository } from "../memory/memoryRepository.js";
 import { MemoryService, type MemoryWriteError } from "../memory/memoryService.js";
 import { loadCube } from "./cubeRepository.js";
 import { cubeTenantReader } from "../tenancy/cubeTenant.js";
+import { cubeRemovalReader, type Removal } from "./cubeRemovals.js";
+import { cubeAlreadyRemoved, cubeNotRemoved, cubeRemoved, type CubeLifecycleConflict, type CubeRemoved } from "../command/cubeRemovedErrors.js";
 
 export interface NewCubeInput {
   readonly cubeId?: string;
@@ -45,6 +47,34 @@ export interface CubeView {
   readonly createdAt: string;
   readonly createdBy: string;
   readonly revision: number;
+  /** Set while the cube is removed (hot-plug): when and by whom. */
+  readonly removed?: Removal;
+  /** The cube's hot-plug history (renames, updates, removals, reinstatements), oldest first; absent when there is none. */
+  readonly lifecycle?: readonly CubeLifecycleEntry[];
+}
+
+export interface CubeLifecycleEntry {
+  readonly type: "CubeUpdated" | "CubeRemoved" | "CubeReinstated";
+  readonly at: string;
+  readonly by: string;
+  readonly reason?: string;
+  readonly revision: number;
+  /** For an update: the new name and/or description (null: cleared). */
+  readonly name?: string;
+  readonly description?: string | null;
+}
+
+const lifecycleTypes: ReadonlySet<string> = new Set(["CubeUpdated", "CubeRemoved", "CubeReinstated"]);
+
+/** Hot-plug: the fields a cube update changes; `description: null` clears the description. */
+export interface CubeChanges {
+  readonly name?: string;
+  readonly description?: string | null;
+}
+
+export interface ListCubesOptions {
+  /** Removed cubes are left out unless asked for. */
+  readonly includeRemoved?: boolean;
 }
 
 export interface ListMemoriesOptions {
@@ -68,13 +98,13 @@ export interface BranchReport {
   readonly skipped: readonly { readonly memoryId: string; readonly why: string }[];
 }
 
-export type CubeError = CubeNotFound | CubeAlreadyExists | InvalidRequest | ConcurrencyConflict | EventStoreUnavailable | KeyStoreUnavailable | IdempotencyConflict;
+export type CubeError = CubeNotFound | CubeAlreadyExists | InvalidRequest | ConcurrencyConflict | EventStoreUnavailable | KeyStoreUnavailable | IdempotencyConflict | CubeRemoved | CubeLifecycleConflict;
 
 export interface CubeServiceApi {
   create(input: NewCubeInput, ctx: CommandContext): Effect.Effect<CubeView, CubeError>;
   /** With a tenant, a cube of another tenant is CubeNotFound, exactly as a missing one. */
   get(cubeId: string, tenantId?: string): Effect.Effect<CubeView, CubeError>;
-  list(tenantId: string): Effect.Effect<readonly CubeView[], CubeError>;
+  list(tenantId: string, options?: ListCubesOptions): Effect.Effect<readonly CubeView[], CubeError>;
   /** The cube's units as they stood at `asOf` (now when absent). With a tenant, a cube of another tenant is CubeNotFound. */
   listMemories(cubeId: string, options?: ListMemoriesOptions, tenantId?: string): Effect.Effect<readonly MemoryView[], CubeError>;
   /** The tenant the cube was created in, undefined when there is no such cube; reads one event, then cached. */
@@ -83,6 +113,14 @@ export interface CubeServiceApi {
   rollback(cubeId: string, toTime: string, ctx: CommandContext): Effect.Effect<RollbackReport, CubeError | MemoryWriteError>;
   /** A new cube holding copies of the source cube's units as they were at `asOf`. */
   branch(cubeId: string, asOf: string, target: { cubeId?: string; name?: string }, ctx: CommandContext): Effect.Effect<BranchReport, CubeError | MemoryWriteError>;
+  /** Hot-plug: rename the cube or change its description (CubeUpdated). A removed cube is refused. */
+  update(cubeId: string, changes: CubeChanges, ctx: CommandContext): Effect.Effect<CubeView, CubeError>;
+  /** Hot-plug: a soft, audited, reversible removal (CubeRemoved); nothing is deleted. */
+  remove(cubeId: string, ctx: CommandContext): Effect.Effect<CubeView, CubeError>;
+  /** Hot-plug: bring a removed cube back with every unit as it was (CubeReinstated). */
+  reinstate(cubeId: string, ctx: CommandContext): Effect.Effect<CubeView, CubeError>;
+  /** Fails with CubeRemoved when the cube was removed at `asOf` (now when absent); a missing cube passes (others answer that). */
+  requireLive(cubeId: string, asOf?: AsOf, memoryId?: string): Effect.Effect<void, CubeRemoved | EventStoreUnavailable>;
 }
 
 export class CubeService extends Context.Tag("memledger/CubeService")<CubeService, CubeServiceApi>() {}
@@ -105,6 +143,9 @@ export const layerCubeService = Layer.effect(
     const cubeEvent = (type: string, data: unknown, metadata: EventMetadata): NewEvent => ({ eventId: ids.newId(), type, schemaVersion: 1, data, metadata });
 
     const tenantOf = cubeTenantReader(store);
+    const removalOf = cubeRemovalReader(store);
+    const requireLive = (cubeId: string, asOf?: AsOf, memoryId?: string) =>
+      Effect.flatMap(removalOf(cubeId, asOf), (removal) => (removal ? Effect.fail(cubeRemoved(cubeId, removal, memoryId)) : Effect.void));
 
     /** Fails as for a missing cube when the cube belongs to another tenant, so no caller learns that it exists. */
     const requireTenant = (cubeId: string, tenantId: string) =>
@@ -123,12 +164,43 @@ export const layerCubeService = Layer.effect(
       createdAt: events[0]!.metadata.recordedAt,
       createdBy: events[0]!.metadata.actor,
       revision: events[events.length - 1]!.revision,
+      ...(state.removed ? { removed: removalIn(events) } : {}),
+      ...lifecycleOf(events),
     });
 
-    const get = (cubeId: string, tenantId?: string) =>
+    const lifecycleOf = (events: readonly { type?: string; data?: unknown; metadata: EventMetadata; revision: number }[]): { lifecycle?: CubeLifecycleEntry[] } => {
+      const entries = events
+        .filter((e) => e.type !== undefined && lifecycleTypes.has(e.type))
+        .map((e) => {
+          const data = e.data as { name?: string; description?: string | null };
+          return {
+            type: e.type as CubeLifecycleEntry["type"],
+            at: e.metadata.recordedAt,
+            by: e.metadata.actor,
+            ...(e.metadata.reason !== undefined ? { reason: e.metadata.reason } : {}),
+            revision: e.revision,
+            ...(data.name !== undefined ? { name: data.name } : {}),
+            ...(data.description !== undefined ? { description: data.description } : {}),
+          };
+        });
+      return entries.length > 0 ? { lifecycle: entries } : {};
+    };
+
+    /** The removal in force: the last CubeRemoved of the stream (a reinstatement clears `removed` from the state). */
+    const removalIn = (events: readonly { type?: string; metadata: EventMetadata }[]): Removal => {
+      const last = events.findLast((e) => e.type === "CubeRemoved")!;
+      return { at: last.metadata.recordedAt, by: last.metadata.actor };
+    };
+
+    /** The cube, removed or not (for listing with removed cubes, and for the hot-plug commands themselves). */
+    const viewOf = (cubeId: string, tenantId?: string) =>
       Effect.flatMap(loadCube(store, cubeId), (cube) =>
         cube.state && (tenantId === undefined || cube.events[0]!.metadata.tenantId === tenantId) ? Effect.succeed(toView(cube.state, cube.events)) : Effect.fail(cubeNotFound(cubeId)),
       );
+
+    // A removed cube answers 410 CubeRemoved with when and by whom, so a caller knows it can be reinstated.
+    const get = (cubeId: string, tenantId?: string) =>
+      Effect.flatMap(viewOf(cubeId, tenantId), (view) => (view.removed ? Effect.fail(cubeRemoved(cubeId, view.removed)) : Effect.succeed(view)));
 
     /** The cube as the command with this id left it (its last event), for a retry's answer; undefined if the command never wrote to it. */
     const viewAfterCommand = (cubeId: string, commandId: string) =>
@@ -188,6 +260,7 @@ export const layerCubeService = Layer.effect(
       Effect.gen(function* () {
         const cube = yield* loadCube(store, cubeId);
         if (!cube.state || (tenantId !== undefined && cube.events[0]!.metadata.tenantId !== tenantId)) return yield* Effect.fail(cubeNotFound(cubeId));
+        yield* requireLive(cubeId, options.asOf);
         const views = yield* Effect.forEach(cube.state.memoryIds, (memoryId) =>
           Effect.map(repo.loadPrefix(memoryId, options.asOf), (events) => projectMemory(events).view),
         );
@@ -218,6 +291,7 @@ export const layerCubeService = Layer.effect(
       Effect.gen(function* () {
         const time = yield* requireTime("toTime", toTime);
         yield* requireTenant(cubeId, ctx.tenantId);
+        yield* requireLive(cubeId);
         const earlier = yield* recordedOutcome(cubeId, "CubeRolledBack", ctx.commandId);
         if (earlier) return earlier.data as RollbackReport;
         const correlationId = ctx.correlationId ?? ids.newId();
@@ -299,17 +373,56 @@ export const layerCubeService = Layer.effect(
         return { cube: yield* get(cube.cubeId), sourceCubeId: cubeId, asOf: time, memoryMap, skipped };
       });
 
+    /**
+     * One hot-plug event on the cube's stream. A retry of the same command (same
+     * command id) answers the cube as that command left it instead of writing twice.
+     */
+    const lifecycle = (cubeId: string, ctx: CommandContext, event: (view: CubeView) => Effect.Effect<{ type: string; data: unknown }, CubeError>) =>
+      Effect.gen(function* () {
+        const current = yield* viewOf(cubeId, ctx.tenantId);
+        if (ctx.commandId) {
+          const earlier = yield* viewAfterCommand(cubeId, ctx.commandId);
+          if (earlier) return earlier;
+        }
+        const next = yield* event(current);
+        yield* store.append(cubeStreamId(cubeId), [cubeEvent(next.type, next.data, metadataFor(ctx, cubeId))], current.revision);
+        return yield* viewOf(cubeId);
+      });
+
+    const update = (cubeId: string, changes: CubeChanges, ctx: CommandContext) =>
+      lifecycle(cubeId, ctx, (view) =>
+        Effect.gen(function* () {
+          if (view.removed) return yield* Effect.fail(cubeRemoved(cubeId, view.removed));
+          if (changes.name !== undefined && (typeof changes.name !== "string" || changes.name.trim() === "")) return yield* Effect.fail(invalidRequest("name", "must be a non-empty string"));
+          if (changes.description !== undefined && changes.description !== null && typeof changes.description !== "string") return yield* Effect.fail(invalidRequest("description", "must be a string, or null to clear it"));
+          const name = changes.name !== undefined && changes.name !== view.name ? changes.name : undefined;
+          const description = changes.description === undefined || (changes.description ?? undefined) === view.description ? undefined : changes.description;
+          if (name === undefined && description === undefined) return yield* Effect.fail(invalidRequest("body", `changes nothing on cube ${cubeId}; send a new name or description`));
+          return { type: "CubeUpdated", data: { cubeId, ...(name !== undefined ? { name } : {}), ...(description !== undefined ? { description } : {}) } };
+        }),
+      );
+
+    const remove = (cubeId: string, ctx: CommandContext) =>
+      lifecycle(cubeId, ctx, (view) => (view.removed ? Effect.fail(cubeAlreadyRemoved(cubeId, view.removed)) : Effect.succeed({ type: "CubeRemoved", data: { cubeId } })));
+
+    const reinstate = (cubeId: string, ctx: CommandContext) =>
+      lifecycle(cubeId, ctx, (view) => (view.removed ? Effect.succeed({ type: "CubeReinstated", data: { cubeId } }) : Effect.fail(cubeNotRemoved(cubeId))));
+
     const api: CubeServiceApi = {
       create: (input, ctx) => create(input, ctx),
       get,
       tenantOf,
-      list: (tenantId) =>
+      update,
+      remove,
+      reinstate,
+      requireLive,
+      list: (tenantId, options = {}) =>
         Effect.gen(function* () {
           const registry = yield* store.readStream(cubeRegistryStreamId(tenantId)).pipe(Effect.catchTag("StreamNotFound", () => Effect.succeed([])));
           const cubeIds = [...new Set(registry.map((e) => (e.data as { cubeId: string }).cubeId))];
           // With the tenant: a registration left by a create that lost to another tenant's cube of that id lists nothing.
-          const cubes = yield* Effect.forEach(cubeIds, (id) => Effect.either(get(id, tenantId)));
-          return cubes.filter(Either.isRight).map((c) => c.right);
+          const cubes = yield* Effect.forEach(cubeIds, (id) => Effect.either(viewOf(id, tenantId)));
+          return cubes.filter(Either.isRight).map((c) => c.right).filter((cube) => options.includeRemoved === true || cube.removed === undefined);
         }),
       listMemories,
       rollback,

@@ -4,7 +4,8 @@ import { decide } from "../../domain/memory/decide.js";
 import { TransitionRejected, type DomainError } from "../../domain/memory/domainErrors.js";
 import { defaultAttributes, type AttributeChanges, type ContentChanges, type MemoryContent, type MemorySource, type MetadataValue, type MemoryType, type Visibility } from "../../domain/memory/memoryContent.js";
 import type { MemoryCommand } from "../../domain/memory/memoryCommands.js";
-import type { FreezeReason, MemoryEvent } from "../../domain/memory/memoryEvents.js";
+import type { CubeRemoved } from "../command/cubeRemovedErrors.js";
+import type { BranchOrigin, FreezeReason, MemoryEvent, MoveTarget } from "../../domain/memory/memoryEvents.js";
 import { exists, type ExistingMemory } from "../../domain/memory/memoryState.js";
 import { fold } from "../../domain/memory/evolve.js";
 import { cubeStreamId } from "../../domain/cube/cubeEvents.js";
@@ -48,6 +49,8 @@ export interface NewMemoryInput {
   readonly subjectId?: string;
   /** false leaves the unit `generated` (processing pending); default true. */
   readonly activate?: boolean;
+  /** Set by a memory transfer (src/cubeTransfer/): the unit of another cube this one copies. */
+  readonly copiedFrom?: BranchOrigin;
 }
 
 export interface MemoryEdit {
@@ -67,10 +70,17 @@ export interface WriteOptions {
   readonly expectedRevision?: number;
 }
 
+/** An archive that is the source side of a move (memory transfer) carries the link to the copy. */
+export interface ArchiveOptions extends WriteOptions {
+  readonly movedTo?: MoveTarget;
+}
+
 export type MemoryWriteError =
   | DomainError
   | MemoryNotFound
   | CubeNotFound
+  // A write to a unit of a removed cube (hot-plug, src/cube/liveCubeWrites.ts).
+  | CubeRemoved
   | RevisionMismatch
   | TooMuchContention
   | InvalidRequest
@@ -86,7 +96,7 @@ export interface MemoryServiceApi {
   activate(memoryId: string, ctx: CommandContext, options?: WriteOptions): Effect.Effect<MemoryView, MemoryWriteError>;
   edit(memoryId: string, edit: MemoryEdit, ctx: CommandContext, options?: WriteOptions): Effect.Effect<MemoryView, MemoryWriteError>;
   merge(memoryId: string, successorId: string, ctx: CommandContext, options?: WriteOptions): Effect.Effect<MemoryView, MemoryWriteError>;
-  archive(memoryId: string, ctx: CommandContext, options?: WriteOptions): Effect.Effect<MemoryView, MemoryWriteError>;
+  archive(memoryId: string, ctx: CommandContext, options?: ArchiveOptions): Effect.Effect<MemoryView, MemoryWriteError>;
   restore(memoryId: string, ctx: CommandContext, options?: WriteOptions): Effect.Effect<MemoryView, MemoryWriteError>;
   freeze(memoryId: string, reason: FreezeReason, note: string | undefined, ctx: CommandContext, options?: WriteOptions): Effect.Effect<MemoryView, MemoryWriteError>;
   /** Crypto-shreds one unit: destroys its data key, then records the erasure. */
@@ -221,7 +231,7 @@ export const layerMemoryService = Layer.effect(
           visibility: input.visibility ?? defaultAttributes.visibility,
           ...(input.eventTime !== undefined ? { eventTime: input.eventTime } : {}),
         };
-        const decision = decide(loaded.projection.state, { type: "create", memoryId, cubeId: input.cubeId, content, attributes, activate: input.activate ?? true });
+        const decision = decide(loaded.projection.state, { type: "create", memoryId, cubeId: input.cubeId, content, attributes, activate: input.activate ?? true, ...(input.copiedFrom ? { copiedFrom: input.copiedFrom } : {}) });
         if (decision.kind === "rejected") return yield* Effect.fail(decision.error);
         const subjectId = input.subjectId ?? input.userId ?? `cube:${input.cubeId}`;
         const key = yield* keyRing.create(subjectId, ids.newId());
@@ -256,7 +266,7 @@ export const layerMemoryService = Layer.effect(
             return { type: "merge" as const, memoryId, successorId, successor: { memoryId: successorId, cubeId: successor.cubeId, status: successor.status } };
           }),
         ),
-      archive: (memoryId, ctx, options = {}) => handle(memoryId, ctx, options, () => Effect.succeed({ type: "archive", memoryId })),
+      archive: (memoryId, ctx, options = {}) => handle(memoryId, ctx, options, () => Effect.succeed({ type: "archive", memoryId, ...(options.movedTo ? { movedTo: options.movedTo } : {}) })),
       restore: (memoryId, ctx, options = {}) => handle(memoryId, ctx, options, () => Effect.succeed({ type: "restore", memoryId })),
       freeze: (memoryId, reason, note, ctx, options = {}) =>
         handle(memoryId, ctx, options, () => Effect.succeed({ type: "freeze", memoryId, reason, ...(note !== undefined ? { note } : {}) })),

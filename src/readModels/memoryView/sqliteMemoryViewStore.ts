@@ -199,6 +199,8 @@ export function openSqliteMemoryViewStore(file: string): MemoryViewStore {
       ...(unit.successorId ? { successorId: unit.successorId } : {}),
       ...(unit.frozen ? { frozen: unit.frozen } : {}),
       ...(unit.branchedFrom ? { branchedFrom: unit.branchedFrom } : {}),
+      ...(unit.copiedFrom ? { copiedFrom: unit.copiedFrom } : {}),
+      ...(unit.movedTo ? { movedTo: unit.movedTo } : {}),
       ...(unit.processingFailure ? { processingFailure: unit.processingFailure } : {}),
       ...(r.subject_id ? { subjectId: r.subject_id } : {}),
       createdAt: r.created_at,
