@@ -38,17 +38,27 @@ describe("the Python client against a real server", () => {
       MEMLEDGER_READER_API_KEY: readerKey,
       PYTHONDONTWRITEBYTECODE: "1",
     };
-    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn(python.python, ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], { cwd: pythonClientDir, env });
-      let output = "";
-      child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-      child.on("close", (exitCode) => resolve({ code: exitCode, output }));
-    });
+    const { code, output } = await runPython(python, ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], env);
     const summary = output.trim().split("\n").at(-1) ?? "";
     console.info(`pytest (${python.installedBy}): ${summary}`);
     expect(code, `${output}\n--- server log ---\n${server.logTail(40)}`).toBe(0);
     expect(summary).toMatch(/\d+ passed/);
     expect(summary).not.toMatch(/skipped|failed|error/);
   }, 120_000);
+
+  it("is typed: mypy --strict finds nothing in the package", async () => {
+    const { code, output } = await runPython(python, ["-m", "mypy", "--strict", "--no-incremental", "src/memledger"], { ...process.env, ...python.env });
+    expect(code, output).toBe(0);
+    expect(output).toContain("Success: no issues found");
+  }, 120_000);
 });
+
+function runPython(python: PythonEnvironment, args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(python.python, args, { cwd: pythonClientDir, env });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.on("close", (exitCode) => resolve({ code: exitCode, output }));
+  });
+}

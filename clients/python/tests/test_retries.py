@@ -60,3 +60,15 @@ async def test_the_async_client_retries_too() -> None:
         assert await ledger.cubes.list() == []
     assert len(seen) == 2
     assert seen[0].headers["authorization"] == "Bearer k"
+
+
+def test_readiness_503_is_an_answer_not_a_retry() -> None:
+    seen: List[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(503, json={"status": "unavailable", "engines": []})
+
+    with MemLedger("http://memledger.test", api_key="k", http_client=httpx.Client(transport=httpx.MockTransport(handle))) as ledger:
+        assert ledger.ready()["status"] == "unavailable"
+    assert len(seen) == 1

@@ -13,12 +13,14 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, FrozenSet, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, FrozenSet, Generic, Mapping, Optional, Tuple, TypeVar, Union, cast
 from urllib.parse import quote
 
 import httpx
 
 from .errors import MemLedgerError, error_for
+
+T = TypeVar("T")
 
 #: Statuses that say "not now" rather than "no": the request was not carried out, so sending it again is safe.
 RETRIABLE_STATUSES: FrozenSet[int] = frozenset({429, 503})
@@ -48,8 +50,8 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
-class Call:
-    """One REST call: the route, what to send, and how to read the answer."""
+class Call(Generic[T]):
+    """One REST call: the route, what to send, and how to read the answer (a ``T``: the builder in _calls.py says which)."""
 
     method: str
     path: str
@@ -109,7 +111,7 @@ class Core:
         self.default_options = default_options or RequestOptions()
         self.retry = retry or RetryPolicy()
 
-    def prepare(self, call: Call) -> Prepared:
+    def prepare(self, call: Call[Any]) -> Prepared:
         """The request; a write's idempotency key is fixed here, once, so every retry carries the same one."""
         options = call.options or self.default_options
         headers = dict(self._headers)
@@ -128,20 +130,21 @@ class Core:
         params = {k: _query_value(v) for k, v in call.query.items() if v is not None}
         return Prepared(call.method, self.base_url + call.path, params, headers, content)
 
-    def retry_delay(self, response: httpx.Response, attempt: int) -> Optional[float]:
-        """Seconds to wait before sending again, or None when this answer is final."""
-        if response.status_code not in RETRIABLE_STATUSES or attempt >= self.retry.max_retries:
+    def retry_delay(self, call: Call[Any], response: httpx.Response, attempt: int) -> Optional[float]:
+        """Seconds to wait before sending again, or None when this answer is final (a 503 that is the answer, as readiness's, is final)."""
+        if response.status_code not in RETRIABLE_STATUSES or response.status_code in call.answer_statuses or attempt >= self.retry.max_retries:
             return None
         return self.retry.delay(attempt, retry_after_seconds(response))
 
-    def answer(self, call: Call, response: httpx.Response) -> Any:
+    def answer(self, call: Call[T], response: httpx.Response) -> T:
         """The result of a call, or the exception its failure is."""
         text = response.text
         body = _json_or_none(text)
         if response.is_success or response.status_code in call.answer_statuses:
             if call.unwrap is not None and isinstance(body, dict):
                 body = body.get(call.unwrap)
-            return call.transform(body) if call.transform is not None else body
+            # The shape is the server's (its response schemas); it is not validated again here.
+            return cast(T, call.transform(body) if call.transform is not None else body)
         raise error_for(response.status_code, body, method=call.method, path=call.path, text=text, retry_after=retry_after_seconds(response))
 
 

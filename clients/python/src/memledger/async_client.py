@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Awaitable, Callable, Iterable, List, Mapping, Optional, Sequence, TypeVar, Union
+from typing import Any, Dict, Awaitable, Iterable, List, Mapping, Optional, Protocol, Sequence, TypeVar, Union
 
 import httpx
 
@@ -33,7 +33,12 @@ from .types import (
 )
 
 T = TypeVar("T")
-Run = Callable[[Call], Awaitable[Any]]
+
+
+class Run(Protocol):
+    """Sends a call and awaits its answer, typed by the call's builder."""
+
+    def __call__(self, call: Call[T]) -> Awaitable[T]: ...
 
 
 class AsyncCubes:
@@ -154,13 +159,13 @@ class AsyncHolds:
         """A legal hold on a ``"memory"``, a ``"cube"`` or a ``"subject"``: erasures and changes of what it covers are refused."""
         return await self._run(_calls.place_hold(kind, id, reason, options))
 
-    async def release(self, hold_id: str, reason: str, *, options: Optional[RequestOptions] = None) -> Any:
+    async def release(self, hold_id: str, reason: str, *, options: Optional[RequestOptions] = None) -> Dict[str, Any]:
         return await self._run(_calls.release_hold(hold_id, reason, options))
 
     async def list(self, *, include_released: bool = False, as_of: Optional[Moment] = None) -> List[Hold]:
         return await self._run(_calls.list_holds(include_released, as_of))
 
-    async def pending_erasures(self) -> List[Any]:
+    async def pending_erasures(self) -> List[Dict[str, Any]]:
         return await self._run(_calls.pending_erasures())
 
 
@@ -217,10 +222,10 @@ class AsyncMemLedger:
     async def whoami(self) -> Principal:
         return await self._run(_calls.whoami())
 
-    async def live(self) -> Any:
+    async def live(self) -> Dict[str, Any]:
         return await self._run(_calls.live())
 
-    async def ready(self, timeout_ms: Optional[int] = None) -> Any:
+    async def ready(self, timeout_ms: Optional[int] = None) -> Dict[str, Any]:
         """Readiness: every engine probed; ``status`` is ready, degraded or unavailable."""
         return await self._run(_calls.ready(timeout_ms))
 
@@ -234,7 +239,7 @@ class AsyncMemLedger:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    async def _run(self, call: Call) -> Any:
+    async def _run(self, call: Call[T]) -> T:
         prepared = self._core.prepare(call)
         attempt = 0
         while True:
@@ -242,7 +247,7 @@ class AsyncMemLedger:
                 response = await self._http.request(prepared.method, prepared.url, params=prepared.params, headers=prepared.headers, content=prepared.content, timeout=call.timeout if call.timeout is not None else httpx.USE_CLIENT_DEFAULT)
             except httpx.TransportError as cause:
                 raise MemLedgerConnectionError(self._core.base_url, cause) from cause
-            delay = self._core.retry_delay(response, attempt)
+            delay = self._core.retry_delay(call, response, attempt)
             if delay is None:
                 return self._core.answer(call, response)
             await asyncio.sleep(delay)

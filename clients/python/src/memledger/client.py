@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Iterable, List, Mapping, Optional, Sequence, TypeVar, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Protocol, Sequence, TypeVar, Union
 
 import httpx
 
@@ -32,7 +32,12 @@ from .types import (
 )
 
 T = TypeVar("T")
-Run = Callable[[Call], Any]
+
+
+class Run(Protocol):
+    """Sends a call and returns its answer, typed by the call's builder."""
+
+    def __call__(self, call: Call[T]) -> T: ...
 
 
 class Cubes:
@@ -153,13 +158,13 @@ class Holds:
         """A legal hold on a ``"memory"``, a ``"cube"`` or a ``"subject"``: erasures and changes of what it covers are refused."""
         return self._run(_calls.place_hold(kind, id, reason, options))
 
-    def release(self, hold_id: str, reason: str, *, options: Optional[RequestOptions] = None) -> Any:
+    def release(self, hold_id: str, reason: str, *, options: Optional[RequestOptions] = None) -> Dict[str, Any]:
         return self._run(_calls.release_hold(hold_id, reason, options))
 
     def list(self, *, include_released: bool = False, as_of: Optional[Moment] = None) -> List[Hold]:
         return self._run(_calls.list_holds(include_released, as_of))
 
-    def pending_erasures(self) -> List[Any]:
+    def pending_erasures(self) -> List[Dict[str, Any]]:
         return self._run(_calls.pending_erasures())
 
 
@@ -216,10 +221,10 @@ class MemLedger:
     def whoami(self) -> Principal:
         return self._run(_calls.whoami())
 
-    def live(self) -> Any:
+    def live(self) -> Dict[str, Any]:
         return self._run(_calls.live())
 
-    def ready(self, timeout_ms: Optional[int] = None) -> Any:
+    def ready(self, timeout_ms: Optional[int] = None) -> Dict[str, Any]:
         """Readiness: every engine probed; ``status`` is ready, degraded or unavailable."""
         return self._run(_calls.ready(timeout_ms))
 
@@ -233,7 +238,7 @@ class MemLedger:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _run(self, call: Call) -> Any:
+    def _run(self, call: Call[T]) -> T:
         prepared = self._core.prepare(call)
         attempt = 0
         while True:
@@ -241,7 +246,7 @@ class MemLedger:
                 response = self._http.request(prepared.method, prepared.url, params=prepared.params, headers=prepared.headers, content=prepared.content, timeout=call.timeout if call.timeout is not None else httpx.USE_CLIENT_DEFAULT)
             except httpx.TransportError as cause:
                 raise MemLedgerConnectionError(self._core.base_url, cause) from cause
-            delay = self._core.retry_delay(response, attempt)
+            delay = self._core.retry_delay(call, response, attempt)
             if delay is None:
                 return self._core.answer(call, response)
             time.sleep(delay)
