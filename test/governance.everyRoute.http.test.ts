@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openMemLedger } from "../src/app/memLedger.js";
 import { createPrincipal, expectStatus, grant, headPosition, issueKey, openGovernanceWorld, send, type Call, type GovernanceWorld } from "./support/governanceFixtures.js";
 
 /**
@@ -30,6 +31,7 @@ interface Fixture {
   freshPrincipalId: string;
   toTime: string;
   holdId: string;
+  decisionId: string;
 }
 
 /**
@@ -62,6 +64,7 @@ const routes: Readonly<Record<string, RouteFixture>> = {
   "GET /memories/{memoryId}/history": { addresses: "id" },
   "GET /memories/{memoryId}/diff": { addresses: "id", query: () => "from=0&to=1" },
   "POST /cubes/{cubeId}/add": { addresses: "id", body: () => ({ memories: [{ text: "added by an intruder" }] }) },
+  "POST /cubes/{cubeId}/documents": { addresses: "id", body: () => ({ mediaType: "text/plain", content: "a document slipped in by an intruder", async: false }) },
   "POST /memories/{memoryId}/schedule": { addresses: "id", body: () => ({ command: "archive", afterSeconds: 86_400 }) },
   "POST /cubes/{cubeId}/retention-sweeps": { addresses: "id", body: () => ({ olderThanDays: 30 }) },
   "PUT /cubes/{cubeId}/redaction": { addresses: "id", body: () => ({ enabled: true, keepOriginal: "sealed" }) },
@@ -118,6 +121,13 @@ const routes: Readonly<Record<string, RouteFixture>> = {
   "DELETE /cubes/{cubeId}/retention-policy": { addresses: "id" },
   "POST /cubes/{cubeId}/retention-policy/dry-run": { addresses: "id", body: () => ({ policy: { rules: [{ memoryType: "raw_source", eraseAfterDays: 3650 }] } }) },
   "GET /cubes/{cubeId}/retention-runs": { addresses: "id" },
+  "GET /cubes/{cubeId}/decisions": { addresses: "id" },
+  "GET /decisions/{decisionId}": { addresses: "id" },
+  "POST /decisions/{decisionId}/revert": { addresses: "id", body: () => ({}) },
+  "POST /decisions/{decisionId}/accept": { addresses: "id", body: () => ({}) },
+  "POST /decisions/{decisionId}/reject": { addresses: "id", body: () => ({}) },
+  "GET /cubes/{cubeId}/decision-mode": { addresses: "id" },
+  "PUT /cubes/{cubeId}/decision-mode": { addresses: "id", body: () => ({ mode: "off" }) },
 };
 
 
@@ -217,8 +227,21 @@ describe("every route over HTTP: credentials, tenants and permissions", () => {
     await expectStatus(app, 201, { method: "POST", url: "/memories", payload: { cubeId: "cube-of-b", text: "alpha of tenant b", userId: "subject-of-a" } }, adminB);
 
     const hold = await expectStatus<{ holdId: string }>(app, 201, { method: "POST", url: "/holds", payload: { scope: { kind: "subject", id: "nobody-of-a" }, reason: "fixture hold of tenant a" } }, adminA);
+    // A merge decision of tenant A: the same text added again is merged into the first by the decision job.
+    await expectStatus(app, 201, { method: "POST", url: "/cubes/cube-of-a/add", payload: { memories: [{ text: "alpha decision of tenant a" }, { text: "alpha decision of tenant a" }] } }, adminA);
+    // The world's ledger runs no jobs: a ledger on the same data directory runs the decision job, then closes.
+    const jobRunner = await openMemLedger({ dataDir: world.dataDir });
+    let decisionId: string | undefined;
+    for (let i = 0; i < 400 && decisionId === undefined; i++) {
+      const listed = await expectStatus<{ decisions: { decisionId: string; decision: string }[] }>(app, 200, { method: "GET", url: "/cubes/cube-of-a/decisions" }, adminA);
+      decisionId = listed.decisions.find((d) => d.decision === "NOOP")?.decisionId;
+      if (decisionId === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    for (const job of await jobRunner.jobs.list({ kind: "memory.decide" })) await jobRunner.jobs.wait(job.jobId, 20_000);
+    await jobRunner.close();
     fixtureA = {
       holdId: hold.holdId,
+      decisionId: decisionId!,
       cubeId: "cube-of-a",
       memoryId: m1.memoryId,
       successorId: m2.memoryId,

@@ -5,6 +5,9 @@ import { RetentionSweeps } from "../scheduler/retentionSweep.js";
 import { ScheduledCommands } from "../scheduler/scheduledCommands.js";
 import { LegalHoldService } from "../legalHold/legalHoldService.js";
 import { RetentionService } from "../retention/retentionService.js";
+import { MemoryDecisions } from "../memoryDecisions/decisionService.js";
+import { DocumentReader } from "../documentReader/documentReaderService.js";
+import { MemReader } from "../memReader/memReaderService.js";
 
 export interface JobWorkerSettings {
   readonly concurrency?: number;
@@ -24,8 +27,11 @@ export const layerJobWorker = (settings: JobWorkerSettings = {}) =>
       const sweeps = yield* RetentionSweeps;
       const holds = yield* LegalHoldService;
       const retention = yield* RetentionService;
+      const decisions = yield* MemoryDecisions;
+      const documents = yield* DocumentReader;
+      const reader = yield* MemReader;
       yield* Effect.acquireRelease(
-        bus.startWorker({ handlers: { ...ingestion.handlers, ...scheduled.handlers, ...sweeps.handlers, ...holds.handlers, ...retention.handlers }, concurrency: settings.concurrency ?? 4, ...(settings.name !== undefined ? { workerName: settings.name } : {}) }),
+        bus.startWorker({ handlers: { ...ingestion.handlers, ...scheduled.handlers, ...sweeps.handlers, ...holds.handlers, ...retention.handlers, ...documents.handlers, ...reader.handlers, ...decisions.handlers }, concurrency: settings.concurrency ?? 4, ...(settings.name !== undefined ? { workerName: settings.name } : {}) }),
         (worker) => Effect.promise(() => worker.stop({ graceMs: settings.graceMs ?? 10_000 })),
       );
     }),

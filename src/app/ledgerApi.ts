@@ -7,6 +7,9 @@ import type { HistoryEntry } from "../../projections/memoryHistory.js";
 import type { MemoryDiff } from "../../projections/memoryDiff.js";
 import type { MemoryView } from "../../projections/memoryView.js";
 import type { BranchReport, CubeView, ListMemoriesOptions, NewCubeInput, RollbackReport } from "../cube/cubeService.js";
+import type { CubeChanges, ListCubesOptions } from "../cube/cubeService.js";
+import type { TransferReport, TransferRequest } from "../cubeTransfer/memoryTransfer.js";
+import type { FanOutReport, FanOutRequest } from "../cubeTransfer/fanOutAdd.js";
 import type { ErasureCertificate } from "../erasure/subjectErasure.js";
 import type { FeedOptions, FeedSubscription } from "../feed/memoryEventFeed.js";
 import type { IssuedKey } from "../governance/governanceService.js";
@@ -26,6 +29,10 @@ import type { CommandContext } from "../command/commandContext.js";
 import type { HoldsApi } from "../legalHold/holdsApi.js";
 import type { RetentionApi } from "../retention/retentionApi.js";
 import type { TamperEvidenceApi } from "../tamperEvidence/tamperEvidenceApi.js";
+import type { MemReaderLedgerApi } from "../memReader/memReaderFacade.js";
+import type { DocumentsApi } from "../documentReader/documentsApi.js";
+import type { DecisionsApi } from "../memoryDecisions/decisionsApi.js";
+import type { InterchangeApi } from "../cubeInterchange/interchangeApi.js";
 
 /**
  * What a caller acting as a principal may add to a command: why, and how it
@@ -94,12 +101,18 @@ export interface LedgerApi<Ctx> {
   readonly cubes: {
     create(input: NewCubeInput, ctx?: Ctx): Promise<CubeView>;
     get(cubeId: string): Promise<CubeView>;
-    list(tenantId?: string): Promise<readonly CubeView[]>;
+    /** Removed cubes are listed only with `includeRemoved`. */
+    list(tenantId?: string, options?: ListCubesOptions): Promise<readonly CubeView[]>;
     memories(cubeId: string, options?: ListMemoriesOptions): Promise<readonly MemoryView[]>;
     rollback(cubeId: string, toTime: string, ctx?: Ctx): Promise<RollbackReport>;
     branch(cubeId: string, asOf: string, target?: { cubeId?: string; name?: string }, ctx?: Ctx): Promise<BranchReport>;
     /** A delayed job that archives the cube's activated units unchanged for `olderThanDays`. */
     scheduleRetentionSweep(cubeId: string, request: RetentionSweepRequest, ctx?: Ctx): Promise<JobRecord>;
+    /** Hot-plug (cube admin): rename the cube or change its description. */
+    update(cubeId: string, changes: CubeChanges, ctx?: Ctx): Promise<CubeView>;
+    /** Hot-plug (cube admin): a soft, audited, reversible removal; reads, searches and writes answer 410 until reinstated. */
+    remove(cubeId: string, ctx?: Ctx): Promise<CubeView>;
+    reinstate(cubeId: string, ctx?: Ctx): Promise<CubeView>;
   };
   readonly memories: {
     create(input: NewMemoryInput, ctx?: Ctx): Promise<MemoryView>;
@@ -118,6 +131,10 @@ export interface LedgerApi<Ctx> {
     get(memoryId: string, asOf?: AsOf): Promise<MemoryView>;
     history(memoryId: string): Promise<readonly HistoryEntry[]>;
     diff(memoryId: string, fromRevision: number, toRevision: number): Promise<MemoryDiff>;
+    /** Copy or move a unit to another cube, with `copiedFrom` / `movedTo` lineage (src/cubeTransfer/). */
+    transfer(memoryId: string, request: TransferRequest, ctx?: Ctx): Promise<TransferReport>;
+    /** One add written to several cubes, each independent, reported per cube. */
+    fanOut(request: FanOutRequest, ctx?: Ctx): Promise<FanOutReport>;
   };
   readonly subjects: {
     erase(subjectId: string, ctx?: Ctx): Promise<ErasureCertificate>;
@@ -159,4 +176,12 @@ export interface LedgerApi<Ctx> {
   readonly reports: ReportsApi;
   /** Tamper evidence of the event log: hash-chain walk, signed checkpoints (docs/compliance.md). */
   readonly tamperEvidence: TamperEvidenceApi;
+  /** Documents (text, Markdown, HTML, PDF) recorded whole, then chunked into units with their page, headings and characters: `memory.write` on the cube. */
+  readonly documents: DocumentsApi<Ctx>;
+  /** Merge and conflict decisions on ingested units: listed, explained, reverted; proposals accepted or rejected; the per-cube mode. */
+  readonly decisions: DecisionsApi<Ctx>;
+  /** Conversations in, memories with sources out (docs/memreader.md): raw turns stored first, then fast or fine extraction; `memory.write` on the cube. */
+  readonly memReader: MemReaderLedgerApi<Ctx>;
+  /** Portable MemCubes (docs/interchange.md): export a cube with its history, import it elsewhere; mem0 and plain JSONL in, flat JSONL out. */
+  readonly interchange: InterchangeApi<Ctx>;
 }

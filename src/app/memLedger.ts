@@ -20,6 +20,8 @@ import { layerLegalHoldService, LegalHoldService } from "../legalHold/legalHoldS
 import { rootHolds } from "../legalHold/rootHolds.js";
 import { layerRetentionService, RetentionService } from "../retention/retentionService.js";
 import { rootRetention } from "../retention/rootRetention.js";
+import { layerMemoryDecisions } from "../memoryDecisions/decisionService.js";
+import { rootDecisions } from "../memoryDecisions/decisionsApi.js";
 import { layerMemoryService, MemoryService, type MemoryEdit, type NewMemoryInput, type WriteOptions } from "../memory/memoryService.js";
 import { withRedaction } from "../redaction/redactingMemoryService.js";
 import { rootRedaction } from "../redaction/redactionLedgerApi.js";
@@ -51,6 +53,8 @@ import { JobBus, type JobRecord, type ListJobsOptions, type RetryPolicy } from "
 import { layerSqliteJobBus } from "../jobs/sqliteJobBus.js";
 import { waitForJob, type WaitedJob } from "../jobs/waitForJob.js";
 import { layerJobWorker, type JobWorkerSettings } from "./jobWorkerLayer.js";
+import { DocumentReader, layerDocumentReader } from "../documentReader/documentReaderService.js";
+import { documentsFacade } from "../documentReader/documentsApi.js";
 import { layerRetentionSweeps, RetentionSweeps, type RetentionSweepRequest } from "../scheduler/retentionSweep.js";
 import { layerScheduledCommands, ScheduledCommands, type ScheduleRequest } from "../scheduler/scheduledCommands.js";
 import { EmbedderService, layerEmbedder, type EmbedderConfig } from "../retrieval/embedderService.js";
@@ -62,6 +66,17 @@ import type { SearchRequest, SearchResponse } from "../search/searchRequest.js";
 import { exportSubject, type SubjectExportSources } from "../subjectExport/subjectExport.js";
 import { exportFingerprint } from "../subjectExport/exportFingerprint.js";
 import { subjectUnitIds } from "../subjectExport/subjectUnits.js";
+import { withLiveCubeWrites } from "../cube/liveCubeWrites.js";
+import { liveDiff, liveHistory, liveSearch, liveUnit } from "../cube/liveCubeReads.js";
+import { transferMemory } from "../cubeTransfer/memoryTransfer.js";
+import { fanOutAdd, fanOutCommandId } from "../cubeTransfer/fanOutAdd.js";
+import { layerChatModel } from "../chatModel/chatModelLayer.js";
+import type { ChatModelConfig } from "../chatModel/chatModelConfig.js";
+import type { ChatModelPort } from "../chatModel/chatModelPort.js";
+import { layerMemReaderWith, MemReader } from "../memReader/memReaderService.js";
+import type { MemReaderSettings } from "../memReader/memReaderSettings.js";
+import { memReaderFacade } from "../memReader/memReaderFacade.js";
+import { interchangeOps, trustedInterchange } from "../cubeInterchange/interchangeWiring.js";
 
 export type EventStoreConfig =
   | { readonly kind: "sqlite"; readonly durability?: Durability }
@@ -113,6 +128,10 @@ export interface MemLedgerOptions {
   readonly readAudit?: { readonly mode?: "buffered" | "sync"; readonly flushIntervalMs?: number } | false;
   /** Signed checkpoints of the embedded log (docs/compliance.md): every N events (default 10,000; false: on demand only) and where key and checkpoints live. */
   readonly tamperEvidence?: TamperEvidenceOptions;
+  /** The chat model (docs/llm.md): an OpenAI-compatible endpoint, or a port built by the caller; absent: what needs one fails with ChatModelNotConfigured (409). */
+  readonly chatModel?: ChatModelConfig | ChatModelPort;
+  /** MemReader (docs/memreader.md): fast mode's window of turns and whether the chat model reads images; default from the environment. */
+  readonly memReader?: Partial<MemReaderSettings>;
 }
 
 /** What `GET /health/ready` reports. */
@@ -169,11 +188,13 @@ export function memLedgerLayer(options: MemLedgerOptions) {
     Layer.provide(layerKeyRing, keyStore),
     options.clock ? layerClock(options.clock) : layerSystemClock,
     options.ids ? layerIdGenerator(options.ids) : layerRandomIds,
+    // Beneath everything, so job handlers and facades alike can ask for it.
+    layerChatModel(options.chatModel),
   );
   const repository = Layer.provideMerge(layerMemoryRepository, base);
   // Holds bind every memory command, so the hold registry sits beneath the memory service.
   // Redaction wraps the memory service: personal data is masked before any content reaches the log.
-  const memories = Layer.provideMerge(withRedaction(layerMemoryService), Layer.provideMerge(layerHoldRegistry, repository));
+  const memories = Layer.provideMerge(withRedaction(withLiveCubeWrites(layerMemoryService)), Layer.provideMerge(layerHoldRegistry, repository));
   const embedding = Layer.provideMerge(layerEmbedder(options.embedder, options.dataDir), memories);
   const retrieval = Layer.provideMerge(
     layerRetrieval({
@@ -190,12 +211,14 @@ export function memLedgerLayer(options: MemLedgerOptions) {
     Effect.map(EmbedderService, (e) => layerIngestionSteps([...(e ? [embeddingStep(e.embedder)] : []), ...(options.ingestionSteps ?? [])])),
   );
   const scheduling = Layer.provideMerge(
-    Layer.mergeAll(layerIngestion, layerScheduledCommands, layerRetentionSweeps, layerLegalHoldService, layerRetentionService),
+    Layer.mergeAll(layerIngestion, layerScheduledCommands, layerRetentionSweeps, layerLegalHoldService, layerRetentionService, layerMemoryDecisions, layerMemReaderWith(options.memReader)),
     Layer.mergeAll(services, jobBusLayer(options), Layer.provide(steps, embedding), Layer.succeed(SyncAddLimitsConfig, { ...defaultSyncAddLimits, ...options.syncAdd })),
   );
+  // Documents are chunked with the embedding model's own tokenizer when it is a local one.
+  const reading = Layer.provideMerge(layerDocumentReader(options.embedder?.kind === "onnx" ? { tokenizerDir: options.embedder.modelDir } : {}), scheduling);
   const worker = options.worker === false ? Layer.empty : layerJobWorker(options.worker ?? {});
   const relay = options.eventRelay ? eventRelayLayer(options.dataDir, options.eventRelay) : Layer.succeed(EventRelayStatus, { stats: () => undefined });
-  return Layer.provideMerge(Layer.mergeAll(worker, relay), scheduling);
+  return Layer.provideMerge(Layer.mergeAll(worker, relay), reading);
 }
 
 function jobBusLayer(options: MemLedgerOptions) {
@@ -325,6 +348,11 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
     readAudit,
     now: () => clock.now().toISOString(),
   };
+  // Export reads and import writes the log and key store directly; creates of external formats go through the root ledger.
+  const interchange = interchangeOps((effect) => unwrap(runtime.runPromiseExit(effect)), () => rootApi, {
+    grantsOf: async (cubeId) => (await governanceOps.access((await governanceOps.tenantOfCube(cubeId)) ?? defaults.tenantId)).cubeGrants[cubeId] ?? [],
+    tenantOfCube: governanceOps.tenantOfCube,
+  });
   const rootApi: MemLedger = {
     engine,
     as: (principal) => scopedLedger(internals, principal),
@@ -343,11 +371,14 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
     cubes: {
       create: (input, ctx) => once("cube.create", { input }, ctx, (c) => onCube((s) => s.create(input, c))),
       get: (cubeId) => cube((s) => s.get(cubeId)),
-      list: (tenantId) => cube((s) => s.list(tenantId ?? defaults.tenantId)),
+      list: (tenantId, listOptions) => cube((s) => s.list(tenantId ?? defaults.tenantId, listOptions)),
       memories: (cubeId, opts) => cube((s) => s.listMemories(cubeId, opts)),
       rollback: (cubeId, toTime, ctx) => once("cube.rollback", { cubeId, toTime }, ctx, (c) => onCube((s) => s.rollback(cubeId, toTime, c))),
       branch: (cubeId, asOf, target, ctx) => once("cube.branch", { cubeId, asOf, target }, ctx, (c) => onCube((s) => s.branch(cubeId, asOf, target ?? {}, c))),
       scheduleRetentionSweep: (cubeId, request, ctx) => once("cube.retentionSweep", { cubeId, request }, ctx, (c) => Effect.flatMap(RetentionSweeps, (s) => s.schedule(cubeId, request, c))),
+      update: (cubeId, changes, ctx) => once("cube.update", { cubeId, changes }, ctx, (c) => onCube((s) => s.update(cubeId, changes, c))),
+      remove: (cubeId, ctx) => once("cube.remove", { cubeId }, ctx, (c) => onCube((s) => s.remove(cubeId, c))),
+      reinstate: (cubeId, ctx) => once("cube.reinstate", { cubeId }, ctx, (c) => onCube((s) => s.reinstate(cubeId, c))),
     },
     memories: {
       // Preconditions (expectedRevision, If-Match) are left out of the fingerprint: a retry after success carries a stale one and still gets its answer.
@@ -362,9 +393,19 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
       freeze: (id, reason, note, ctx, o) => once("memory.freeze", { id, reason, note }, ctx, (c) => onMemory((s) => s.freeze(id, reason, note, c, o))),
       erase: async (id, ctx) => afterPurge(await once("memory.erase", { id }, ctx, (c) => onMemory((s) => s.erase(id, c)))),
       revert: (id, toRevision, ctx, o) => once("memory.revert", { id, toRevision }, ctx, (c) => onMemory((s) => s.revert(id, toRevision, c, o))),
-      get: (id, asOf) => mem((s) => s.get(id, asOf)),
-      history: (id) => mem((s) => s.history(id)),
-      diff: (id, from, to) => mem((s) => s.diff(id, from, to)),
+      // Reads of a unit whose cube is removed answer 410 CubeRemoved (src/cube/liveCubeReads.ts).
+      get: (id, asOf) => run(liveUnit(id, asOf)),
+      history: (id) => run(liveHistory(id)),
+      diff: (id, from, to) => run(liveDiff(id, from, to)),
+      // The transfer reads the hold registry and the repository too, so it runs on the whole runtime.
+      transfer: (id, request, ctx) =>
+        unwrap(runtime.runPromiseExit(Effect.flatMap(RequestIdempotency, (r) => Effect.flatMap(r.claim(ctxOr(ctx), "memory.transfer", { id, request }), (c) => transferMemory(id, request, c))))),
+      fanOut: (request, ctx) =>
+        fanOutAdd(rootApi.memories.add, request, (cubeId) => {
+          const { commandId, ...rest } = ctxOr(ctx);
+          const derived = fanOutCommandId(commandId, cubeId);
+          return derived !== undefined ? { ...rest, commandId: derived } : rest;
+        }),
     },
     subjects: {
       erase: async (subjectId, ctx) => afterPurge(await once("subject.erase", { subjectId }, ctx, (c) => Effect.flatMap(SubjectErasure, (s) => s.erase(subjectId, c)))),
@@ -378,7 +419,7 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
       wait: (jobId, timeoutMs) => bus((b) => waitForJob(b, jobId, timeoutMs)),
       retry: (jobId) => bus((b) => b.retry(jobId)),
     },
-    search: (request) => retrieve((r) => r.search(request)),
+    search: (request) => run(liveSearch(request)),
     readModels: {
       lag: () => retrieve((r) => r.lag()),
       rebuild: (name) => retrieve((r) => r.rebuild(name)),
@@ -390,9 +431,24 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
     governance: trustedGovernance(defaults.tenantId),
     holds: rootHolds(runCompliance, defaults),
     retention: rootRetention(runCompliance, defaults),
+    decisions: rootDecisions((effect) => unwrap(runtime.runPromiseExit(effect)), defaults),
     reports: reportsFacade(reportSources, { tenantId: defaults.tenantId, check: async () => undefined }),
+    documents: documentsFacade((cubeId, request, ctx) => unwrap(runtime.runPromiseExit(Effect.flatMap(DocumentReader, (r) => r.add(cubeId, request, ctx)))), {
+      tenantOfCube: (cubeId) => cube((s) => s.tenantOf(cubeId)),
+      check: async () => undefined,
+      ctxOf: ctxOr,
+    }),
     tamperEvidence: rootTamperEvidence((options.eventStore?.kind ?? "sqlite") === "sqlite" ? tamperEvidenceSettings(options) : { unavailableEngine: "EventStoreDB/KurrentDB" }),
     redaction: rootRedaction((call) => unwrap(runtime.runPromiseExit(Effect.flatMap(Redaction, call))), ctxOr),
+    memReader: memReaderFacade<CommandContext>(
+      {
+        // Claimed like every write: a retried call with the same Idempotency-Key gets the first answer, not a second conversation.
+        addMessages: (cubeId, request, ctx) =>
+          unwrap(runtime.runPromiseExit(Effect.flatMap(RequestIdempotency, (r) => Effect.flatMap(r.claim(ctx, "memreader.addMessages", { cubeId, request }), (c) => Effect.flatMap(MemReader, (s) => s.addMessages(cubeId, request, c)))))),
+      },
+      { check: async () => undefined, ctxOf: ctxOr, tenantOfCube: governanceOps.tenantOfCube },
+    ),
+    interchange: trustedInterchange(interchange, defaults, readAudit, () => clock.now().toISOString()),
     audit: {
       whoRead: (memoryId, query = {}) => readAudit.whoRead(memoryId, { ...query, tenantId: defaults.tenantId }),
       readsBy: (principalId, query = {}) => readAudit.readsBy(principalId, { ...query, tenantId: defaults.tenantId }),
@@ -409,10 +465,13 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
     tenantOfCube: governanceOps.tenantOfCube,
     certificates: (subjectId, tenantId) => subj((s) => s.certificates(subjectId, tenantId)),
     subjectExport: subjectExportSources,
+    unitEvenIfCubeRemoved: (memoryId, asOf) => mem((s) => s.get(memoryId, asOf)),
+    requireLiveCube: (cubeId, memoryId, asOf) => cube((s) => s.requireLive(cubeId, asOf, memoryId)),
     grantCreator: (cubeId, principalId, ctx) => governanceOps.execute(ctx.tenantId, { type: "grantCubeAccess", cubeId, grantee: { kind: "principal", id: principalId }, permission: "admin" }, ctx),
     governance: governanceOps,
     reports: reportSources,
     readAudit,
+    interchange,
     now: () => clock.now().toISOString(),
   };
   return rootApi;

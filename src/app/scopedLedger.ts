@@ -18,9 +18,14 @@ import { exportSubject, type SubjectExportSources } from "../subjectExport/subje
 import { exportFingerprint } from "../subjectExport/exportFingerprint.js";
 import { cubeNotFound, memoryNotFound } from "../command/appErrors.js";
 import { scopedRedaction } from "../redaction/redactionLedgerApi.js";
+import { memReaderFacade } from "../memReader/memReaderFacade.js";
+import { scopedDecisions } from "../memoryDecisions/decisionsApi.js";
 import { canonicalJson } from "../command/canonicalJson.js";
 import type { CommandContext } from "../command/commandContext.js";
 import type { GovernanceApi, LedgerApi, RequestOptions } from "./ledgerApi.js";
+import { fanOutAdd, fanOutCommandId } from "../cubeTransfer/fanOutAdd.js";
+import { documentsFacade } from "../documentReader/documentsApi.js";
+import { interchangeFacade, type InterchangeOps } from "../cubeInterchange/interchangeApi.js";
 
 /** What the principal-scoped facade needs from the trusted one beneath it. */
 export interface LedgerInternals {
@@ -32,6 +37,12 @@ export interface LedgerInternals {
   certificates(subjectId: string, tenantId: string): Promise<readonly ErasureCertificate[]>;
   /** What a subject access export reads (trusted: the facade checks `subject.export` first). */
   readonly subjectExport: SubjectExportSources;
+  /** What cube export and import read and write (trusted: the facade checks `cube.export` / `cube.create` first). */
+  readonly interchange: InterchangeOps;
+  /** A unit as it is (or was), whether or not its cube is removed: the gate decides before the removal is told (hot-plug). */
+  unitEvenIfCubeRemoved(memoryId: string, asOf?: AsOf): Promise<MemoryView>;
+  /** Throws CubeRemoved (410) when the cube was removed at `asOf` (now when absent). */
+  requireLiveCube(cubeId: string, memoryId?: string, asOf?: AsOf): Promise<void>;
   /** Trusted: the creator of a cube gets `admin` on it. */
   grantCreator(cubeId: string, principalId: string, ctx: CommandContext): Promise<void>;
   readonly readAudit: ReadAuditLog;
@@ -103,12 +114,14 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
   };
 
   /** The unit as it is now, if the caller may do `action` on it; otherwise the same 404 as a unit that does not exist. */
-  const unitFor = async (memoryId: string, action: "memory.read" | "memory.history" | "memory.write", asOf?: AsOf): Promise<MemoryView> => {
-    const view = await root.memories.get(memoryId, asOf);
+  const unitFor = async (memoryId: string, action: "memory.read" | "memory.history" | "memory.write", asOf?: AsOf, evenIfCubeRemoved = false): Promise<MemoryView> => {
+    const view = await internals.unitEvenIfCubeRemoved(memoryId, asOf);
     const g = await gate();
     const resource = await memoryResource(view);
     // A private unit is a 404 to all but its author, its subject and the cube's admins (the gate decides).
     g.require(action, resource, () => memoryNotFound(memoryId));
+    // Only then is a removed cube told (410): a principal who may not see the unit learns nothing of it.
+    if (!evenIfCubeRemoved) await internals.requireLiveCube(view.cubeId, memoryId, asOf);
     return view;
   };
   const onCube = async (cubeId: string, action: Parameters<PolicyGate["require"]>[0]): Promise<PolicyGate> => {
@@ -135,7 +148,7 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
     return job;
   };
 
-  return {
+  const scoped: LedgerApi<RequestOptions> = {
     cubes: {
       create: async (input, options) => {
         const g = await onTenant("cube.create");
@@ -149,10 +162,10 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
         return root.cubes.get(cubeId);
       },
       // Listing every cube's name is a tenant role; without one, a principal lists the cubes it was granted.
-      list: async () => {
+      list: async (_tenantId, listOptions) => {
         const g = await gate();
         requireActive(g);
-        const cubes = await root.cubes.list(tenantId);
+        const cubes = await root.cubes.list(tenantId, listOptions);
         return g.allows("cube.list", { tenantId }) ? cubes : cubes.filter((cube) => g.allows("cube.read", { tenantId, cubeId: cube.cubeId }));
       },
       memories: async (cubeId, options) => {
@@ -177,6 +190,18 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
       scheduleRetentionSweep: async (cubeId, request, options) => {
         await onCube(cubeId, "cube.write");
         return root.cubes.scheduleRetentionSweep(cubeId, request, ctxOf(options));
+      },
+      update: async (cubeId, changes, options) => {
+        await onCube(cubeId, "cube.update");
+        return root.cubes.update(cubeId, changes, ctxOf(options));
+      },
+      remove: async (cubeId, options) => {
+        await onCube(cubeId, "cube.remove");
+        return root.cubes.remove(cubeId, ctxOf(options));
+      },
+      reinstate: async (cubeId, options) => {
+        await onCube(cubeId, "cube.reinstate");
+        return root.cubes.reinstate(cubeId, ctxOf(options));
       },
     },
     memories: {
@@ -214,11 +239,13 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
         return root.memories.restore(id, ctxOf(options), write);
       },
       freeze: async (id, reason, note, options, write) => {
-        await unitFor(id, "memory.write");
+        // A freeze (legal hold, retention) binds a unit of a removed cube too.
+        await unitFor(id, "memory.write", undefined, true);
         return root.memories.freeze(id, reason, note, ctxOf(options), write);
       },
       erase: async (id, options) => {
-        await unitFor(id, "memory.write");
+        // Erasure stays separate from hot-plug removal: it works on a unit of a removed cube.
+        await unitFor(id, "memory.write", undefined, true);
         return root.memories.erase(id, ctxOf(options));
       },
       revert: async (id, toRevision, options, write) => {
@@ -242,6 +269,21 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
         audited("memory.diff", { id, from, to }, [view.cubeId], [id]);
         return diff;
       },
+      // Read on the source (write for a move, which archives it) and write on the target; the copy reads the content, so it is audited.
+      transfer: async (id, request, options) => {
+        const view = await unitFor(id, request.mode === "move" ? "memory.write" : "memory.read");
+        if (typeof request.targetCubeId === "string" && request.targetCubeId !== "") await onCube(request.targetCubeId, "memory.write");
+        const report = await root.memories.transfer(id, request, ctxOf(options));
+        audited("memory.transfer", { id, request }, [view.cubeId, report.copy.cubeId], [id]);
+        return report;
+      },
+      // Each cube's add asks the gate itself, so a cube the caller may not write is refused in the report while the others go ahead.
+      fanOut: (request, options) =>
+        fanOutAdd(scoped.memories.add, request, (cubeId) => {
+          const { commandId, ...rest } = options ?? {};
+          const derived = fanOutCommandId(commandId, cubeId);
+          return derived !== undefined ? { ...rest, commandId: derived } : rest;
+        }),
     },
     subjects: {
       erase: async (subjectId, options) => {
@@ -316,6 +358,11 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
       subscribe: (options = {}) => authorizedFeed(options),
     },
     governance: governanceOf(),
+    documents: documentsFacade((cubeId, request, ctx) => root.documents.add(cubeId, request, ctx), {
+      tenantOfCube: (cubeId) => internals.tenantOfCube(cubeId),
+      check: async (action, resource, notFound) => (await gate()).require(action, resource, notFound),
+      ctxOf,
+    }),
     reports: reportsFacade(internals.reports, { tenantId, check: async (action, resource, notFound) => (await gate()).require(action, resource, notFound) }),
     tamperEvidence: scopedTamperEvidence(root.tamperEvidence, { tenantId, check: async (action) => void (await onTenant(action)) }),
     redaction: scopedRedaction(root.redaction, {
@@ -330,6 +377,22 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
       },
       audited,
       ctxOf,
+    }),
+    interchange: interchangeFacade<RequestOptions>(internals.interchange, {
+      tenantId,
+      actor: actorOf(acting.principalId),
+      check: async (action, resource, notFound) => (await gate()).require(action, resource, notFound),
+      ctxOf,
+      recordExport: (cubeId, memoryIds, request) => audited("export", request, [cubeId], memoryIds),
+      // Whoever imports a cube administers it, as whoever creates one does.
+      onCubeCreated: async (cubeId, ctx) => {
+        if (!(await gate()).isCubeAdmin(cubeId)) await internals.grantCreator(cubeId, acting.principalId, ctx);
+      },
+    }),
+    memReader: memReaderFacade<RequestOptions>(root.memReader, {
+      check: async (action, resource, notFound) => (await gate()).require(action, resource, notFound),
+      ctxOf,
+      tenantOfCube: internals.tenantOfCube,
     }),
     audit: {
       whoRead: async (memoryId, query = {}) => {
@@ -362,6 +425,7 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
         return root.holds.pendingErasures({ tenantId });
       },
     },
+    decisions: scopedDecisions(root.decisions, { tenantId, onCube, ctxOf }),
     retention: {
       setPolicy: async (cubeId, policy, options) => {
         await onCube(cubeId, "retention.manage");
@@ -386,6 +450,8 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
       },
     },
   };
+
+  return scoped;
 
   function governanceOf(): GovernanceApi<RequestOptions> {
     return governanceFacade(internals.governance, {

@@ -53,6 +53,9 @@ import { registerTamperEvidenceCommands } from "./tamperEvidenceCommands.js";
 import { registerComplianceReportCommands } from "./complianceReportCommands.js";
 import { registerLegalHoldCommands } from "./legalHoldCommands.js";
 import { registerRetentionCommands } from "./retentionCommands.js";
+import { registerDecisionCommands } from "./decisionCommands.js";
+import { registerMcpCommands } from "./mcpCommands.js";
+import { registerDocumentCommands } from "./documentCommands.js";
 import { commaList, confidence, delaySeconds, grantee, isoTime, metadataEntry, nonNegativeInteger, oneOf, positiveIntegerUpTo, repeatable, source } from "./parse.js";
 
 /**
@@ -629,6 +632,9 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
   registerComplianceReportCommands(program, { leaf, withLedger });
   registerLegalHoldCommands(program, { leaf, withLedger });
   registerRetentionCommands(program, { leaf, withLedger });
+  registerDecisionCommands(program, { leaf, withLedger });
+  registerMcpCommands(program, { leaf, withLedger });
+  registerDocumentCommands(program, { leaf, withLedger });
 
   // ---- governance: principals, keys, cube grants, delegations (docs/governance.md) ----
   const principal = program.command("principal").description("the tenant's users, agents and admins: roles, groups, disabling");

@@ -19,6 +19,8 @@ import type { SubjectExportDocument } from "../subjectExport/subjectExportDocume
 import { httpRedaction } from "./redactionClient.js";
 import { remoteHolds } from "./holdsClient.js";
 import { remoteRetention } from "./retentionClient.js";
+import { remoteDecisions } from "./decisionsClient.js";
+import { remoteInterchange } from "./interchangeClient.js";
 
 /**
  * The ledger over HTTP, as the principal of its API key sees it: each method is
@@ -160,7 +162,7 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
       create: (input, ctx) => post("/cubes", input, ctx),
       get: (cubeId) => get(cube(cubeId)),
       // The tenant is the API key's: a tenant argument cannot widen it.
-      list: async () => (await get<{ cubes: CubeView[] }>("/cubes")).cubes,
+      list: async (_tenantId, listOptions) => (await get<{ cubes: CubeView[] }>("/cubes", listOptions?.includeRemoved ? { includeRemoved: "true" } : undefined)).cubes,
       memories: async (cubeId, opts = {}) => {
         const query: Query = { status: opts.statuses?.join(",") };
         if (opts.asOf !== undefined) {
@@ -173,6 +175,9 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
       rollback: (cubeId, toTime, ctx) => post(cube(cubeId, "rollback"), { toTime }, ctx),
       branch: (cubeId, asOf, target = {}, ctx) => post(cube(cubeId, "branch"), { asOf, ...target }, ctx),
       scheduleRetentionSweep: (cubeId, request, ctx) => post(cube(cubeId, "retention-sweeps"), request, ctx),
+      update: (cubeId, changes, ctx) => call({ method: "PATCH", path: cube(cubeId), body: changes, ...(ctx ? { ctx } : {}) }),
+      remove: (cubeId, ctx) => post(cube(cubeId, "remove"), {}, ctx),
+      reinstate: (cubeId, ctx) => post(cube(cubeId, "reinstate"), {}, ctx),
     },
     memories: {
       create: (input, ctx) => post("/memories", input, ctx),
@@ -190,6 +195,8 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
       get: (id, asOf) => get(memory(id), asOfQuery(asOf)),
       history: async (id) => (await get<{ entries: HistoryEntry[] }>(memory(id, "history"))).entries,
       diff: (id, from, to) => get(memory(id, "diff"), { from, to }),
+      transfer: (id, request, ctx) => post(memory(id, "transfer"), request, ctx),
+      fanOut: (request, ctx) => post("/memories/fan-out", request, ctx),
     },
     search: (request) => post("/search", request),
     health: async (timeoutMs) => {
@@ -241,7 +248,25 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
     audit,
     holds: remoteHolds(call),
     retention: remoteRetention(call),
+    decisions: remoteDecisions(call),
     reports: httpReports(<T>(path: string, query?: Record<string, string | number | undefined>) => get<T>(path, query)),
+    documents: {
+      add: (cubeId, request, ctx) => post(cube(cubeId, "documents"), request, ctx),
+    },
+    memReader: {
+      addMessages: (cubeId, request, ctx) => post(cube(cubeId, "messages"), request, ctx),
+    },
+    interchange: remoteInterchange(async (request) => {
+      const url = base + request.path + queryString(request.query ?? {});
+      const headers = { ...headersFor(request.ctx ?? defaults), accept: "application/x-ndjson, application/json", ...(request.body ? { "content-type": "application/x-ndjson" } : {}) };
+      // duplex: a streamed upload (Node's fetch needs it for a stream body).
+      const init = { method: request.method, headers, ...(request.body ? { body: request.body, duplex: "half" } : {}) } as RequestInit;
+      const response = await doFetch(url, init).catch((cause: unknown) => {
+        throw new Error(`cannot reach the memledger server at ${base} (${describe(cause)}); check the URL and that the server is running`, { cause });
+      });
+      if (!response.ok) throw httpFailure(request.method, request.path, response.status, await response.text());
+      return response;
+    }),
     tamperEvidence: httpTamperEvidence({ get: (path) => get(path), post: (path, body) => post(path, body) }),
     redaction: httpRedaction({ get, put: (path, body, ctx) => call({ method: "PUT", path, body, ...(ctx ? { ctx } : {}) }) }),
     close: async () => {

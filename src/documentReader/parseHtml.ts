@@ -17,14 +17,19 @@ export function parseHtml(source: string): DocumentText {
   const builder = new DocumentTextBuilder();
   const path: { depth: number; text: string }[] = [];
   let pending = "";
+  // A heading with nothing under it before the next heading rides along with that one's section, not as a chunk of its own.
+  let pendingHasBody = false;
   let firstH1: string | undefined;
   const flush = () => {
     builder.add(pending, { headingPath: path.map((heading) => heading.text) });
     pending = "";
+    pendingHasBody = false;
   };
   const walk = (node: Node): void => {
     if (node.nodeType === NodeType.TEXT_NODE) {
-      pending += collapse(node.text);
+      const text = collapse(node.text);
+      if (text.trim() !== "") pendingHasBody = true;
+      pending += text;
       return;
     }
     if (node.nodeType !== NodeType.ELEMENT_NODE) return;
@@ -33,7 +38,7 @@ export function parseHtml(source: string): DocumentText {
     if (dropped.has(tag)) return;
     const level = headingLevel(tag);
     if (level !== undefined) {
-      flush();
+      if (pendingHasBody) flush();
       const text = collapse(element.text).trim();
       while (path.length > 0 && path[path.length - 1]!.depth >= level) path.pop();
       if (text !== "") path.push({ depth: level, text });
@@ -46,6 +51,7 @@ export function parseHtml(source: string): DocumentText {
       return;
     }
     if (tag === "pre") {
+      if (element.text.trim() !== "") pendingHasBody = true;
       pending += `\n${element.text}\n`;
       return;
     }

@@ -12,19 +12,22 @@ export function parseMarkdown(source: string): DocumentText {
   const path: { depth: number; text: string }[] = [];
   let title: string | undefined;
   let pending = "";
+  // A heading with nothing under it before the next heading rides along with that one's section, not as a chunk of its own.
+  let pendingHasBody = false;
   const flush = () => {
     builder.add(pending, { headingPath: path.map((heading) => heading.text) });
     pending = "";
+    pendingHasBody = false;
   };
   for (const token of tokens as Token[]) {
     if (token.type === "heading") {
-      flush();
+      if (pendingHasBody) flush();
       const depth = (token as { depth: number }).depth;
       const text = plainHeading((token as { text: string }).text);
       while (path.length > 0 && path[path.length - 1]!.depth >= depth) path.pop();
       path.push({ depth, text });
       if (depth === 1 && title === undefined) title = text;
-    }
+    } else if (token.type !== "space") pendingHasBody = true;
     pending += token.raw;
   }
   flush();

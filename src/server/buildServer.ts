@@ -24,8 +24,13 @@ import { complianceReportRoutes } from "./routes/complianceReportRoutes.js";
 import { readAuditRoutes } from "./routes/readAuditRoutes.js";
 import { legalHoldRoutes } from "./routes/legalHoldRoutes.js";
 import { retentionRoutes } from "./routes/retentionRoutes.js";
+import { decisionRoutes } from "./routes/decisionRoutes.js";
 import { tamperEvidenceRoutes } from "./routes/tamperEvidenceRoutes.js";
+import { documentRoutes } from "./routes/documentRoutes.js";
+import { memReaderRoutes } from "./routes/memReaderRoutes.js";
 import { redactionRoutes } from "./routes/redactionRoutes.js";
+import { mcpHttpRoutes } from "../mcp/mcpHttpRoutes.js";
+import { cubeInterchangeRoutes } from "./routes/cubeInterchangeRoutes.js";
 import { principalKey, requireAuthentication } from "./authentication.js";
 import { registerCors } from "./corsPolicy.js";
 import { defaultRateLimit, type RateLimitSettings } from "../config.js";
@@ -70,6 +75,7 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
         { name: "search", description: "Hybrid retrieval and the read models behind it" },
         { name: "feed", description: "Memory events as Server-Sent Events: catch-up from a log position, then live" },
         { name: "operations", description: "Liveness and readiness: each engine and each projection's lag" },
+        { name: "decisions", description: "Merge and conflict decisions on ingested units: list, explain, revert, accept or reject proposals, the per-cube mode" },
       ],
     },
     transformObject: (document) => ("openapiObject" in document ? withOptionalBodies(withOpenApiLinks(withOpenApi30Bounds(document.openapiObject))) : document.swaggerObject),
@@ -120,6 +126,11 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
   redactionRoutes(app);
   legalHoldRoutes(app);
   retentionRoutes(app);
+  decisionRoutes(app);
   tamperEvidenceRoutes(app);
+  documentRoutes(app);
+  memReaderRoutes(app);
+  cubeInterchangeRoutes(app);
+  mcpHttpRoutes(app);
   return app;
 }

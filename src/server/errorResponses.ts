@@ -49,6 +49,23 @@ const statusByTag: Readonly<Record<string, number>> = {
   HoldNotFound: 404,
   HoldConflict: 409,
   RetentionPolicyNotFound: 404,
+  // A cube interchange file that is not intact (the message names the first bad line): nothing was imported.
+  InterchangeFileRejected: 422,
+  // An id of the file is taken here by something the import did not write, and onConflict is fail.
+  InterchangeIdConflict: 409,
+  // Merge decisions: an unknown id (or another tenant's) is a 404; accepting what is not proposed, or reverting what is not applied, a 409.
+  DecisionNotFound: 404,
+  DecisionNotPending: 409,
+  // Asked for something that needs a chat model, and none is configured: the message names the env vars (docs/llm.md).
+  ChatModelNotConfigured: 409,
+  // The chat model endpoint is unreachable, timed out, or still failing after retries.
+  ChatModelUnavailable: 503,
+  // The chat model's answer did not match the schema after the repair rounds.
+  ChatModelAnswerInvalid: 502,
+  // The content is not a readable document of its media type (a malformed PDF): nothing was written.
+  DocumentUnreadable: 422,
+  // The document's text is over one document's limit, or over a sync add's: the message says what to do.
+  DocumentTooLarge: 413,
 };
 
 /** Public fields of a typed error, minus stack and causes. */

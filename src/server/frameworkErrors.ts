@@ -21,7 +21,9 @@ export function frameworkRefusal(error: FastifyError, request: FastifyRequest): 
         status: 413,
         body: {
           error: "PayloadTooLarge",
-          message: `${size}; the limit is ${limitText(limitBytes)}; send fewer or shorter memories per request (split a batch into several POST /cubes/:cubeId/add calls; mode "async" answers at once)`,
+          message: request.routeOptions.url === "/cubes/:cubeId/documents"
+            ? `${size}; the limit is ${limitText(limitBytes)} for one document (about ${limitText(Math.floor((limitBytes * 3) / 4))} of PDF once base64-encoded); split the document (by chapter or page range) into several POST /cubes/:cubeId/documents calls`
+            : `${size}; the limit is ${limitText(limitBytes)}; send fewer or shorter memories per request (split a batch into several POST /cubes/:cubeId/add calls; mode "async" answers at once)`,
           limitBytes,
           ...(Number.isFinite(sizeBytes) && sizeBytes > 0 ? { sizeBytes } : {}),
         },
