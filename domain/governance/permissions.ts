@@ -32,6 +32,15 @@ export const cubeActions = {
   "feed.read": "read",
   "search": "read",
   "cube.configure": "admin",
+  // Hot-plug (src/cube/): rename or re-describe, remove (soft, reversible) and reinstate a cube.
+  "cube.update": "admin",
+  "cube.remove": "admin",
+  "cube.reinstate": "admin",
+  // A portable export carries every unit (private ones too) and every actor's name: the cube's admins (src/cubeInterchange/).
+  "cube.export": "admin",
+  // Merge decisions (src/memoryDecisions/): seeing them is reading the cube; reverting, accepting, rejecting and the mode change its units.
+  "decision.read": "read",
+  "decision.manage": "write",
 } as const satisfies Record<string, CubePermission>;
 export type CubeAction = keyof typeof cubeActions;
 

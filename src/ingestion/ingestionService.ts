@@ -13,6 +13,7 @@ import { IngestionFailed } from "./ingestionErrors.js";
 import { IngestionSteps, type IngestionStep } from "./ingestionStep.js";
 import { checkSyncAdd, defaultSyncAddLimits, SyncAddLimitsConfig, type SyncAddTooLarge } from "./syncAddLimits.js";
 import { yieldToEventLoop } from "../command/yieldToEventLoop.js";
+import { enqueueDecisions } from "../memoryDecisions/enqueueDecisions.js";
 
 export const ingestJobKind = "memory.ingest";
 
@@ -114,6 +115,9 @@ export const layerIngestion = Layer.effect(
             (view) => (view.status === "generated" ? processUnit(view, jobId, 1, false, { ...ctx, correlationId }, new AbortController().signal) : Effect.succeed(view)),
             { concurrency: syncProcessingConcurrency },
           );
+          // Merge decisions on what was just activated run as a durable job (src/memoryDecisions/); the answer does not wait for them.
+          const decidable = activated.filter((v) => v.status === "activated").map((v) => v.memoryId);
+          if (decidable.length > 0) yield* enqueueDecisions(bus, cubeId, decidable, { ...ctx, correlationId });
           return { mode: "sync" as const, memories: activated };
         }
         const payload: IngestPayload = { ...requesterOf({ ...ctx, correlationId }, correlationId), memoryIds };
@@ -138,6 +142,9 @@ export const layerIngestion = Layer.effect(
             yield* processUnit(view, job.jobId, context.attempt, context.attempt < job.maxAttempts, ctx, context.signal);
             activated.push(memoryId);
           }
+          // Units an earlier, crashed run activated are decided on too: the batch enqueues one decision job, however often it runs.
+          const decidable = [...activated, ...(yield* Effect.forEach(skipped, (id) => memories.get(id))).filter((v) => v.status === "activated").map((v) => v.memoryId)];
+          if (decidable.length > 0) yield* enqueueDecisions(bus, job.cubeId ?? "", payload.memoryIds.filter((id) => decidable.includes(id)), { tenantId: payload.tenantId, actor: payload.actor, correlationId: payload.correlationId, ...(payload.reason !== undefined ? { reason: payload.reason } : {}) });
           return { activated, skipped };
         }),
       );

@@ -1,4 +1,6 @@
 import { Context, Effect, Layer } from "effect";
+import { Clock } from "../clock/clock.js";
+import { rankStillValidFirst } from "../../domain/memoryDecisions/factValidity.js";
 import { join } from "node:path";
 import { KeyRingService } from "../crypto/keyRingService.js";
 import type { EventStoreUnavailable } from "../eventStore/eventStoreErrors.js";
@@ -69,6 +71,7 @@ export function layerRetrieval(options: RetrievalOptions) {
     Retrieval,
     Effect.gen(function* () {
       const eventStore = yield* EventStore;
+      const clock = yield* Clock;
       const keyRing = yield* KeyRingService;
       const embedding = yield* EmbedderService;
       const engines = yield* Effect.acquireRelease(
@@ -161,9 +164,11 @@ export function layerRetrieval(options: RetrievalOptions) {
               ),
             );
             const behind = Math.max(0, ...lags.map((l) => l.behind));
+            // A fact a later one contradicted (metadata.validUntil, src/memoryDecisions/) ranks after the facts still valid at the moment searched.
+            const validAt = plan.asOf !== undefined && "time" in plan.asOf ? plan.asOf.time : clock.now().toISOString();
             const response = {
               mode: plan.mode,
-              results,
+              results: rankStillValidFirst(results, (hit) => hit.memory.content?.metadata, validAt),
               asOf: plan.asOf ?? { position: memoryView.checkpoint() },
               ...(behind > 0 ? { behind } : {}),
               ...(degraded.length > 0 ? { degraded } : {}),

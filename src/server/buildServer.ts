@@ -11,6 +11,7 @@ import { withOptionalBodies } from "./optionalBodies.js";
 import { answerMethodNotAllowed } from "./methodNotAllowed.js";
 import { maxPathParameterLength } from "./frameworkErrors.js";
 import { requestValidatorCompiler } from "./requestValidators.js";
+import { cubeHotPlugRoutes } from "./routes/cubeHotPlugRoutes.js";
 import { cubeRoutes } from "./routes/cubeRoutes.js";
 import { eventFeedRoutes, type EventFeedOptions } from "./routes/eventFeedRoutes.js";
 import { healthRoutes } from "./routes/healthRoutes.js";
@@ -114,6 +115,7 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
   healthRoutes(app, ledger);
   app.get("/openapi.json", { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
   cubeRoutes(app);
+  cubeHotPlugRoutes(app);
   memoryRoutes(app);
   jobRoutes(app);
   subjectRoutes(app);

@@ -19,6 +19,9 @@ const statusByTag: Readonly<Record<string, number>> = {
   PreconditionFailed: 412,
   ConcurrencyConflict: 409,
   CubeAlreadyExists: 409,
+  // Hot-plug: a removed cube (or a unit of one) answers 410 until reinstated; removing twice or reinstating a live cube is a 409.
+  CubeRemoved: 410,
+  CubeLifecycleConflict: 409,
   IdempotencyConflict: 409,
   TooMuchContention: 409,
   JobNotFound: 404,
