@@ -38,7 +38,8 @@ const rpcError = (reply: FastifyReply, status: number, message: string) =>
  */
 export function mcpHttpRoutes(app: FastifyInstance, limits: McpSessionLimits = defaultMcpSessionLimits): void {
   const sessions = new McpSessions(limits);
-  app.addHook("onClose", async () => sessions.closeAll());
+  // Before the server stops listening: an open GET event stream would otherwise hold the close.
+  app.addHook("preClose", async () => sessions.closeAll());
 
   const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const owner = ownerOf(request);
@@ -66,7 +67,16 @@ export function mcpHttpRoutes(app: FastifyInstance, limits: McpSessionLimits = d
     // The transport writes the answer itself (JSON or an event stream); Fastify steps aside.
     reply.hijack();
     const raw = Object.assign(request.raw, { auth: { token: "", clientId: owner, scopes: [...(request.acting?.scopes ?? [])], extra: { [ledgerKey]: request.ledger } } });
-    await transport.handleRequest(raw, reply.raw, request.method === "POST" ? request.body : undefined);
+    try {
+      await transport.handleRequest(raw, reply.raw, request.method === "POST" ? request.body : undefined);
+    } catch (error) {
+      // Fastify no longer answers for a hijacked reply: say what failed rather than leave the client hanging.
+      request.log.error({ err: error }, "MCP request failed");
+      if (!reply.raw.headersSent) {
+        reply.raw.writeHead(500, { "content-type": "application/json" });
+        reply.raw.end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32603, message: "the MCP request failed inside the server; see its log" }, id: null }));
+      } else reply.raw.end();
+    }
   };
 
   const options = { schema: { hide: true } };
