@@ -24,6 +24,26 @@ export interface EnvelopeMetadata {
   readonly commandId?: string;
   /** Set when a model decided the command (MemReader, merge decisions, feedback): which model, which prompt. */
   readonly automation?: AutomationProvenance;
+  /** Set on events a cube import wrote (src/cubeInterchange/): the source's ids and its who/when; `actor` and `recordedAt` above are the import's. */
+  readonly importedFrom?: ImportedFrom;
+}
+
+/** Where an imported event came from: the source instance's ids and provenance, kept beside the importer's. */
+export interface ImportedFrom {
+  readonly instanceId: string;
+  readonly cubeId: string;
+  readonly memoryId?: string;
+  readonly eventId?: string;
+  readonly revision?: number;
+  readonly position?: number;
+  readonly actor: string;
+  readonly recordedAt: string;
+  readonly onBehalfOf?: string;
+  readonly reason?: string;
+  readonly correlationId?: string;
+  readonly causationId?: string;
+  readonly commandId?: string;
+  readonly automation?: AutomationProvenance;
 }
 
 /** The model and prompt version behind an automatic decision, recorded on every event it causes. */
@@ -64,6 +84,10 @@ export interface Provenance {
   readonly correlationId: string;
   readonly causationId?: string;
   readonly commandId?: string;
+  /** The model and prompt behind an automatic change (MemReader, decisions, feedback). */
+  readonly automation?: AutomationProvenance;
+  /** The source's provenance of an imported event. */
+  readonly importedFrom?: ImportedFrom;
 }
 
 export function provenanceOf(m: EnvelopeMetadata): Provenance {
@@ -75,5 +99,8 @@ export function provenanceOf(m: EnvelopeMetadata): Provenance {
     correlationId: m.correlationId,
     ...(m.causationId !== undefined ? { causationId: m.causationId } : {}),
     ...(m.commandId !== undefined ? { commandId: m.commandId } : {}),
+    // Which model and prompt decided: shown in history and the feed, so an automatic change can be explained.
+    ...(m.automation !== undefined ? { automation: m.automation } : {}),
+    ...(m.importedFrom !== undefined ? { importedFrom: m.importedFrom } : {}),
   };
 }
