@@ -42,6 +42,7 @@ const clientCalls: Record<string, Call> = {
   "GET /memories/{memoryId}/history": (c) => c.memories.history("m-1"),
   "GET /memories/{memoryId}/diff": (c) => c.memories.diff("m-1", 1, 2),
   "POST /cubes/{cubeId}/add": (c) => c.memories.add(cube, { memories: [{ text: "added" }], mode: "sync" }),
+  "POST /cubes/{cubeId}/documents": (c) => c.documents.add(cube, { mediaType: "text/markdown", content: "# Notes\n\nA document from the client.", async: false }),
   "POST /memories/{memoryId}/schedule": (c) => c.memories.schedule("m-1", { command: "archive", afterSeconds: 3600 }),
   "POST /cubes/{cubeId}/retention-sweeps": (c) => c.cubes.scheduleRetentionSweep(cube, { olderThanDays: 30 } as never),
   "GET /jobs": (c) => c.jobs.list(),
@@ -101,6 +102,23 @@ const clientCalls: Record<string, Call> = {
   "POST /audit/verify": (c) => c.tamperEvidence.verify(),
   "POST /audit/checkpoints": (c) => c.tamperEvidence.checkpoint(),
   "GET /audit/checkpoints/public-key": (c) => c.tamperEvidence.publicKey(),
+  // Routes added by other work while this test was written, whose client calls had landed.
+  "PATCH /cubes/{cubeId}": (c) => c.cubes.update("coverage-other", { description: "renamed" }),
+  "POST /memories/{memoryId}/transfer": (c) => c.memories.transfer("m-2", { targetCubeId: "coverage-other", mode: "copy" }),
+  "POST /memories/fan-out": (c) => c.memories.fanOut({ cubeIds: [cube, "coverage-other"], memories: [{ text: "everywhere" }], mode: "sync" }),
+  "POST /cubes/{cubeId}/remove": (c) => c.cubes.remove("coverage-other"),
+  "POST /cubes/{cubeId}/reinstate": (c) => c.cubes.reinstate("coverage-other"),
+  "GET /cubes/{cubeId}/decisions": (c) => c.decisions.list(cube),
+  "GET /decisions/{decisionId}": (c) => c.decisions.get("no-such-decision"),
+  "POST /decisions/{decisionId}/revert": (c) => c.decisions.revert("no-such-decision"),
+  "POST /decisions/{decisionId}/accept": (c) => c.decisions.accept("no-such-decision"),
+  "POST /decisions/{decisionId}/reject": (c) => c.decisions.reject("no-such-decision"),
+  "GET /cubes/{cubeId}/decision-mode": (c) => c.decisions.mode(cube),
+  "PUT /cubes/{cubeId}/decision-mode": (c) => c.decisions.setMode(cube, "propose" as never),
+  "GET /cubes/{cubeId}/export": async (c) => {
+    for await (const _ of await c.interchange.exportCube(cube)) break;
+  },
+  "POST /cubes/import": (c) => c.interchange.importCube([]),
 };
 
 /**

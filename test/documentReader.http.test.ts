@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openMemLedger, type MemLedger } from "../src/app/memLedger.js";
+import { connectMemLedger } from "../src/client/index.js";
 import { buildServer } from "../src/server/buildServer.js";
 import { createPrincipal, expectStatus, grant, headPosition, send } from "./support/governanceFixtures.js";
 import { tinyPdf } from "./support/tinyPdf.js";
@@ -76,6 +77,16 @@ describe("POST /cubes/:cubeId/documents", () => {
     await expect.poll(async () => (await expectStatus<{ status: string }>(app, 200, { method: "GET", url: `/jobs/${body.job.jobId}` }, adminA)).status, { timeout: 20_000, interval: 100 }).toBe("done");
     const found = await expectStatus<{ results: { memory: { content: { metadata: Record<string, unknown> } } }[] }>(app, 200, { method: "POST", url: "/search", payload: { query: "quay master boats", cubeIds: ["library"] } }, adminA);
     expect(found.results[0]!.memory.content.metadata).toMatchObject({ documentId: "novel", page: 2 });
+  });
+
+  it("the HTTP client adds a document the same way, and a typed error comes back as one", async () => {
+    const address = await app.listen({ port: 0, host: "127.0.0.1" });
+    const client = await connectMemLedger(address, { apiKey: adminA });
+    const result = await client.documents.add("library", { mediaType: "text/plain", content: "Otters hold hands while they sleep.", async: false, documentId: "otters" });
+    if (result.mode !== "sync") throw new Error("expected sync");
+    expect(result.chunks).toHaveLength(1);
+    expect((await client.memories.get(result.chunks[0]!.memoryId)).content!.sources[0]).toMatchObject({ kind: "document", ref: "otters" });
+    await expect(client.documents.add("library", { mediaType: "application/pdf", contentBase64: Buffer.from("%PDF-1.4 nonsense").toString("base64") })).rejects.toMatchObject({ status: 422 });
   });
 
   it("refuses a reader (403) and another tenant (404), writing nothing", async () => {
