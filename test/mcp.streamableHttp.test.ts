@@ -3,6 +3,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MemLedger } from "../src/app/memLedger.js";
+import { buildServer } from "../src/server/buildServer.js";
 import { authenticatedServer, type AuthenticatedServer } from "./support/authenticatedServer.js";
 import { tempLedger } from "./support/tempLedger.js";
 
@@ -55,7 +56,7 @@ describe("MCP over Streamable HTTP at /mcp, as the bearer key's principal", () =
     expect(client.getInstructions()).toContain("search_memories");
 
     const tools = (await client.listTools()).tools;
-    expect(tools.map((t) => t.name).sort()).toEqual(["add_memory", "archive_memory", "edit_memory", "get_memory", "list_cubes", "memory_history", "revert_memory", "search_memories"]);
+    expect(tools.map((t) => t.name).sort()).toEqual(["add_memory", "add_messages", "archive_memory", "edit_memory", "get_memory", "list_cubes", "memory_history", "revert_memory", "search_memories"]);
     for (const tool of tools) expect(tool.description!.length, tool.name).toBeGreaterThan(60);
     expect(tools.find((t) => t.name === "search_memories")!.inputSchema.required).toEqual(["query"]);
 
@@ -97,8 +98,8 @@ describe("MCP over Streamable HTTP at /mcp, as the bearer key's principal", () =
 
     const memoryResource = await client.readResource({ uri: `memledger://memories/${added.memoryId}` });
     expect(memoryResource.contents[0]!.mimeType).toBe("application/json");
-    expect(JSON.parse(memoryResource.contents[0]!.text as string)).toMatchObject({ memoryId: added.memoryId, status: "archived" });
-    const cubeResource = JSON.parse((await client.readResource({ uri: "memledger://cubes/kitchen" })).contents[0]!.text as string) as { cube: { cubeId: string }; memories: Array<{ content: { text: string } }> };
+    expect(JSON.parse((memoryResource.contents[0] as { text: string }).text)).toMatchObject({ memoryId: added.memoryId, status: "archived" });
+    const cubeResource = JSON.parse(((await client.readResource({ uri: "memledger://cubes/kitchen" })).contents[0] as { text: string }).text) as { cube: { cubeId: string }; memories: Array<{ content: { text: string } }> };
     expect(cubeResource.cube.cubeId).toBe("kitchen");
     expect(cubeResource.memories.map((m) => m.content.text)).toEqual(["The oven runs 10 degrees hot"]);
     expect((await client.listResources()).resources.map((r) => r.uri)).toEqual(["memledger://cubes/kitchen"]);
@@ -106,6 +107,26 @@ describe("MCP over Streamable HTTP at /mcp, as the bearer key's principal", () =
 
     // The events carry the MCP caller as their actor, like any other entry point.
     expect((await ledger.memories.get(added.memoryId)).updatedBy).toBe("principal:admin");
+  });
+
+  it("add_messages: the turns are stored raw and memories extracted from them, citing them", async () => {
+    const client = await connect(await server.tokenFor());
+    const read = ok<{ async: boolean; rawMemoryIds: string[]; memories: Array<{ memoryId: string; content: { text: string; sources: Array<{ ref: string }> } }> }>(
+      await call(client, "add_messages", {
+        cubeId: "kitchen",
+        userId: "ana",
+        waitForExtraction: true,
+        messages: [
+          { role: "user", speaker: "Ana", content: "I started baking sourdough every Sunday." },
+          { role: "assistant", content: "Nice, how long do you proof the dough?" },
+        ],
+      }),
+    );
+    expect(read.async).toBe(false);
+    expect(read.rawMemoryIds).toHaveLength(2);
+    expect(read.memories.length).toBeGreaterThan(0);
+    expect(read.memories.some((m) => m.content.text.includes("sourdough"))).toBe(true);
+    expect(read.memories.flatMap((m) => m.content.sources.map((source) => source.ref)).some((ref) => read.rawMemoryIds.includes(ref))).toBe(true);
   });
 
   it("bad input and unknown ids come back as tool errors that say what to fix, and the session keeps working", async () => {
@@ -143,6 +164,24 @@ describe("MCP over Streamable HTTP at /mcp, as the bearer key's principal", () =
     expect(text(await call(outsider, "search_memories", { query: "secret", cubeIds: ["kitchen"] }))).toMatch(/^CubeNotFound/);
     await expect(outsider.readResource({ uri: "memledger://cubes/kitchen" })).rejects.toThrow(/CubeNotFound|kitchen/);
     expect(ok<Array<{ cubeId: string }>>(await call(outsider, "list_cubes")).map((c) => c.cubeId)).toEqual(["elsewhere"]);
+  });
+
+  it("closing the server ends open sessions and their event streams instead of waiting for them", async () => {
+    const second = await buildServer(ledger, { rateLimit: false });
+    const url = await second.listen({ host: "127.0.0.1", port: 0 });
+    const headers = { "content-type": "application/json", accept: "application/json, text/event-stream", ...(await server.authHeaders()) };
+    const initialize = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } } };
+    const opened = await fetch(`${url}/mcp`, { method: "POST", headers, body: JSON.stringify(initialize) });
+    const sessionId = opened.headers.get("mcp-session-id")!;
+    await opened.body?.cancel();
+    await fetch(`${url}/mcp`, { method: "POST", headers: { ...headers, "mcp-session-id": sessionId }, body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) });
+    const stream = await fetch(`${url}/mcp`, { method: "GET", headers: { accept: "text/event-stream", authorization: headers.authorization, "mcp-session-id": sessionId } });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get("content-type")).toMatch(/text\/event-stream/);
+    const started = Date.now();
+    await second.close();
+    expect(Date.now() - started).toBeLessThan(3_000);
+    await stream.body?.cancel().catch(() => undefined);
   });
 
   it("answers 401 without a key, and a session cannot be used with another principal's key", async () => {

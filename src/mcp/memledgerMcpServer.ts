@@ -1,5 +1,6 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { LedgerApi, RequestOptions } from "../app/ledgerApi.js";
+import { registerConversationTools } from "./conversationTools.js";
 import { registerMemoryResources } from "./mcpResources.js";
 import { registerMemoryTools, type LedgerOfCall } from "./mcpTools.js";
 
@@ -23,6 +24,7 @@ export function createMemledgerMcpServer(ledger: LedgerApi<RequestOptions> | Led
   const ledgerOf: LedgerOfCall = typeof ledger === "function" ? ledger : () => ledger;
   const server = new McpServer({ name: mcpServerName, version }, { instructions, capabilities: { tools: {}, resources: {} } });
   registerMemoryTools(server, ledgerOf);
+  registerConversationTools(server, ledgerOf);
   registerMemoryResources(server, ledgerOf);
   return server;
 }
