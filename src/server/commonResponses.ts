@@ -12,6 +12,7 @@ const writeMethods = new Set(["POST", "PATCH", "PUT"]);
  *   one, a permission the principal lacks, too many requests;
  * - 404 and 414: an id in the path is unknown, or longer than ids may be;
  * - 409, 413 and 415: a write conflicts, its body is too large or not JSON;
+ * - 410: the cube named (or the unit's cube) is removed (hot-plug) until reinstated;
  * - 502: a processing step of a write (extraction, embedding) failed;
  * - 503: the log, the job bus or a read model is unavailable (not for the
  *   health probes, which report engines rather than fail with them).
@@ -31,6 +32,7 @@ export function declareCommonResponses(route: RouteOptions): void {
     ...(needsCredential ? [401, 403, 429] : []),
     ...(withPathIds ? [404, 414] : []),
     ...(isWrite ? [409, 413, 415, 502] : []),
+    ...(withPathIds || isWrite ? [410] : []),
     ...(schema.tags?.includes("operations") ? [] : [503]),
   ];
   const declared = { ...((schema.response as Record<string, unknown> | undefined) ?? {}) };

@@ -3,19 +3,23 @@ import { invalidRequest } from "../../command/appErrors.js";
 import { parseIsoInstant } from "../../../domain/time/isoInstant.js";
 import type { NewCubeInput } from "../../cube/cubeService.js";
 import { requestOptions } from "../requestContext.js";
+import { listCubesQuery } from "../cubeHotPlugSchemas.js";
 import { branchReportSchema, cubeListSchema, cubeMemoriesSchema, rollbackReportSchema } from "../responseSchemas.js";
 import { branchBody, createCubeBody, cubeMemoriesQuery, cubeViewSchema, errorResponse, idParam, rollbackBody } from "../schemas.js";
 
-const errors = { 400: errorResponse, 404: errorResponse, 409: errorResponse };
+// 410: the cube is removed (hot-plug) until reinstated.
+const errors = { 400: errorResponse, 404: errorResponse, 409: errorResponse, 410: errorResponse };
 
 export function cubeRoutes(app: FastifyInstance): void {
   app.post<{ Body: NewCubeInput }>("/cubes", { schema: { tags: ["cubes"], summary: "Create a MemCube", body: createCubeBody, response: { 201: cubeViewSchema, ...errors } } }, async (request, reply) =>
     reply.status(201).send(await request.ledger.cubes.create(request.body, requestOptions(request))),
   );
 
-  app.get("/cubes", { schema: { tags: ["cubes"], summary: "List the tenant's cubes", response: { 200: cubeListSchema } } }, async (request) => ({
-    cubes: await request.ledger.cubes.list(),
-  }));
+  app.get<{ Querystring: { includeRemoved?: boolean } }>(
+    "/cubes",
+    { schema: { tags: ["cubes"], summary: "List the tenant's cubes (removed ones only with includeRemoved=true)", querystring: listCubesQuery, response: { 200: cubeListSchema } } },
+    async (request) => ({ cubes: await request.ledger.cubes.list(undefined, { includeRemoved: request.query.includeRemoved === true }) }),
+  );
 
   app.get<{ Params: { cubeId: string } }>("/cubes/:cubeId", { schema: { tags: ["cubes"], summary: "A cube", params: idParam("cubeId"), response: { 200: cubeViewSchema, ...errors } } }, async (request) =>
     request.ledger.cubes.get(request.params.cubeId),
