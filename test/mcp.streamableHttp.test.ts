@@ -126,6 +126,9 @@ describe("MCP over Streamable HTTP at /mcp, as the bearer key's principal", () =
     expect(read.rawMemoryIds).toHaveLength(2);
     expect(read.memories.length).toBeGreaterThan(0);
     expect(read.memories.some((m) => m.content.text.includes("sourdough"))).toBe(true);
+    const fine = await call(client, "add_messages", { cubeId: "kitchen", mode: "fine", messages: [{ role: "user", content: "hello" }] });
+    expect(fine.isError).toBe(true);
+    expect(text(fine)).toMatch(/^ChatModelNotConfigured: .*MEMLEDGER_/);
     expect(read.memories.flatMap((m) => m.content.sources.map((source) => source.ref)).some((ref) => read.rawMemoryIds.includes(ref))).toBe(true);
   });
 
