@@ -61,9 +61,9 @@ const round = (x: number) => Math.round(x * 10_000) / 10_000;
 /**
  * The rules, in order, over every candidate; the first candidate (in search
  * order) that a rule fires for wins. Undefined: no rule applies, and the model
- * (or, without one, ADD) decides. No rule fires when a number differs.
+ * (or, without one, ADD) decides. A number only one side has blocks NOOP (it would be lost); an UPDATE keeps every old word, numbers too.
  *  1. exact-duplicate: normalised texts are equal → NOOP.
- *  2. extends-existing: every content word of the old text is in the new one,
+ *  2. extends-existing: every content word (numbers too) of the old text is in the new one,
  *     which adds some (old ≥ minTokens words, Jaccard ≥ extendsJaccard) →
  *     UPDATE: the new text is a fuller version of the same fact. Before the
  *     near-duplicate rule, so one added word is kept, not dropped.
@@ -82,7 +82,7 @@ export function decideByRule(newText: string, candidates: readonly Candidate[], 
   const exact = scored.find((s) => normalizeText(s.c.text) === normalized);
   if (exact) return verdict("NOOP", exact, "exact-duplicate", "the normalised text is equal to the existing unit's");
   const extended = scored.find(
-    (s) => s.numbers.length === 0 && s.theirs.size >= thresholds.minTokensForContainment && s.jaccard >= thresholds.extendsJaccard && s.jaccard < 1 && isSubset(s.theirs, mine),
+    (s) => s.theirs.size >= thresholds.minTokensForContainment && s.jaccard >= thresholds.extendsJaccard && s.jaccard < 1 && isSubset(s.theirs, mine),
   );
   if (extended) return verdict("UPDATE", extended, "extends-existing", `the new text contains every content word of the existing unit and adds to it (Jaccard ${extended.jaccard})`);
   const contained = scored.find((s) => s.numbers.length === 0 && mine.size >= thresholds.minTokensForContainment && isSubset(mine, s.theirs));
