@@ -65,6 +65,7 @@ const routes: Readonly<Record<string, RouteFixture>> = {
   "GET /memories/{memoryId}/diff": { addresses: "id", query: () => "from=0&to=1" },
   "POST /cubes/{cubeId}/add": { addresses: "id", body: () => ({ memories: [{ text: "added by an intruder" }] }) },
   "POST /cubes/{cubeId}/documents": { addresses: "id", body: () => ({ mediaType: "text/plain", content: "a document slipped in by an intruder", async: false }) },
+  "POST /cubes/{cubeId}/messages": { addresses: "id", body: () => ({ messages: [{ role: "user", content: "a turn slipped in by an intruder" }], async: false }) },
   "POST /memories/{memoryId}/schedule": { addresses: "id", body: () => ({ command: "archive", afterSeconds: 86_400 }) },
   "POST /cubes/{cubeId}/retention-sweeps": { addresses: "id", body: () => ({ olderThanDays: 30 }) },
   "PUT /cubes/{cubeId}/redaction": { addresses: "id", body: () => ({ enabled: true, keepOriginal: "sealed" }) },

@@ -56,6 +56,8 @@ import { registerRetentionCommands } from "./retentionCommands.js";
 import { registerDecisionCommands } from "./decisionCommands.js";
 import { registerMcpCommands } from "./mcpCommands.js";
 import { registerDocumentCommands } from "./documentCommands.js";
+import { registerMemReaderCommands } from "./memReaderCommands.js";
+import { registerCubeInterchangeCommands } from "./cubeInterchangeCommands.js";
 import { commaList, confidence, delaySeconds, grantee, isoTime, metadataEntry, nonNegativeInteger, oneOf, positiveIntegerUpTo, repeatable, source } from "./parse.js";
 
 /**
@@ -324,6 +326,7 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
     );
 
   registerRedactionCommands(cube, { leaf, withLedger });
+  registerCubeInterchangeCommands(cube, { leaf, withLedger, progress: (line) => io.err(line) });
 
   // ---- memories ----------------------------------------------------------
   const memory = program.command("memory").description("remember, edit, move through the lifecycle, and inspect memories");
@@ -635,6 +638,7 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
   registerDecisionCommands(program, { leaf, withLedger });
   registerMcpCommands(program, { leaf, withLedger });
   registerDocumentCommands(program, { leaf, withLedger });
+  registerMemReaderCommands(program, { leaf, withLedger });
 
   // ---- governance: principals, keys, cube grants, delegations (docs/governance.md) ----
   const principal = program.command("principal").description("the tenant's users, agents and admins: roles, groups, disabling");

@@ -67,19 +67,15 @@ export const addMessagesBody = {
 
 const rawIds = { type: "array", items: { type: "string" }, description: "the raw_source unit of each turn, in order" } as const;
 
-export const addMessagesAcceptedSchema = {
+/** Both answers in one shape (202: the job; 201 with async false: the units and the report), so neither loses a field when serialized. */
+export const addMessagesAnswerSchema = {
   type: "object",
-  required: ["mode", "async", "rawMemoryIds", "job"],
-  properties: { mode: { type: "string" }, async: { type: "boolean" }, rawMemoryIds: rawIds, job: jobSchema },
-} as const;
-
-export const addMessagesReadSchema = {
-  type: "object",
-  required: ["mode", "async", "rawMemoryIds", "memories", "report"],
+  required: ["mode", "async", "rawMemoryIds"],
   properties: {
     mode: { type: "string" },
     async: { type: "boolean" },
     rawMemoryIds: rawIds,
+    job: jobSchema,
     memories: { type: "array", items: memoryViewSchema },
     report: { type: "object", additionalProperties: true, properties: { turns: { type: "integer" }, memoryIds: { type: "array", items: { type: "string" } } } },
   },

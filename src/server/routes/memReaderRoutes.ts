@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { AddMessagesRequest } from "../../memReader/conversationMessage.js";
-import { addMessagesBody, addMessagesAcceptedSchema, addMessagesReadSchema } from "../../memReader/memReaderSchemas.js";
+import { addMessagesAnswerSchema, addMessagesBody } from "../../memReader/memReaderSchemas.js";
 import { requestOptions } from "../requestContext.js";
 import { errorResponse, idParam } from "../schemas.js";
 
@@ -14,7 +14,7 @@ export function memReaderRoutes(app: FastifyInstance): void {
         summary: "Add a conversation: each turn is stored as a raw_source unit, then memories are extracted (fast: windows of turns; fine: a chat model's facts). Async (202 with the job) by default; async false answers 201 with the extracted units",
         params: idParam("cubeId"),
         body: addMessagesBody,
-        response: { 201: addMessagesReadSchema, 202: addMessagesAcceptedSchema, 400: errorResponse, 404: errorResponse, 409: errorResponse, 502: errorResponse, 503: errorResponse },
+        response: { 201: addMessagesAnswerSchema, 202: addMessagesAnswerSchema, 400: errorResponse, 404: errorResponse, 409: errorResponse, 502: errorResponse, 503: errorResponse },
       },
     },
     async (request, reply) => {
