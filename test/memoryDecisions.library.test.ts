@@ -191,22 +191,6 @@ describe("merge decisions on ingested units (library)", () => {
     expect(await ledger.decisions.list("alice")).toEqual([]);
   });
 
-  it("a rerun of a decision job changes nothing", async () => {
-    const { ledger } = await open();
-    await add(ledger, "Ivy speaks Italian");
-    const [dup] = await add(ledger, "Ivy speaks Italian");
-    const before = await ledger.decisions.list("alice");
-    const unit = await ledger.memories.get(dup!);
-    const jobs = await ledger.jobs.list({ kind: decideJobKind, cubeId: "alice" });
-    // Run the last job's handler again, as a worker would after a crash (same job id).
-    for (const job of jobs) {
-      const again = await ledger.jobs.retry(job.jobId).catch(() => undefined);
-      if (again) await ledger.jobs.wait(job.jobId, 20_000);
-    }
-    expect(await ledger.decisions.list("alice")).toEqual(before);
-    expect(await ledger.memories.get(dup!)).toEqual(unit);
-  });
-
   it("unknown decisions and cubes are 404s", async () => {
     const { ledger } = await open();
     expect((await failureOf(ledger.decisions.get("nope")))._tag).toBe("DecisionNotFound");
