@@ -17,7 +17,8 @@ import { buildServer } from "../src/server/buildServer.js";
  */
 const cli = ["--import", "tsx", join(process.cwd(), "src", "cli", "main.ts")];
 
-describe("memledger mcp over stdio, spawned as an MCP client would", () => {
+// Each test spawns the CLI (tsx compiles the source at start): seconds when idle, tens of seconds on a loaded machine.
+describe("memledger mcp over stdio, spawned as an MCP client would", { timeout: 120_000 }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), "memledger-mcp-"));
   const keys: Record<"writer" | "reader", string> = { writer: "", reader: "" };
   const clients: Client[] = [];

@@ -56,7 +56,7 @@ describe("MCP over Streamable HTTP at /mcp, as the bearer key's principal", () =
     expect(client.getInstructions()).toContain("search_memories");
 
     const tools = (await client.listTools()).tools;
-    expect(tools.map((t) => t.name).sort()).toEqual(["add_memory", "add_messages", "archive_memory", "edit_memory", "get_memory", "list_cubes", "memory_history", "revert_memory", "search_memories"]);
+    expect(tools.map((t) => t.name).sort()).toEqual(["add_memory", "add_messages", "archive_memory", "edit_memory", "get_memory", "list_cubes", "memory_history", "restore_memory", "revert_memory", "search_memories"]);
     for (const tool of tools) expect(tool.description!.length, tool.name).toBeGreaterThan(60);
     expect(tools.find((t) => t.name === "search_memories")!.inputSchema.required).toEqual(["query"]);
 
@@ -95,6 +95,9 @@ describe("MCP over Streamable HTTP at /mcp, as the bearer key's principal", () =
     expect(ok<{ status: string }>(await call(client, "archive_memory", { memoryId: added.memoryId, reason: "no longer true" })).status).toBe("archived");
     const afterArchive = ok<{ results: Array<{ memoryId: string }> }>(await call(client, "search_memories", { query: "peanuts allergy" }));
     expect(afterArchive.results.map((r) => r.memoryId)).not.toContain(added.memoryId);
+
+    expect(ok<{ status: string }>(await call(client, "restore_memory", { memoryId: added.memoryId, reason: "still true after all" })).status).toBe("activated");
+    expect(ok<{ status: string }>(await call(client, "archive_memory", { memoryId: added.memoryId })).status).toBe("archived");
 
     const memoryResource = await client.readResource({ uri: `memledger://memories/${added.memoryId}` });
     expect(memoryResource.contents[0]!.mimeType).toBe("application/json");

@@ -189,11 +189,22 @@ export function registerMemoryTools(server: McpServer, ledgerOf: LedgerOfCall): 
     {
       title: "Archive a memory",
       description:
-        "Retires a memory that no longer holds (searches stop returning it) and returns it with status archived. Nothing is deleted: its history stays and revert_memory or a restore brings it back. Use it for facts that became untrue; prefer edit_memory when the memory only needs correcting.",
+        "Retires a memory that no longer holds (searches stop returning it) and returns it with status archived. Nothing is deleted: its history stays and restore_memory brings it back. Use it for facts that became untrue; prefer edit_memory when the memory only needs correcting.",
       inputSchema: { memoryId: id("the memory to archive"), expectedRevision, reason },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
     (input, extra) => toolOutcome(() => ledgerOf(extra).memories.archive(input.memoryId, requestOptions(input.reason), writeOptions(input.expectedRevision))),
+  );
+
+  server.registerTool(
+    "restore_memory",
+    {
+      title: "Restore an archived memory",
+      description: "Brings an archived memory back into use (searches return it again) and returns it with status activated. Use it when a memory was archived by mistake or holds again.",
+      inputSchema: { memoryId: id("the archived memory to restore"), expectedRevision, reason },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    },
+    (input, extra) => toolOutcome(() => ledgerOf(extra).memories.restore(input.memoryId, requestOptions(input.reason), writeOptions(input.expectedRevision))),
   );
 
   server.registerTool(
