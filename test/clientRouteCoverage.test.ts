@@ -114,11 +114,12 @@ const clientCalls: Record<string, Call> = {
   "POST /decisions/{decisionId}/accept": (c) => c.decisions.accept("no-such-decision"),
   "POST /decisions/{decisionId}/reject": (c) => c.decisions.reject("no-such-decision"),
   "GET /cubes/{cubeId}/decision-mode": (c) => c.decisions.mode(cube),
-  "PUT /cubes/{cubeId}/decision-mode": (c) => c.decisions.setMode(cube, "propose" as never),
+  "PUT /cubes/{cubeId}/decision-mode": (c) => c.decisions.setMode(cube, "propose"),
   "GET /cubes/{cubeId}/export": async (c) => {
     for await (const _ of await c.interchange.exportCube(cube)) break;
   },
   "POST /cubes/import": (c) => c.interchange.importCube([]),
+  "POST /cubes/{cubeId}/messages": (c) => c.memReader.addMessages(cube, { messages: [{ role: "user", content: "I moved to Lyon" }], mode: "fast" } as never),
 };
 
 /**
@@ -203,6 +204,23 @@ const routesWhenWritten = new Set([
   "POST /audit/verify",
   "POST /audit/checkpoints",
   "GET /audit/checkpoints/public-key",
+  // Added while this test was written, with their client calls.
+  "PATCH /cubes/{cubeId}",
+  "POST /cubes/{cubeId}/remove",
+  "POST /cubes/{cubeId}/reinstate",
+  "POST /memories/{memoryId}/transfer",
+  "POST /memories/fan-out",
+  "GET /cubes/{cubeId}/decisions",
+  "GET /decisions/{decisionId}",
+  "POST /decisions/{decisionId}/revert",
+  "POST /decisions/{decisionId}/accept",
+  "POST /decisions/{decisionId}/reject",
+  "GET /cubes/{cubeId}/decision-mode",
+  "PUT /cubes/{cubeId}/decision-mode",
+  "POST /cubes/{cubeId}/documents",
+  "POST /cubes/{cubeId}/messages",
+  "GET /cubes/{cubeId}/export",
+  "POST /cubes/import",
 ]);
 
 interface Sent {
