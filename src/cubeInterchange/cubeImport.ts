@@ -32,6 +32,8 @@ export interface ImportOptions {
   /** Report progress every this many units (default 100). */
   readonly progressEvery?: number;
   readonly onProgress?: (progress: ImportProgress) => void;
+  /** Asked once the target cube id is known, before anything is written: `exists` when an earlier import made it. */
+  readonly authorizeCube?: (cubeId: string, exists: boolean) => Promise<void>;
 }
 
 export interface ImportProgress {
@@ -219,6 +221,8 @@ async function write(target: CubeImportTarget, parsed: Parsed, lines: AsyncItera
 
   const cubeCreatedId = (cubeId: string) => idFor(`cube-created:${cubeId}`);
   const cubeId = await place("cube", cube.cubeId, cubeStreamId, cubeCreatedId);
+  const cubeExists = (await target.streamEventIds(cubeStreamId(cubeId))).length > 0;
+  await options.authorizeCube?.(cubeId, cubeExists);
   // Every unit's first event id is known before any is written, so a remap is decided once for the whole file.
   const firstEventIds = new Map<string, string>();
   const unitFirstEventId = (sourceId: string) => (targetId: string) => idFor(`unit-first:${sourceId}:${targetId}`);
@@ -245,7 +249,7 @@ async function write(target: CubeImportTarget, parsed: Parsed, lines: AsyncItera
 
   // Registry first, then the cube, as a create does: a cube that exists is always listed.
   await target.append(cubeRegistryStreamId(ctx.tenantId), [{ eventId: idFor(`cube-registered:${cubeId}`), type: "CubeRegistered", schemaVersion: 1, data: { cubeId }, metadata: metadataOf(cubeFrom, {}) }], "any");
-  if ((await target.streamEventIds(cubeStreamId(cubeId))).length === 0) {
+  if (!cubeExists) {
     const data = { cubeId, name: cube.name, owner: cube.owner, ...(cube.description !== undefined ? { description: cube.description } : {}), ...(cube.branchedFrom !== undefined ? { branchedFrom: cube.branchedFrom } : {}) };
     await target.append(cubeStreamId(cubeId), [{ eventId: cubeCreatedId(cubeId), type: "CubeCreated", schemaVersion: 1, data, metadata: metadataOf(cubeFrom, {}) }], "no_stream");
   }

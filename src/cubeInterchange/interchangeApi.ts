@@ -120,8 +120,13 @@ export function interchangeFacade<Ctx>(ops: InterchangeOps, caller: InterchangeC
     importCube: async (lines, options = {}, ctxOptions) => {
       await caller.check("cube.create", tenant, noSuch);
       const ctx = caller.ctxOf(ctxOptions);
-      const report = await importCube(ops.target, lines, ctx, options);
-      await caller.onCubeCreated(report.cubeId, ctx);
+      // Resuming into a cube an earlier import made writes to it: the caller must be allowed to.
+      const authorizeCube = async (cubeId: string, exists: boolean) => {
+        if (exists) await caller.check("memory.write", await cubeResource(cubeId), () => cubeNotFound(cubeId));
+      };
+      const report = await importCube(ops.target, lines, ctx, { ...options, authorizeCube });
+      // The importer administers the cube its import created (in this run or one that crashed), never one someone else's import made.
+      if ((await ops.sources.cube(report.cubeId)).createdBy === ctx.actor) await caller.onCubeCreated(report.cubeId, ctx);
       return report;
     },
     importExternal: async (request, ctxOptions) => {
