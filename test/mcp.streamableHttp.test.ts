@@ -172,6 +172,15 @@ describe("MCP over Streamable HTTP at /mcp, as the bearer key's principal", () =
     expect(ok<Array<{ cubeId: string }>>(await call(outsider, "list_cubes")).map((c) => c.cubeId)).toEqual(["elsewhere"]);
   });
 
+  it("a key revoked during a session is refused on its next call (401 Unauthenticated), not at the session's end", async () => {
+    const token = await server.principalToken("kim", { roles: ["writer"] });
+    const client = await connect(token);
+    expect(ok<unknown[]>(await call(client, "list_cubes")).length).toBe(1);
+    const keys = (await server.app.inject({ method: "GET", url: "/keys?principalId=kim" })).json() as { keys: Array<{ keyId: string }> };
+    expect((await server.app.inject({ method: "POST", url: `/keys/${keys.keys[0]!.keyId}/revoke` })).statusCode).toBe(200);
+    await expect(call(client, "list_cubes")).rejects.toThrow(/Unauthenticated.*was revoked/);
+  });
+
   it("closing the server ends open sessions and their event streams instead of waiting for them", async () => {
     const second = await buildServer(ledger, { rateLimit: false });
     const url = await second.listen({ host: "127.0.0.1", port: 0 });
