@@ -10,6 +10,7 @@ import { EventStore } from "../src/eventStore/eventStorePort.js";
 import { memoryStreamId } from "../domain/memory/memoryEvents.js";
 import { failureOf } from "./support/tempLedger.js";
 import { tinyPdf } from "./support/tinyPdf.js";
+import { ensureEmbeddingModel } from "./support/embeddingModel.js";
 
 /**
  * Documents through the library: recorded whole first, chunked by a job (or
@@ -117,6 +118,23 @@ describe("documents.add (library)", () => {
     } finally {
       await runtime.dispose();
     }
+  });
+
+  it("with the local embedding model: tokens are counted by its own tokenizer, chunks fit its window and are found by vector search", async () => {
+    const modelDir = await ensureEmbeddingModel();
+    const dataDir = mkdtempSync(join(tmpdir(), "memledger-documents-onnx-"));
+    dirs.push(dataDir);
+    const ledger = await openMemLedger({ dataDir, worker: false, embedder: { kind: "onnx", modelDir } });
+    open.push(ledger);
+    await ledger.cubes.create({ cubeId: "kb", name: "kb", owner: { kind: "user", id: "u" } });
+    const paragraphs = Array.from({ length: 40 }, (_, i) => `Paragraph ${i} is about ${i % 2 === 0 ? "mountain glaciers retreating in summer" : "sourdough bread fermenting overnight"}.`);
+    const result = await ledger.documents.add("kb", { mediaType: "text/plain", content: paragraphs.join("\n\n"), async: false, chunkTokens: 64, overlapTokens: 8 });
+    if (result.mode !== "sync") throw new Error("expected sync");
+    expect(result.tokenizer).toBe(`embedding-model:${modelDir}`);
+    expect(result.chunks.length).toBeGreaterThan(5);
+    for (const chunk of result.chunks) expect(chunk.tokens).toBeLessThanOrEqual(64);
+    const found = await ledger.search({ query: "ice melting on peaks", cubeIds: ["kb"], mode: "vector" });
+    expect(found.results[0]!.memory.content!.text).toMatch(/glaciers/);
   });
 
   it("a malformed PDF is refused with the reason and writes nothing; too large for sync says to go async", async () => {

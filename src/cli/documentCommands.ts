@@ -72,7 +72,7 @@ export function registerDocumentCommands(program: Command, host: DocumentCliHost
     .option("--user <userId>", "whose document it is")
     .option("--tag <tag>", "a tag for every chunk, repeatable", repeatable)
     .option("--sync", "chunk before returning instead of as a job")
-    .option("--chunk-tokens <n>", "most tokens per chunk (default 256)")
+    .option("--chunk-tokens <n>", "most tokens per chunk (default 250)")
     .option("--overlap-tokens <n>", "tokens shared by neighbouring chunks (default 32)")
     .action((file: string, o: AddOptions, cmd: Command) =>
       host.withLedger(cmd, async ({ ledger, ctx, print }) => {

@@ -3,13 +3,13 @@ import type { DocumentSection, DocumentText } from "./documentText.js";
 import type { TokenCounter } from "./tokenCounter.js";
 
 export interface ChunkSettings {
-  /** Most tokens in one chunk (by the token counter); default 256, inside MiniLM's 256-token window. */
+  /** Most tokens in one chunk (by the token counter); default 250: MiniLM's 256-token window less room for its [CLS] and [SEP]. */
   readonly chunkTokens: number;
   /** Tokens repeated from the end of one chunk at the start of the next; default 32. */
   readonly overlapTokens: number;
 }
 
-export const defaultChunkSettings: ChunkSettings = { chunkTokens: 256, overlapTokens: 32 };
+export const defaultChunkSettings: ChunkSettings = { chunkTokens: 250, overlapTokens: 32 };
 export const chunkTokenBounds = { min: 16, max: 8_192 } as const;
 
 /** One chunk and where it sits: offsets in the document's text (end exclusive), its page and headings. */

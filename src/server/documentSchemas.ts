@@ -20,7 +20,7 @@ export const addDocumentBody = {
     userId: text(200, "Whose document this is (its chunks' userId and data subject)"),
     tags: { type: "array", maxItems: 100, items: text(100, "A tag copied onto every chunk") },
     async: { type: "boolean", default: true, description: "true: 202 with the chunking job; false: 201 once the chunks exist (documents up to 20,000 characters)" },
-    chunkTokens: { type: "integer", minimum: chunkTokenBounds.min, maximum: chunkTokenBounds.max, description: "Most tokens per chunk (default 256)" },
+    chunkTokens: { type: "integer", minimum: chunkTokenBounds.min, maximum: chunkTokenBounds.max, description: "Most tokens per chunk (default 250)" },
     overlapTokens: { type: "integer", minimum: 0, maximum: chunkTokenBounds.max - 1, description: "Tokens repeated between neighbouring chunks (default 32)" },
   },
 } as const;
