@@ -51,6 +51,11 @@ const routes: Readonly<Record<string, RouteFixture>> = {
   "GET /cubes/{cubeId}/memories": { addresses: "id" },
   "POST /cubes/{cubeId}/rollback": { addresses: "id", body: (f) => ({ toTime: f.toTime }) },
   "POST /cubes/{cubeId}/branch": { addresses: "id", body: (f) => ({ asOf: f.toTime, cubeId: f.freshCubeId }) },
+  "PATCH /cubes/{cubeId}": { addresses: "id", body: () => ({ name: "renamed by an intruder" }) },
+  "POST /cubes/{cubeId}/remove": { addresses: "id", body: () => ({}) },
+  "POST /cubes/{cubeId}/reinstate": { addresses: "id", body: () => ({}) },
+  "POST /memories/{memoryId}/transfer": { addresses: "id", body: (f) => ({ targetCubeId: f.cubeId, mode: "copy" }) },
+  "POST /memories/fan-out": { addresses: "id", body: (f) => ({ cubeIds: [f.cubeId], memories: [{ text: "fanned out by an intruder" }] }) },
   "POST /memories": { addresses: "id", body: (f) => ({ cubeId: f.cubeId, text: "an intruder's note" }) },
   "GET /memories/{memoryId}": { addresses: "id" },
   "PATCH /memories/{memoryId}": { addresses: "id", body: () => ({ content: { text: "overwritten" } }) },
@@ -129,6 +134,8 @@ const routes: Readonly<Record<string, RouteFixture>> = {
   "POST /decisions/{decisionId}/reject": { addresses: "id", body: () => ({}) },
   "GET /cubes/{cubeId}/decision-mode": { addresses: "id" },
   "PUT /cubes/{cubeId}/decision-mode": { addresses: "id", body: () => ({ mode: "off" }) },
+  "GET /cubes/{cubeId}/export": { addresses: "id" },
+  "POST /cubes/import": { addresses: "tenant", query: () => "format=jsonl", body: () => [{ text: "imported into the caller's own tenant" }] },
 };
 
 

@@ -23,7 +23,10 @@ export const cubeImportQuery = {
 } as const;
 
 export const ndjsonBody = {
-  content: { "application/x-ndjson": { schema: { type: "string", description: "one JSON record per line (a mem0 export may also be one JSON document)" } } },
+  content: {
+    "application/x-ndjson": { schema: { type: "string", description: "one JSON record per line, streamed (a mem0 export may also be one JSON document)" } },
+    "application/json": { schema: { type: ["array", "object"], description: "the same records as one array; for format=mem0, its export document ({ results: [...] }) or array" } },
+  },
 } as const;
 
 const remap = { type: "object", required: ["kind", "from", "to"], properties: { kind: { type: "string", enum: ["cube", "memory"] }, from: { type: "string" }, to: { type: "string" } } } as const;

@@ -8,7 +8,7 @@ import { errorResponse, idParam } from "../schemas.js";
 import { cubeImportQuery, cubeExportQuery, cubeImportReportSchema, ndjsonBody } from "../../cubeInterchange/interchangeHttpSchemas.js";
 
 type ExportRequest = { Params: { cubeId: string }; Querystring: { currentState?: boolean; includeGrants?: boolean; flat?: boolean } };
-type ImportRequest = { Querystring: { format?: "memledger" | ExternalFormat; onConflict?: "fail" | "remap"; cubeId?: string; name?: string }; Body: Readable };
+type ImportRequest = { Querystring: { format?: "memledger" | ExternalFormat; onConflict?: "fail" | "remap"; cubeId?: string; name?: string }; Body: Readable | unknown };
 
 export const ndjsonType = "application/x-ndjson";
 
@@ -68,13 +68,16 @@ export function cubeInterchangeRoutes(app: FastifyInstance): void {
     },
     async (request) => {
       const { format = "memledger", onConflict, cubeId, name } = request.query;
-      const body = request.body instanceof Readable ? request.body : Readable.from([typeof request.body === "string" ? request.body : ""]);
+      // application/x-ndjson streams; application/json is the same records as one array (or, for mem0, its export document).
+      const lines: AsyncIterable<string> | readonly string[] =
+        request.body instanceof Readable ? linesOf(request.body) : Array.isArray(request.body) ? request.body.map((record) => JSON.stringify(record)) : [JSON.stringify(request.body ?? null)];
       if (format === "memledger") {
-        return request.ledger.interchange.importCube(linesOf(body), { ...(onConflict !== undefined ? { onConflict } : {}) }, requestOptions(request));
+        return request.ledger.interchange.importCube(lines, { ...(onConflict !== undefined ? { onConflict } : {}) }, requestOptions(request));
       }
       const chunks: string[] = [];
-      for await (const line of linesOf(body)) chunks.push(line);
-      return request.ledger.interchange.importExternal({ format, text: chunks.join("\n"), ...(cubeId !== undefined ? { cubeId } : {}), ...(name !== undefined ? { name } : {}) }, requestOptions(request));
+      for await (const line of lines) chunks.push(line);
+      const text = format === "mem0" && !(request.body instanceof Readable) ? JSON.stringify(request.body ?? null) : chunks.join("\n");
+      return request.ledger.interchange.importExternal({ format, text, ...(cubeId !== undefined ? { cubeId } : {}), ...(name !== undefined ? { name } : {}) }, requestOptions(request));
     },
   );
 }
