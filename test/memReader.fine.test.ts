@@ -176,3 +176,33 @@ describe("MemReader fine mode through the real OpenAI-compatible adapter", () =>
     }
   });
 });
+
+describe("MemReader images with a vision-capable model", () => {
+  it("asks the model to describe each image (image_url part) and stores the description beside reference and caption", async () => {
+    const seen: unknown[] = [];
+    const vision: ChatModelPort = {
+      ...fakeModel(() => ({ memories: [] })),
+      complete: async (request) => {
+        seen.push(request.messages);
+        return { text: "A red bicycle leaning on a blue wall.", model: "vision-model", usage: { promptTokens: 50, completionTokens: 10 }, calls: 1 };
+      },
+    };
+    const { ledger, dispose } = await tempLedger({ chatModel: vision, memReader: { vision: true } });
+    try {
+      await ledger.cubes.create({ cubeId: "c", name: "c", owner: { kind: "user", id: "u" } });
+      const result = await ledger.memReader.addMessages("c", {
+        messages: [{ role: "user", speaker: "Ana", parts: [{ type: "text", text: "My new bike!" }, { type: "image", ref: "blob:bike-1", caption: "my bike" }], messageId: "i1" }],
+        mode: "fine",
+        async: false,
+      });
+      if (result.async) throw new Error("sync asked");
+      const image = result.memories.find((m) => m.content?.metadata.imageRef === "blob:bike-1");
+      expect(image?.content).toMatchObject({ text: "A red bicycle leaning on a blue wall.", metadata: { imageCaption: "my bike", imageDescription: "A red bicycle leaning on a blue wall." }, sources: [{ ref: "i1" }] });
+      expect(JSON.stringify(seen[0])).toContain('"type":"image_url","imageUrl":"blob:bike-1"');
+      expect((await ledger.memories.history(image!.memoryId))[0]!.automation).toMatchObject({ component: "memreader.fine", prompt: "memreader.describe-image@1" });
+      expect(result.report.usage).toMatchObject({ calls: 2, promptTokens: 150, completionTokens: 30 });
+    } finally {
+      await dispose();
+    }
+  });
+});

@@ -124,16 +124,26 @@ export const layerMemReader = Layer.effect(
         }
         const component = `memreader.${payload.mode}`;
         const ruleBased: AutomationProvenance = { component, jobId };
-        const planned: { unit: PlannedUnit; automation: AutomationProvenance }[] = [];
-        const plan = (unit: PlannedUnit, automation: AutomationProvenance = ruleBased) => planned.push({ unit, automation });
+        const memoryIds: string[] = [];
+        const created: MemoryView[] = [];
+        // Stored as soon as known (a chunk's facts right after its answer): a failure later keeps them, and the rerun skips them by id.
+        const store = (unit: PlannedUnit, automation: AutomationProvenance = ruleBased) =>
+          Effect.gen(function* () {
+            yield* yieldToEventLoop; // each append is a synchronous fsync: let requests in between
+            const memoryId = nameBasedId(`${ctx.tenantId}:${cubeId}:memreader:${jobId}:${unit.label}`);
+            created.push(yield* memories.create({ ...unit.input, cubeId, memoryId, activate: true }, { ...ctx, commandId: `job:${jobId}:memreader:${unit.label}`, automation }));
+            memoryIds.push(memoryId);
+          });
         let windows = 0;
         let facts = 0;
         let rejects: ExtractionRejects | undefined;
         let metered: ReturnType<typeof meter> | undefined;
         const descriptions = new Map<string, string>();
         if (payload.mode === "fast") {
-          for (const [i, window] of turnWindows(turns, settings.window).entries()) plan(windowUnit(window, i, payload.userId));
-          windows = planned.length;
+          for (const [i, window] of turnWindows(turns, settings.window).entries()) {
+            yield* store(windowUnit(window, i, payload.userId));
+            windows++;
+          }
         } else {
           if (chatModel === undefined) return yield* Effect.fail(new ChatModelNotConfigured("fine extraction of messages"));
           metered = meter(chatModel);
@@ -149,7 +159,7 @@ export const layerMemReader = Layer.effect(
             invalidDates.push(...checked.rejects.invalidDates);
             unsourcedMemories += checked.rejects.unsourcedMemories;
             const automation: AutomationProvenance = { component, model: answer.model, prompt: prompt.ref, jobId };
-            for (const [i, memory] of checked.memories.entries()) plan(extractedUnit(memory, `fact:${k}:${i}`, payload.userId), automation);
+            for (const [i, memory] of checked.memories.entries()) yield* store(extractedUnit(memory, `fact:${k}:${i}`, payload.userId), automation);
             facts += checked.memories.length;
           }
           rejects = { unknownTurnIds, unsourcedMemories, invalidDates };
@@ -174,22 +184,14 @@ export const layerMemReader = Layer.effect(
         for (const turn of turns) {
           const tool = toolUnit(turn, payload.userId);
           if (tool !== undefined) {
-            plan(tool);
+            yield* store(tool);
             tools++;
           }
           for (const image of imageUnits(turn, (ref) => descriptions.get(ref), payload.userId)) {
             const described = descriptions.has(image.input.metadata?.imageRef as string);
-            plan(image, described && metered !== undefined ? { component, model: metered.report().model, prompt: loadPrompt("memreader.describe-image").ref, jobId } : ruleBased);
+            yield* store(image, described && metered !== undefined ? { component, model: metered.report().model, prompt: loadPrompt("memreader.describe-image").ref, jobId } : ruleBased);
             images++;
           }
-        }
-        const memoryIds: string[] = [];
-        const created: MemoryView[] = [];
-        for (const { unit, automation } of planned) {
-          yield* yieldToEventLoop; // each append is a synchronous fsync: let requests in between
-          const memoryId = nameBasedId(`${ctx.tenantId}:${cubeId}:memreader:${jobId}:${unit.label}`);
-          created.push(yield* memories.create({ ...unit.input, cubeId, memoryId, activate: true }, { ...ctx, commandId: `job:${jobId}:memreader:${unit.label}`, automation }));
-          memoryIds.push(memoryId);
         }
         const report: ReadingReport = {
           mode: payload.mode,
