@@ -85,13 +85,14 @@ describe("memledger mcp over stdio, spawned as an MCP client would", { timeout: 
     await client.close();
   });
 
-  it("against a running server (--server), through the HTTP client", async () => {
+  it("against a running server (MEMLEDGER_URL, like --server), through the HTTP client", async () => {
     const ledger = await openMemLedger({ dataDir });
     let app: FastifyInstance | undefined;
     try {
       app = await buildServer(ledger, { rateLimit: false });
       const url = await app.listen({ host: "127.0.0.1", port: 0 });
-      const client = await spawnClient({ MEMLEDGER_API_KEY: keys.writer }, ["--server", url]);
+      // MEMLEDGER_URL: the name an MCP client configuration uses; --server works the same.
+      const client = await spawnClient({ MEMLEDGER_API_KEY: keys.writer, MEMLEDGER_URL: url }, []);
       const added = ok<{ memoryId: string; createdBy: string }>(await call(client, "add_memory", { cubeId: "journal", text: "Wes flies on Tuesdays" }));
       expect(added.createdBy).toBe("principal:wes");
       expect((await ledger.memories.get(added.memoryId)).content?.text).toBe("Wes flies on Tuesdays");

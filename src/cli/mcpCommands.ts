@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import type { LedgerApi, RequestOptions } from "../app/ledgerApi.js";
 import { serveMcpOverStdio } from "../mcp/mcpStdio.js";
 
@@ -20,7 +20,7 @@ const noKey = () =>
 /**
  * `memledger mcp`: an MCP server on stdin/stdout for desktop and agent clients,
  * acting as the principal of an API key, either against a running server
- * (--server, over HTTP) or in-process on a data directory (--data-dir, the key
+ * (--server or --url, over HTTP) or in-process on a data directory (--data-dir, the key
  * checked by the ledger itself).
  */
 export function registerMcpCommands(program: Command, host: McpCliHost): void {
@@ -30,8 +30,15 @@ export function registerMcpCommands(program: Command, host: McpCliHost): void {
       "mcp",
       "serve the Model Context Protocol on stdin/stdout (for Claude Desktop, Cursor, agents), as the principal of MEMLEDGER_API_KEY; against --server <url> or in-process on --data-dir",
     )
+    .addOption(new Option("--url <url>", "the server to act on, as --server (the name MCP client configurations use)").env("MEMLEDGER_URL"))
     .addHelpText("after", "\nThe key is needed (MEMLEDGER_API_KEY, --api-key or --api-key-file): the model acts as that principal, with its grants, never as the local operator.\nSee docs/mcp.md for a client's configuration.")
-    .action(async (_options: unknown, cmd: Command) => {
+    .action(async (options: { url?: string }, cmd: Command) => {
+      if (options.url !== undefined && options.url !== "") {
+        const server = cmd.getOptionValue("server") as string | undefined;
+        if (server !== undefined && server !== options.url) throw Object.assign(new Error("give either --server or --url, not both"), { _tag: "InvalidRequest" });
+        // The program reads the target from the command's own (hidden) --server, so --url simply sets it.
+        cmd.setOptionValueWithSource("server", options.url, "cli");
+      }
       // Said before a data directory is opened, so a misconfigured client learns it at once.
       const given = cmd.optsWithGlobals<{ apiKey?: string; apiKeyFile?: string; server?: string }>();
       if (!given.apiKey && given.apiKeyFile === undefined && !given.server) throw noKey();
