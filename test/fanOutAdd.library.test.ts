@@ -38,6 +38,12 @@ describe("fan-out add: one add to several cubes, reported per cube", () => {
     expect(await ledger.cubes.memories("b")).toHaveLength(1);
   });
 
+  it("when no cube takes the add, the fan-out fails as a whole with the first cube's error", async () => {
+    await ledger.cubes.remove("c", ctx);
+    const failure = await failureOf(ledger.memories.fanOut({ cubeIds: ["missing", "c"], memories: [{ text: "x" }] }, ctx));
+    expect(failure._tag).toBe("CubeNotFound");
+  });
+
   it("an unusable cube list is a 400 before anything is written", async () => {
     expect((await failureOf(ledger.memories.fanOut({ cubeIds: [], memories: [{ text: "x" }] }, ctx)))._tag).toBe("InvalidRequest");
     expect((await failureOf(ledger.memories.fanOut({ cubeIds: Array.from({ length: 51 }, (_, i) => `c${i}`), memories: [{ text: "x" }] }, ctx)))._tag).toBe("InvalidRequest");

@@ -56,6 +56,7 @@ import { registerRetentionCommands } from "./retentionCommands.js";
 import { registerDecisionCommands } from "./decisionCommands.js";
 import { registerMcpCommands } from "./mcpCommands.js";
 import { registerDocumentCommands } from "./documentCommands.js";
+import { registerCubeHotPlugCommands } from "./cubeHotPlugCommands.js";
 import { registerMemReaderCommands } from "./memReaderCommands.js";
 import { registerCubeInterchangeCommands } from "./cubeInterchangeCommands.js";
 import { commaList, confidence, delaySeconds, grantee, isoTime, metadataEntry, nonNegativeInteger, oneOf, positiveIntegerUpTo, repeatable, source } from "./parse.js";
@@ -638,6 +639,7 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
   registerDecisionCommands(program, { leaf, withLedger });
   registerMcpCommands(program, { leaf, withLedger });
   registerDocumentCommands(program, { leaf, withLedger });
+  registerCubeHotPlugCommands(program, { leaf, withLedger });
   registerMemReaderCommands(program, { leaf, withLedger });
 
   // ---- governance: principals, keys, cube grants, delegations (docs/governance.md) ----

@@ -42,7 +42,9 @@ export const fanOutCommandId = (commandId: string | undefined, cubeId: string): 
  * its own command, atomic per unit as every add is, and independent of the
  * others: a cube the caller may not write, a missing or removed cube, or a
  * failing add is reported for that cube while the others go ahead. Cubes run one
- * after another so a report lists them in the order asked.
+ * after another so a report lists them in the order asked. When no cube took the
+ * add, nothing was written anywhere: the fan-out fails as a whole with the first
+ * cube's error (its status: 403, 404, 410...), so a refusal never looks like a 200.
  */
 export async function fanOutAdd<Ctx>(
   add: (cubeId: string, request: AddMemoriesRequest, ctx: Ctx) => Promise<AddMemoriesResult>,
@@ -55,15 +57,18 @@ export async function fanOutAdd<Ctx>(
   if (cubeIds.some((id) => typeof id !== "string" || id === "")) throw new InvalidFanOut("must be non-empty cube ids");
   const { cubeIds: _cubes, ...addRequest } = request;
   const results: FanOutOutcome[] = [];
+  let firstError: unknown;
   for (const cubeId of cubeIds) {
     try {
       const result = await add(cubeId, addRequest, ctxFor(cubeId));
       results.push({ cubeId, memoryIds: result.mode === "sync" ? result.memories.map((m) => m.memoryId) : result.memoryIds, result });
     } catch (error) {
+      firstError ??= error;
       results.push({ cubeId, error: refusal(error) });
     }
   }
   const succeeded = results.filter((r) => "memoryIds" in r).length;
+  if (succeeded === 0) throw firstError;
   return { results, succeeded, failed: results.length - succeeded };
 }
 
