@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +15,7 @@ const repoRoot = process.cwd();
 const clientEntry = join(repoRoot, "dist", "src", "client", "index.js");
 
 /** dist/ is built by `npm install` (CI) or `npm run build`; rebuilt here only when a client source is newer than it. */
-function ensureBuiltClient(): void {
+async function ensureBuiltClient(): Promise<void> {
   // package.json is read as it is at import time: only the client's sources need a build.
   const sources = readdirSync(join(repoRoot, "src", "client")).map((f) => join(repoRoot, "src", "client", f));
   const built = (() => {
@@ -26,16 +26,23 @@ function ensureBuiltClient(): void {
     }
   })();
   if (sources.every((s) => statSync(s).mtimeMs <= built)) return;
-  const tsc = spawnSync(join(repoRoot, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.build.json"], { cwd: repoRoot, encoding: "utf8", timeout: 240_000 });
-  if (tsc.status !== 0) throw new Error(`npm run build failed, so the client package cannot be tried:\n${tsc.stdout}${tsc.stderr}`);
+  // Asynchronously: a build takes a minute on a busy machine, and a blocked worker loses its link to vitest.
+  const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
+    const tsc = spawn(join(repoRoot, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.build.json"], { cwd: repoRoot });
+    let output = "";
+    tsc.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    tsc.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    tsc.on("close", (exitCode) => resolve({ code: exitCode, output }));
+  });
+  if (code !== 0) throw new Error(`npm run build failed, so the client package cannot be tried:\n${output}`);
 }
 
 describe("the memledger/client package", () => {
   let consumer: string;
   const loadedLog = () => join(consumer, "loaded.txt");
 
-  beforeAll(() => {
-    ensureBuiltClient();
+  beforeAll(async () => {
+    await ensureBuiltClient();
     consumer = mkdtempSync(join(tmpdir(), "memledger-consumer-"));
     mkdirSync(join(consumer, "node_modules"));
     symlinkSync(repoRoot, join(consumer, "node_modules", "memledger"), "dir");

@@ -40,3 +40,16 @@ export type { RetentionApi, RetentionDryRun, RetentionPolicyView, RetentionRunRe
 export type { RedactionLedgerApi, RedactionSettingsInput } from "../redaction/redactionLedgerApi.js";
 export type { ReportsApi } from "../compliance/reportsApi.js";
 export type { TamperEvidenceApi } from "../tamperEvidence/tamperEvidenceApi.js";
+export type { CubeChanges } from "../cube/cubeService.js";
+export type { TransferMode, TransferReport, TransferRequest } from "../cubeTransfer/memoryTransfer.js";
+export type { FanOutOutcome, FanOutReport, FanOutRequest } from "../cubeTransfer/fanOutAdd.js";
+export type { DecisionsApi } from "../memoryDecisions/decisionsApi.js";
+export type { DecisionStatus, DecisionView } from "../../domain/memoryDecisions/decisionLog.js";
+export type { DocumentsApi } from "../documentReader/documentsApi.js";
+export type { AddDocumentRequest, AddDocumentResult } from "../documentReader/documentReaderService.js";
+export type { MemReaderLedgerApi } from "../memReader/memReaderFacade.js";
+export type { AddMessagesRequest, ConversationMessage, ReaderMode } from "../memReader/conversationMessage.js";
+export type { AddMessagesResult } from "../memReader/memReaderService.js";
+export type { InterchangeApi, ExternalImportReport, ExternalImportRequest } from "../cubeInterchange/interchangeApi.js";
+export type { ImportOptions, ImportReport } from "../cubeInterchange/cubeImport.js";
+export type { ExportOptions } from "../cubeInterchange/interchangeRecords.js";
