@@ -36,7 +36,7 @@ export const formatImportReport = (r: ImportReport): string =>
     ...r.remapped.map((m) => `  remapped ${m.kind} ${m.from} -> ${m.to}`),
     ...r.units.diverged.map((id) => `  kept as it is here: unit ${id} changed here since an earlier import`),
     ...(r.embedding.reembedded ? [`  embedded again with ${r.embedding.target} (the file was embedded with ${r.embedding.source ?? "no model"})`] : []),
-    ...(r.grantsInFile > 0 ? [`  ${r.grantsInFile} grant(s) in the file, not applied: grant access here with memledger cube grant`] : []),
+    ...(r.grantsInFile > 0 ? [`  ${r.grantsInFile} grant(s) in the file, not applied: grant access here with memledger grant cube`] : []),
   ].join("\n");
 
 const formatExternal = (r: ExternalImportReport): string => `cube ${r.cubeId}${r.cubeCreated ? " (new)" : ""}: ${r.imported} memorie(s) imported, ${r.alreadyPresent} already here`;
