@@ -104,3 +104,29 @@ describe("merge decision job: reruns and scope", () => {
     }
   });
 });
+
+describe("merge decisions stay within one data subject and visibility", () => {
+  it("the same text about two users, or private and cube-visible, stays two units", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "decisions-subjects-"));
+    const ledger = await openMemLedger({ dataDir });
+    try {
+      await ledger.cubes.create({ cubeId: "c", name: "c", owner: { kind: "user", id: "u" } });
+      const added = await ledger.memories.add("c", {
+        memories: [
+          { text: "Prefers the aisle seat", userId: "uma" },
+          { text: "Prefers the aisle seat", userId: "victor" },
+          { text: "Prefers the aisle seat", userId: "uma", visibility: "private" },
+          { text: "Prefers the aisle seat", userId: "uma" },
+        ],
+      });
+      for (const job of await ledger.jobs.list({ kind: decideJobKind })) await ledger.jobs.wait(job.jobId, 20_000);
+      if (added.mode !== "sync") throw new Error("expected a sync add");
+      const statuses = await Promise.all(added.memories.map(async (m) => (await ledger.memories.get(m.memoryId)).status));
+      expect(statuses).toEqual(["activated", "activated", "activated", "merged"]);
+      expect((await ledger.memories.get(added.memories[3]!.memoryId)).successorId).toBe(added.memories[0]!.memoryId);
+    } finally {
+      await ledger.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

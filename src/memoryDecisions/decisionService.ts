@@ -171,6 +171,9 @@ export const layerMemoryDecisions = Layer.effect(
         for (const hit of response.results) {
           const m = hit.memory;
           if (m.memoryId === unit.memoryId || excluded.has(m.memoryId) || m.status !== "activated" || m.content === null) continue;
+          // Only units of the same data subject and visibility: a merge must not move one person's fact into another's unit
+          // (an erasure of either would then miss it), nor a private text into a unit the whole cube reads.
+          if (m.subjectId !== unit.subjectId || m.attributes.visibility !== unit.attributes.visibility) continue;
           candidates.push({ memoryId: m.memoryId, text: m.content.text, score: hit.score, ...(hit.why.vector ? { cosine: hit.why.vector.similarity } : {}) });
         }
         return candidates.slice(0, candidateCount);
