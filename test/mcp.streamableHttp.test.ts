@@ -162,6 +162,11 @@ describe("MCP over Streamable HTTP at /mcp, as the bearer key's principal", () =
     expect(text(write)).toMatch(/^Forbidden: .*rita/);
     expect(ok<{ results: unknown[] }>(await call(reader, "search_memories", { query: "oven" })).results.length).toBeGreaterThan(0);
 
+    const ungranted = await connect(await server.principalToken("nora", { roles: [] }));
+    expect(ok<unknown[]>(await call(ungranted, "list_cubes"))).toEqual([]);
+    expect(text(await call(ungranted, "search_memories", { query: "oven" }))).toMatch(/^InvalidRequest: you may read no cube yet/);
+    expect(text(await call(ungranted, "search_memories", { query: "oven", cubeIds: ["kitchen"] }))).toMatch(/^(Forbidden|CubeNotFound)/);
+
     const outsider = await connect(await server.tokenFor("other"));
     const theirs = await ledger.memories.create({ cubeId: "kitchen", text: "kitchen secret" }, { tenantId: "default", actor: "system:test" });
     const hidden = await call(outsider, "get_memory", { memoryId: theirs.memoryId });

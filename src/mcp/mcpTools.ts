@@ -2,6 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { LedgerApi, RequestOptions } from "../app/ledgerApi.js";
 import type { SearchHit, SearchRequest } from "../search/searchRequest.js";
+import { searchLimits } from "../search/normalizeSearchRequest.js";
 import type { NewMemoryItem } from "../ingestion/ingestionService.js";
 import type { MemoryEdit } from "../memory/memoryService.js";
 import { asOfOf, defined, expectedRevision, id, InputProblem, isoTime, logMomentOf, memoryType, metadata, pointInTime, reason, revisionInTime, tags, visibility } from "./mcpInputs.js";
@@ -94,7 +95,7 @@ export function registerMemoryTools(server: McpServer, ledgerOf: LedgerOfCall): 
         "Finds the memories most relevant to a query (hybrid: meaning, keywords and related entities) and returns them best first with memoryId, cubeId, text, tags, score and revision. Use it before answering a question that may depend on what was remembered, and before adding or editing. Give asOfTime to see what was known at a past moment.",
       inputSchema: {
         query: z.string().min(1).max(2_000).describe("what you are looking for, in natural language"),
-        cubeIds: z.array(id("a cube id")).min(1).max(20).optional().describe("the cubes to search; leave out to search every cube you may read"),
+        cubeIds: z.array(id("a cube id")).min(1).max(searchLimits.cubeIds).optional().describe("the cubes to search; leave out to search every cube you may read"),
         limit: z.number().int().min(1).max(100).optional().describe("how many results at most (default 10)"),
         ...pointInTime,
         tags: tags.optional().describe("only memories carrying at least one of these tags"),
@@ -113,7 +114,10 @@ export function registerMemoryTools(server: McpServer, ledgerOf: LedgerOfCall): 
         const ledger = ledgerOf(extra);
         const asOf = logMomentOf(input);
         const cubeIds = input.cubeIds ?? (await ledger.cubes.list()).map((cube) => cube.cubeId);
-        if (cubeIds.length === 0) throw new InputProblem("you may read no cube yet: ask an administrator for a grant (memledger cube grant), or create one");
+        if (cubeIds.length === 0) throw new InputProblem("you may read no cube yet: ask an administrator for a grant (memledger grant cube), or create one");
+        if (input.cubeIds === undefined && cubeIds.length > searchLimits.cubeIds) {
+          throw new InputProblem(`you may read ${cubeIds.length} cubes, more than one search covers (${searchLimits.cubeIds}): name the cubes to search in cubeIds (see list_cubes)`);
+        }
         const filters: NonNullable<SearchRequest["filters"]> = defined({
           tags: input.tags,
           memoryTypes: input.memoryTypes,
