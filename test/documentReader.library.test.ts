@@ -120,6 +120,29 @@ describe("documents.add (library)", () => {
     }
   });
 
+  it("a document longer than one unit holds is recorded in parts; chunks run on across them with offsets in the whole text", async () => {
+    const { ledger, cubeId } = await world();
+    const paragraphs = Array.from({ length: 300 }, (_, i) => `Paragraph ${i}: ${"the tide comes in and the tide goes out again ".repeat(10)}`);
+    const content = paragraphs.join("\n\n");
+    const result = await ledger.documents.add(cubeId, { mediaType: "text/plain", content, documentId: "tides", chunkTokens: 1_000, overlapTokens: 0 });
+    if (result.mode !== "async") throw new Error("expected async");
+    expect(result.characters).toBeGreaterThan(100_000);
+    expect(result.partMemoryIds!.length).toBe(2);
+    expect(result.partMemoryIds![0]).toBe(result.documentMemoryId);
+    const parts = await Promise.all(result.partMemoryIds!.map((id) => ledger.memories.get(id)));
+    for (const part of parts) expect(part.content!.text.length).toBeLessThanOrEqual(100_000);
+    const waited = await ledger.jobs.wait(result.job.jobId, 30_000);
+    expect(waited.job.status).toBe("done");
+    const chunkIds = (waited.job.result as { chunkMemoryIds: string[] }).chunkMemoryIds;
+    const chunks = await Promise.all(chunkIds.map((id) => ledger.memories.get(id)));
+    expect(chunks.map((c) => c.content!.metadata.chunkIndex)).toEqual(chunks.map((_, i) => i));
+    const last = chunks[chunks.length - 1]!.content!;
+    const part = parts.find((p) => p.memoryId === last.metadata.documentMemoryId)!;
+    expect(part.content!.metadata.partIndex).toBe(parts.length - 1);
+    const offset = Number(part.content!.metadata.partOffset);
+    expect(part.content!.text.slice(Number(last.metadata.charStart) - offset, Number(last.metadata.charEnd) - offset)).toBe(last.text);
+  });
+
   it("with the local embedding model: tokens are counted by its own tokenizer, chunks fit its window and are found by vector search", async () => {
     const modelDir = await ensureEmbeddingModel();
     const dataDir = mkdtempSync(join(tmpdir(), "memledger-documents-onnx-"));

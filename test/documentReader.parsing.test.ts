@@ -103,3 +103,23 @@ describe("token-aware chunking", () => {
     for (const chunk of chunks) expect(counter.count(chunk.text)).toBeLessThanOrEqual(64);
   });
 });
+
+describe("long documents in parts", () => {
+  it("splits at section boundaries (or inside a long section) into parts within the limit whose offsets map back to the whole", async () => {
+    const { splitIntoParts } = await import("../src/documentReader/documentParts.js");
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.string({ minLength: 1, maxLength: 400 }), { minLength: 1, maxLength: 30 }), fc.integer({ min: 50, max: 500 }), async (sections, limit) => {
+        const doc = await parseDocument("text/markdown", { content: sections.map((s, i) => `## H${i}\n\n${s.replace(/#/g, "")}`).join("\n\n") });
+        const parts = splitIntoParts(doc, limit);
+        for (const part of parts) {
+          expect(part.text.length).toBeLessThanOrEqual(limit);
+          expect(doc.text.slice(part.offset, part.offset + part.text.length)).toBe(part.text);
+          for (const s of part.sections) expect(s.end).toBeLessThanOrEqual(part.text.length);
+        }
+        // Nothing is dropped but whitespace between parts.
+        expect(parts.map((p) => p.text).join("").replace(/\s/g, "")).toBe(doc.text.replace(/\s/g, ""));
+      }),
+      { numRuns: 80 },
+    );
+  });
+});

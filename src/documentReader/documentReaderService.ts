@@ -15,12 +15,15 @@ import { chunkDocument, chunkTokenBounds, defaultChunkSettings, type ChunkSettin
 import { DocumentTooLarge, DocumentUnreadable } from "./documentErrors.js";
 import { describeLocation, documentMediaTypes, type DocumentMediaType, type DocumentSection } from "./documentText.js";
 import { parseDocument } from "./parseDocument.js";
+import { splitIntoParts } from "./documentParts.js";
 import { tokenCounterFor, type TokenCounter } from "./tokenCounter.js";
 
 export const documentChunkJobKind = "document.chunk";
 
-/** The most text one document record holds: one unit's text limit. */
-export const maxDocumentCharacters = limits.textMaxLength;
+/** The most text one document may have; it is recorded in parts of at most one unit's text each. */
+export const maxDocumentCharacters = 2_000_000;
+/** One part of the record holds at most one unit's text. */
+const partCharacters = limits.textMaxLength;
 /** A sync add chunks while the caller waits: only for documents up to this many characters. */
 export const maxSyncDocumentCharacters = 20_000;
 /** Chunks created (and embedded) per ingestion call. */
@@ -54,8 +57,10 @@ export interface ChunkSummary {
 
 interface DocumentRecorded {
   readonly documentId: string;
-  /** The unit that records the document's whole text (raw_source, kept generated so search returns the chunks, not the whole). */
+  /** The unit that records the document's text (raw_source, kept generated so search returns the chunks, not the whole); its first part when there are several. */
   readonly documentMemoryId: string;
+  /** Every part's unit, in order, when the text is longer than one unit holds. */
+  readonly partMemoryIds?: readonly string[];
   readonly title: string;
   readonly mediaType: DocumentMediaType;
   readonly characters: number;
@@ -119,26 +124,33 @@ export const layerDocumentReader = (settings: DocumentReaderSettings = {}) =>
       let counter: TokenCounter | undefined;
       const tokens = () => (counter ??= tokenCounterFor(settings.tokenizerDir));
 
-      /** Chunks of a recorded document, each an ingested unit whose command and memory ids derive from the job: a rerun changes nothing. */
-      const chunkRecorded = (documentUnit: MemoryView, chunkSettings: ChunkSettings, jobId: string, ctx: CommandContext) =>
+      /** Chunks of a recorded document (its parts in order), each an ingested unit whose command and memory ids derive from the job: a rerun changes nothing. */
+      const chunkRecorded = (partUnits: readonly MemoryView[], chunkSettings: ChunkSettings, jobId: string, ctx: CommandContext) =>
         Effect.gen(function* () {
-          const content = documentUnit.content;
-          if (content === undefined || content === null) return yield* Effect.fail(invalidRequest("documentMemoryId", `document record ${documentUnit.memoryId} was erased; there is nothing to chunk`));
-          const metadata = content.metadata;
-          const documentId = String(metadata.documentId ?? documentUnit.memoryId);
-          const title = String(metadata.documentTitle ?? content.key ?? documentId);
-          const sections = sectionsFromMap(metadata.sectionMap, documentUnit.memoryId);
-          const chunks = yield* Effect.tryPromise({ try: () => chunkDocument({ text: content.text, sections }, chunkSettings, tokens()), catch: (cause) => cause as Error }).pipe(Effect.orDie);
           const automated: CommandContext = { ...ctx, automation: { component: "documentReader", jobId } };
-          const items = chunks.map((chunk) => chunkItem(chunk, { ...ctx, jobId, documentId, title, documentUnit }));
           const created: ChunkSummary[] = [];
-          for (let from = 0; from < items.length; from += chunksPerBatch) {
-            const result = yield* ingestion.add(documentUnit.cubeId, { memories: items.slice(from, from + chunksPerBatch), mode: "sync" }, { ...automated, commandId: `job:${jobId}:chunks:${from}` });
-            if (result.mode !== "sync") continue;
-            result.memories.forEach((view, i) => {
-              const chunk = chunks[from + i]!;
-              created.push({ memoryId: view.memoryId, chunkIndex: chunk.index, tokens: chunk.tokens, location: describeLocation(chunk), ...(chunk.page !== undefined ? { page: chunk.page } : {}) });
-            });
+          let nextIndex = 0;
+          for (const [partIndex, documentUnit] of partUnits.entries()) {
+            const content = documentUnit.content;
+            if (content === undefined || content === null) return yield* Effect.fail(invalidRequest("documentMemoryId", `document record ${documentUnit.memoryId} was erased; there is nothing to chunk`));
+            const metadata = content.metadata;
+            const documentId = String(metadata.documentId ?? documentUnit.memoryId);
+            const title = String(metadata.documentTitle ?? content.key ?? documentId);
+            const partOffset = typeof metadata.partOffset === "number" ? metadata.partOffset : 0;
+            const sections = sectionsFromMap(metadata.sectionMap, documentUnit.memoryId);
+            const local = yield* Effect.tryPromise({ try: () => chunkDocument({ text: content.text, sections }, chunkSettings, tokens()), catch: (cause) => cause as Error }).pipe(Effect.orDie);
+            // Indexes run on across parts; offsets are in the whole document's text.
+            const chunks = local.map((chunk) => ({ ...chunk, index: nextIndex + chunk.index, start: partOffset + chunk.start, end: partOffset + chunk.end }));
+            nextIndex += local.length;
+            const items = chunks.map((chunk) => chunkItem(chunk, { ...ctx, jobId, documentId, title, documentUnit }));
+            for (let from = 0; from < items.length; from += chunksPerBatch) {
+              const result = yield* ingestion.add(documentUnit.cubeId, { memories: items.slice(from, from + chunksPerBatch), mode: "sync" }, { ...automated, commandId: `job:${jobId}:chunks:${partIndex}:${from}` });
+              if (result.mode !== "sync") continue;
+              result.memories.forEach((view, i) => {
+                const chunk = chunks[from + i]!;
+                created.push({ memoryId: view.memoryId, chunkIndex: chunk.index, tokens: chunk.tokens, location: describeLocation(chunk), ...(chunk.page !== undefined ? { page: chunk.page } : {}) });
+              });
+            }
           }
           return created;
         });
@@ -183,7 +195,7 @@ export const layerDocumentReader = (settings: DocumentReaderSettings = {}) =>
             catch: (error) => (error instanceof DocumentUnreadable ? error : new DocumentUnreadable({ mediaType: request.mediaType, message: describe(error) })),
           });
           if (parsed.text.length > maxDocumentCharacters) {
-            return yield* Effect.fail(new DocumentTooLarge({ limit: "maxCharacters", maximum: maxDocumentCharacters, actual: parsed.text.length, message: `the document's text is ${parsed.text.length} characters; one document holds at most ${maxDocumentCharacters}; split it into several documents (by chapter or page range)` }));
+            return yield* Effect.fail(new DocumentTooLarge({ limit: "maxCharacters", maximum: maxDocumentCharacters, actual: parsed.text.length, message: `the document's text is ${parsed.text.length} characters; one document may have at most ${maxDocumentCharacters}; split it into several documents (by chapter or page range)` }));
           }
           const async = request.async ?? true;
           if (!async && parsed.text.length > maxSyncDocumentCharacters) {
@@ -191,28 +203,47 @@ export const layerDocumentReader = (settings: DocumentReaderSettings = {}) =>
           }
           const key = ctx.commandId;
           const documentId = request.documentId ?? (key ? nameBasedId(`${ctx.tenantId}:${cubeId}:${key}:documentId`) : ids.newId());
-          const documentMemoryId = nameBasedId(`${ctx.tenantId}:${cubeId}:document:${documentId}`);
           const title = (request.title ?? parsed.title ?? documentId).slice(0, limits.keyMaxLength);
           const correlationId = ctx.correlationId ?? ids.newId();
-          // The document first, whole: if chunking fails later, nothing is lost and the job can rerun from it.
-          const documentUnit = yield* memories.create(
-            {
-              cubeId,
-              memoryId: documentMemoryId,
-              text: parsed.text,
-              key: title,
-              tags: request.tags ?? [],
-              ...(request.userId !== undefined ? { userId: request.userId } : {}),
-              memoryType: "raw_source",
-              sources: [{ kind: "document", ref: documentId, note: `${request.mediaType}${parsed.pages !== undefined ? `, ${parsed.pages} page(s)` : ""}, ${parsed.text.length} characters` }],
-              metadata: { documentId, documentTitle: title, documentRole: "document", mediaType: request.mediaType, pages: parsed.pages ?? null, sectionMap: sectionMapOf(parsed.sections) },
-              activate: false,
-            },
-            { ...ctx, correlationId, ...(key ? { commandId: `${key}:document` } : {}) },
-          );
+          const parts = splitIntoParts(parsed, partCharacters);
+          const partMemoryId = (index: number) => nameBasedId(`${ctx.tenantId}:${cubeId}:document:${documentId}${index === 0 ? "" : `:part:${index}`}`);
+          // The document first, whole (in parts when long): if chunking fails later, nothing is lost and the job can rerun from it.
+          const partUnits: MemoryView[] = [];
+          for (const part of parts) {
+            partUnits.push(
+              yield* memories.create(
+                {
+                  cubeId,
+                  memoryId: partMemoryId(part.index),
+                  text: part.text,
+                  key: parts.length === 1 ? title : `${title.slice(0, limits.keyMaxLength - 24)} (part ${part.index + 1}/${parts.length})`,
+                  tags: request.tags ?? [],
+                  ...(request.userId !== undefined ? { userId: request.userId } : {}),
+                  memoryType: "raw_source",
+                  sources: [{ kind: "document", ref: documentId, note: `${request.mediaType}${parsed.pages !== undefined ? `, ${parsed.pages} page(s)` : ""}, ${parsed.text.length} characters${parts.length > 1 ? `; part ${part.index + 1} of ${parts.length}, characters ${part.offset}-${part.offset + part.text.length}` : ""}` }],
+                  metadata: {
+                    documentId,
+                    documentTitle: title,
+                    documentRole: "document",
+                    mediaType: request.mediaType,
+                    pages: parsed.pages ?? null,
+                    partIndex: part.index,
+                    parts: parts.length,
+                    partOffset: part.offset,
+                    sectionMap: sectionMapOf(part.sections),
+                  },
+                  activate: false,
+                },
+                { ...ctx, correlationId, ...(key ? { commandId: `${key}:document:${part.index}` } : {}) },
+              ),
+            );
+          }
+          const documentMemoryId = partUnits[0]!.memoryId;
+          const partMemoryIds = partUnits.map((unit) => unit.memoryId);
           const recorded: DocumentRecorded = {
             documentId,
             documentMemoryId,
+            ...(parts.length > 1 ? { partMemoryIds } : {}),
             title,
             mediaType: request.mediaType,
             characters: parsed.text.length,
@@ -221,10 +252,10 @@ export const layerDocumentReader = (settings: DocumentReaderSettings = {}) =>
             tokenizer: tokens().name,
           };
           if (!async) {
-            const chunks = yield* chunkRecorded(documentUnit, chunkSettings, `sync-${key ?? correlationId}`, { ...ctx, correlationId });
+            const chunks = yield* chunkRecorded(partUnits, chunkSettings, `sync-${key ?? correlationId}`, { ...ctx, correlationId });
             return { ...recorded, mode: "sync" as const, chunks };
           }
-          const payload = { ...requesterOf({ ...ctx, correlationId }, correlationId), documentMemoryId, chunkTokens: chunkSettings.chunkTokens, overlapTokens: chunkSettings.overlapTokens };
+          const payload = { ...requesterOf({ ...ctx, correlationId }, correlationId), documentMemoryId, partMemoryIds, chunkTokens: chunkSettings.chunkTokens, overlapTokens: chunkSettings.overlapTokens };
           const { job } = yield* bus.enqueue({ kind: documentChunkJobKind, key: cubeId, cubeId, payload, idempotencyKey: `document:${documentMemoryId}` });
           return { ...recorded, mode: "async" as const, job };
         });
@@ -235,11 +266,13 @@ export const layerDocumentReader = (settings: DocumentReaderSettings = {}) =>
             const { fields, ...requester } = parseRequester(job.payload, job);
             const documentMemoryId = fields.documentMemoryId;
             if (typeof documentMemoryId !== "string" || documentMemoryId === "") throw new Error(`job ${job.jobId} has a malformed ${documentChunkJobKind} payload: documentMemoryId must name the document record`);
+            const listed = fields.partMemoryIds;
+            const partMemoryIds = Array.isArray(listed) && listed.every((id): id is string => typeof id === "string" && id !== "") && listed.length > 0 ? listed : [documentMemoryId];
             const chunkSettings = chunkSettingsOf({ chunkTokens: Number(fields.chunkTokens), overlapTokens: Number(fields.overlapTokens) });
             if ("_tag" in chunkSettings) return yield* Effect.fail(chunkSettings);
             const ctx = actingFor(requester, job, "system:documentReader", "document chunking");
-            const documentUnit = yield* memories.get(documentMemoryId);
-            const outcome = yield* Effect.either(chunkRecorded(documentUnit, chunkSettings, job.jobId, ctx));
+            const partUnits = yield* Effect.forEach(partMemoryIds, (id) => memories.get(id));
+            const outcome = yield* Effect.either(chunkRecorded(partUnits, chunkSettings, job.jobId, ctx));
             if (outcome._tag === "Right") return { documentMemoryId, chunkMemoryIds: outcome.right.map((chunk) => chunk.memoryId) };
             // Recorded on the document (it stays as it was, whole), then rethrown so the job retries or goes dead.
             const error = `chunking: ${describe(outcome.left)}`;

@@ -28,6 +28,7 @@ export const addDocumentBody = {
 const recordedProperties = {
   documentId: { type: "string" },
   documentMemoryId: { type: "string", description: "The raw_source unit that records the whole document text (kept generated: search returns the chunks)" },
+  partMemoryIds: { type: "array", items: { type: "string" }, description: "Every part's unit, in order, when the text is longer than one unit holds (100,000 characters)" },
   title: { type: "string" },
   mediaType: { type: "string", enum: documentMediaTypes },
   characters: { type: "integer" },
