@@ -64,7 +64,10 @@ describe("merge decisions on ingested units (library)", () => {
     expect(made.candidates[0]).toMatchObject({ memoryId: first, jaccard: 1 });
     expect(made.reason).toMatch(/normalised text/);
     // The merge names the decision job as its cause.
-    expect((await ledger.memories.history(second!)).at(-1)).toMatchObject({ type: "MemoryMerged", actor: "system:dedupe", causationId: made.jobId });
+    const merge = (await ledger.memories.history(second!)).at(-1)!;
+    expect(merge).toMatchObject({ type: "MemoryMerged", actor: "system:dedupe", causationId: made.jobId, automation: { component: "dedupe", jobId: made.jobId } });
+    // A rule decided: no model, no prompt.
+    expect(merge.automation).not.toHaveProperty("model");
     expect(decisions.find((d) => d.memoryId === first)).toMatchObject({ decision: "ADD", decidedBy: { kind: "fallback", why: "no-candidates" } });
   });
 
@@ -119,7 +122,7 @@ describe("merge decisions on ingested units (library)", () => {
     const d = (await ledger.decisions.list("alice")).find((x) => x.memoryId === next)!;
     expect(d).toMatchObject({ decision: "UPDATE", reason: "newer job title", decidedBy: { kind: "model", model: "fake-decider", prompt: "memory.decide@1" } });
     const edit = (await ledger.memories.history(old!)).at(-1)!;
-    expect(edit).toMatchObject({ type: "MemoryEdited", actor: "system:dedupe", causationId: d.jobId });
+    expect(edit).toMatchObject({ type: "MemoryEdited", actor: "system:dedupe", causationId: d.jobId, automation: { component: "dedupe", model: "fake-decider", prompt: "memory.decide@1", jobId: d.jobId } });
   });
 
   it("a contradiction closes the old fact's validity at the new fact's event time; the old fact stays active and ranks after the valid one", async () => {
@@ -189,6 +192,16 @@ describe("merge decisions on ingested units (library)", () => {
     expect((await ledger.memories.get(a!)).status).toBe("activated");
     expect((await ledger.memories.get(b!)).status).toBe("activated");
     expect(await ledger.decisions.list("alice")).toEqual([]);
+  });
+
+  it("async add: the ingestion job activates the units, then a decision job merges the duplicate", async () => {
+    const { ledger } = await open();
+    const [kept] = await add(ledger, "Olga sings in a choir");
+    const result = await ledger.memories.add("alice", { mode: "async", memories: [{ text: "Olga sings in a choir." }] });
+    if (result.mode !== "async") throw new Error("expected an async add");
+    expect((await ledger.jobs.wait(result.job.jobId, 20_000)).job.status).toBe("done");
+    await decisionsSettled(ledger);
+    expect(await ledger.memories.get(result.memoryIds[0]!)).toMatchObject({ status: "merged", successorId: kept });
   });
 
   it("unknown decisions and cubes are 404s", async () => {
