@@ -16,7 +16,7 @@ describe("the Python client against a real server", () => {
   let readerKey: string;
 
   beforeAll(async () => {
-    python = ensurePythonClient();
+    python = await ensurePythonClient();
     // Rate limits off: the suite's requests come fast from one address.
     server = await startServerProcess({ env: { MEMLEDGER_RATE_LIMIT: "off" } });
     const admin = await connectMemLedger(server.baseUrl, { apiKey: server.adminKey() });

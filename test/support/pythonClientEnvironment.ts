@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -24,7 +24,7 @@ export interface PythonEnvironment {
   readonly installedBy: "venv" | "pip --target";
 }
 
-export function ensurePythonClient(): PythonEnvironment {
+export async function ensurePythonClient(): Promise<PythonEnvironment> {
   const digest = createHash("sha256").update(readFileSync(requirementsPath, "utf8")).digest("hex").slice(0, 12);
   const installDir = join(repoRoot, ".cache", `python-client-${digest}`);
   const marker = join(installDir, ".complete");
@@ -34,27 +34,27 @@ export function ensurePythonClient(): PythonEnvironment {
     const python3 = findPython();
     rmSync(installDir, { recursive: true, force: true }); // without a marker it is a leftover, never a finished install
     mkdirSync(installDir, { recursive: true });
-    let installed = installInto(installDir, python3);
+    let installed = await installInto(installDir, python3);
     if (installed instanceof Error && canInstallSystemPackages()) {
-      run("apt-get", ["update", "-qq"], "refresh the apt package lists");
-      run("apt-get", ["install", "-y", "-qq", "python3-venv", "python3-pip"], "install python3-venv and python3-pip with apt-get");
-      installed = installInto(installDir, python3);
+      await run("apt-get", ["update", "-qq"], "refresh the apt package lists");
+      await run("apt-get", ["install", "-y", "-qq", "python3-venv", "python3-pip"], "install python3-venv and python3-pip with apt-get");
+      installed = await installInto(installDir, python3);
     }
     if (installed instanceof Error) throw installed;
     environment = installed;
     writeFileSync(marker, JSON.stringify(environment));
   }
-  installPackage(installDir, environment);
+  await installPackage(installDir, environment);
   return environment;
 }
 
 /** The package itself, without build isolation (hatchling is pinned and installed) so no index is asked at test time. */
-function installPackage(installDir: string, environment: PythonEnvironment): void {
+async function installPackage(installDir: string, environment: PythonEnvironment): Promise<void> {
   const sources = packageDigest();
   const marker = join(installDir, ".package");
   if (existsSync(marker) && readFileSync(marker, "utf8") === sources) return;
   const target = environment.installedBy === "pip --target" ? ["--target", environment.env.PYTHONPATH!, "--upgrade"] : [];
-  run(
+  await run(
     environment.python,
     ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-build-isolation", "--no-deps", "--force-reinstall", ...target, pythonClientDir],
     "install the memledger Python client (clients/python)",
@@ -78,18 +78,18 @@ function packageDigest(): string {
   return hash.digest("hex");
 }
 
-function installInto(installDir: string, python3: string): PythonEnvironment | Error {
+async function installInto(installDir: string, python3: string): Promise<PythonEnvironment | Error> {
   const venvDir = join(installDir, "venv");
   const venv = spawnSync(python3, ["-m", "venv", venvDir], { encoding: "utf8", timeout: 120_000 });
   if (venv.status === 0 && existsSync(join(venvDir, "bin", "python"))) {
     const python = join(venvDir, "bin", "python");
-    run(python, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirementsPath], "install the Python client's test dependencies into the virtualenv");
+    await run(python, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirementsPath], "install the Python client's test dependencies into the virtualenv");
     return { python, env: {}, installedBy: "venv" };
   }
   rmSync(venvDir, { recursive: true, force: true });
   const target = join(installDir, "site-packages");
   try {
-    run(python3, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", target, "-r", requirementsPath], "install the Python client's test dependencies with pip --target");
+    await run(python3, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", target, "-r", requirementsPath], "install the Python client's test dependencies with pip --target");
   } catch (error) {
     const venvError = `${venv.stderr ?? ""}`.trim().split("\n").slice(-3).join("\n");
     return new Error(`${(error as Error).message}\n(\`${python3} -m venv\` failed first: ${venvError || `exit code ${venv.status}`}; install python3-venv or python3-pip)`);
@@ -109,10 +109,20 @@ function findPython(): string {
   throw new Error("the Python client test needs Python 3.9+ on the PATH (python3); install it (e.g. apt-get install python3 python3-pip) and run again");
 }
 
-function run(command: string, args: readonly string[], purpose: string, env: Readonly<Record<string, string>> = {}): void {
-  const result = spawnSync(command, args, { cwd: repoRoot, encoding: "utf8", timeout: 600_000, env: { ...process.env, ...env } });
-  if (result.error || result.status !== 0) {
-    const output = `${result.stdout ?? ""}${result.stderr ?? ""}`.trim().split("\n").slice(-40).join("\n");
-    throw new Error(`cannot ${purpose}: \`${command} ${args.join(" ")}\` failed (${result.error ? String(result.error) : `exit code ${result.status}`}).\n${output}`);
-  }
+/** A command run without blocking the test worker (a pip install takes tens of seconds; a blocked worker loses its link to vitest). */
+function run(command: string, args: readonly string[], purpose: string, env: Readonly<Record<string, string>> = {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: repoRoot, env: { ...process.env, ...env } });
+    let output = "";
+    const timer = setTimeout(() => child.kill("SIGKILL"), 600_000);
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const fail = (why: string) => reject(new Error(`cannot ${purpose}: \`${command} ${args.join(" ")}\` failed (${why}).\n${output.trim().split("\n").slice(-40).join("\n")}`));
+    child.on("error", (error) => (clearTimeout(timer), fail(String(error))));
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else fail(signal ? `killed by ${signal}` : `exit code ${code}`);
+    });
+  });
 }
