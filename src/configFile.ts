@@ -51,6 +51,12 @@ const fileKeys: Readonly<Record<string, string>> = {
   "embedder.dimensions": "MEMLEDGER_EMBEDDING_DIMENSIONS",
   rateLimit: "MEMLEDGER_RATE_LIMIT",
   "cors.origins": "MEMLEDGER_CORS_ORIGINS",
+  "chatModel.url": "MEMLEDGER_CHAT_MODEL_URL",
+  "chatModel.model": "MEMLEDGER_CHAT_MODEL",
+  "chatModel.apiKey": "MEMLEDGER_CHAT_MODEL_API_KEY",
+  "chatModel.timeoutMs": "MEMLEDGER_CHAT_MODEL_TIMEOUT_MS",
+  "chatModel.priceInput": "MEMLEDGER_CHAT_MODEL_PRICE_INPUT",
+  "chatModel.priceOutput": "MEMLEDGER_CHAT_MODEL_PRICE_OUTPUT",
 };
 
 export const configFileKeys: readonly string[] = Object.keys(fileKeys);

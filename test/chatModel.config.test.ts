@@ -1,7 +1,11 @@
 import Fastify from "fastify";
 import { Effect, Option } from "effect";
 import { describe, expect, it } from "vitest";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { chatModelFromEnv, configFromEnv } from "../src/config.js";
+import { configFromSources } from "../src/configFile.js";
 import { layerChatModel, layerConfiguredChatModel } from "../src/chatModel/chatModelLayer.js";
 import { ChatModel } from "../src/chatModel/chatModelPort.js";
 import { ChatModelAnswerInvalid, ChatModelNotConfigured, ChatModelUnavailable } from "../src/chatModel/chatModelErrors.js";
@@ -30,6 +34,19 @@ describe("chat model configuration (MEMLEDGER_CHAT_MODEL_*)", () => {
       timeoutMs: 30_000,
       prices: { inputPerMillion: 0.15, outputPerMillion: 0.6 },
     });
+  });
+
+  it("reads the same settings from the configuration file (chatModel.*), the environment winning", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "chat-config-")), "memledger.json");
+    writeFileSync(file, JSON.stringify({ chatModel: { url: "http://vllm:8000/v1", model: "Qwen/Qwen2.5-7B-Instruct", timeoutMs: 20000, priceInput: 0.1, priceOutput: 0.3 } }));
+    expect(configFromSources({ ...base, MEMLEDGER_CONFIG: file }).chatModel).toEqual({
+      kind: "openai",
+      baseURL: "http://vllm:8000/v1",
+      model: "Qwen/Qwen2.5-7B-Instruct",
+      timeoutMs: 20_000,
+      prices: { inputPerMillion: 0.1, outputPerMillion: 0.3 },
+    });
+    expect(configFromSources({ ...base, MEMLEDGER_CONFIG: file, MEMLEDGER_CHAT_MODEL: "other" }).chatModel?.model).toBe("other");
   });
 
   it("refuses a partial or malformed setting with what to set", () => {
