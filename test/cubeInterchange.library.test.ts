@@ -105,6 +105,19 @@ describe("cube export and import between two data directories (library)", () => 
     expect(await target.ledger.memories.get(units.erased)).toMatchObject({ status: "erased", content: null });
   });
 
+  it("grants travel when asked, for the record: the import reports them and applies none", async () => {
+    const source = await open();
+    await sourceCube(source.ledger, source.clock);
+    await source.ledger.governance.createPrincipal({ principalId: "bob", kind: "user" });
+    await source.ledger.governance.grantCube("travel", { kind: "principal", id: "bob" }, "read");
+    const lines = await collect(await source.ledger.interchange.exportCube("travel", { includeGrants: true }));
+    expect(lines.map((l) => JSON.parse(l)).filter((r) => r.kind === "grant").map((r) => r.grant)).toEqual([{ grantee: { kind: "principal", id: "bob" }, permission: "read" }]);
+    expect((await collect(await source.ledger.interchange.exportCube("travel"))).some((l) => l.includes('"kind":"grant"'))).toBe(false);
+    const target = await open();
+    expect(await target.ledger.interchange.importCube(lines, {}, importer)).toMatchObject({ grantsInFile: 1 });
+    expect(await target.ledger.governance.cubeGrants("travel")).toEqual([]);
+  });
+
   it("the export is in the read audit: who exported which units", async () => {
     const source = await open();
     const units = await sourceCube(source.ledger, source.clock);
