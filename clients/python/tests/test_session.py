@@ -143,3 +143,32 @@ def test_unreachable_server_says_so() -> None:
     with MemLedger("http://127.0.0.1:9", api_key="k") as ledger:
         with pytest.raises(MemLedgerConnectionError, match="cannot reach the memledger server"):
             ledger.live()
+
+
+def test_lifecycle_reports_and_operations(url: str, api_key: str, cube_id: str) -> None:
+    with MemLedger(url, api_key=api_key) as ledger:
+        assert ledger.live()["status"] == "ok"
+        assert ledger.ready()["status"] in ("ready", "degraded")
+        ledger.cubes.create("Lifecycle", owner=OWNER, cube_id=cube_id, description="merge, freeze, erase")
+        assert ledger.cubes.get(cube_id)["description"] == "merge, freeze, erase"
+        old = ledger.memories.create(cube_id, "Carol works at Acme")
+        new = ledger.memories.create(cube_id, "Carol works at Acme as an engineer")
+        merged = ledger.memories.merge(old["memoryId"], new["memoryId"])
+        assert merged["status"] == "merged" and merged["successorId"] == new["memoryId"]
+        frozen = ledger.memories.freeze(new["memoryId"], "other", "audit in progress")
+        assert frozen["status"] == "frozen"
+        doomed = ledger.memories.create(cube_id, "a secret to forget")
+        assert ledger.memories.erase(doomed["memoryId"])["content"] is None
+
+        # Reports are served from the compliance read model, which may be a moment behind the log.
+        deadline = time.monotonic() + 10
+        while not ledger.reports.changes(cubeId=cube_id, type="MemoryMerged")["rows"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert ledger.reports.changes(cubeId=cube_id, type="MemoryMerged")["rows"]
+        assert ledger.reports.lineage(old["memoryId"])["rows"]
+        assert ledger.cubes.memories(cube_id, statuses=["frozen"])[0]["memoryId"] == new["memoryId"]
+        assert isinstance(ledger.jobs.list(limit=5), list)
+        assert isinstance(ledger.holds.pending_erasures(), list)
+        me = ledger.whoami()["principalId"]
+        ledger.memories.get(new["memoryId"])
+        assert any(new["memoryId"] in r.get("memoryIds", []) for r in ledger.audit.reads_by(me, limit=1000))
