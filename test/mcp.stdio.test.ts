@@ -1,7 +1,6 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +8,7 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openMemLedger } from "../src/app/memLedger.js";
 import { buildServer } from "../src/server/buildServer.js";
+import { runCliCaptured } from "./support/cliRun.js";
 
 /**
  * `memledger mcp` as a desktop client runs it: the real CLI spawned (the
@@ -103,10 +103,17 @@ describe("memledger mcp over stdio, spawned as an MCP client would", { timeout: 
     }
   });
 
-  it("refuses to start without a key: the model never acts as the local operator", () => {
-    const run = spawnSync(process.execPath, [...cli, "mcp", "--data-dir", dataDir], { input: "", encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" }, timeout: 60_000 });
-    expect(run.status).toBe(2);
-    expect(run.stdout).toBe("");
-    expect(run.stderr).toMatch(/needs an API key.*MEMLEDGER_API_KEY/);
+  it("refuses to start without a key: the model never acts as the local operator", async () => {
+    // In process (no spawn needed): the refusal comes before any stdio or data directory is touched.
+    const saved = process.env.MEMLEDGER_API_KEY;
+    delete process.env.MEMLEDGER_API_KEY;
+    try {
+      const run = await runCliCaptured(["mcp", "--data-dir", dataDir]);
+      expect(run.code).toBe(2);
+      expect(run.out).toBe("");
+      expect(run.err).toMatch(/needs an API key.*MEMLEDGER_API_KEY/);
+    } finally {
+      if (saved !== undefined) process.env.MEMLEDGER_API_KEY = saved;
+    }
   });
 });
