@@ -43,9 +43,12 @@ def test_session_add_search_edit_history_revert(url: str, api_key: str, cube_id:
         # The same edit decided on the old revision is refused: the unit moved on.
         with pytest.raises(ConflictError) as stale:
             ledger.memories.edit(tea["memoryId"], "Alice prefers coffee", if_match=tea["revision"])
-        assert stale.value.status in (409, 412)
-        assert stale.value.code in ("RevisionMismatch", "PreconditionFailed")
-        assert stale.value.hint
+        # If-Match naming a revision that is no longer current: 412, with the current revision to decide again on.
+        assert stale.value.status == 412
+        assert stale.value.code == "PreconditionFailed"
+        assert stale.value.details["actual"] == edited["revision"]
+        assert stale.value.details["memoryId"] == tea["memoryId"]
+        assert "read the memory again" in stale.value.hint
 
         history = ledger.memories.history(tea["memoryId"])
         assert [e["revision"] for e in history] == sorted(e["revision"] for e in history)
