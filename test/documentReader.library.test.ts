@@ -170,6 +170,10 @@ describe("documents.add (library)", () => {
     const big = await failureOf(ledger.documents.add(cubeId, { mediaType: "text/plain", content: "word ".repeat(5_000), async: false }));
     expect(big).toMatchObject({ _tag: "DocumentTooLarge", limit: "maxSyncCharacters" });
     expect(big.message).toMatch(/"async": true/);
+    await ledger.documents.add(cubeId, { mediaType: "text/plain", content: "first", documentId: "same", async: false });
+    const twice = await failureOf(ledger.documents.add(cubeId, { mediaType: "text/plain", content: "second", documentId: "same", async: false }));
+    expect(twice).toMatchObject({ _tag: "DocumentAlreadyRecorded", documentId: "same", cubeId });
+    expect(twice.message).toMatch(/already recorded in cube docs .*another documentId/);
     expect(await failureOf(ledger.documents.add("no-such-cube", { mediaType: "text/plain", content: "x" }))).toMatchObject({ _tag: "CubeNotFound" });
   });
 });

@@ -12,7 +12,7 @@ import { MemoryService, type MemoryReadError, type MemoryWriteError } from "../m
 import { actingFor, parseRequester, requesterOf } from "../scheduler/requester.js";
 import { runForJob } from "../scheduler/runForJob.js";
 import { chunkDocument, chunkTokenBounds, defaultChunkSettings, type ChunkSettings, type DocumentChunk } from "./chunkDocument.js";
-import { DocumentTooLarge, DocumentUnreadable } from "./documentErrors.js";
+import { DocumentAlreadyRecorded, DocumentTooLarge, DocumentUnreadable } from "./documentErrors.js";
 import { describeLocation, documentMediaTypes, type DocumentMediaType, type DocumentSection } from "./documentText.js";
 import { parseDocument } from "./parseDocument.js";
 import { splitIntoParts } from "./documentParts.js";
@@ -74,7 +74,7 @@ export type AddDocumentResult =
   | (DocumentRecorded & { readonly mode: "sync"; readonly chunks: readonly ChunkSummary[] })
   | (DocumentRecorded & { readonly mode: "async"; readonly job: JobRecord });
 
-export type AddDocumentError = DocumentUnreadable | DocumentTooLarge | InvalidRequest | MemoryWriteError | MemoryReadError | AddMemoriesError | InvalidJob | JobBusUnavailable;
+export type AddDocumentError = DocumentUnreadable | DocumentTooLarge | DocumentAlreadyRecorded | InvalidRequest | MemoryWriteError | MemoryReadError | AddMemoriesError | InvalidJob | JobBusUnavailable;
 
 export interface DocumentReaderApi {
   add(cubeId: string, request: AddDocumentRequest, ctx: CommandContext): Effect.Effect<AddDocumentResult, AddDocumentError>;
@@ -207,6 +207,18 @@ export const layerDocumentReader = (settings: DocumentReaderSettings = {}) =>
           const correlationId = ctx.correlationId ?? ids.newId();
           const parts = splitIntoParts(parsed, partCharacters);
           const partMemoryId = (index: number) => nameBasedId(`${ctx.tenantId}:${cubeId}:document:${documentId}${index === 0 ? "" : `:part:${index}`}`);
+          // A document id names one document per cube; only a retry of the same request (its Idempotency-Key) may meet its own record.
+          const existing = yield* Effect.either(memories.history(partMemoryId(0)));
+          if (existing._tag === "Right" && existing.right.length > 0 && (key === undefined || existing.right[0]!.commandId !== `${key}:document:0`)) {
+            return yield* Effect.fail(
+              new DocumentAlreadyRecorded({
+                documentId,
+                cubeId,
+                documentMemoryId: partMemoryId(0),
+                message: `document ${documentId} is already recorded in cube ${cubeId} (unit ${partMemoryId(0)}, recorded ${existing.right[0]!.recordedAt}); give the new one another documentId, or leave documentId out for a fresh one`,
+              }),
+            );
+          }
           // The document first, whole (in parts when long): if chunking fails later, nothing is lost and the job can rerun from it.
           const partUnits: MemoryView[] = [];
           for (const part of parts) {

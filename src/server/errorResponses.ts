@@ -69,6 +69,8 @@ const statusByTag: Readonly<Record<string, number>> = {
   DocumentUnreadable: 422,
   // The document's text is over one document's limit, or over a sync add's: the message says what to do.
   DocumentTooLarge: 413,
+  // A document id names one document per cube: the message says to pick another.
+  DocumentAlreadyRecorded: 409,
 };
 
 /** Public fields of a typed error, minus stack and causes. */
