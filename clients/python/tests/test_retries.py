@@ -72,3 +72,23 @@ def test_readiness_503_is_an_answer_not_a_retry() -> None:
     with MemLedger("http://memledger.test", api_key="k", http_client=httpx.Client(transport=httpx.MockTransport(handle))) as ledger:
         assert ledger.ready()["status"] == "unavailable"
     assert len(seen) == 1
+
+
+def test_each_write_gets_its_own_key_unless_the_call_gives_one() -> None:
+    from memledger import RequestOptions
+
+    seen: List[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(201, json={"cubeId": "c"})
+
+    client = httpx.Client(transport=httpx.MockTransport(handle))
+    with MemLedger("http://memledger.test", api_key="k", options=RequestOptions(reason="import", idempotency_key="ignored"), http_client=client) as ledger:
+        ledger.cubes.create("a", owner={"kind": "user", "id": "a"})
+        ledger.cubes.create("b", owner={"kind": "user", "id": "a"})
+        ledger.cubes.create("c", owner={"kind": "user", "id": "a"}, options=RequestOptions(idempotency_key="mine"))
+    keys = [r.headers["idempotency-key"] for r in seen]
+    assert len(set(keys[:2])) == 2 and "ignored" not in keys
+    assert keys[2] == "mine"
+    assert seen[0].headers["x-reason"] == "import"

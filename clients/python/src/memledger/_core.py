@@ -120,7 +120,9 @@ class Core:
             headers["x-reason"] = options.reason
         if options.correlation_id is not None:
             headers["x-correlation-id"] = options.correlation_id
-        key = options.idempotency_key or (str(uuid.uuid4()) if call.write else None)
+        # A key names one command: one given in the client's default options would make every write after the first a replay of it.
+        given = call.options.idempotency_key if call.options is not None else None
+        key = given or (str(uuid.uuid4()) if call.write else None)
         if key is not None:
             headers["idempotency-key"] = key
         content: Optional[bytes] = None
