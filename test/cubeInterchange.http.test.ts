@@ -83,6 +83,13 @@ describe("cube interchange over REST", () => {
     expect(remapped.json().remapped).toContainEqual(expect.objectContaining({ kind: "cube", from: "drafts" }));
   });
 
+  // Found by the fuzzer: /cubes/import also matches /cubes/:cubeId, whose GET and PATCH the Allow header listed.
+  it("OPTIONS /cubes/import is a 405 whose Allow header lists POST only", async () => {
+    const response = await source.server.app.inject({ method: "OPTIONS", url: "/cubes/import" });
+    expect(response.statusCode).toBe(405);
+    expect(response.headers.allow).toBe("POST");
+  });
+
   it("export needs cube admin (a writer gets 403, another tenant 404); import needs cube.create (a reader gets 403); the importer administers the new cube", async () => {
     const writer = await source.server.principalToken("wendy", { roles: ["writer"] });
     const asWriter = await connectMemLedger(source.url, { apiKey: writer });

@@ -8,15 +8,18 @@ import type { FastifyInstance } from "fastify";
  * method Fastify would first ask a content type of (QUERY) gets the 405 too.
  */
 export function answerMethodNotAllowed(app: FastifyInstance): void {
-  const routes: Array<{ readonly pattern: RegExp; readonly methods: readonly string[] }> = [];
+  const routes: Array<{ readonly pattern: RegExp; readonly methods: readonly string[]; readonly static: boolean }> = [];
   app.addHook("onRoute", (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    routes.push({ pattern: pathPattern(route.url), methods });
+    routes.push({ pattern: pathPattern(route.url), methods, static: !route.url.includes(":") && !route.url.includes("*") });
   });
   app.addHook("onRequest", async (request, reply) => {
     if (!request.is404) return;
     const path = request.url.split("?")[0]!;
-    const allowed = [...new Set(routes.filter((route) => route.pattern.test(path)).flatMap((route) => route.methods))].sort();
+    const matching = routes.filter((route) => route.pattern.test(path));
+    // A static path (POST /cubes/import) is its own resource, not an id of the parametric one beside it (/cubes/:cubeId).
+    const exact = matching.filter((route) => route.static);
+    const allowed = [...new Set((exact.length > 0 ? exact : matching).flatMap((route) => route.methods))].sort();
     if (allowed.length === 0) return;
     return reply
       .status(405)
