@@ -47,6 +47,7 @@ async function main(): Promise<void> {
   app.log.info(`memledger on ${ledger.engine}, data in ${config.dataDir}; OpenAPI at /openapi.json`);
   app.log.info(describeScheduler(config));
   app.log.info(describeEmbedder(config));
+  app.log.info(describeChatModel(config));
   app.log.info(describeReadModels(config));
 }
 
@@ -67,6 +68,12 @@ function describeEmbedder(config: ServerConfig): string {
   const e = config.embedder;
   if (e.kind === "none") return "no embedder: search is BM25 + graph; for vector search run scripts/fetch-embedding-model.sh or set MEMLEDGER_EMBEDDER (docs/embeddings.md)";
   return e.kind === "onnx" ? `embeddings by the local ONNX model in ${e.modelDir}` : `embeddings by ${e.model} at ${e.baseURL}`;
+}
+
+function describeChatModel(config: ServerConfig): string {
+  const c = config.chatModel;
+  if (c === undefined) return "no chat model: fine extraction and model decisions answer 409 until MEMLEDGER_CHAT_MODEL_URL and MEMLEDGER_CHAT_MODEL are set (docs/llm.md)";
+  return `chat model ${c.model} at ${redactUrl(c.baseURL)}${c.prices ? ` (USD ${c.prices.inputPerMillion} / ${c.prices.outputPerMillion} per million input / output tokens)` : ""}`;
 }
 
 function describeReadModels(config: ServerConfig): string {
