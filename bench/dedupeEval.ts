@@ -5,6 +5,7 @@
  *
  *   npx vite-node bench/dedupeEval.ts                     # rules only (no model)
  *   npx vite-node bench/dedupeEval.ts --model-url http://localhost:11434/v1 --model qwen2.5:7b-instruct
+ *   npx vite-node bench/dedupeEval.ts --local-model [--per-kind 10]   # SmolLM2-135M in process (scripts/fetch-chat-model.sh)
  *   npx vite-node bench/dedupeEval.ts --generate [--seed 14] [--cases 630]   # rewrite the set
  *   add --json for machine-readable figures, --misses to list the wrong ones
  *
@@ -17,7 +18,9 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { decideByRule } from "../domain/memoryDecisions/decisionRules.js";
+import { join } from "node:path";
 import { openAiChatModel } from "../src/chatModel/openAiChatModel.js";
+import { openLlamaCppChatModel } from "../src/chatModel/llamaCppChatModel.js";
 import type { ChatModelPort } from "../src/chatModel/chatModelPort.js";
 import { askModel, checkAnswer } from "../src/memoryDecisions/modelDecision.js";
 import { dedupeSetPath, generateDedupeSet, type DedupeCase } from "./dedupeSet.js";
@@ -43,9 +46,16 @@ interface Outcome {
   readonly by: string;
 }
 
-const cases: DedupeCase[] = readFileSync(dedupeSetPath, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as DedupeCase);
+const all: DedupeCase[] = readFileSync(dedupeSetPath, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as DedupeCase);
+// --per-kind n: the first n cases of each kind (a slow local model need not see all 630).
+const perKind = option("--per-kind") !== undefined ? Number(option("--per-kind")) : Infinity;
+const cases = all.filter((c) => all.filter((o) => o.kind === c.kind && o.id < c.id).length < perKind);
 const modelUrl = option("--model-url") ?? process.env.MEMLEDGER_CHAT_MODEL_BASE_URL;
-const model: ChatModelPort | undefined = modelUrl ? openAiChatModel({ baseURL: modelUrl, model: option("--model") ?? process.env.MEMLEDGER_CHAT_MODEL ?? "gpt-4o-mini", ...(process.env.MEMLEDGER_CHAT_MODEL_API_KEY ? { apiKey: process.env.MEMLEDGER_CHAT_MODEL_API_KEY } : {}) }) : undefined;
+const local = args.includes("--local-model")
+  ? await openLlamaCppChatModel({ modelPath: join(import.meta.dirname, "..", ".cache", "models", "SmolLM2-135M-Instruct", "SmolLM2-135M-Instruct.Q4_1.gguf"), contextSize: 2048, repairRounds: 1 })
+  : undefined;
+const model: ChatModelPort | undefined =
+  local ?? (modelUrl ? openAiChatModel({ baseURL: modelUrl, model: option("--model") ?? process.env.MEMLEDGER_CHAT_MODEL ?? "gpt-4o-mini", ...(process.env.MEMLEDGER_CHAT_MODEL_API_KEY ? { apiKey: process.env.MEMLEDGER_CHAT_MODEL_API_KEY } : {}) }) : undefined);
 
 const started = performance.now();
 const outcomes: Outcome[] = [];
@@ -55,12 +65,13 @@ for (const c of cases) {
   if (rule !== undefined) outcomes.push({ c, predicted: rule.decision, contradiction: false, by: rule.rule });
   else if (model === undefined) outcomes.push({ c, predicted: "ADD", contradiction: false, by: "no-model" });
   else {
-    const asked = await askModel(model, c.incoming, [candidate], new AbortController().signal);
-    const checked = checkAnswer(asked.answer, [candidate]);
+    const asked = await askModel(model, c.incoming, [candidate], new AbortController().signal).catch((error: unknown) => error as Error);
+    const checked = asked instanceof Error ? ({ ok: false, why: asked.message } as const) : checkAnswer(asked.answer, [candidate]);
     outcomes.push(checked.ok ? { c, predicted: checked.answer.decision, contradiction: checked.answer.contradicts.includes("existing"), by: "model" } : { c, predicted: "ADD", contradiction: false, by: "model-unusable" });
   }
 }
 const seconds = (performance.now() - started) / 1000;
+await local?.close();
 
 const removes = (p: Predicted) => p !== "ADD";
 const score = (label: "NOOP" | "UPDATE") => {
@@ -88,6 +99,8 @@ const figures = {
   perLabel: [score("NOOP"), score("UPDATE")],
   duplicates: { gold: goldSame.length, caught, recall: goldSame.length ? caught / goldSame.length : 1, precision: removed.length ? (removed.length - wronglyMerged.length) / removed.length : 1 },
   wronglyMerged: wronglyMerged.length,
+  modelCalls: outcomes.filter((o) => o.by.startsWith("model")).length,
+  modelAnswersUnusable: outcomes.filter((o) => o.by === "model-unusable").length,
   contradictions: { gold: goldContradictions.length, found: contradictionsFound.length, right: contradictionsFound.filter((o) => o.c.contradiction).length },
   byKind,
   seconds: Math.round(seconds * 1000) / 1000,
@@ -99,6 +112,7 @@ else {
   console.log(`${figures.cases} cases, ${figures.decider}, ${figures.seconds} s`);
   for (const s of figures.perLabel) console.log(`  ${s.label.padEnd(6)} precision ${pct(s.precision)} (${s.right}/${s.predicted})  recall ${pct(s.recall)} (${s.right}/${s.gold})`);
   console.log(`  duplicates or updates removed: precision ${pct(figures.duplicates.precision)}, recall ${pct(figures.duplicates.recall)} (${caught}/${goldSame.length}); wrongly merged ${figures.wronglyMerged}`);
+  if (model) console.log(`  model calls ${figures.modelCalls}, answers not usable ${figures.modelAnswersUnusable}`);
   console.log(`  contradictions flagged ${figures.contradictions.right}/${figures.contradictions.gold} (${figures.contradictions.found} flagged in all)`);
   for (const [kind, k] of Object.entries(byKind)) console.log(`  ${kind.padEnd(22)} ${k.correct}/${k.cases}`);
 }
