@@ -117,6 +117,19 @@ describe("OpenAI-compatible chat model", () => {
     expect((error as ChatModelUnavailable).message).toMatch(/did not answer within 200 ms \(2 call\(s\)\); raise MEMLEDGER_CHAT_MODEL_TIMEOUT_MS/);
   });
 
+  it("stops at once, without retrying, when the caller aborts (job lease lost, client gone)", async () => {
+    const server = await serve([{ text: "late", delayMs: 3_000 }]);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error("lease lost")), 100);
+    const started = Date.now();
+    const error = await openAiChatModel({ baseURL: server.url, model: "m", retry: fastRetries })
+      .complete({ messages: [{ role: "user", content: "hi" }], signal: controller.signal })
+      .catch((e: unknown) => e);
+    expect((error as Error).message).toBe("lease lost");
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(server.requests).toHaveLength(1);
+  });
+
   it("says the endpoint is unreachable when nothing listens", async () => {
     const server = await serve([]);
     const url = server.url;
