@@ -6,7 +6,7 @@ import { chunkDocument } from "../src/documentReader/chunkDocument.js";
 import { DocumentUnreadable } from "../src/documentReader/documentErrors.js";
 import { mediaTypeOfFileName } from "../src/documentReader/documentText.js";
 import { parseDocument, parsePlainText } from "../src/documentReader/parseDocument.js";
-import { tokenCounterFor } from "../src/documentReader/tokenCounter.js";
+import { tokenCounterFor, tokenCounterNameFor } from "../src/documentReader/tokenCounter.js";
 import { defaultEmbeddingModelDir } from "../src/embedding/embeddingModelDir.js";
 import { tinyPdf } from "./support/tinyPdf.js";
 
@@ -95,6 +95,9 @@ describe("token-aware chunking", () => {
   it.skipIf(!existsSync(join(modelDir, "tokenizer.json")))("counts with the embedding model's own tokenizer when it has one", async () => {
     const counter = tokenCounterFor(modelDir);
     expect(counter.name).toContain("embedding-model");
+    expect(tokenCounterNameFor(modelDir)).toBe(counter.name);
+    expect(tokenCounterNameFor(undefined)).toBe(cl100k.name);
+    expect(tokenCounterNameFor("/no/such/dir")).toBe(cl100k.name);
     // WordPiece splits differently from cl100k: the count is the model's, not an approximation.
     expect(counter.count("unbelievably tokenized")).not.toBe(cl100k.count("unbelievably tokenized"));
     const doc = parsePlainText(Array.from({ length: 400 }, (_, i) => `Sentence ${i} mentions the embedding window.`).join(" "));

@@ -16,7 +16,7 @@ import { DocumentAlreadyRecorded, DocumentTooLarge, DocumentUnreadable } from ".
 import { describeLocation, documentMediaTypes, type DocumentMediaType, type DocumentSection } from "./documentText.js";
 import { parseDocument } from "./parseDocument.js";
 import { splitIntoParts } from "./documentParts.js";
-import { tokenCounterFor, type TokenCounter } from "./tokenCounter.js";
+import { tokenCounterFor, tokenCounterNameFor, type TokenCounter } from "./tokenCounter.js";
 
 export const documentChunkJobKind = "document.chunk";
 
@@ -261,7 +261,7 @@ export const layerDocumentReader = (settings: DocumentReaderSettings = {}) =>
             characters: parsed.text.length,
             sections: parsed.sections.length,
             ...(parsed.pages !== undefined ? { pages: parsed.pages } : {}),
-            tokenizer: tokens().name,
+            tokenizer: tokenCounterNameFor(settings.tokenizerDir),
           };
           if (!async) {
             const chunks = yield* chunkRecorded(partUnits, chunkSettings, `sync-${key ?? correlationId}`, { ...ctx, correlationId });

@@ -27,3 +27,8 @@ export function tokenCounterFor(tokenizerDir: string | undefined): TokenCounter 
   const encoding = getEncoding("cl100k_base");
   return { name: "cl100k_base", count: (text) => encoding.encode(text).length };
 }
+
+/** The name `tokenCounterFor(tokenizerDir)` will have, without loading a tokenizer (a request names it before any chunking). */
+export function tokenCounterNameFor(tokenizerDir: string | undefined): string {
+  return tokenizerDir !== undefined && existsSync(join(tokenizerDir, "tokenizer.json")) ? `embedding-model:${tokenizerDir}` : "cl100k_base";
+}
