@@ -89,5 +89,6 @@ describe("memledger cube export / import", () => {
     const mem0File = join(files, "mem0.json");
     writeFileSync(mem0File, JSON.stringify(mem0Export));
     expect((await run(["--data-dir", b, "cube", "import", mem0File, "--format", "mem0"])).out).toContain("2 memorie(s) imported");
-  });
+    // Each CLI call opens and closes a data directory: eleven of them in one test.
+  }, 120_000);
 });
