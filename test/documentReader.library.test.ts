@@ -115,6 +115,17 @@ describe("documents.add (library)", () => {
       const again = await runtime.runPromise(add("c1", { mediaType: "text/plain", content: "Badgers dig setts.", async: false }, keyed));
       expect(again).toEqual(once);
       expect(await units()).toBe(before + 2);
+
+      // A job whose document was erased before it ran fails with the reason, and writes no chunk.
+      const { MemoryService } = await import("../src/memory/memoryService.js");
+      const memories = await runtime.runPromise(MemoryService);
+      const doomed = await runtime.runPromise(add("c1", { mediaType: "text/plain", content: "Moles tunnel under lawns." }, ctx));
+      if (doomed.mode !== "async") throw new Error("expected async");
+      await runtime.runPromise(memories.erase(doomed.documentMemoryId, ctx));
+      const beforeFailure = await units();
+      const doomedJob = await runtime.runPromise(bus.get(doomed.job.jobId));
+      await expect(handlers[documentChunkJobKind]!(doomedJob, { attempt: 1, signal: new AbortController().signal })).rejects.toMatchObject({ _tag: "InvalidRequest", message: expect.stringMatching(/was erased; there is nothing to chunk/) });
+      expect(await units()).toBe(beforeFailure);
     } finally {
       await runtime.dispose();
     }
