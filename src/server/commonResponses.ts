@@ -26,13 +26,15 @@ export function declareCommonResponses(route: RouteOptions): void {
   const methods = Array.isArray(route.method) ? route.method : [route.method];
   const withPathIds = route.url.includes(":");
   const isWrite = methods.some((method) => writeMethods.has(method));
+  // A query naming a cube (GET /events?cubeId=, reports) meets a removed cube as a path id would.
+  const namesCube = (schema.querystring as { properties?: Record<string, unknown> } | undefined)?.properties?.cubeId !== undefined;
   const needsCredential = (route.config as { public?: boolean } | undefined)?.public !== true;
   const statuses = [
     400,
     ...(needsCredential ? [401, 403, 429] : []),
     ...(withPathIds ? [404, 414] : []),
     ...(isWrite ? [409, 413, 415, 502] : []),
-    ...(withPathIds || isWrite ? [410] : []),
+    ...(withPathIds || isWrite || namesCube ? [410] : []),
     ...(schema.tags?.includes("operations") ? [] : [503]),
   ];
   const declared = { ...((schema.response as Record<string, unknown> | undefined) ?? {}) };
