@@ -33,6 +33,8 @@ function fakeModel(answer: (request: StructuredRequest) => unknown): ChatModelPo
     asked,
     complete: async () => ({ text: "", model: "fake-model", usage: { promptTokens: 1, completionTokens: 1 }, calls: 1 }),
     completeStructured: async <T,>(request: StructuredRequest) => {
+      // Only the reader is scripted; the merge decisions its facts trigger get no answer (their job fails, which is theirs to report).
+      if (request.schemaName !== "memreader_extraction") throw new Error(`not scripted: ${request.schemaName}`);
       asked.push(request);
       const value = answer(request) as T;
       return { value, model: "fake-model-2024", usage: { promptTokens: 100, completionTokens: 20, costUsd: 0.001 }, calls: 1, repaired: false };
@@ -93,6 +95,9 @@ describe("MemReader fine mode", () => {
     // The prompt shows each turn with its label, time and speaker, and asks for the schema.
     expect(JSON.stringify(model.asked[0]!.messages)).toContain("[t1] [2023-05-08 13:56] Caroline: I went to the LGBTQ support group yesterday.");
     expect(model.asked[0]!.schemaName).toBe("memreader_extraction");
+    // The facts go to the merge decisions (src/memoryDecisions/) like any ingested unit.
+    const decide = await ledger.jobs.list({ kind: "memory.decide" });
+    expect(decide.map((j) => (j.payload as { memoryIds: string[] }).memoryIds)).toContainEqual(report.memoryIds);
   });
 
   it("refuses mode fine at once when no chat model is configured, storing nothing", async () => {

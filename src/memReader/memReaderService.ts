@@ -15,6 +15,8 @@ import { JobBus, type JobHandler, type JobRecord } from "../jobs/jobBusPort.js";
 import { MemoryService, type MemoryWriteError } from "../memory/memoryService.js";
 import { actingFor, parseRequester, requesterOf, type Requester } from "../scheduler/requester.js";
 import { runForJob } from "../scheduler/runForJob.js";
+import { enqueueDecisions } from "../memoryDecisions/enqueueDecisions.js";
+import { enqueuePreferenceInference } from "../preferences/enqueueInference.js";
 import { checkAddMessages } from "./addMessagesValidation.js";
 import type { AddMessagesRequest, ReaderMode } from "./conversationMessage.js";
 import { extractedUnit, imageUnits, toolUnit, windowUnit, type PlannedUnit } from "./derivedUnits.js";
@@ -163,6 +165,10 @@ export const layerMemReader = Layer.effect(
             facts += checked.memories.length;
           }
           rejects = { unknownTurnIds, unsourcedMemories, invalidDates };
+          // Atomic facts are what merge decisions are for (duplicates, updates, contradictions of what the cube knew); windows and raw turns are not.
+          if (memoryIds.length > 0) yield* enqueueDecisions(bus, cubeId, [...memoryIds], ctx);
+          // Implicit preferences are inferred afterwards, asynchronously, from what the user said (src/preferences/).
+          if (payload.userId !== undefined && memoryIds.length > 0) yield* enqueuePreferenceInference(bus, cubeId, payload.userId, ctx, jobId);
           if (settings.vision) {
             const describe = loadPrompt("memreader.describe-image");
             for (const image of turns.flatMap((t) => t.images)) {
