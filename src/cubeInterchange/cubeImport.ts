@@ -69,6 +69,9 @@ interface Parsed {
   readonly grants: number;
 }
 
+/** Units written at once (each atomically): enough for the stores' group commits to share disk flushes. */
+const concurrentUnits = 16;
+
 /** Pass one: every record parses, fits its schema, matches its hash and sequence; the trailer's counts and digest agree. */
 async function verify(lines: AsyncIterable<string>): Promise<Parsed> {
   const verifier = new RecordVerifier();
@@ -262,9 +265,7 @@ async function write(target: CubeImportTarget, parsed: Parsed, lines: AsyncItera
   let done = 0;
   const every = Math.max(1, options.progressEvery ?? 100);
 
-  for await (const text of lines) {
-    const record = JSON.parse(text) as InterchangeRecord;
-    if (record.kind !== "unit" && record.kind !== "unitState") continue;
+  const importUnit = async (record: UnitHistoryRecord | UnitStateRecord) => {
     const sourceId = record.memoryId;
     const memoryId = idOf(sourceId);
     const sourceSubject = record.kind === "unit" ? record.events[0]!.metadata.subjectId : record.subjectId;
@@ -329,9 +330,27 @@ async function write(target: CubeImportTarget, parsed: Parsed, lines: AsyncItera
         eventsPresent += matching;
       }
     }
-    done += 1;
-    if (done % every === 0 || done === parsed.unitIds.length) options.onProgress?.({ units: done, ofUnits: parsed.unitIds.length, events: appended + eventsPresent });
+  };
+
+  // Units are independent and each is written atomically: a few at a time let the log and the key store
+  // commit their writes together (group commit) instead of one disk flush per unit.
+  let batch: (UnitHistoryRecord | UnitStateRecord)[] = [];
+  const flush = async () => {
+    await Promise.all(batch.map(importUnit));
+    for (const _ of batch) {
+      done += 1;
+      if (done % every === 0 || done === parsed.unitIds.length) options.onProgress?.({ units: done, ofUnits: parsed.unitIds.length, events: appended + eventsPresent });
+    }
+    batch = [];
+  };
+  for await (const text of lines) {
+    const record = JSON.parse(text) as InterchangeRecord;
+    if (record.kind !== "unit" && record.kind !== "unitState") continue;
+    batch.push(record);
+    // Never more at once than a progress step, so a report means every unit before it is written.
+    if (batch.length >= Math.min(concurrentUnits, every)) await flush();
   }
+  await flush();
 
   const targetModel = target.embeddingModel();
   return {
