@@ -8,6 +8,7 @@ import { RetentionService } from "../retention/retentionService.js";
 import { MemoryDecisions } from "../memoryDecisions/decisionService.js";
 import { DocumentReader } from "../documentReader/documentReaderService.js";
 import { MemReader } from "../memReader/memReaderService.js";
+import { Preferences } from "../preferences/preferencesService.js";
 
 export interface JobWorkerSettings {
   readonly concurrency?: number;
@@ -30,8 +31,9 @@ export const layerJobWorker = (settings: JobWorkerSettings = {}) =>
       const decisions = yield* MemoryDecisions;
       const documents = yield* DocumentReader;
       const reader = yield* MemReader;
+      const preferences = yield* Preferences;
       yield* Effect.acquireRelease(
-        bus.startWorker({ handlers: { ...ingestion.handlers, ...scheduled.handlers, ...sweeps.handlers, ...holds.handlers, ...retention.handlers, ...documents.handlers, ...reader.handlers, ...decisions.handlers }, concurrency: settings.concurrency ?? 4, ...(settings.name !== undefined ? { workerName: settings.name } : {}) }),
+        bus.startWorker({ handlers: { ...ingestion.handlers, ...scheduled.handlers, ...sweeps.handlers, ...holds.handlers, ...retention.handlers, ...documents.handlers, ...reader.handlers, ...decisions.handlers, ...preferences.handlers }, concurrency: settings.concurrency ?? 4, ...(settings.name !== undefined ? { workerName: settings.name } : {}) }),
         (worker) => Effect.promise(() => worker.stop({ graceMs: settings.graceMs ?? 10_000 })),
       );
     }),

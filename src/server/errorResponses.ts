@@ -71,6 +71,11 @@ const statusByTag: Readonly<Record<string, number>> = {
   DocumentTooLarge: 413,
   // A document id names one document per cube: the message says to pick another.
   DocumentAlreadyRecorded: 409,
+  // MemFeedback: an unknown plan (or one of cubes the caller may not write) is a 404; applying twice, undoing what is not applied, or erasing unconfirmed, a 409;
+  // a plan naming units it may not change (unknown, other cube or user, not changeable) is rejected whole, nothing written.
+  FeedbackPlanNotFound: 404,
+  FeedbackPlanConflict: 409,
+  FeedbackPlanRejected: 422,
 };
 
 /** Public fields of a typed error, minus stack and causes. */
