@@ -46,7 +46,7 @@ try {
     messages: [{ role: "user", content: prompt.render({ conversation }) }],
     schemaName: "facts",
     schema,
-    maxTokens: 96,
+    maxTokens: 64,
     temperature: 0,
   });
   const seconds = (performance.now() - started) / 1000;
