@@ -73,6 +73,22 @@ describe("POST /cubes/:cubeId/messages and the HTTP client", () => {
     expect(await failureOf(admin.memReader.addMessages("chat", { messages: [...messages], mode: "fine" }))).toMatchObject({ status: 409 });
   });
 
+  it("answers odd bodies with a 4xx, never a 5xx", async () => {
+    const odd: unknown[] = [
+      { messages: [{ role: "user", parts: [{ type: "text", text: "" }] }] },
+      { messages: [{ role: "user", parts: [{ type: "image" }] }] },
+      { messages: [{ role: "user", content: "a", messageId: "x" }, { role: "user", content: "b", messageId: "x" }] },
+      { messages: [{ role: "tool", toolCall: { tool: " ", arguments: null, result: null, outcome: "error" } }], async: false },
+      { messages: [{ role: "user", content: "x".repeat(100_000), parts: [{ type: "text", text: "y" }] }], async: false },
+      { messages: [{ role: "user", content: "a", at: "2023-02-30T10:00:00Z" }] },
+      { messages: [{ role: "robot", content: "a" }] },
+    ];
+    for (const body of odd) {
+      const response = await post("chat", body, adminToken);
+      expect(response.statusCode, `${JSON.stringify(body).slice(0, 120)} -> ${response.body.slice(0, 200)}`).toBeLessThan(500);
+    }
+  });
+
   it("refuses a principal with read only (403) and another tenant (404), writing nothing", async () => {
     const readerToken = await keyOf("reader", "default", adminToken);
     await app.inject({ method: "POST", url: "/cubes/chat/grants", headers: { authorization: `Bearer ${adminToken}` }, payload: { grantee: { kind: "principal", id: "reader" }, permission: "read" } });
