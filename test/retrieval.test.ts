@@ -151,7 +151,7 @@ describe("retrieval without an embedder", () => {
       await t.ledger.cubes.create({ cubeId: "c", name: "c", owner: { kind: "user", id: "u" } });
       await t.ledger.memories.add("c", { mode: "sync", memories: [{ text: "The staging database lives in Frankfurt" }] });
       const response = await t.ledger.search({ query: "staging database", cubeIds: ["c"] });
-      expect(response.mode).toBe("bm25");
+      expect(response.mode).toBe("hybrid");
       expect(response.results).toHaveLength(1);
       const failure = await failureOf(t.ledger.search({ query: "x", cubeIds: ["c"], mode: "vector" }));
       expect(failure).toMatchObject({ _tag: "SearchModeUnavailable" });

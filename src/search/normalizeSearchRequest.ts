@@ -32,12 +32,13 @@ export function normalizeSearchRequest(request: SearchRequest, capabilities: { r
   if (request.cubeIds.length > searchLimits.cubeIds) return invalid("cubeIds", `at most ${searchLimits.cubeIds} cubes per search (got ${request.cubeIds.length}); search fewer cubes at a time`);
   const topK = request.topK ?? 10;
   if (!Number.isInteger(topK) || topK < 1 || topK > maxTopK) return invalid("topK", `must be an integer from 1 to ${maxTopK}`);
-  const mode = request.mode ?? (capabilities.vector ? "hybrid" : "bm25");
+  // Hybrid needs no model: without an embedder it fuses BM25 with graph expansion seeded from the BM25 hits.
+  const mode = request.mode ?? "hybrid";
   if (!searchModes.includes(mode)) return invalid("mode", `must be one of ${searchModes.join(", ")}`);
-  if (mode !== "bm25" && !capabilities.vector) {
+  if (mode === "vector" && !capabilities.vector) {
     return new SearchModeUnavailable({
       mode,
-      message: `${mode} search needs an embedder and none is configured; set MEMLEDGER_EMBEDDER (see docs/embeddings.md) or search with mode "bm25"`,
+      message: `${mode} search needs an embedder and none is configured; set MEMLEDGER_EMBEDDER (see docs/embeddings.md) or search with mode "hybrid" (BM25 + graph) or "bm25"`,
     });
   }
   const filters = request.filters ?? {};
