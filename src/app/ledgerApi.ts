@@ -1,3 +1,4 @@
+import type { MemoryNeighbourhood, NeighbourhoodOptions } from "../memoryGraph/memoryNeighbourhood.js";
 import type { CubeGrant, PrincipalState } from "../../domain/governance/accessState.js";
 import type { Grantee } from "../../domain/governance/governanceEvents.js";
 import type { CubePermission, KeyScope, PrincipalKind, TenantRole } from "../../domain/governance/permissions.js";
@@ -33,6 +34,8 @@ import type { MemReaderLedgerApi } from "../memReader/memReaderFacade.js";
 import type { DocumentsApi } from "../documentReader/documentsApi.js";
 import type { DecisionsApi } from "../memoryDecisions/decisionsApi.js";
 import type { InterchangeApi } from "../cubeInterchange/interchangeApi.js";
+import type { FeedbackApi } from "../memFeedback/feedbackApi.js";
+import type { PreferencesApi } from "../preferences/preferencesApi.js";
 
 /**
  * What a caller acting as a principal may add to a command: why, and how it
@@ -131,6 +134,8 @@ export interface LedgerApi<Ctx> {
     get(memoryId: string, asOf?: AsOf): Promise<MemoryView>;
     history(memoryId: string): Promise<readonly HistoryEntry[]>;
     diff(memoryId: string, fromRevision: number, toRevision: number): Promise<MemoryDiff>;
+    /** The graph around a unit (entities it mentions, merges, derivations), limited to the units of its cube the caller may read (src/memoryGraph/). */
+    neighbourhood(memoryId: string, options?: NeighbourhoodOptions): Promise<MemoryNeighbourhood>;
     /** Copy or move a unit to another cube, with `copiedFrom` / `movedTo` lineage (src/cubeTransfer/). */
     transfer(memoryId: string, request: TransferRequest, ctx?: Ctx): Promise<TransferReport>;
     /** One add written to several cubes, each independent, reported per cube. */
@@ -184,4 +189,8 @@ export interface LedgerApi<Ctx> {
   readonly memReader: MemReaderLedgerApi<Ctx>;
   /** Portable MemCubes (docs/interchange.md): export a cube with its history, import it elsewhere; mem0 and plain JSONL in, flat JSONL out. */
   readonly interchange: InterchangeApi<Ctx>;
+  /** MemFeedback (docs/feedback-and-preferences.md): a correction in plain words planned over the caller's units, applied as audited commands, undone; `memory.write` on the cube. */
+  readonly feedback: FeedbackApi<Ctx>;
+  /** Preference memory (docs/feedback-and-preferences.md): implicit preferences inferred by a job, a profile per user. */
+  readonly preferences: PreferencesApi<Ctx>;
 }

@@ -60,6 +60,9 @@ import { layerScheduledCommands, ScheduledCommands, type ScheduleRequest } from 
 import { EmbedderService, layerEmbedder, type EmbedderConfig } from "../retrieval/embedderService.js";
 import { embeddingStep } from "../retrieval/embeddingStep.js";
 import { layerRetrieval, Retrieval } from "../retrieval/retrievalService.js";
+import { memoryNeighbourhood } from "../memoryGraph/memoryNeighbourhood.js";
+import type { GraphReadModel } from "../readModels/graph/graphReadModel.js";
+import { graphReadModel } from "../readModels/embeddedReadModels.js";
 import type { ReadModelLag } from "../readModels/projectionRunner.js";
 import type { Reranker } from "../search/rerankerPort.js";
 import type { SearchRequest, SearchResponse } from "../search/searchRequest.js";
@@ -72,11 +75,17 @@ import { transferMemory } from "../cubeTransfer/memoryTransfer.js";
 import { fanOutAdd, fanOutCommandId } from "../cubeTransfer/fanOutAdd.js";
 import { layerChatModel } from "../chatModel/chatModelLayer.js";
 import type { ChatModelConfig } from "../chatModel/chatModelConfig.js";
-import type { ChatModelPort } from "../chatModel/chatModelPort.js";
+import { ChatModel, type ChatModelPort } from "../chatModel/chatModelPort.js";
 import { layerMemReaderWith, MemReader } from "../memReader/memReaderService.js";
 import type { MemReaderSettings } from "../memReader/memReaderSettings.js";
 import { memReaderFacade } from "../memReader/memReaderFacade.js";
 import { interchangeOps, trustedInterchange } from "../cubeInterchange/interchangeWiring.js";
+import { feedbackFacade } from "../memFeedback/feedbackApi.js";
+import { feedbackOps } from "../memFeedback/feedbackOps.js";
+import { feedbackPorts } from "../memFeedback/feedbackWiring.js";
+import { layerPreferences, Preferences } from "../preferences/preferencesService.js";
+import { preferencesFacade } from "../preferences/preferencesApi.js";
+import { withEmbedderTelemetry, withEventStoreTelemetry, withJobBusTelemetry, type Telemetry } from "../metrics/instrumentedPorts.js";
 
 export type EventStoreConfig =
   | { readonly kind: "sqlite"; readonly durability?: Durability }
@@ -132,6 +141,8 @@ export interface MemLedgerOptions {
   readonly chatModel?: ChatModelConfig | ChatModelPort;
   /** MemReader (docs/memreader.md): fast mode's window of turns and whether the chat model reads images; default from the environment. */
   readonly memReader?: Partial<MemReaderSettings>;
+  /** Metrics and traces (docs/operations.md): the event store, job bus and embedder report into them; absent, nothing is decorated. */
+  readonly telemetry?: Telemetry;
 }
 
 /** What `GET /health/ready` reports. */
@@ -164,6 +175,8 @@ export interface MemLedger extends LedgerApi<CommandContext> {
   /** First start: when the tenant has no admin, create one and write its key to `keyFile` (0600). */
   bootstrapAdmin(keyFile: string, tenantId?: string): Promise<{ readonly created: boolean; readonly keyFile: string }>;
   readonly engine: string;
+  /** The configured chat model (docs/llm.md), undefined when none is: mem_chat (src/memChat/) asks it with a principal's ledger. */
+  chatModel(): Promise<ChatModelPort | undefined>;
   /** Probes every engine (log, job bus, graph, vectors, relay) and reports each projection's lag. */
   health(timeoutMs?: number): Promise<HealthReport>;
   close(): Promise<void>;
@@ -184,7 +197,7 @@ export function memLedgerLayer(options: MemLedgerOptions) {
         );
   const keyStore = layerSqliteKeyStore(join(options.dataDir, "keys", "keys.db"));
   const base = Layer.mergeAll(
-    eventStore,
+    withEventStoreTelemetry(eventStore, options.telemetry),
     Layer.provide(layerKeyRing, keyStore),
     options.clock ? layerClock(options.clock) : layerSystemClock,
     options.ids ? layerIdGenerator(options.ids) : layerRandomIds,
@@ -195,7 +208,7 @@ export function memLedgerLayer(options: MemLedgerOptions) {
   // Holds bind every memory command, so the hold registry sits beneath the memory service.
   // Redaction wraps the memory service: personal data is masked before any content reaches the log.
   const memories = Layer.provideMerge(withRedaction(withLiveCubeWrites(layerMemoryService)), Layer.provideMerge(layerHoldRegistry, repository));
-  const embedding = Layer.provideMerge(layerEmbedder(options.embedder, options.dataDir), memories);
+  const embedding = Layer.provideMerge(withEmbedderTelemetry(layerEmbedder(options.embedder, options.dataDir), options.telemetry), memories);
   const retrieval = Layer.provideMerge(
     layerRetrieval({
       dataDir: options.dataDir,
@@ -211,8 +224,8 @@ export function memLedgerLayer(options: MemLedgerOptions) {
     Effect.map(EmbedderService, (e) => layerIngestionSteps([...(e ? [embeddingStep(e.embedder)] : []), ...(options.ingestionSteps ?? [])])),
   );
   const scheduling = Layer.provideMerge(
-    Layer.mergeAll(layerIngestion, layerScheduledCommands, layerRetentionSweeps, layerLegalHoldService, layerRetentionService, layerMemoryDecisions, layerMemReaderWith(options.memReader)),
-    Layer.mergeAll(services, jobBusLayer(options), Layer.provide(steps, embedding), Layer.succeed(SyncAddLimitsConfig, { ...defaultSyncAddLimits, ...options.syncAdd })),
+    Layer.mergeAll(layerIngestion, layerScheduledCommands, layerRetentionSweeps, layerLegalHoldService, layerRetentionService, layerMemoryDecisions, layerMemReaderWith(options.memReader), layerPreferences),
+    Layer.mergeAll(services, withJobBusTelemetry(jobBusLayer(options), options.telemetry), Layer.provide(steps, embedding), Layer.succeed(SyncAddLimitsConfig, { ...defaultSyncAddLimits, ...options.syncAdd })),
   );
   // Documents are chunked with the embedding model's own tokenizer when it is a local one.
   const reading = Layer.provideMerge(layerDocumentReader(options.embedder?.kind === "onnx" ? { tokenizerDir: options.embedder.modelDir } : {}), scheduling);
@@ -397,6 +410,16 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
       get: (id, asOf) => run(liveUnit(id, asOf)),
       history: (id) => run(liveHistory(id)),
       diff: (id, from, to) => run(liveDiff(id, from, to)),
+      neighbourhood: (id, o) =>
+        memoryNeighbourhood(
+          {
+            unit: (memoryId) => rootApi.memories.get(memoryId),
+            visibleUnits: (cubeId) => rootApi.cubes.memories(cubeId),
+            traverse: (query) => retrieve((r) => Effect.flatMap(r.readModel<GraphReadModel>(graphReadModel), (graph) => Effect.promise(() => graph.traverse(query)))),
+          },
+          id,
+          o,
+        ),
       // The transfer reads the hold registry and the repository too, so it runs on the whole runtime.
       transfer: (id, request, ctx) =>
         unwrap(runtime.runPromiseExit(Effect.flatMap(RequestIdempotency, (r) => Effect.flatMap(r.claim(ctxOr(ctx), "memory.transfer", { id, request }), (c) => transferMemory(id, request, c))))),
@@ -449,11 +472,25 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
       { check: async () => undefined, ctxOf: ctxOr, tenantOfCube: governanceOps.tenantOfCube },
     ),
     interchange: trustedInterchange(interchange, defaults, readAudit, () => clock.now().toISOString()),
+    // Feedback runs its steps through this root API (idempotency, holds, redaction, purge after erasure), as trusted code once the facade checked.
+    feedback: feedbackFacade<CommandContext>(feedbackOps(feedbackPorts((effect) => unwrap(runtime.runPromiseExit(effect)), () => rootApi)), {
+      check: async () => undefined,
+      ctxOf: ctxOr,
+      tenantOfCube: governanceOps.tenantOfCube,
+    }),
+    preferences: preferencesFacade<CommandContext>(
+      {
+        infer: (cubeId, userId, ctx) => unwrap(runtime.runPromiseExit(Effect.flatMap(Preferences, (p) => p.enqueueInference(cubeId, userId, ctx)))),
+        profile: (cubeId, userId, tenantId) => unwrap(runtime.runPromiseExit(Effect.flatMap(Preferences, (p) => p.profile(cubeId, userId, tenantId)))),
+      },
+      { check: async () => undefined, ctxOf: ctxOr, tenantOfCube: governanceOps.tenantOfCube },
+    ),
     audit: {
       whoRead: (memoryId, query = {}) => readAudit.whoRead(memoryId, { ...query, tenantId: defaults.tenantId }),
       readsBy: (principalId, query = {}) => readAudit.readsBy(principalId, { ...query, tenantId: defaults.tenantId }),
     },
     health: (timeoutMs = 3_000) => run(healthReport(timeoutMs)),
+    chatModel: () => unwrap(runtime.runPromiseExit(Effect.map(Effect.serviceOption(ChatModel), Option.getOrUndefined))),
     close: async () => {
       await readAudit.close();
       await runtime.dispose();

@@ -1,3 +1,4 @@
+import { restrictNeighbourhood } from "../memoryGraph/memoryNeighbourhood.js";
 import { createHash } from "node:crypto";
 import type { Resource } from "../../domain/governance/authorize.js";
 import type { AccessState } from "../../domain/governance/accessState.js";
@@ -19,6 +20,8 @@ import { exportFingerprint } from "../subjectExport/exportFingerprint.js";
 import { cubeNotFound, memoryNotFound } from "../command/appErrors.js";
 import { scopedRedaction } from "../redaction/redactionLedgerApi.js";
 import { memReaderFacade } from "../memReader/memReaderFacade.js";
+import { feedbackFacade } from "../memFeedback/feedbackApi.js";
+import { preferencesFacade } from "../preferences/preferencesApi.js";
 import { scopedDecisions } from "../memoryDecisions/decisionsApi.js";
 import { canonicalJson } from "../command/canonicalJson.js";
 import type { CommandContext } from "../command/commandContext.js";
@@ -269,6 +272,17 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
         audited("memory.diff", { id, from, to }, [view.cubeId], [id]);
         return diff;
       },
+      // The root walk keeps the units of the cube; this narrows it to those this caller may read (private units of others drop out).
+      neighbourhood: async (id, options) => {
+        const view = await unitFor(id, "memory.read");
+        const g = await gate();
+        const graph = await root.memories.neighbourhood(id, options);
+        const visible = new Set<string>();
+        for (const unit of await root.cubes.memories(view.cubeId)) if (g.allows("memory.read", await memoryResource(unit))) visible.add(unit.memoryId);
+        const shown = restrictNeighbourhood(graph, visible);
+        audited("memory.graph", { id, options }, [view.cubeId], shown.nodes.filter((n) => n.kind === "memory").map((n) => n.id.slice("memory:".length)));
+        return shown;
+      },
       // Read on the source (write for a move, which archives it) and write on the target; the copy reads the content, so it is audited.
       transfer: async (id, request, options) => {
         const view = await unitFor(id, request.mode === "move" ? "memory.write" : "memory.read");
@@ -394,6 +408,15 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
       ctxOf,
       tenantOfCube: internals.tenantOfCube,
     }),
+    // The root's feedback and preferences are trusted; the same facades put the gate in front of them.
+    feedback: feedbackFacade<RequestOptions>(
+      { plan: (cubeId, request, ctx) => root.feedback.correct(cubeId, request, ctx), get: (planId) => root.feedback.get(planId), apply: (planId, o, ctx) => root.feedback.apply(planId, o, ctx), undo: (planId, ctx) => root.feedback.undo(planId, ctx) },
+      { check: async (action, resource, notFound) => (await gate()).require(action, resource, notFound), ctxOf, tenantOfCube: internals.tenantOfCube },
+    ),
+    preferences: preferencesFacade<RequestOptions>(
+      { infer: (cubeId, userId, ctx) => root.preferences.infer(cubeId, userId, ctx), profile: (cubeId, userId) => root.preferences.profile(cubeId, userId) },
+      { check: async (action, resource, notFound) => (await gate()).require(action, resource, notFound), ctxOf, tenantOfCube: internals.tenantOfCube },
+    ),
     audit: {
       whoRead: async (memoryId, query = {}) => {
         await onTenant("audit.read");

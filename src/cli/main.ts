@@ -13,7 +13,7 @@ import type { CommandContext } from "../command/commandContext.js";
 import type { LedgerApi, RequestOptions } from "../app/ledgerApi.js";
 import { openMemLedger } from "../app/memLedger.js";
 import { connectMemLedger } from "../client/httpClient.js";
-import { embedderFromEnv } from "../config.js";
+import { chatModelFromEnv, embedderFromEnv } from "../config.js";
 import { searchModes, type SearchMode, type SearchRequest } from "../search/searchRequest.js";
 import type { NewMemoryItem } from "../ingestion/ingestionService.js";
 import type { JobStatus } from "../jobs/jobBusPort.js";
@@ -54,10 +54,12 @@ import { registerComplianceReportCommands } from "./complianceReportCommands.js"
 import { registerLegalHoldCommands } from "./legalHoldCommands.js";
 import { registerRetentionCommands } from "./retentionCommands.js";
 import { registerDecisionCommands } from "./decisionCommands.js";
+import { registerFeedbackCommands } from "./feedbackCommands.js";
 import { registerMcpCommands } from "./mcpCommands.js";
 import { registerDocumentCommands } from "./documentCommands.js";
 import { registerCubeHotPlugCommands } from "./cubeHotPlugCommands.js";
 import { registerMemReaderCommands } from "./memReaderCommands.js";
+import { registerChatCommands } from "./chatCommands.js";
 import { registerCubeInterchangeCommands } from "./cubeInterchangeCommands.js";
 import { commaList, confidence, delaySeconds, grantee, isoTime, metadataEntry, nonNegativeInteger, oneOf, positiveIntegerUpTo, repeatable, source } from "./parse.js";
 
@@ -237,6 +239,8 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
       defaultContext: ctx,
       worker: false,
       embedder: embedderFromEnv(process.env),
+      // Commands that ask a model (feedback, fine reading) use the one the environment names (docs/llm.md).
+      ...(chatModelFromEnv(process.env) !== undefined ? { chatModel: chatModelFromEnv(process.env)! } : {}),
       // A one-shot command may open a directory whose read models are far behind: let a search wait for them.
       searchConsistencyTimeoutMs: 120_000,
     });
@@ -641,6 +645,8 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
   registerDocumentCommands(program, { leaf, withLedger });
   registerCubeHotPlugCommands(program, { leaf, withLedger });
   registerMemReaderCommands(program, { leaf, withLedger });
+  registerFeedbackCommands(program, { leaf, withLedger });
+  registerChatCommands(program, { leaf, withLedger });
 
   // ---- governance: principals, keys, cube grants, delegations (docs/governance.md) ----
   const principal = program.command("principal").description("the tenant's users, agents and admins: roles, groups, disabling");

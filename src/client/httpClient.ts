@@ -20,6 +20,7 @@ import { httpRedaction } from "./redactionClient.js";
 import { remoteHolds } from "./holdsClient.js";
 import { remoteRetention } from "./retentionClient.js";
 import { remoteDecisions } from "./decisionsClient.js";
+import { remoteFeedback, remotePreferences } from "./feedbackClient.js";
 import { remoteInterchange } from "./interchangeClient.js";
 
 /**
@@ -195,6 +196,7 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
       get: (id, asOf) => get(memory(id), asOfQuery(asOf)),
       history: async (id) => (await get<{ entries: HistoryEntry[] }>(memory(id, "history"))).entries,
       diff: (id, from, to) => get(memory(id, "diff"), { from, to }),
+      neighbourhood: (id, options) => get(memory(id, "graph"), options?.hops !== undefined ? { hops: options.hops } : {}),
       transfer: (id, request, ctx) => post(memory(id, "transfer"), request, ctx),
       fanOut: (request, ctx) => post("/memories/fan-out", request, ctx),
     },
@@ -249,6 +251,8 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
     holds: remoteHolds(call),
     retention: remoteRetention(call),
     decisions: remoteDecisions(call),
+    feedback: remoteFeedback(call),
+    preferences: remotePreferences(call),
     reports: httpReports(<T>(path: string, query?: Record<string, string | number | undefined>) => get<T>(path, query)),
     documents: {
       add: (cubeId, request, ctx) => post(cube(cubeId, "documents"), request, ctx),

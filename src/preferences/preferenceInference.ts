@@ -36,13 +36,14 @@ export const inferenceAnswerSchema: JsonSchemaObject = {
   },
 };
 
-/** Keys are compared as the model may vary them: case, spaces and separators do not make a new preference. */
+/** Keys are compared as the model may vary them: case and separators (space, _, -, /, :) do not make a new preference; all become dots. */
 export const normalizeKey = (key: string) =>
   key
     .trim()
     .toLowerCase()
-    .replace(/[\s_\-/:]+/g, "_")
-    .replace(/[^a-z0-9_.]/g, "")
+    .replace(/[\s_\-/:.]+/g, ".")
+    .replace(/[^a-z0-9.]/g, "")
+    .replace(/^\.+|\.+$/g, "")
     .slice(0, 100);
 
 export interface CheckedInference {

@@ -1,6 +1,5 @@
 import swagger from "@fastify/swagger";
-import { randomUUID } from "node:crypto";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { MemLedger } from "../app/memLedger.js";
 import { sendError } from "./errorResponses.js";
 import { declareCommonResponses } from "./commonResponses.js";
@@ -29,16 +28,24 @@ import { decisionRoutes } from "./routes/decisionRoutes.js";
 import { tamperEvidenceRoutes } from "./routes/tamperEvidenceRoutes.js";
 import { documentRoutes } from "./routes/documentRoutes.js";
 import { memReaderRoutes } from "./routes/memReaderRoutes.js";
+import { feedbackRoutes } from "./routes/feedbackRoutes.js";
+import { memChatRoutes } from "./routes/memChatRoutes.js";
 import { redactionRoutes } from "./routes/redactionRoutes.js";
 import { mcpHttpRoutes } from "../mcp/mcpHttpRoutes.js";
 import { cubeInterchangeRoutes } from "./routes/cubeInterchangeRoutes.js";
+import { viewerRoutes } from "../viewer/viewerRoutes.js";
+import { memoryGraphRoutes } from "../memoryGraph/memoryGraphRoutes.js";
 import { principalKey, requireAuthentication } from "./authentication.js";
 import { registerCors } from "./corsPolicy.js";
 import { defaultRateLimit, type RateLimitSettings } from "../config.js";
 import { registerRateLimit } from "./rateLimiting.js";
+import { echoRequestIds, requestIdOf } from "../logging/requestIds.js";
+import { registerSwaggerUi } from "../apiDocs/swaggerUi.js";
 
 export interface ServerOptions {
   readonly logger?: boolean;
+  /** A pino logger to write the request log through (the shared one of src/logging/logger.ts, or a test's capture); wins over `logger`. */
+  readonly loggerInstance?: FastifyBaseLogger;
   /** Heartbeat and reconnect hint of `GET /events` (tests shorten them). */
   readonly feed?: EventFeedOptions;
   /** Requests per principal (default 600 a minute); `false` turns the limit off. */
@@ -52,14 +59,14 @@ export interface ServerOptions {
 /** The REST server: routes over the library API, validation by JSON Schema, typed errors to statuses. */
 export async function buildServer(ledger: MemLedger, options: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
     bodyLimit: 2 * 1024 * 1024,
     // Ids may be 200 characters long (the schemas say so); Fastify's default of 100 refused longer ones with a 414.
     routerOptions: { maxParamLength: maxPathParameterLength },
     // Refusals made before routing (an id too long, a bad URL) go through our error format too.
     frameworkErrors: (error, request, reply) => sendError(error, request, reply),
-    // Request ids double as correlation ids in the log, so they must be unique across restarts.
-    genReqId: () => randomUUID(),
+    // Request ids double as correlation ids in the log: a caller's well-formed x-request-id is kept, else a fresh UUID (src/logging/requestIds.ts).
+    genReqId: (request) => requestIdOf(request),
   });
   await app.register(swagger, {
     openapi: {
@@ -82,6 +89,7 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
     transformObject: (document) => ("openapiObject" in document ? withOptionalBodies(withOpenApiLinks(withOpenApi30Bounds(document.openapiObject))) : document.swaggerObject),
   });
   app.addHook("onRoute", declareCommonResponses);
+  echoRequestIds(app);
   app.addHook("onRoute", declareCommonHeaders);
   answerMethodNotAllowed(app);
   // An empty POST body with a JSON content type is an empty object, not a 400.
@@ -114,6 +122,7 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
 
   healthRoutes(app, ledger);
   app.get("/openapi.json", { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+  await registerSwaggerUi(app);
   cubeRoutes(app);
   cubeHotPlugRoutes(app);
   memoryRoutes(app);
@@ -132,7 +141,11 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
   tamperEvidenceRoutes(app);
   documentRoutes(app);
   memReaderRoutes(app);
+  feedbackRoutes(app);
+  memChatRoutes(app, ledger);
   cubeInterchangeRoutes(app);
   mcpHttpRoutes(app);
+  memoryGraphRoutes(app);
+  viewerRoutes(app);
   return app;
 }
