@@ -51,6 +51,8 @@ export async function askModel(model: ChatModelPort, newText: string, candidates
     schemaName: "memory_decision",
     schema: modelAnswerSchema,
     temperature: 0,
+    // The answer is a few ids and a sentence or two: a bound keeps a rambling model from filling its context.
+    maxTokens: 600,
     signal,
   });
   return { answer: answer.value, model: answer.model, prompt: prompt.ref };
