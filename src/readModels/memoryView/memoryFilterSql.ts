@@ -58,7 +58,17 @@ export const memoryFilterLimits = {
  * clause per metadata field (json_each measured 1.2× slower overall, 2× on
  * metadata: docs/benchmarks.md), so sizes are bounded by memoryFilterLimits.
  */
-export function memoryFilterSql(filters: MemoryFilters, asOf: LogMoment | undefined): { where: string; params: unknown[] } {
+/**
+ * How the tag and metadata filters are read. `probe` (the default) looks each candidate's
+ * content version up in the indexed `memory_tags` / `memory_metadata` tables: right when the
+ * rows are already chosen (a retriever's hits). `drive` lets those tables choose the rows
+ * (counting and listing what matches: a 0.1 % tag reads 0.1 % of the rows). `json` is the
+ * old scan of each row's `tags_json` / `metadata_json`, kept as the reference the property
+ * test and bench/filteredSearchBench.ts compare against.
+ */
+export type TagAndMetadataAccess = "probe" | "drive" | "json";
+
+export function memoryFilterSql(filters: MemoryFilters, asOf: LogMoment | undefined, access: TagAndMetadataAccess = "probe"): { where: string; params: unknown[] } {
   const clauses: string[] = [];
   const params: unknown[] = [];
   const oversized = oversizedFilter(filters);
@@ -86,7 +96,10 @@ export function memoryFilterSql(filters: MemoryFilters, asOf: LogMoment | undefi
   }
   if (filters.memoryTypes && filters.memoryTypes.length > 0) inList("i.memory_type", filters.memoryTypes);
   if (filters.tags && filters.tags.length > 0) {
-    clauses.push(`EXISTS (SELECT 1 FROM json_each(c.tags_json) t WHERE t.value IN (${filters.tags.map(() => "?").join(", ")}))`);
+    const tagList = filters.tags.map(() => "?").join(", ");
+    if (access === "json") clauses.push(`EXISTS (SELECT 1 FROM json_each(c.tags_json) t WHERE t.value IN (${tagList}))`);
+    else if (access === "drive") clauses.push(`i.content_pos IN (SELECT t.content_pos FROM memory_tags t WHERE t.tag IN (${tagList}))`);
+    else clauses.push(`EXISTS (SELECT 1 FROM memory_tags t WHERE t.content_pos = i.content_pos AND t.tag IN (${tagList}))`);
     params.push(...filters.tags);
   }
   if (filters.userId !== undefined) {
@@ -112,6 +125,16 @@ export function memoryFilterSql(filters: MemoryFilters, asOf: LogMoment | undefi
     params.push(...filters.privateVisibleTo, ...filters.privateVisibleTo);
   }
   for (const [field, value] of Object.entries(filters.metadata ?? {})) {
+    if (access !== "json") {
+      // memory_metadata holds each field's value as json_extract reads it (true is 1), so equality means what it meant on the JSON.
+      const match = value === null ? "m.field = ? AND m.value IS NULL" : "m.field = ? AND m.value = ?";
+      clauses.push(
+        access === "drive" ? `i.content_pos IN (SELECT m.content_pos FROM memory_metadata m WHERE ${match})` : `EXISTS (SELECT 1 FROM memory_metadata m WHERE m.content_pos = i.content_pos AND ${match})`,
+      );
+      params.push(field);
+      if (value !== null) params.push(metadataSqlValue(value));
+      continue;
+    }
     // The field name goes in as a quoted JSON path parameter, never into the SQL text.
     if (value === null) clauses.push("json_type(c.metadata_json, ?) = 'null'");
     else if (typeof value === "boolean") clauses.push(`json_extract(c.metadata_json, ?) = ${value ? 1 : 0}`);
@@ -132,4 +155,10 @@ export function oversizedFilter(filters: MemoryFilters): string | undefined {
     metadataFields: Object.keys(filters.metadata ?? {}).length,
   };
   return (Object.keys(sizes) as (keyof typeof sizes)[]).find((name) => sizes[name] > memoryFilterLimits[name]);
+}
+
+/** A flat metadata value as SQLite's json_extract returns it (booleans are 1 and 0), for the memory_metadata table. */
+export function metadataSqlValue(value: MetadataValue): string | number | null {
+  if (typeof value === "boolean") return value ? 1 : 0;
+  return value;
 }

@@ -6,10 +6,11 @@ import type { LogMoment, ProjectionEvent } from "../../../projections/projection
 import type { Statement } from "better-sqlite3";
 import type { ReadModelStore } from "../readModelStore.js";
 import { applyInTransaction, checkpointMembers, openReadModelDb, purgeWriteAheadLog, type SqliteDb } from "../sqliteReadModelDb.js";
-import { memoryFilterSql, type MemoryFilters } from "./memoryFilterSql.js";
+import { memoryFilterSql, metadataSqlValue, type MemoryFilters, type TagAndMetadataAccess } from "./memoryFilterSql.js";
 
 export const memoryViewReadModel = "memory_view";
-const projectionVersion = 1;
+/** 2: tags and flat metadata fields in indexed tables (memory_tags, memory_metadata); an older file is rebuilt. */
+const projectionVersion = 2;
 /** Distinct filter shapes kept prepared; a bound, since the shape follows the caller's filters. */
 const maxPreparedStatements = 64;
 
@@ -76,7 +77,17 @@ const rowColumns = `i.memory_id, i.from_pos, i.from_time, i.cube_id, i.status, i
  * interval of a unit (see projections/memoryIntervals.ts) and one row per
  * content version. Listing, filtering and "as of" are range queries.
  */
-export function openSqliteMemoryViewStore(file: string): MemoryViewStore {
+export interface MemoryViewStoreOptions {
+  /**
+   * Read tag and metadata filters from each row's JSON as before projection version 2
+   * (a json_each scan) instead of the indexed tables: only for measuring against the old path.
+   */
+  readonly jsonFilterScan?: boolean;
+}
+
+export function openSqliteMemoryViewStore(file: string, options: MemoryViewStoreOptions = {}): MemoryViewStore {
+  const probe: TagAndMetadataAccess = options.jsonFilterScan ? "json" : "probe";
+  const drive: TagAndMetadataAccess = options.jsonFilterScan ? "json" : "drive";
   const db = openReadModelDb(file, memoryViewReadModel, projectionVersion);
   db.exec(`
     CREATE TABLE IF NOT EXISTS memory_intervals (
@@ -95,6 +106,12 @@ export function openSqliteMemoryViewStore(file: string): MemoryViewStore {
       tags_json TEXT NOT NULL, sources_json TEXT NOT NULL, metadata_json TEXT NOT NULL, user_id TEXT, agent_id TEXT, session_id TEXT
     );
     CREATE INDEX IF NOT EXISTS memory_contents_by_memory ON memory_contents (memory_id);
+    -- Tag and metadata filters read these instead of parsing every row's JSON (see memoryFilterSql's access modes).
+    CREATE TABLE IF NOT EXISTS memory_tags (content_pos INTEGER NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (content_pos, tag)) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS memory_tags_by_tag ON memory_tags (tag, content_pos);
+    CREATE TABLE IF NOT EXISTS memory_metadata (content_pos INTEGER NOT NULL, field TEXT NOT NULL, value);
+    CREATE INDEX IF NOT EXISTS memory_metadata_by_content ON memory_metadata (content_pos, field);
+    CREATE INDEX IF NOT EXISTS memory_metadata_by_value ON memory_metadata (field, value, content_pos);
   `);
 
   const currentState = db.prepare<[string], { state_json: string; content_pos: number | null; subject_id: string | null; created_at: string; created_by: string }>(
@@ -108,6 +125,10 @@ export function openSqliteMemoryViewStore(file: string): MemoryViewStore {
   const insertContent = db.prepare(`INSERT OR IGNORE INTO memory_contents (content_pos, memory_id, content_hash, text, key, tags_json, sources_json, metadata_json, user_id, agent_id, session_id)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const eraseContents = db.prepare("DELETE FROM memory_contents WHERE memory_id = ?");
+  const insertTag = db.prepare("INSERT OR IGNORE INTO memory_tags (content_pos, tag) VALUES (?, ?)");
+  const insertMetadata = db.prepare("INSERT INTO memory_metadata (content_pos, field, value) VALUES (?, ?, ?)");
+  const eraseTags = db.prepare("DELETE FROM memory_tags WHERE content_pos IN (SELECT content_pos FROM memory_contents WHERE memory_id = ?)");
+  const eraseMetadata = db.prepare("DELETE FROM memory_metadata WHERE content_pos IN (SELECT content_pos FROM memory_contents WHERE memory_id = ?)");
   const forgetContentPositions = db.prepare("UPDATE memory_intervals SET content_pos = NULL WHERE memory_id = ?");
 
   const foldMemory = (item: ProjectionEvent): void => {
@@ -129,10 +150,17 @@ export function openSqliteMemoryViewStore(file: string): MemoryViewStore {
     const step = stepMemoryInterval(previous, envelope, event);
     if (step.newContent) {
       const c = step.newContent;
-      insertContent.run(envelope.position, memoryId, contentHash(searchableText(c)), c.text, c.key ?? null, JSON.stringify(c.tags), JSON.stringify(c.sources),
-        JSON.stringify(c.metadata), c.userId ?? null, c.agentId ?? null, c.sessionId ?? null);
+      const inserted = insertContent.run(envelope.position, memoryId, contentHash(searchableText(c)), c.text, c.key ?? null, JSON.stringify(c.tags), JSON.stringify(c.sources),
+        JSON.stringify(c.metadata), c.userId ?? null, c.agentId ?? null, c.sessionId ?? null).changes > 0;
+      if (inserted) for (const tag of c.tags) insertTag.run(envelope.position, tag);
+      if (inserted) for (const [field, value] of Object.entries(c.metadata)) {
+        // A nested value (not expected, but stored JSON may hold one) is the JSON text json_extract would give.
+        insertMetadata.run(envelope.position, field, typeof value === "object" && value !== null ? JSON.stringify(value) : metadataSqlValue(value));
+      }
     }
     if (step.eraseContent) {
+      eraseTags.run(memoryId);
+      eraseMetadata.run(memoryId);
       eraseContents.run(memoryId);
       forgetContentPositions.run(memoryId);
     }
@@ -242,7 +270,7 @@ export function openSqliteMemoryViewStore(file: string): MemoryViewStore {
       return select(`i.memory_id = ? AND ${f.where}`, [memoryId, ...f.params])[0];
     },
     list: (query) => {
-      const f = memoryFilterSql(query, query.asOf);
+      const f = memoryFilterSql(query, query.asOf, drive);
       const after = query.afterMemoryId !== undefined ? " AND i.memory_id > ?" : "";
       const params = query.afterMemoryId !== undefined ? [...f.params, query.afterMemoryId] : f.params;
       return select(`${f.where}${after}`, params, `ORDER BY i.memory_id LIMIT ${Math.max(1, Math.floor(query.limit ?? 100))}`);
@@ -250,7 +278,7 @@ export function openSqliteMemoryViewStore(file: string): MemoryViewStore {
     rowsForContent: (positions, filters, asOf) => {
       const out = new Map<number, MemoryViewRow>();
       if (positions.length === 0) return out;
-      const f = memoryFilterSql(filters, asOf);
+      const f = memoryFilterSql(filters, asOf, probe);
       // Without INDEXED BY the planner walks every current row of the cube (cube_id, status index) and tests the list.
       const rows = prepared(
           `SELECT ${rowColumns} FROM memory_intervals i INDEXED BY memory_intervals_by_content LEFT JOIN memory_contents c ON c.content_pos = i.content_pos WHERE i.content_pos IN (SELECT value FROM json_each(?)) AND ${f.where}`,
@@ -263,7 +291,7 @@ export function openSqliteMemoryViewStore(file: string): MemoryViewStore {
     rowsForMemories: (memoryIds, filters, asOf) => {
       const out = new Map<string, MemoryViewRow>();
       if (memoryIds.length === 0) return out;
-      const f = memoryFilterSql(filters, asOf);
+      const f = memoryFilterSql(filters, asOf, probe);
       // The ids drive the join, so each is one primary-key probe (as of a moment too).
       const rows = prepared(`SELECT ${rowColumns} FROM json_each(?) j CROSS JOIN memory_intervals i ON i.memory_id = j.value LEFT JOIN memory_contents c ON c.content_pos = i.content_pos WHERE ${f.where}`)
         .all(JSON.stringify(memoryIds), ...f.params) as IntervalRow[];
@@ -273,12 +301,12 @@ export function openSqliteMemoryViewStore(file: string): MemoryViewStore {
       return out;
     },
     contentPositionsMatching: (filters, asOf, limit) => {
-      const f = memoryFilterSql(filters, asOf);
+      const f = memoryFilterSql(filters, asOf, drive);
       return (prepared(`SELECT i.content_pos AS p FROM memory_intervals i LEFT JOIN memory_contents c ON c.content_pos = i.content_pos WHERE i.content_pos IS NOT NULL AND ${f.where} LIMIT ?`)
         .all(...f.params, limit) as { p: number }[]).map((r) => r.p);
     },
     countMatching: (filters, asOf, cap) => {
-      const f = memoryFilterSql(filters, asOf);
+      const f = memoryFilterSql(filters, asOf, drive);
       return (prepared(`SELECT count(*) AS n FROM (SELECT 1 FROM memory_intervals i LEFT JOIN memory_contents c ON c.content_pos = i.content_pos WHERE i.content_pos IS NOT NULL AND ${f.where} LIMIT ?)`)
         .get(...f.params, cap ?? -1) as { n: number }).n;
     },
