@@ -32,6 +32,9 @@ interface Fixture {
   toTime: string;
   holdId: string;
   decisionId: string;
+  /** MemFeedback: the world has no chat model, so no real plan exists; an unknown plan of A must answer as one of nobody. */
+  planId: string;
+  userId: string;
 }
 
 /**
@@ -68,9 +71,11 @@ const routes: Readonly<Record<string, RouteFixture>> = {
   "POST /memories/{memoryId}/revert": { addresses: "id", body: () => ({ toRevision: 1 }) },
   "GET /memories/{memoryId}/history": { addresses: "id" },
   "GET /memories/{memoryId}/diff": { addresses: "id", query: () => "from=0&to=1" },
+  "GET /memories/{memoryId}/graph": { addresses: "id", query: () => "hops=2" },
   "POST /cubes/{cubeId}/add": { addresses: "id", body: () => ({ memories: [{ text: "added by an intruder" }] }) },
   "POST /cubes/{cubeId}/documents": { addresses: "id", body: () => ({ mediaType: "text/plain", content: "a document slipped in by an intruder", async: false }) },
   "POST /cubes/{cubeId}/messages": { addresses: "id", body: () => ({ messages: [{ role: "user", content: "a turn slipped in by an intruder" }], async: false }) },
+  "POST /v1/chat/completions": { addresses: "id", body: (f) => ({ model: "m", messages: [{ role: "user", content: "alpha" }], memledger: { cubeIds: [f.cubeId] } }) },
   "POST /memories/{memoryId}/schedule": { addresses: "id", body: () => ({ command: "archive", afterSeconds: 86_400 }) },
   "POST /cubes/{cubeId}/retention-sweeps": { addresses: "id", body: () => ({ olderThanDays: 30 }) },
   "PUT /cubes/{cubeId}/redaction": { addresses: "id", body: () => ({ enabled: true, keepOriginal: "sealed" }) },
@@ -132,6 +137,12 @@ const routes: Readonly<Record<string, RouteFixture>> = {
   "POST /decisions/{decisionId}/revert": { addresses: "id", body: () => ({}) },
   "POST /decisions/{decisionId}/accept": { addresses: "id", body: () => ({}) },
   "POST /decisions/{decisionId}/reject": { addresses: "id", body: () => ({}) },
+  "POST /cubes/{cubeId}/feedback": { addresses: "id", body: () => ({ text: "I moved to Lyon, not Paris", dryRun: true }) },
+  "GET /feedback/{planId}": { addresses: "id" },
+  "POST /feedback/{planId}/apply": { addresses: "id", body: () => ({ confirmErase: true }) },
+  "POST /feedback/{planId}/undo": { addresses: "id", body: () => ({}) },
+  "POST /cubes/{cubeId}/users/{userId}/preferences/infer": { addresses: "id", body: () => ({}) },
+  "GET /cubes/{cubeId}/users/{userId}/profile": { addresses: "id" },
   "GET /cubes/{cubeId}/decision-mode": { addresses: "id" },
   "PUT /cubes/{cubeId}/decision-mode": { addresses: "id", body: () => ({ mode: "off" }) },
   "GET /cubes/{cubeId}/export": { addresses: "id" },
@@ -157,7 +168,9 @@ function callFor(route: Route, f: Fixture): Call {
   return { method: route.method, url: query !== undefined ? `${url}?${query}` : url, ...(body !== undefined ? { payload: body } : {}) };
 }
 
-const isWrite = (route: Route) => route.method !== "GET" && route.key !== "POST /search";
+// mem_chat without remember only reads (its remember refusals are reported next to the answer: test/memChat.http.test.ts).
+const reads = new Set(["POST /search", "POST /v1/chat/completions"]);
+const isWrite = (route: Route) => route.method !== "GET" && !reads.has(route.key);
 
 /** The answer with every fixture id replaced by its name, so a foreign id's answer and a missing id's compare equal. */
 function normalized(response: LightMyRequestResponse, f: Fixture): { status: number; body: unknown } {
@@ -250,6 +263,8 @@ describe("every route over HTTP: credentials, tenants and permissions", () => {
     fixtureA = {
       holdId: hold.holdId,
       decisionId: decisionId!,
+      planId: "plan-of-a",
+      userId: "subject-of-a",
       cubeId: "cube-of-a",
       memoryId: m1.memoryId,
       successorId: m2.memoryId,
@@ -329,6 +344,7 @@ describe("every route over HTTP: credentials, tenants and permissions", () => {
       principalId: `ghost-${randomUUID().slice(0, 8)}`,
       keyId: `Gh0st${randomUUID().slice(0, 7)}`,
       holdId: randomUUID(),
+      planId: randomUUID(),
     };
     const failures: string[] = [];
     for (const route of documented.filter((r) => r.fixture.addresses === "id")) {

@@ -2,7 +2,7 @@
  * The read audit: who read what, kept apart from the memory streams so reads
  * (far more frequent than writes) never slow or block memory writes.
  */
-export type ReadAction = "memory.get" | "memory.history" | "memory.diff" | "cube.list" | "search" | "feed.subscribe" | "export" | "memory.redaction" | "memory.unredacted" | "memory.transfer";
+export type ReadAction = "memory.get" | "memory.history" | "memory.diff" | "cube.list" | "search" | "feed.subscribe" | "export" | "memory.redaction" | "memory.unredacted" | "memory.transfer" | "memory.graph";
 
 export interface ReadRecord {
   /** ISO-8601, from the injected clock. */

@@ -41,11 +41,15 @@ import { defaultRateLimit, type RateLimitSettings } from "../config.js";
 import { registerRateLimit } from "./rateLimiting.js";
 import { echoRequestIds, requestIdOf } from "../logging/requestIds.js";
 import { registerSwaggerUi } from "../apiDocs/swaggerUi.js";
+import { metricsRoutes, type MetricsRouteOptions } from "../metrics/metricsRoutes.js";
+import { traceRequests } from "../tracing/requestSpans.js";
 
 export interface ServerOptions {
   readonly logger?: boolean;
   /** A pino logger to write the request log through (the shared one of src/logging/logger.ts, or a test's capture); wins over `logger`. */
   readonly loggerInstance?: FastifyBaseLogger;
+  /** GET /metrics and the request latency histogram (src/metrics/); absent, no metrics are kept. */
+  readonly metrics?: MetricsRouteOptions;
   /** Heartbeat and reconnect hint of `GET /events` (tests shorten them). */
   readonly feed?: EventFeedOptions;
   /** Requests per principal (default 600 a minute); `false` turns the limit off. */
@@ -90,6 +94,8 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
   });
   app.addHook("onRoute", declareCommonResponses);
   echoRequestIds(app);
+  // Spans only while tracing is on (src/tracing/); before any route, since it wraps their handlers.
+  traceRequests(app);
   app.addHook("onRoute", declareCommonHeaders);
   answerMethodNotAllowed(app);
   // An empty POST body with a JSON content type is an empty object, not a 400.
@@ -123,6 +129,7 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
   healthRoutes(app, ledger);
   app.get("/openapi.json", { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
   await registerSwaggerUi(app);
+  if (options.metrics) metricsRoutes(app, ledger, options.metrics);
   cubeRoutes(app);
   cubeHotPlugRoutes(app);
   memoryRoutes(app);
