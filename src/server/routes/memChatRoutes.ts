@@ -23,6 +23,7 @@ export function memChatRoutes(app: FastifyInstance, ledger: MemLedger): void {
         summary:
           "OpenAI-compatible chat completions with memory: the caller's memories for the conversation are injected with their ids, the configured chat model answers (stream: true streams Server-Sent Events), the answer names the memories used (memledger.memoryIds, x-memledger-memory-ids); memledger.remember sends the new turns to MemReader. Errors in OpenAI's shape",
         body: chatCompletionBody,
+        headers: memChatHeaders,
         response: {
           200: {
             description: "the answer (application/json), or with stream: true chat.completion.chunk events (text/event-stream) ending in data: [DONE]",
@@ -92,6 +93,21 @@ export function memChatRoutes(app: FastifyInstance, ledger: MemLedger): void {
   );
 }
 
+const headerText = (description: string) => ({ type: "string", maxLength: 60_000, description }) as const;
+
+/** The memledger options as headers (documented in the OpenAPI document; parsed by memChatOptionsFromHeaders). */
+const memChatHeaders = {
+  type: "object",
+  properties: {
+    "x-memledger-cube-ids": headerText("the cubes searched, comma-separated (as memledger.cubeIds)"),
+    "x-memledger-limit": headerText(`memories injected at most, 0 to ${memChatLimits.maxMemories} (as memledger.limit)`),
+    "x-memledger-remember": headerText("true: send the new turns to MemReader (as memledger.remember)"),
+    "x-memledger-remember-cube-id": headerText("the cube remembered into (as memledger.rememberCubeId)"),
+    "x-memledger-user-id": headerText("the user the remembered turns are about (as memledger.userId)"),
+    "x-memledger-session-id": headerText("the session of the remembered turns (as memledger.sessionId)"),
+  },
+} as const;
+
 const header = (request: FastifyRequest, name: string): string | undefined => {
   const value = request.headers[name];
   return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
@@ -116,6 +132,9 @@ export function memChatOptionsFromHeaders(request: FastifyRequest): MemChatOptio
     if (!Number.isInteger(limit) || limit < 0 || limit > memChatLimits.maxMemories) throw invalidRequest("x-memledger-limit", `must be an integer from 0 to ${memChatLimits.maxMemories}`);
   }
   if (rememberText !== undefined && rememberText !== "true" && rememberText !== "false") throw invalidRequest("x-memledger-remember", "must be true or false");
+  for (const [name, value] of [["x-memledger-remember-cube-id", rememberCubeId], ["x-memledger-user-id", userId], ["x-memledger-session-id", sessionId]] as const) {
+    if (value !== undefined && value.length > memChatLimits.idLength) throw invalidRequest(name, `must be at most ${memChatLimits.idLength} characters`);
+  }
   if (cubeIds !== undefined && (cubeIds.length === 0 || cubeIds.length > 50 || cubeIds.some((id) => id.length > memChatLimits.idLength))) {
     throw invalidRequest("x-memledger-cube-ids", `must name 1 to 50 cube ids, comma-separated`);
   }
