@@ -7,6 +7,7 @@ import type { Embedder } from "./embedderPort.js";
 import { EmbedderUnavailable, EmbeddingFailed } from "./embeddingErrors.js";
 import type { CloseRequest, EmbedReply, EmbedRequest, WorkerError, WorkerReady } from "./embeddingWorkerMessages.js";
 import type { OnnxEmbedderOptions } from "./onnxEmbedder.js";
+import { logger } from "../logging/logger.js";
 
 export interface WorkerEmbedderOptions extends OnnxEmbedderOptions {
   /** A request taking longer than this means the worker is stuck: it is replaced and the request fails with EmbedderUnavailable. Default 120 s. */
@@ -104,7 +105,7 @@ export async function openWorkerEmbedder(options: WorkerEmbedderOptions): Promis
         if (loaded === running.worker) loaded = undefined;
         if (!closed) failAll(new EmbedderUnavailable(`the embedding worker for ${running.modelId} stopped (exit code ${code}) during the request; it is restarted for the next one, so retry`), running.worker);
       });
-      running.worker.on("error", (error) => console.warn(`memledger embedding worker failed: ${error.message}`));
+      running.worker.on("error", (error) => logger("embedder").warn(`memledger embedding worker failed: ${error.message}`));
       if (current === started) {
         loaded = running.worker;
         armIdle(running.worker);

@@ -4,6 +4,7 @@ import type { CheckpointStore } from "../checkpoints/checkpointStore.js";
 import type { EventStorePort, RecordedEvent } from "../eventStore/eventStorePort.js";
 import { backoffMs, latch, sleepUnless, waitForNewEvents } from "../eventStore/logFollowing.js";
 import { isPublicMemoryEvent, publicEventWithoutContent, type PublicMemoryEvent } from "./publicMemoryEvent.js";
+import { logger } from "../logging/logger.js";
 
 /**
  * Publishes memory events from the log to a Kafka topic, at least once.
@@ -28,7 +29,7 @@ export interface KafkaEventRelayOptions {
   readonly partitions?: number;
   /** The message body; defaults to the content-free public event. */
   readonly toMessage?: (event: RecordedEvent) => PublicMemoryEvent;
-  /** Told about every failed batch before it is retried; defaults to console.warn. */
+  /** Told about every failed batch before it is retried; defaults to the shared logger (src/logging/logger.ts). */
   readonly onRetry?: (failure: RelayFailure) => void;
   /** kafkajs's own logging; defaults to ERROR, because the relay reports its failures through onRetry. */
   readonly kafkaLogLevel?: kafkaLogLevel;
@@ -170,5 +171,5 @@ function kafkaMessage(recorded: RecordedEvent, event: PublicMemoryEvent): Messag
 
 function warnOfRetry(topic: string): (failure: RelayFailure) => void {
   return ({ after, attempt, retryInMs, error }) =>
-    console.warn(`memledger kafka relay: publishing to ${topic} after position ${after} failed (attempt ${attempt}); retrying in ${retryInMs} ms: ${String(error)}`);
+    logger("eventRelay").warn(`memledger kafka relay: publishing to ${topic} after position ${after} failed (attempt ${attempt}); retrying in ${retryInMs} ms: ${String(error)}`);
 }

@@ -10,6 +10,7 @@ import { followStatusTopic, KafkaJobStatusView } from "./kafkaJobStatusView.js";
 import { kafkaJobTopicNames, KafkaTopicCreator, statusTopicConfig } from "./kafkaJobTopics.js";
 import { KafkaJobWorker, type KafkaWorkerEnvironment } from "./kafkaJobWorker.js";
 import { defaultKafkaSessionTimeoutMs } from "./leaseDefaults.js";
+import { logger } from "../logging/logger.js";
 
 export interface KafkaJobBusOptions {
   readonly brokers: readonly string[];
@@ -25,7 +26,7 @@ export interface KafkaJobBusOptions {
   readonly sessionTimeoutMs?: number;
   /** kafkajs's own logging; defaults to ERROR, because failures reach callers as JobBusUnavailable. */
   readonly kafkaLogLevel?: kafkaLogLevel;
-  /** Told about trouble a worker works around on its own (a retried status write, an unreadable message); defaults to console.warn. */
+  /** Told about trouble a worker works around on its own (a retried status write, an unreadable message); defaults to the shared logger (src/logging/logger.ts). */
   readonly onWarning?: (message: string, cause?: unknown) => void;
 }
 
@@ -60,7 +61,7 @@ export function openKafkaJobBus(options: KafkaJobBusOptions): JobBusPort {
   const delayTiming: ConsumerTiming = { sessionTimeoutMs, maxWaitTimeInMs: 200 };
   // Joining can wait for a crashed member's session to expire first.
   const joinTimeoutMs = 2 * sessionTimeoutMs + 30_000;
-  const warn = options.onWarning ?? ((message: string, cause?: unknown) => console.warn(`memledger kafka job bus (${brokerList}): ${message}${cause === undefined ? "" : `: ${describe(cause)}`}`));
+  const warn = options.onWarning ?? ((message: string, cause?: unknown) => logger("jobBus").warn(`memledger kafka job bus (${brokerList}): ${message}${cause === undefined ? "" : `: ${describe(cause)}`}`));
 
   const kafka = new Kafka({ clientId: options.clientId ?? "memledger-jobs", brokers: [...options.brokers], logLevel: options.kafkaLogLevel ?? kafkaLogLevel.ERROR });
   const admin: Admin = kafka.admin();

@@ -10,6 +10,7 @@ import { decodeForProjection } from "./projectionEventDecoder.js";
 import { describeDamage, isReadModelDamage } from "./readModelDamage.js";
 import type { ReadModelFactory, ReadModelStore } from "./readModelStore.js";
 import type { IntegrityCheck } from "./sqliteIntegrityCheck.js";
+import { logger } from "../logging/logger.js";
 
 /**
  * Runs each read model as its own checkpointed catch-up subscription to the
@@ -168,7 +169,7 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
   const followBatchSize = options.batchSize ?? 5_000;
   const rebuildBatchSize = options.rebuildBatchSize ?? 20_000;
   const integrityCheckBudgetMs = options.integrityCheckBudgetMs ?? 2_000;
-  const onError = options.onError ?? ((name, error) => console.warn(`memledger read model ${name}: ${String(error)}`));
+  const onError = options.onError ?? ((name, error) => logger("readModels").warn(`memledger read model ${name}: ${String(error)}`));
   mkdirSync(options.directory, { recursive: true });
   const lanes = new Map<string, Lane>();
   const stopping = latch();
