@@ -106,7 +106,7 @@ describe("web viewer in a browser", () => {
     const results = page.getByTestId("results");
     await expect.poll(() => results.textContent()).toContain("Alice turns the compost on Sundays");
     const why = await results.getByTestId("why").first().textContent();
-    expect(why).toMatch(/bm25 #1 score \d+\.\d{3}/);
+    expect(why).toMatch(/bm25 #1 score \d+(\.\d+)?/);
   });
 
   it("draws the graph around a memory: the entities it mentions and what was merged into it", async () => {

@@ -58,9 +58,16 @@ export async function startViewerScenario(): Promise<ViewerScenario> {
     browser,
     page: () => browser.newPage({ viewport: { width: 1280, height: 860 } }),
     close: async () => {
-      await browser.close();
-      await app.close();
-      await ledger.close();
+      const step = async (what: string, done: Promise<unknown>) => {
+        const started = Date.now();
+        await done;
+        if (Date.now() - started > 5_000) console.warn(`viewer scenario: ${what} took ${Date.now() - started} ms`);
+      };
+      await step("closing the browser", browser.close());
+      // The live feed's stream stays open until the server drops it.
+      app.server.closeAllConnections();
+      await step("closing the server", app.close());
+      await step("closing the ledger", ledger.close());
       rmSync(dir, { recursive: true, force: true });
     },
   };

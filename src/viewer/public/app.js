@@ -76,11 +76,13 @@ function App() {
     <header>
       <strong>memledger</strong>
       ${nav("#/cubes", "Cubes")} ${nav("#/search", "Search")} ${nav("#/operations", "Jobs & feed")} ${nav("#/governance", "Audit & holds")}
-      <span class="who">${me.principalId} (${me.roles.join(", ") || "no tenant role"}) · ${me.tenantId}</span>
+      <span class="who">${me.principalId} (${[me.kind, ...me.roles].join(", ")}) · tenant ${me.tenantId}</span>
       <button onClick=${logout}>Log out</button>
     </header>
     <main>${view(match)}</main>
   </div>`;
 }
 
-render(html`<${App} />`, document.getElementById("root"));
+const root = document.getElementById("root");
+root.textContent = ""; // the "Loading" line, shown until this module ran
+render(html`<${App} />`, root);

@@ -15,7 +15,7 @@ export function GraphView({ memoryId }) {
     const cy = cytoscape({
       container: box.current,
       elements: [
-        ...graph.data.nodes.map((n) => ({ data: { id: n.id, label: n.kind === "memory" ? `memory ${n.label.slice(0, 8)}` : n.label, kind: n.kind, depth: n.depth } })),
+        ...graph.data.nodes.map((n) => ({ data: { id: n.id, label: n.kind === "memory" ? `memory ${n.label.length > 18 ? `${n.label.slice(0, 18)}…` : n.label}` : n.label, kind: n.kind, depth: n.depth } })),
         ...graph.data.edges.map((e, i) => ({ data: { id: `e${i}`, source: e.src, target: e.dst, label: e.type } })),
       ],
       style: [

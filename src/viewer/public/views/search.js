@@ -3,12 +3,15 @@ import { api } from "../api.js";
 import { ErrorBox, html, link, Loaded, Status, textOf, useApi } from "../html.js";
 
 /** Why a result matched: rank and score from each retriever that found it, as POST /search gives them. */
+/** Three significant digits: BM25 scores of weak matches are far below 0.001. */
+const figure = (x) => (Math.abs(x) >= 1000 ? x.toFixed(0) : Number(x.toPrecision(3)).toString());
+
 export function Why({ why }) {
   const parts = [];
-  if (why.vector) parts.push(`vector #${why.vector.rank} similarity ${why.vector.similarity.toFixed(3)}`);
-  if (why.bm25) parts.push(`bm25 #${why.bm25.rank} score ${why.bm25.score.toFixed(3)}`);
-  if (why.graph) parts.push(`graph #${why.graph.rank} score ${why.graph.score.toFixed(3)}${why.graph.via?.length ? ` via ${why.graph.via.join(", ")}` : ""}`);
-  if (why.fused !== undefined) parts.push(`fused ${why.fused.toFixed(4)}`);
+  if (why.vector) parts.push(`vector #${why.vector.rank} similarity ${figure(why.vector.similarity)}`);
+  if (why.bm25) parts.push(`bm25 #${why.bm25.rank} score ${figure(why.bm25.score)}`);
+  if (why.graph) parts.push(`graph #${why.graph.rank} score ${figure(why.graph.score)}${why.graph.via?.length ? ` via ${why.graph.via.join(", ")}` : ""}`);
+  if (why.fused !== undefined) parts.push(`fused ${figure(why.fused)}`);
   if (why.rerank) parts.push(`rerank ${JSON.stringify(why.rerank)}`);
   return html`<div class="why" data-testid="why">${parts.map((p) => html`<span>${p}</span>`)}</div>`;
 }
@@ -52,7 +55,7 @@ export function SearchView() {
     ${answer && html`<p class="muted">mode ${answer.mode}${answer.behind ? `, read models ${answer.behind} events behind` : ""}${answer.degraded ? `, degraded: ${answer.degraded.map((d) => d.readModel).join(", ")}` : ""}</p>
       <table data-testid="results"><thead><tr><th>#</th><th>score</th><th>memory</th><th>why it matched</th></tr></thead>
       <tbody>${answer.results.map((r, i) => html`<tr>
-        <td>${i + 1}</td><td>${r.score.toFixed(4)}</td>
+        <td>${i + 1}</td><td>${figure(r.score)}</td>
         <td>${link(`#/memories/${encodeURIComponent(r.memory.memoryId)}`, textOf(r.memory))} <${Status} status=${r.memory.status} /></td>
         <td><${Why} why=${r.why} /></td></tr>`)}</tbody></table>`}`;
 }
