@@ -43,6 +43,7 @@ function topLevelKeys(cell: string): string[] {
     if (cell[end] === "{") depth += 1;
     if (cell[end] === "}" && --depth === 0) break;
   }
+  // Keys may hold underscores: OpenAI's fields (max_tokens, stream_options) are accepted as OpenAI spells them.
   let inner = cell.slice(start + 1, end).replace(/`/g, "");
   // Nested objects, lists and placeholders say nothing about top-level keys.
   for (let before = ""; before !== inner; ) {
@@ -52,11 +53,11 @@ function topLevelKeys(cell: string): string[] {
   const keys: string[] = [];
   for (const element of inner.split(",")) {
     const [first, ...alternatives] = element.split("\\|");
-    const head = /^\s*([A-Za-z][A-Za-z0-9]*)\??\s*(:.*)?$/s.exec(first ?? "");
+    const head = /^\s*([A-Za-z][A-Za-z0-9_]*)\??\s*(:.*)?$/s.exec(first ?? "");
     if (head) keys.push(head[1]!);
     // `at?: <ISO> \| afterSeconds?: <n>`: an alternative key, not an enum value such as `freeze\|activate`.
     for (const alternative of alternatives) {
-      const key = /^\s*([A-Za-z][A-Za-z0-9]*)\??\s*:/.exec(alternative);
+      const key = /^\s*([A-Za-z][A-Za-z0-9_]*)\??\s*:/.exec(alternative);
       if (key) keys.push(key[1]!);
     }
   }

@@ -93,15 +93,16 @@ export function memChatRoutes(app: FastifyInstance, ledger: MemLedger): void {
   );
 }
 
-const headerText = (description: string) => ({ type: "string", maxLength: 60_000, description }) as const;
+// Headers stay well inside Node's 16 KB for all of a request's headers (a longer one would be a 431 before any route ran).
+const headerText = (description: string, maxLength: number = memChatLimits.idLength) => ({ type: "string", maxLength, description }) as const;
 
 /** The memledger options as headers (documented in the OpenAPI document; parsed by memChatOptionsFromHeaders). */
 const memChatHeaders = {
   type: "object",
   properties: {
-    "x-memledger-cube-ids": headerText("the cubes searched, comma-separated (as memledger.cubeIds)"),
-    "x-memledger-limit": headerText(`memories injected at most, 0 to ${memChatLimits.maxMemories} (as memledger.limit)`),
-    "x-memledger-remember": headerText("true: send the new turns to MemReader (as memledger.remember)"),
+    "x-memledger-cube-ids": headerText("the cubes searched, comma-separated (as memledger.cubeIds; for longer lists use the body)", 4_000),
+    "x-memledger-limit": { type: "string", pattern: "^[0-9]{1,2}$", description: `memories injected at most, 0 to ${memChatLimits.maxMemories} (as memledger.limit)` },
+    "x-memledger-remember": { type: "string", enum: ["true", "false"], description: "true: send the new turns to MemReader (as memledger.remember)" },
     "x-memledger-remember-cube-id": headerText("the cube remembered into (as memledger.rememberCubeId)"),
     "x-memledger-user-id": headerText("the user the remembered turns are about (as memledger.userId)"),
     "x-memledger-session-id": headerText("the session of the remembered turns (as memledger.sessionId)"),
