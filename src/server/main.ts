@@ -4,11 +4,17 @@ import { ConfigError, defaultEventTopic, defaultJobTopicPrefix, defaultWorkerCon
 import { configFromSources } from "../configFile.js";
 import { redactUrl } from "../redactUrl.js";
 import { buildServer } from "./buildServer.js";
+import { metricsFromEnvironment } from "../metrics/metricsConfig.js";
+import { startTracingFromEnvironment } from "../tracing/tracing.js";
 
 /** `npm start`: the server on the embedded default (one data directory, no services), or on the engines configured. */
 async function main(): Promise<void> {
   const config = configFromSources();
+  // Traces only with an OTLP endpoint configured; metrics unless MEMLEDGER_METRICS=off (docs/operations.md).
+  const tracing = await startTracingFromEnvironment();
+  const metrics = metricsFromEnvironment();
   const ledger = await openMemLedger({
+    ...(metrics || tracing ? { telemetry: { ...(metrics ? { metrics: metrics.metrics } : {}) } } : {}),
     dataDir: config.dataDir,
     eventStore: config.eventStore,
     jobBus: config.jobBus,
@@ -25,7 +31,7 @@ async function main(): Promise<void> {
   // First start: an admin and its key, written to a file only its owner can read; the log names the file, never the key.
   const keyFile = join(config.dataDir, "admin.key");
   const bootstrap = await ledger.bootstrapAdmin(keyFile);
-  const app = await buildServer(ledger, { logger: config.logger, rateLimit: config.rateLimit, corsOrigins: config.corsOrigins, keyFileHint: keyFile });
+  const app = await buildServer(ledger, { logger: config.logger, rateLimit: config.rateLimit, corsOrigins: config.corsOrigins, keyFileHint: keyFile, ...(metrics ? { metrics } : {}) });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -33,6 +39,7 @@ async function main(): Promise<void> {
     app.log.info(`${signal}: finishing in-flight requests, then closing the stores`);
     await app.close();
     await ledger.close();
+    await tracing?.shutdown();
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));
@@ -49,6 +56,7 @@ async function main(): Promise<void> {
   app.log.info(describeEmbedder(config));
   app.log.info(describeChatModel(config));
   app.log.info(describeReadModels(config));
+  app.log.info(`${metrics ? `metrics at /metrics (${metrics.token ? "bearer MEMLEDGER_METRICS_TOKEN required" : "open: set MEMLEDGER_METRICS_TOKEN to require a token"})` : "no metrics (MEMLEDGER_METRICS=off)"}; ${tracing ? `traces to ${redactUrl(process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? "")}` : "no traces (set OTEL_EXPORTER_OTLP_ENDPOINT)"}; API docs at /docs`);
 }
 
 /** One line an operator can check against what they meant to configure. */

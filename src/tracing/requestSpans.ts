@@ -30,7 +30,7 @@ export function traceRequests(app: FastifyInstance): void {
     const cubeId = (request.params as Record<string, unknown> | undefined)?.cubeId ?? (request.body as Record<string, unknown> | undefined)?.cubeId;
     if (span && typeof cubeId === "string") span.setAttribute(spanAttributes.cubeId, cubeId);
     // Authentication put the principal's ledger here; its calls become the command spans.
-    if (request.ledger) request.ledger = tracedLedger(request.ledger, tracer);
+    if (request.ledger) request.ledger = tracedLedger(request.ledger, tracer, typeof cubeId === "string" ? cubeId : undefined);
   });
   // The handler runs inside the request's span: hooks before it may have left the async context (body parsing).
   app.addHook("onRoute", (route) => {

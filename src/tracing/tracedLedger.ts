@@ -5,12 +5,13 @@ import { cubeIdIn, spanAttributes } from "./spanAttributes.js";
 /**
  * The principal's ledger with a span around every call (`ledger memories.add`,
  * `ledger search`): the command step between a request and the appends it
- * makes, named after the API call, with the cube it names when it names one.
+ * makes, named after the API call, with the cube it names (its arguments', or
+ * the request's `requestCubeId`).
  */
-export function tracedLedger<L extends object>(ledger: L, tracer: Tracer): L {
+export function tracedLedger<L extends object>(ledger: L, tracer: Tracer, requestCubeId?: string): L {
   const traced = (name: string, call: (...args: unknown[]) => unknown, self: unknown) =>
     function (...args: unknown[]): unknown {
-      const cubeId = cubeIdIn(args[0]) ?? (name.startsWith("cubes.") && typeof args[0] === "string" ? args[0] : undefined);
+      const cubeId = cubeIdIn(args[0]) ?? requestCubeId;
       return tracer.startActiveSpan(`ledger ${name}`, { attributes: { [spanAttributes.command]: name, ...(cubeId !== undefined ? { [spanAttributes.cubeId]: cubeId } : {}) } }, (span) => {
         const end = (error?: unknown) => {
           if (error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: (error as { _tag?: string })?._tag ?? String(error) });

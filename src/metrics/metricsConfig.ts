@@ -1,0 +1,14 @@
+import { LedgerMetrics } from "./ledgerMetrics.js";
+import type { MetricsRouteOptions } from "./metricsRoutes.js";
+
+/**
+ * The server's metrics from its environment: on unless `MEMLEDGER_METRICS=off`;
+ * `MEMLEDGER_METRICS_TOKEN`, when set, is the bearer token a scrape must send.
+ */
+export function metricsFromEnvironment(env: NodeJS.ProcessEnv = process.env): MetricsRouteOptions | undefined {
+  const setting = (env.MEMLEDGER_METRICS ?? "on").toLowerCase();
+  if (setting !== "on" && setting !== "off") throw new Error(`MEMLEDGER_METRICS must be on or off, not "${env.MEMLEDGER_METRICS}"`);
+  if (setting === "off") return undefined;
+  const token = env.MEMLEDGER_METRICS_TOKEN;
+  return { metrics: new LedgerMetrics(), ...(token !== undefined && token !== "" ? { token } : {}) };
+}
