@@ -122,6 +122,28 @@ describe("MemFeedback through the OpenAI adapter against a scripted chat-complet
     expect((await ledger.memories.get("job")).content?.text).toBe("Alice works as a nurse");
   });
 
+  it("an apply stopped halfway (a hold placed after planning) runs again once the hold is gone, and its undo still returns each unit to before the plan", async () => {
+    await ledger.memories.create({ cubeId: "alice", memoryId: "pet", text: "Alice has a cat", userId: "alice" });
+    planFor = () => ({
+      steps: [
+        { action: "edit", memoryId: "home", newText: "Alice lives in Marseille", successorId: null, reason: "moved again" },
+        { action: "archive", memoryId: "pet", newText: null, successorId: null, reason: "no pet now" },
+      ],
+    });
+    const before = await ledger.memories.get("home");
+    const plan = await ledger.feedback.correct("alice", { text: "I live in Marseille and have no cat", userId: "alice" });
+    const hold = await ledger.holds.place({ scope: { kind: "memory", id: "pet" }, reason: "insurance claim" });
+    expect((await failureOf(ledger.feedback.apply(plan.planId)))._tag).toBe("LegalHoldActive");
+    expect((await ledger.memories.get("home")).content?.text).toBe("Alice lives in Marseille");
+    expect((await ledger.feedback.get(plan.planId)).status).toBe("planned");
+    await ledger.holds.release(hold.holdId, "claim settled");
+    const applied = await ledger.feedback.apply(plan.planId);
+    expect(applied.changes?.find((c) => c.memoryId === "home")).toMatchObject({ beforeRevision: before.revision, afterRevision: before.revision + 1 });
+    await ledger.feedback.undo(plan.planId);
+    expect((await ledger.memories.get("home")).content).toEqual(before.content);
+    expect((await ledger.memories.get("pet")).status).toBe("activated");
+  });
+
   it("dryRun: false plans and applies in one call", async () => {
     planFor = () => ({ steps: [{ action: "archive", memoryId: "home", newText: null, successorId: null, reason: "wrong" }] });
     const plan = await ledger.feedback.correct("alice", { text: "I do not live in Paris", userId: "alice", dryRun: false });

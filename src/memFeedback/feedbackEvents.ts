@@ -28,6 +28,12 @@ export interface FeedbackPlanned {
   };
 }
 
+/** Written before the first step runs: the revisions an undo returns to, kept if the apply is interrupted and run again. */
+export interface FeedbackApplyStarted {
+  readonly type: "FeedbackApplyStarted";
+  readonly data: { readonly planId: string; readonly before: readonly { readonly memoryId: string; readonly revision: number }[] };
+}
+
 export interface FeedbackApplied {
   readonly type: "FeedbackApplied";
   readonly data: { readonly planId: string; readonly changes: readonly FeedbackChange[] };
@@ -38,10 +44,11 @@ export interface FeedbackUndone {
   readonly data: { readonly planId: string; readonly reverted: readonly string[]; readonly notUndoable: readonly { readonly memoryId: string; readonly why: string }[] };
 }
 
-export type FeedbackEvent = FeedbackPlanned | FeedbackApplied | FeedbackUndone;
+export type FeedbackEvent = FeedbackPlanned | FeedbackApplyStarted | FeedbackApplied | FeedbackUndone;
 
 export const feedbackEventCatalog = {
   FeedbackPlanned: { schemaVersion: 1 },
+  FeedbackApplyStarted: { schemaVersion: 1 },
   FeedbackApplied: { schemaVersion: 1 },
   FeedbackUndone: { schemaVersion: 1 },
 } as const;
@@ -66,6 +73,8 @@ export interface FeedbackPlanView {
   readonly changes?: readonly FeedbackChange[];
   readonly appliedAt?: string;
   readonly undone?: FeedbackUndone["data"] & { readonly at: string };
+  /** An apply that started and did not finish: the revisions before it, which its rerun keeps. */
+  readonly applyStarted?: FeedbackApplyStarted["data"]["before"];
 }
 
 /** The plan's stream folded into its view; undefined when the stream holds no plan. */
@@ -88,6 +97,8 @@ export function foldFeedback(events: readonly { readonly event: FeedbackEvent; r
         plannedAt: recordedAt,
         plannedBy: actor,
       };
+    } else if (view !== undefined && event.type === "FeedbackApplyStarted") {
+      view = { ...view, applyStarted: event.data.before };
     } else if (view !== undefined && event.type === "FeedbackApplied") {
       view = { ...view, status: "applied", changes: event.data.changes, appliedAt: recordedAt };
     } else if (view !== undefined && event.type === "FeedbackUndone") {

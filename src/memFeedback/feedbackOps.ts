@@ -116,12 +116,19 @@ export function feedbackOps(ports: FeedbackPorts): FeedbackOps {
       throw feedbackPlanConflict(planId, plan.status, `feedback plan ${planId} erases ${erased.join(", ")}, which cannot be undone; apply it again with confirmErase: true if that is meant`);
     }
     const provenance: CommandContext = { ...ctx, reason: plan.text, automation: { component: feedbackComponent, model: plan.model, prompt: plan.prompt } };
+    // The revisions before the plan are recorded first: an apply interrupted between steps and run again keeps them,
+    // so its undo still returns each unit to where it was before the plan, not to where the first run left it.
+    let before = plan.applyStarted;
+    if (before === undefined) {
+      before = await Promise.all(plan.steps.map(async (step) => ({ memoryId: step.memoryId, revision: (await root.memories.get(step.memoryId)).revision })));
+      await ports.append(planId, plan.cubeIds[0]!, { type: "FeedbackApplyStarted", data: { planId, before } }, provenance);
+    }
     const changes: FeedbackChange[] = [];
     for (const [i, step] of plan.steps.entries()) {
-      const before = await root.memories.get(step.memoryId);
-      // The command id makes a retried apply (a crash between steps) change nothing twice.
+      // The command id makes a retried apply change nothing twice.
       const after = await runStep(step, { ...provenance, commandId: `feedback:${planId}:${i}` });
-      changes.push({ memoryId: step.memoryId, action: step.action, beforeRevision: before.revision, afterRevision: after.revision });
+      const beforeRevision = before.find((b) => b.memoryId === step.memoryId)?.revision ?? after.revision - 1;
+      changes.push({ memoryId: step.memoryId, action: step.action, beforeRevision, afterRevision: after.revision });
     }
     await ports.append(planId, plan.cubeIds[0]!, { type: "FeedbackApplied", data: { planId, changes } }, provenance);
     return viewOf(planId);
@@ -185,7 +192,8 @@ export function feedbackOps(ports: FeedbackPorts): FeedbackOps {
           notUndoable.push({ memoryId: change.memoryId, why: "it was erased (its content key destroyed); an erasure cannot be undone" });
           continue;
         }
-        await root.memories.revert(change.memoryId, change.beforeRevision, { ...undoCtx, commandId: `feedback:${planId}:undo:${i}` });
+        const now = await root.memories.get(change.memoryId);
+        if (now.revision > change.beforeRevision) await root.memories.revert(change.memoryId, change.beforeRevision, { ...undoCtx, commandId: `feedback:${planId}:undo:${i}` });
         reverted.push(change.memoryId);
       }
       await ports.append(planId, plan.cubeIds[0]!, { type: "FeedbackUndone", data: { planId, reverted, notUndoable } }, undoCtx);
