@@ -49,6 +49,8 @@ describe("POST /v1/chat/completions with the openai client and a real upstream",
       rules: [
         { user: /where does alice live/i, text: "Alice lives in Lyon, with her cat Miso.", usage: { promptTokens: 321, completionTokens: 12 } },
         { user: /favourite colour/i, text: "Noted: your favourite colour is teal." },
+        // A refusal the adapter does not retry (a 4xx): the upstream is unusable for this request.
+        { user: /refuse me/i, status: 400 },
         { text: (request) => `echo: ${lastUserText(request)}` },
       ],
     });
@@ -178,6 +180,19 @@ describe("POST /v1/chat/completions with the openai client and a real upstream",
     expect([403, 404]).toContain(apiError.status);
     expect(apiError.error).toMatchObject({ type: expect.stringMatching(/permission_error|not_found_error/), code: expect.stringMatching(/Forbidden|CubeNotFound/) });
     expect(upstream.requests.length).toBe(before);
+  });
+
+  it("an upstream that fails is a 503 ChatModelUnavailable in OpenAI's shape, streamed or not (the stream is not opened)", async () => {
+    for (const stream of [false, true]) {
+      const response = await fetch(`${baseUrl}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${aliceToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "m", stream, messages: [{ role: "user", content: "please refuse me" }] }),
+      });
+      expect(response.status, `stream ${stream}`).toBe(503);
+      expect(response.headers.get("content-type")).toContain("application/json");
+      expect(await response.json()).toMatchObject({ error: { type: "server_error", code: "ChatModelUnavailable", message: expect.stringContaining("scripted") } });
+    }
   });
 
   it("the options work as headers too, and an invalid body is a 400 in OpenAI's shape naming the field", async () => {

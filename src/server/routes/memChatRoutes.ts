@@ -49,10 +49,11 @@ export function memChatRoutes(app: FastifyInstance, ledger: MemLedger): void {
       const id = completionId();
       const created = Math.floor(Date.now() / 1000);
       const memoryIdsHeader = prepared.memories.map((m) => m.memoryId).join(",");
-      // The model call stops when the client goes away.
+      // The model call stops when the client goes away (the response closes before it was ended).
       const abort = new AbortController();
-      request.raw.once("close", () => abort.abort());
-      reply.raw.once("close", () => abort.abort());
+      reply.raw.once("close", () => {
+        if (!reply.raw.writableEnded) abort.abort();
+      });
       if (request.body.stream !== true) {
         const answer = await completeMemChat(prepared, abort.signal);
         const remember = await rememberTurns(deps, prepared, answer.text);
