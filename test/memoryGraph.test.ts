@@ -120,9 +120,9 @@ describe("GET /memories/:memoryId/graph", () => {
     try {
       const carolKey = (await ledger.governance.issueKey("carol", { scopes: ["read"] })).token;
       const get = (url: string) => app.inject({ method: "GET", url, headers: { authorization: `Bearer ${carolKey}` } });
-      const ok = await get("/memories/open/graph?hops=1");
+      const ok = await get("/memories/open/graph?hops=2");
       expect(ok.statusCode).toBe(200);
-      expect(ok.json()).toMatchObject({ memoryId: "open", cubeId: "home", hops: 1, truncated: false });
+      expect(ok.json()).toMatchObject({ memoryId: "open", cubeId: "home", hops: 2, truncated: false });
       expect(ids(ok.json())).not.toContain("memory:diary");
       // Refused as a read of the unit is (src/app/scopedLedger.ts decides 403 or 404), and nothing of it in the answer.
       for (const hidden of ["diary", "elsewhere"]) {

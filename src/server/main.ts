@@ -51,7 +51,7 @@ async function main(): Promise<void> {
       : `every request needs Authorization: Bearer <API key>; the first admin's key was written to ${keyFile} when it was created`,
   );
   await app.listen({ host: config.host, port: config.port });
-  app.log.info(`memledger on ${ledger.engine}, data in ${config.dataDir}; OpenAPI at /openapi.json`);
+  app.log.info(`memledger on ${ledger.engine}, data in ${config.dataDir}; OpenAPI at /openapi.json; the web viewer at http://${config.host}:${config.port}/ui (log in with the admin key)`);
   app.log.info(describeScheduler(config));
   app.log.info(describeEmbedder(config));
   app.log.info(describeChatModel(config));
