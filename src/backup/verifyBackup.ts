@@ -52,7 +52,7 @@ export async function verifyBackup(backupDir: string, options: { readonly onProg
     const report = await walkHashChain(logFile, {
       checkpoints: existsSync(paths.file) ? readCheckpoints(paths.file) : [],
       ...(publicKey ? { publicKey } : {}),
-      ...(options.onProgress ? { onProgress: (done: number, total: number) => options.onProgress?.({ file: "events.db (hash chains)", done, total, unit: "files" }) } : {}),
+      ...(options.onProgress ? { onProgress: (done: number, total: number) => options.onProgress?.({ file: "events.db (hash chains)", done, total, unit: "events" }) } : {}),
     });
     tamper = { ok: report.ok, events: report.events, head: report.head, unchained: report.unchained, checkpoints: report.checkpoints, ...(report.firstBad ? { firstBad: report.firstBad } : {}) };
     if (!report.ok) problems.push(`events.db fails its tamper-evidence check${report.firstBad ? `: ${JSON.stringify(report.firstBad)}` : ""}`);

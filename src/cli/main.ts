@@ -61,6 +61,7 @@ import { registerCubeHotPlugCommands } from "./cubeHotPlugCommands.js";
 import { registerMemReaderCommands } from "./memReaderCommands.js";
 import { registerChatCommands } from "./chatCommands.js";
 import { registerCubeInterchangeCommands } from "./cubeInterchangeCommands.js";
+import { registerBackupCommands } from "./backupCommands.js";
 import { commaList, confidence, delaySeconds, grantee, isoTime, metadataEntry, nonNegativeInteger, oneOf, positiveIntegerUpTo, repeatable, source } from "./parse.js";
 
 /**
@@ -645,6 +646,7 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
   registerDocumentCommands(program, { leaf, withLedger });
   registerCubeHotPlugCommands(program, { leaf, withLedger });
   registerMemReaderCommands(program, { leaf, withLedger });
+  registerBackupCommands(program, { leaf, settingsOf, io, outcome });
   registerFeedbackCommands(program, { leaf, withLedger });
   registerChatCommands(program, { leaf, withLedger });
 
