@@ -120,6 +120,15 @@ const clientCalls: Record<string, Call> = {
   },
   "POST /cubes/import": (c) => c.interchange.importCube([]),
   "POST /cubes/{cubeId}/messages": (c) => c.memReader.addMessages(cube, { messages: [{ role: "user", content: "I moved to Lyon" }], mode: "fast" } as never),
+  // No chat model in this server: the correction and the inference answer 409 ChatModelNotConfigured, the plan routes 404.
+  "POST /cubes/{cubeId}/feedback": (c) => c.feedback.correct(cube, { text: "I moved to Lyon, not Paris" }),
+  "GET /feedback/{planId}": (c) => c.feedback.get("no-such-plan"),
+  "POST /feedback/{planId}/apply": (c) => c.feedback.apply("no-such-plan", { confirmErase: false }),
+  "POST /feedback/{planId}/undo": (c) => c.feedback.undo("no-such-plan"),
+  "POST /cubes/{cubeId}/users/{userId}/preferences/infer": (c) => c.preferences.infer(cube, "alice"),
+  "GET /cubes/{cubeId}/users/{userId}/profile": (c) => c.preferences.profile(cube, "alice"),
+  // No chat model here either: mem_chat searches the cube, then answers 409 ChatModelNotConfigured (in OpenAI's shape).
+  "POST /v1/chat/completions": (c) => c.chatCompletion({ messages: [{ role: "user", content: "Where do I live?" }], memledger: { cubeIds: [cube] } }),
 };
 
 /**
