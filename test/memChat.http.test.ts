@@ -7,7 +7,8 @@ import type { MemLedger } from "../src/app/memLedger.js";
 import { buildServer } from "../src/server/buildServer.js";
 import { startChatCompletionsServer, lastUserText, type ChatCompletionsRequestBody, type ChatCompletionsServer } from "./support/chatCompletionsServer.js";
 import { createPrincipal, expectStatus, grant } from "./support/governanceFixtures.js";
-import { tempLedger } from "./support/tempLedger.js";
+import { failureOf, tempLedger } from "./support/tempLedger.js";
+import { connectMemLedger } from "../src/client/httpClient.js";
 
 /**
  * mem_chat end to end: the `openai` npm client against memledger's server,
@@ -224,6 +225,30 @@ describe("POST /v1/chat/completions with the openai client and a real upstream",
 
     const noKey = await fetch(`${baseUrl}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }) });
     expect(noKey.status).toBe(401);
+  });
+});
+
+describe("the HTTP client's chatCompletion", () => {
+  it("answers through the server, and a refusal in OpenAI's shape is a typed error carrying memledger's tag", async () => {
+    const upstream = await startChatCompletionsServer({ rules: [{ text: "Hello from upstream." }] });
+    const { ledger, dispose, dataDir } = await tempLedger({ chatModel: { kind: "openai", baseURL: upstream.url, model: "scripted" } });
+    const app = await buildServer(ledger, { rateLimit: false });
+    try {
+      await ledger.bootstrapAdmin(join(dataDir, "admin.key"));
+      const client = await connectMemLedger(await app.listen({ host: "127.0.0.1", port: 0 }), { apiKey: readFileSync(join(dataDir, "admin.key"), "utf8").trim() });
+      await client.cubes.create({ cubeId: "c", name: "c", owner: { kind: "user", id: "u" } });
+      const memory = await client.memories.create({ cubeId: "c", text: "The user says hello in Occitan: adieu." });
+      await ledger.readModels.catchUp(20_000);
+      const answer = await client.chatCompletion({ messages: [{ role: "user", content: "how do I say hello in Occitan" }], memledger: { cubeIds: ["c"] } });
+      expect(answer.choices[0]!.message.content).toBe("Hello from upstream.");
+      expect(answer.memledger.memoryIds).toEqual([memory.memoryId]);
+      expect(await failureOf(client.chatCompletion({ messages: [{ role: "user", content: "hi" }], memledger: { cubeIds: ["no-such-cube"] } }))).toMatchObject({ _tag: "CubeNotFound", status: 404 });
+      await client.close();
+    } finally {
+      await app.close();
+      await dispose();
+      await upstream.close();
+    }
   });
 });
 

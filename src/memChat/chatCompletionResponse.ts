@@ -54,6 +54,9 @@ export function chatCompletion(id: string, created: number, answer: MemChatAnswe
   };
 }
 
+/** mem_chat's whole answer, as `POST /v1/chat/completions` sends it without `stream`. */
+export type ChatCompletionAnswer = ReturnType<typeof chatCompletion>;
+
 /** One `chat.completion.chunk`; `extra` adds the usage or the memledger report to it. */
 export function chatCompletionChunk(
   id: string,
