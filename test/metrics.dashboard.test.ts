@@ -9,7 +9,7 @@ describe("the Grafana dashboard", () => {
     const exposed = new Set<string>();
     for (const metric of await new LedgerMetrics().registry.getMetricsAsJSON()) {
       exposed.add(metric.name);
-      if (metric.type === "histogram") for (const suffix of ["_bucket", "_count", "_sum"]) exposed.add(metric.name + suffix);
+      if (String(metric.type) === "histogram") for (const suffix of ["_bucket", "_count", "_sum"]) exposed.add(metric.name + suffix);
     }
     const queried = dashboard.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/\bmemledger_[a-z0-9_]+/g)].map((m) => ({ panel: p.title, name: m[0] }))));
     expect(queried.length).toBeGreaterThan(15);
