@@ -22,6 +22,8 @@ import { remoteRetention } from "./retentionClient.js";
 import { remoteDecisions } from "./decisionsClient.js";
 import { remoteFeedback, remotePreferences } from "./feedbackClient.js";
 import { remoteInterchange } from "./interchangeClient.js";
+import type { ChatCompletionRequest } from "../memChat/chatCompletionRequest.js";
+import type { ChatCompletionAnswer } from "../memChat/chatCompletionResponse.js";
 
 /**
  * The ledger over HTTP, as the principal of its API key sees it: each method is
@@ -46,6 +48,8 @@ export type RemoteLedger = ScopedLedger & {
   health(timeoutMs?: number): Promise<HealthReport>;
   /** Liveness (`GET /health/live`): the process serves HTTP; no engine is probed. */
   live(): Promise<{ status: string }>;
+  /** mem_chat (`POST /v1/chat/completions`, docs/memchat.md), answered whole; to stream, use the `openai` client on `<server>/v1`. */
+  chatCompletion(request: ChatCompletionRequest, ctx?: RequestOptions): Promise<ChatCompletionAnswer>;
   /** Ends the event feeds still open. */
   close(): Promise<void>;
 };
@@ -214,6 +218,7 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
       throw httpFailure("GET", "/health/ready", response.status, text);
     },
     live: () => get<{ status: string }>("/health/live"),
+    chatCompletion: (request, ctx) => post("/v1/chat/completions", { ...request, stream: false }, ctx),
     readModels: {
       lag: async () => (await get<{ readModels: ReadModelLag[] }>("/read-models")).readModels,
       rebuild: (name) => post(`/read-models/${segment(name)}/rebuild`, {}),
@@ -360,6 +365,9 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 function httpFailure(method: string, path: string, status: number, text: string): Error {
   const body = parseJson(text);
   if (isErrorBody(body)) return new MemLedgerHttpError(body.error, typeof body.message === "string" ? body.message : `${body.error} (HTTP ${status})`, status, body);
+  // mem_chat answers in OpenAI's shape, { error: { message, type, code } }: memledger's tag is its code.
+  const openAi = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  if (typeof openAi?.code === "string" && typeof openAi.message === "string") return new MemLedgerHttpError(openAi.code, openAi.message, status, openAi as Record<string, unknown>);
   // A proxy or gateway may refuse the credential in its own format: still the caller's to fix, so still typed.
   if (status === 401) return new MemLedgerHttpError("Unauthenticated", `${method} ${path} was refused (HTTP 401): the API key was not accepted; check it, or ask an admin for a new one (memledger key issue)`, status);
   if (status === 403) return new MemLedgerHttpError("Forbidden", `${method} ${path} was refused (HTTP 403): this principal lacks the permission; ask a tenant admin for a role or a cube grant`, status);
