@@ -106,7 +106,7 @@ export function layerRetrieval(options: RetrievalOptions) {
         readModels: known,
         search: (request) =>
           Effect.gen(function* () {
-            const plan = normalizeSearchRequest(request, { vector: embedding !== undefined, reranker: options.reranker !== undefined });
+            const plan = normalizeSearchRequest(request, { vector: embedding !== undefined, reranker: options.reranker !== undefined }, clock.now());
             if (plan instanceof InvalidSearch || plan instanceof SearchModeUnavailable) return yield* Effect.fail(plan);
             // Read your writes: a search sees every event appended before it started, unless the read models are stuck.
             const asOfPosition = plan.asOf && "position" in plan.asOf ? plan.asOf.position : undefined;
@@ -172,6 +172,7 @@ export function layerRetrieval(options: RetrievalOptions) {
               asOf: plan.asOf ?? { position: memoryView.checkpoint() },
               ...(behind > 0 ? { behind } : {}),
               ...(degraded.length > 0 ? { degraded } : {}),
+              ...(plan.time ? { time: { expression: plan.time.expression, from: plan.time.from, to: plan.time.to, use: plan.time.use } } : {}),
             } satisfies SearchResponse;
             const stateAfter = [memoryView, lexical, graph, vector].map((store) => store?.checkpoint() ?? "-").join(":");
             if (caughtUp && degraded.length === 0 && stateAfter === state) answers.put(state, requestKey, response);

@@ -11,7 +11,8 @@ import { reciprocalRankFusion, type RankedList } from "./rankFusion.js";
 import { searchRowReader, type SearchRowReader } from "./searchRowReader.js";
 import type { Reranker } from "./rerankerPort.js";
 import { ReadModelEngineUnavailable } from "./searchErrors.js";
-import type { ScoreParts, SearchHit, SearchMode } from "./searchRequest.js";
+import type { ResolvedSearchTime, ScoreParts, SearchHit, SearchMode } from "./searchRequest.js";
+import { eventTimeWithin } from "../timeAwareSearch/eventTimeWithin.js";
 
 export interface SearchReadModels {
   readonly memoryView: MemoryViewStore;
@@ -42,6 +43,10 @@ export interface PlannedSearch {
   readonly weights: RetrieverWeights;
   /** RRF's rank constant k. */
   readonly rrfK: number;
+  /** The BM25 query when it differs from `query` (a time expression taken out). */
+  readonly lexicalQuery?: string;
+  /** A time range the query named (src/timeAwareSearch/): boosted here; as a filter it is already in `filters`. */
+  readonly time?: ResolvedSearchTime & { readonly weight: number };
 }
 
 /** How much each retriever's RRF votes count. */
@@ -93,6 +98,12 @@ export async function hybridSearch(models: SearchReadModels, plan: PlannedSearch
       });
     }
   });
+  const time = plan.time;
+  if (time?.use === "boost" && plan.mode === "hybrid") {
+    // One more vote for the candidates the query's time range covers, in the order the retrievers agree on.
+    const inRange = reciprocalRankFusion(lists, plan.rrfK).filter((f) => eventTimeWithin(candidates.get(f.id)!.row.view.attributes.eventTime, time));
+    if (inRange.length > 0) lists.push({ name: "time", ids: inRange.map((f) => f.id), weight: time.weight });
+  }
   const fused = reciprocalRankFusion(lists, plan.rrfK);
   const scoreOf = (id: string, fusedScore: number): number => {
     const parts = candidates.get(id)!.parts;
@@ -156,7 +167,7 @@ async function searchCube(models: SearchReadModels, plan: PlannedSearch, filters
     const retrieve = () => vectorCandidates(models.memoryView, rows, vector, queryVector, filters, plan.asOf, pool);
     lists.vector = plan.mode === "vector" ? await required("vector", retrieve) : await degradable(models, "vector", retrieve);
   }
-  if (plan.mode !== "vector") lists.bm25 = lexicalCandidates(rows, models.lexical, plan.query, pool);
+  if (plan.mode !== "vector") lists.bm25 = lexicalCandidates(rows, models.lexical, plan.lexicalQuery ?? plan.query, pool);
   if (plan.mode === "hybrid" && plan.graphHops > 0 && models.graph) {
     const graph = models.graph;
     const seeds = [...(lists.vector ?? []).slice(0, graphSeeds), ...(lists.bm25 ?? []).slice(0, graphSeeds)].map((c) => c.row.memoryId);

@@ -4,7 +4,8 @@ import type { MemoryStatus } from "../../domain/memory/memoryEvents.js";
 import { defaultRetrievableStatuses, memoryFilterLimits } from "../readModels/memoryView/memoryFilterSql.js";
 import type { PlannedSearch } from "./hybridSearch.js";
 import { InvalidSearch, SearchModeUnavailable } from "./searchErrors.js";
-import { searchModes, type SearchRequest } from "./searchRequest.js";
+import { searchModes, searchTimeUses, type SearchRequest } from "./searchRequest.js";
+import { resolveQueryTimeRange } from "../timeAwareSearch/queryTimeRange.js";
 
 const maxTopK = 100;
 
@@ -23,7 +24,12 @@ export const defaultRetrieverWeights = { vector: 0.5, bm25: 1, graph: 0.1 } as c
 const statuses: readonly MemoryStatus[] = ["generated", "activated", "merged", "archived", "frozen", "erased"];
 
 /** Checks a search request and fills in defaults; every error names the field and what to send instead. */
-export function normalizeSearchRequest(request: SearchRequest, capabilities: { readonly vector: boolean; readonly reranker: boolean }): PlannedSearch | InvalidSearch | SearchModeUnavailable {
+export function normalizeSearchRequest(
+  request: SearchRequest,
+  capabilities: { readonly vector: boolean; readonly reranker: boolean },
+  /** The clock's time: what "last May" is relative to when neither `time.now` nor an as-of time is given. */
+  clockNow: Date = new Date(),
+): PlannedSearch | InvalidSearch | SearchModeUnavailable {
   const invalid = (field: string, message: string) => new InvalidSearch({ field, message: `${field}: ${message}` });
   if (typeof request.query !== "string" || request.query.trim() === "") return invalid("query", "give the text to search for");
   if (!Array.isArray(request.cubeIds) || request.cubeIds.length === 0 || request.cubeIds.some((c) => typeof c !== "string" || c === "")) {
@@ -74,12 +80,31 @@ export function normalizeSearchRequest(request: SearchRequest, capabilities: { r
   const rrfK = request.rrfK ?? defaultRrfK;
   if (typeof rrfK !== "number" || !Number.isFinite(rrfK) || rrfK < 1 || rrfK > 1_000) return invalid("rrfK", "must be a number from 1 to 1000");
   if (request.minScore !== undefined && typeof request.minScore !== "number") return invalid("minScore", "must be a number");
+  const timeOptions = request.time ?? {};
+  const use = timeOptions.use ?? "boost";
+  if (!searchTimeUses.includes(use)) return invalid("time.use", `must be one of ${searchTimeUses.join(", ")}`);
+  if (timeOptions.now !== undefined && parseIsoInstant(timeOptions.now) === undefined) return invalid("time.now", `must be ${isoInstantRule}`);
+  const timeWeight = timeOptions.weight ?? 1;
+  if (typeof timeWeight !== "number" || !Number.isFinite(timeWeight) || timeWeight < 0) return invalid("time.weight", "must be a number of at least 0");
+  const asOfTime = request.asOf !== undefined && "time" in request.asOf ? parseIsoInstant(request.asOf.time) : undefined;
+  const reference = new Date(parseIsoInstant(timeOptions.now) ?? asOfTime ?? clockNow.toISOString());
+  const range = use === "off" ? undefined : resolveQueryTimeRange(request.query, reference);
+  const timeFilter =
+    range && use === "filter"
+      ? {
+          eventTimeFrom: filters.eventTimeFrom !== undefined && parseIsoInstant(filters.eventTimeFrom)! > range.from ? parseIsoInstant(filters.eventTimeFrom)! : range.from,
+          eventTimeTo: filters.eventTimeTo !== undefined && parseIsoInstant(filters.eventTimeTo)! < range.to ? parseIsoInstant(filters.eventTimeTo)! : range.to,
+        }
+      : {};
+  const lexicalQuery = range && !timeOptions.keepExpression && range.queryWithout !== request.query ? range.queryWithout : undefined;
   return {
+    ...(lexicalQuery !== undefined ? { lexicalQuery } : {}),
+    ...(range ? { time: { expression: range.expression, from: range.from, to: range.to, use: use as "boost" | "filter", weight: timeWeight } } : {}),
     query: request.query,
     cubeIds: [...new Set(request.cubeIds)],
     topK,
     mode,
-    filters: { ...filters, ...canonicalTimes(filters), statuses: withArchived },
+    filters: { ...filters, ...canonicalTimes(filters), ...timeFilter, statuses: withArchived },
     ...(request.asOf !== undefined ? { asOf: "position" in request.asOf ? { position: request.asOf.position } : { time: parseIsoInstant(request.asOf.time)! } } : {}),
     ...(request.minScore !== undefined ? { minScore: request.minScore } : {}),
     mmrLambda,

@@ -30,6 +30,29 @@ export interface SearchRequest {
   readonly rrfK?: number;
   /** Ask the configured reranker, if any (default true when one is configured). */
   readonly rerank?: boolean;
+  /** What a time expression in the query ("last May", "in 2022") does; see docs/retrieval.md. */
+  readonly time?: SearchTimeOptions;
+}
+
+export const searchTimeUses = ["boost", "filter", "off"] as const;
+
+export interface SearchTimeOptions {
+  /** "boost" (default): units whose event time falls in the named range get an extra fusion vote; "filter": only they are searched; "off": the query is taken as words. */
+  readonly use?: (typeof searchTimeUses)[number];
+  /** What "last May" is relative to: default the as-of time, else the clock (ISO-8601). */
+  readonly now?: string;
+  /** Keep the expression's words in the BM25 query (default false: "may" and "last" would match unrelated text). */
+  readonly keepExpression?: boolean;
+  /** Weight of the boost's fusion vote (default 1, as much as BM25's). */
+  readonly weight?: number;
+}
+
+/** The time range a search resolved from its query, in the response so the caller sees how it was read. */
+export interface ResolvedSearchTime {
+  readonly expression: string;
+  readonly from: string;
+  readonly to: string;
+  readonly use: "boost" | "filter";
 }
 
 /** Why a memory matched: the parts of its score. */
@@ -57,4 +80,6 @@ export interface SearchResponse {
   readonly behind?: number;
   /** Retrievers left out because their read model could not answer (its engine is down), with why. */
   readonly degraded?: readonly { readonly readModel: string; readonly error: string }[];
+  /** Set when a time expression of the query was resolved into an event-time boost or filter. */
+  readonly time?: ResolvedSearchTime;
 }

@@ -55,6 +55,17 @@ export const searchBody = {
     },
     rrfK: { type: "number", minimum: 1, maximum: 1_000, description: `RRF's rank constant: smaller values reward the top ranks more (default ${defaultRrfK})` },
     rerank: { type: "boolean" },
+    time: {
+      type: "object",
+      additionalProperties: false,
+      description: 'what a time expression in the query ("last May", "in 2022") does: "boost" (default) gives units whose eventTime falls in the range an extra fusion vote, "filter" searches only them, "off" reads the query as words',
+      properties: {
+        use: { type: "string", enum: ["boost", "filter", "off"] },
+        now: { ...isoTime, description: "what relative expressions are relative to (default the asOf time, else the server's clock)" },
+        keepExpression: { type: "boolean", description: "keep the expression's words in the BM25 query (default false)" },
+        weight: { type: "number", minimum: 0, description: "weight of the boost's fusion vote (default 1)" },
+      },
+    },
   },
 } as const;
 
@@ -66,6 +77,11 @@ export const searchResponseSchema = {
     mode: { type: "string" },
     asOf: { type: "object", additionalProperties: true },
     behind: { type: "integer", description: "events a read model had not folded yet when the search ran (absent when caught up)" },
+    time: {
+      type: "object",
+      description: "the time expression found in the query and the event-time range it was resolved to (absent when none)",
+      properties: { expression: { type: "string" }, from: { type: "string" }, to: { type: "string" }, use: { type: "string", enum: ["boost", "filter"] } },
+    },
     degraded: {
       type: "array",
       description: "retrievers left out because their read model's engine failed, with why",
