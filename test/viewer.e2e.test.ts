@@ -97,6 +97,34 @@ describe("web viewer in a browser", () => {
     expect(await page.getByTestId("moment").textContent()).toContain("MemoryEdited of watering");
     expect(await asOf.textContent()).toContain("Bob prunes the roses");
     expect(await asOf.textContent()).not.toContain("rain water");
+
+    // Branch a new cube from that moment: it holds the cube as the slider shows it.
+    page.once("dialog", (dialog) => void dialog.accept("Garden before the rain water"));
+    await page.getByRole("button", { name: "Branch a new cube from here" }).click();
+    await page.getByText("branched:").waitFor();
+    const branched = (await scenario.ledger.cubes.list()).find((c) => c.name === "Garden before the rain water");
+    expect(branched).toBeDefined();
+    const texts = (await scenario.ledger.cubes.memories(branched!.cubeId)).map((m) => m.content?.text).sort();
+    expect(texts).toEqual(["Alice waters the tomatoes every evening", "Bob prunes the roses with Alice in March"]);
+  });
+
+  it("a principal with only read on the cube walks its past from the histories, and is shown the API's 403 for the audit and holds", async () => {
+    await scenario.ledger.governance.createPrincipal({ principalId: "rita", kind: "user" });
+    await scenario.ledger.governance.grantCube("garden", { kind: "principal", id: "rita" }, "read");
+    const ritaKey = (await scenario.ledger.governance.issueKey("rita", { scopes: ["read"] })).token;
+    const rita = await scenario.page();
+    rita.setDefaultTimeout(5_000);
+    await rita.goto(`${scenario.baseUrl}/ui/`);
+    await rita.getByLabel("API key").fill(ritaKey);
+    await rita.getByRole("button", { name: "Log in" }).click();
+    await rita.getByText("rita (").waitFor();
+    await rita.goto(`${scenario.baseUrl}/ui/#/cubes/garden/time`);
+    await rita.getByLabel("moment").fill("0");
+    await expect.poll(() => rita.getByTestId("as-of").locator("tbody tr").count()).toBe(1);
+    expect(await rita.getByTestId("as-of").textContent()).toContain("every morning");
+    await rita.goto(`${scenario.baseUrl}/ui/#/governance`);
+    await expect.poll(async () => (await rita.getByRole("alert").allTextContents()).join(" ")).toContain("403 Forbidden");
+    await rita.close();
   });
 
   it("searches and shows each result's rank and score per retriever", async () => {

@@ -6,7 +6,7 @@ import { api } from "./api.js";
 /** JSX-like templates without a build step. */
 export const html = htm.bind(h);
 
-/** Loads `path` (again whenever it changes, or on `reload()`): { data, error, reload }. */
+/** Loads `path` (again whenever it changes, or on `reload()`): { data, error, path (what data is for), reload }. */
 export function useApi(path) {
   const [state, setState] = useState({ data: undefined, error: undefined });
   const [tick, setTick] = useState(0);
@@ -15,8 +15,8 @@ export function useApi(path) {
     let live = true;
     setState({ data: undefined, error: undefined });
     api(path).then(
-      (data) => live && setState({ data, error: undefined }),
-      (error) => live && setState({ data: undefined, error }),
+      (data) => live && setState({ data, error: undefined, path }),
+      (error) => live && setState({ data: undefined, error, path }),
     );
     return () => {
       live = false;

@@ -4,10 +4,31 @@ import { ErrorBox, html, link, Status, textOf, useApi } from "../html.js";
 
 /**
  * The moments the cube changed: every event of its memories (position and
- * time), from each memory's history. Listed from every status, so a unit
- * archived or erased since still counts.
+ * time). One paged call to the change report where the key may read it
+ * (`report.read`); else each memory's history, listed from every status so a
+ * unit archived or erased since still counts.
  */
 async function momentsOf(cubeId) {
+  try {
+    return await momentsFromChangeReport(cubeId);
+  } catch (error) {
+    if (error.status !== 403) throw error;
+  }
+  return momentsFromHistories(cubeId);
+}
+
+async function momentsFromChangeReport(cubeId) {
+  const moments = [];
+  let after = null;
+  do {
+    const page = await api(`/reports/changes?cubeId=${encodeURIComponent(cubeId)}&limit=1000${after !== null ? `&after=${encodeURIComponent(after)}` : ""}`);
+    for (const row of page.rows) if (row.memoryId !== undefined) moments.push({ position: row.position, at: row.recordedAt, memoryId: row.memoryId, type: row.type });
+    after = page.next ?? null;
+  } while (after !== null);
+  return moments.sort((a, b) => a.position - b.position);
+}
+
+async function momentsFromHistories(cubeId) {
   const { memories } = await api(`/cubes/${encodeURIComponent(cubeId)}/memories?status=generated,activated,merged,archived,frozen,erased`);
   const histories = await Promise.all(memories.map((m) => api(`/memories/${encodeURIComponent(m.memoryId)}/history`)));
   const moments = histories.flatMap((h) => h.entries.map((e) => ({ position: e.position, at: e.recordedAt, memoryId: h.memoryId, type: e.type })));
@@ -27,7 +48,8 @@ export function TimeMachineView({ cubeId }) {
     }, setError);
   }, [cubeId]);
   const moment = moments?.[index];
-  const asOf = useApi(moment ? `/cubes/${encodeURIComponent(cubeId)}/memories?asOfPosition=${moment.position}` : null);
+  const asOfPath = moment ? `/cubes/${encodeURIComponent(cubeId)}/memories?asOfPosition=${moment.position}` : null;
+  const asOf = useApi(asOfPath);
   const branch = async () => {
     const name = prompt("Name of the new cube branched from this moment", `${cubeId} as of ${moment.at}`);
     if (name === null) return;
@@ -46,7 +68,7 @@ export function TimeMachineView({ cubeId }) {
         <div class="row"><button onClick=${branch}>Branch a new cube from here</button>
           ${branched && html`<span>branched: ${link(`#/cubes/${encodeURIComponent(branched.cube.cubeId)}`, branched.cube.cubeId)}</span>`}</div>
       </div>
-      ${asOf.error ? html`<${ErrorBox} error=${asOf.error} />` : asOf.data === undefined ? html`<p class="muted">Loading…</p>` : html`
+      ${asOf.error ? html`<${ErrorBox} error=${asOf.error} />` : asOf.data === undefined || asOf.path !== asOfPath ? html`<p class="muted">Loading…</p>` : html`
         <table data-testid="as-of"><thead><tr><th>memory</th><th>status</th><th>rev</th><th>text</th></tr></thead>
         <tbody>${asOf.data.memories.map((m) => html`<tr>
           <td>${link(`#/memories/${encodeURIComponent(m.memoryId)}`, m.memoryId.slice(0, 13) + "…")}</td><td><${Status} status=${m.status} /></td><td>${m.revision}</td><td>${textOf(m)}</td></tr>`)}</tbody></table>`}`}`;
