@@ -92,7 +92,10 @@ export async function completeMemChat(prepared: PreparedChat, signal?: AbortSign
 
 /** The answer as text deltas; `done` has the whole text, the model and the usage. */
 export function streamMemChat(prepared: PreparedChat, signal?: AbortSignal): ChatStream {
-  return prepared.chatModel.stream({ ...prepared.upstream, ...(signal !== undefined ? { signal } : {}) });
+  const stream = prepared.chatModel.stream({ ...prepared.upstream, ...(signal !== undefined ? { signal } : {}) });
+  // A stream that fails before `done` is awaited (the first delta refused, the client gone) must not leave an unhandled rejection.
+  stream.done.catch(() => undefined);
+  return stream;
 }
 
 /**
