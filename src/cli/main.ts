@@ -57,11 +57,13 @@ import { registerDecisionCommands } from "./decisionCommands.js";
 import { registerFeedbackCommands } from "./feedbackCommands.js";
 import { registerMcpCommands } from "./mcpCommands.js";
 import { registerDocumentCommands } from "./documentCommands.js";
+import { registerMemoryGraphCommands } from "./memoryGraphCommands.js";
 import { registerCubeHotPlugCommands } from "./cubeHotPlugCommands.js";
 import { registerMemReaderCommands } from "./memReaderCommands.js";
 import { registerChatCommands } from "./chatCommands.js";
 import { registerCubeInterchangeCommands } from "./cubeInterchangeCommands.js";
 import { registerBackupCommands } from "./backupCommands.js";
+import { rebuildWithProgress } from "./rebuildProgress.js";
 import { commaList, confidence, delaySeconds, grantee, isoTime, metadataEntry, nonNegativeInteger, oneOf, positiveIntegerUpTo, repeatable, source } from "./parse.js";
 
 /**
@@ -599,7 +601,7 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
     }),
   );
   leaf(readModel, "rebuild <name>", "project a read model from zero beside the live one and switch when caught up").action((name: string, _o: unknown, cmd: Command) =>
-    withLedger(cmd, async ({ ledger, print }) => print({ name, ...(await ledger.readModels.rebuild(name)) }, (r) => `rebuilt ${r.name}: ${r.events} events folded in ${r.seconds.toFixed(1)} s`)),
+    withLedger(cmd, async ({ ledger, print }) => print({ name, ...(await rebuildWithProgress(ledger, name, { err: io.err })) }, (r) => `rebuilt ${r.name}: ${r.events} events folded in ${r.seconds.toFixed(1)} s`)),
   );
 
   // ---- the log itself: moving it between engines (src/migration/) --------
@@ -644,6 +646,7 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
   registerDecisionCommands(program, { leaf, withLedger });
   registerMcpCommands(program, { leaf, withLedger });
   registerDocumentCommands(program, { leaf, withLedger });
+  registerMemoryGraphCommands(program, { leaf, withLedger });
   registerCubeHotPlugCommands(program, { leaf, withLedger });
   registerMemReaderCommands(program, { leaf, withLedger });
   registerBackupCommands(program, { leaf, settingsOf, io, outcome });
