@@ -86,6 +86,7 @@ import { feedbackPorts } from "../memFeedback/feedbackWiring.js";
 import { layerPreferences, Preferences } from "../preferences/preferencesService.js";
 import { preferencesFacade } from "../preferences/preferencesApi.js";
 import { withEmbedderTelemetry, withEventStoreTelemetry, withJobBusTelemetry, type Telemetry } from "../metrics/instrumentedPorts.js";
+import { withChatModelTelemetry } from "../metrics/instrumentedChatModel.js";
 
 export type EventStoreConfig =
   | { readonly kind: "sqlite"; readonly durability?: Durability }
@@ -202,7 +203,7 @@ export function memLedgerLayer(options: MemLedgerOptions) {
     options.clock ? layerClock(options.clock) : layerSystemClock,
     options.ids ? layerIdGenerator(options.ids) : layerRandomIds,
     // Beneath everything, so job handlers and facades alike can ask for it.
-    layerChatModel(options.chatModel),
+    withChatModelTelemetry(layerChatModel(options.chatModel), options.telemetry),
   );
   const repository = Layer.provideMerge(layerMemoryRepository, base);
   // Holds bind every memory command, so the hold registry sits beneath the memory service.
@@ -366,6 +367,8 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
     grantsOf: async (cubeId) => (await governanceOps.access((await governanceOps.tenantOfCube(cubeId)) ?? defaults.tenantId)).cubeGrants[cubeId] ?? [],
     tenantOfCube: governanceOps.tenantOfCube,
   });
+  // Feedback runs its steps through the root API (idempotency, holds, redaction, purge after erasure) once a facade checked; candidates come from the search given.
+  const feedbackFor = (search: MemLedger["search"]) => feedbackOps(feedbackPorts((effect) => unwrap(runtime.runPromiseExit(effect)), () => ({ memories: rootApi.memories, search })));
   const rootApi: MemLedger = {
     engine,
     as: (principal) => scopedLedger(internals, principal),
@@ -472,8 +475,7 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
       { check: async () => undefined, ctxOf: ctxOr, tenantOfCube: governanceOps.tenantOfCube },
     ),
     interchange: trustedInterchange(interchange, defaults, readAudit, () => clock.now().toISOString()),
-    // Feedback runs its steps through this root API (idempotency, holds, redaction, purge after erasure), as trusted code once the facade checked.
-    feedback: feedbackFacade<CommandContext>(feedbackOps(feedbackPorts((effect) => unwrap(runtime.runPromiseExit(effect)), () => rootApi)), {
+    feedback: feedbackFacade<CommandContext>(feedbackFor((request) => rootApi.search(request)), {
       check: async () => undefined,
       ctxOf: ctxOr,
       tenantOfCube: governanceOps.tenantOfCube,
@@ -509,6 +511,7 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
     reports: reportSources,
     readAudit,
     interchange,
+    feedbackFor,
     now: () => clock.now().toISOString(),
   };
   return rootApi;
