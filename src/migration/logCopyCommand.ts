@@ -5,6 +5,7 @@ import { copyEventLog, type CopyEventLogResult, type CopyProgress } from "./copy
 import { describeEndpoint, keyStoreFileOf, LogEndpointError, openDataDirKeyRing, openLogEndpoint, parseLogEndpoint, sameEndpoint, type LogEndpoint } from "./logEndpoint.js";
 import { LogCopyError } from "./logEvents.js";
 import { verifyCopiedLog, type VerifyReport } from "./verifyEventLog.js";
+import { startProgress } from "../cli/progress.js";
 
 /** `memledger log copy`: the CLI side of copyEventLog / verifyCopiedLog. */
 
@@ -91,8 +92,15 @@ export async function runLogCopyCommand(options: LogCopyCommandOptions, io: LogC
   }
 }
 
-/** One progress line a second at most, on stderr (stdout stays for the result). */
+/** On a terminal a bar (src/cli/progress.ts); otherwise one progress line a second at most, on stderr (stdout stays for the result). */
 function throttledProgress(io: LogCopyIo): (p: CopyProgress) => void {
+  if (process.stderr.isTTY === true) {
+    const bar = startProgress("log copy", { err: io.err, interactive: true, unit: "positions" });
+    return (p) => {
+      bar.update(p.position, Math.max(p.sourceHead, p.position), p.phase === "checking" ? "checking the target" : "copying");
+      if (p.phase === "done") bar.stop();
+    };
+  }
   let last = 0;
   return (p) => {
     const now = performance.now();
