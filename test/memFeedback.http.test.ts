@@ -77,6 +77,20 @@ describe("MemFeedback and preferences over REST", () => {
     expect((await writer.memories.get("home")).content?.text).toBe("Alice lives in Paris");
   });
 
+  it("a principal's plan is built from what it may read: another's private unit is never shown to the model", async () => {
+    expect((await app.inject({ method: "POST", url: "/cubes", payload: { cubeId: "shared", name: "shared", owner: { kind: "project", id: "p" } } })).statusCode).toBe(201);
+    expect((await app.inject({ method: "POST", url: "/cubes/shared/grants", payload: { grantee: { kind: "principal", id: "wanda" }, permission: "write" } })).statusCode).toBeLessThan(300);
+    for (const [memoryId, visibility] of [["open-paris", "cube"], ["private-paris", "private"]] as const) {
+      const made = await app.inject({ method: "POST", url: "/memories", payload: { cubeId: "shared", memoryId, text: "Somebody lives in Paris", userId: "zed", visibility } });
+      expect(made.statusCode).toBe(201);
+    }
+    const before = chat.requests.length;
+    await writer.feedback.correct("shared", { text: "I moved to Lyon, not Paris" }).catch(() => undefined);
+    const asked = JSON.stringify(chat.requests.slice(before));
+    expect(asked).toContain("open-paris");
+    expect(asked).not.toContain("private-paris");
+  });
+
   it("REST answers: 200 plan, 409 on a second apply, 404 for an unknown plan, 400 for an empty correction", async () => {
     const made = await app.inject({ method: "POST", url: "/cubes/alice/feedback", payload: { text: "I moved to Lyon", dryRun: false } });
     expect(made.statusCode).toBe(200);

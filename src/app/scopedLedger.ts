@@ -21,6 +21,7 @@ import { cubeNotFound, memoryNotFound } from "../command/appErrors.js";
 import { scopedRedaction } from "../redaction/redactionLedgerApi.js";
 import { memReaderFacade } from "../memReader/memReaderFacade.js";
 import { feedbackFacade } from "../memFeedback/feedbackApi.js";
+import type { FeedbackOps } from "../memFeedback/feedbackOps.js";
 import { preferencesFacade } from "../preferences/preferencesApi.js";
 import { scopedDecisions } from "../memoryDecisions/decisionsApi.js";
 import { canonicalJson } from "../command/canonicalJson.js";
@@ -32,6 +33,8 @@ import { interchangeFacade, type InterchangeOps } from "../cubeInterchange/inter
 
 /** What the principal-scoped facade needs from the trusted one beneath it. */
 export interface LedgerInternals {
+  /** MemFeedback whose candidates come from the given search: a principal's own (private units of others left out, the reads audited). */
+  feedbackFor(search: LedgerApi<CommandContext>["search"]): FeedbackOps;
   readonly root: Omit<LedgerApi<CommandContext>, "governance" | "audit">;
   /** The tenant's governance fold, caught up with the log. */
   access(tenantId: string): Promise<AccessState>;
@@ -408,9 +411,9 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
       ctxOf,
       tenantOfCube: internals.tenantOfCube,
     }),
-    // The root's feedback and preferences are trusted; the same facades put the gate in front of them.
+    // The same facades as the root's, with the gate in front; feedback's candidates come from this principal's own search.
     feedback: feedbackFacade<RequestOptions>(
-      { plan: (cubeId, request, ctx) => root.feedback.correct(cubeId, request, ctx), get: (planId) => root.feedback.get(planId), apply: (planId, o, ctx) => root.feedback.apply(planId, o, ctx), undo: (planId, ctx) => root.feedback.undo(planId, ctx) },
+      internals.feedbackFor((request) => scoped.search(request)),
       { check: async (action, resource, notFound) => (await gate()).require(action, resource, notFound), ctxOf, tenantOfCube: internals.tenantOfCube },
     ),
     preferences: preferencesFacade<RequestOptions>(
