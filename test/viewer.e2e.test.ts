@@ -16,7 +16,8 @@ describe("web viewer in a browser", () => {
     // A missing element fails in seconds, with what the page showed, not at the test timeout.
     page.setDefaultTimeout(5_000);
     await logIn(page, scenario);
-  }, 120_000);
+    // Generous: on a fresh machine the scenario may first install Debian's chromium (scripts/ensure-chromium.sh).
+  }, 600_000);
   afterAll(async () => {
     await scenario?.close();
   });
