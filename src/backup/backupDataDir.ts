@@ -48,7 +48,7 @@ export async function backupDataDir(options: BackupOptions): Promise<BackupManif
     const from = join(dataDir, file.path);
     const to = join(target, file.path);
     mkdirSync(dirname(to), { recursive: true, mode: 0o700 });
-    if (file.sqlite) await sqliteBackup(from, to, (done, total) => options.onProgress?.({ file: file.path, done, total, unit: "pages" }));
+    if (file.sqlite) await backupSqliteFile(from, to, (done, total) => options.onProgress?.({ file: file.path, done, total, unit: "pages" }));
     else {
       copyFileSync(from, to);
       const bytes = statSync(to).size;
@@ -76,7 +76,7 @@ export async function backupDataDir(options: BackupOptions): Promise<BackupManif
  * restarts the copy; under steady writes it could restart for ever, so after a
  * restart the rest goes in one step (a read transaction: writers in WAL mode go on).
  */
-async function sqliteBackup(from: string, to: string, onProgress: (done: number, total: number) => void): Promise<void> {
+export async function backupSqliteFile(from: string, to: string, onProgress: (done: number, total: number) => void): Promise<void> {
   const source = new Database(from, { readonly: true, fileMustExist: true });
   try {
     source.pragma("busy_timeout = 5000");
