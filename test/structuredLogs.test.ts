@@ -1,8 +1,16 @@
+import { Effect } from "effect";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, logger, useLogger } from "../src/logging/logger.js";
 import { buildServer } from "../src/server/buildServer.js";
+import { KeyRing } from "../src/crypto/keyRing.js";
+import { openSqliteEventStore } from "../src/eventStore/sqliteEventStore.js";
+import { openSqliteKeyStore } from "../src/keyStore/sqliteKeyStore.js";
+import { startProjectionRunner } from "../src/readModels/projectionRunner.js";
 import { tempLedger } from "./support/tempLedger.js";
 
 /** JSON lines captured from a pino destination. */
@@ -72,5 +80,29 @@ describe("background logs", () => {
       useLogger(previous);
     }
     expect(out.lines()).toEqual([expect.objectContaining({ level: 40, component: "readModels", msg: "memledger read model memoryView: Error: disk full", name: "memledger" })]);
+  });
+
+  it("the projection runner's failure report (no onError given) is such a line, its message kept", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "memledger-logs-"));
+    const store = openSqliteEventStore({ path: join(dataDir, "events.db") });
+    const keyRing = new KeyRing(openSqliteKeyStore(join(dataDir, "keys", "keys.db")));
+    const out = capture();
+    const previous = useLogger(createLogger(out.stream));
+    const runner = await startProjectionRunner({
+      eventStore: store,
+      keyRing,
+      directory: join(dataDir, "readmodels"),
+      definitions: [{ name: "graph", open: async () => Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:7687")) }],
+    });
+    try {
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && out.lines().length === 0) await new Promise((r) => setTimeout(r, 50));
+      expect(out.lines()[0]).toMatchObject({ level: 40, component: "readModels", msg: "memledger read model graph: Error: connect ECONNREFUSED 127.0.0.1:7687" });
+    } finally {
+      await runner.stop();
+      useLogger(previous);
+      await Effect.runPromise(store.close());
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
