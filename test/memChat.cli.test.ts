@@ -95,7 +95,7 @@ describe("memledger chat", () => {
     expect(flaky.asked.at(-1)!.messages.slice(1)).toEqual([{ role: "user", content: "hello again" }]);
   });
 
-  describe("spawned against a server (--url), streaming from the server's upstream", { timeout: 120_000 }, () => {
+  describe("spawned, with a real local upstream", { timeout: 120_000 }, () => {
     let upstream: ChatCompletionsServer;
     let app: FastifyInstance;
     let serverLedger: MemLedger;
@@ -123,7 +123,7 @@ describe("memledger chat", () => {
       await upstream?.close();
     });
 
-    it("prints the streamed answer and the memory ids", async () => {
+    it("against a server (--url), prints the answer streamed from the server's model and the memory ids", async () => {
       const child = spawn(process.execPath, ["--import", "tsx", join(process.cwd(), "src", "cli", "main.ts"), "chat", "--url", url, "--api-key", token, "--cube", "habits"], {
         stdio: ["pipe", "pipe", "pipe"],
         env: { ...process.env, MEMLEDGER_CHAT_MODEL_URL: "", MEMLEDGER_CHAT_MODEL: "" },
@@ -140,6 +140,31 @@ describe("memledger chat", () => {
       const sent = upstream.requests.find((r) => r.response_format === undefined);
       expect(JSON.stringify(sent?.messages[0])).toContain(`[${memoryId}] Sam drinks green tea every morning.`);
       expect(sent?.stream).toBe(true);
+    });
+
+    it("in process (--data-dir), asks the model MEMLEDGER_CHAT_MODEL_* name and remembers into the cube", async () => {
+      const local = await tempLedger();
+      await local.ledger.cubes.create({ cubeId: "diary", name: "diary", owner: { kind: "user", id: "sam" } });
+      const noted = await local.ledger.memories.create({ cubeId: "diary", text: "Sam drinks green tea after lunch too." } as Parameters<MemLedger["memories"]["create"]>[0]);
+      await local.ledger.readModels.catchUp(20_000);
+      await local.ledger.close();
+      const before = upstream.requests.length;
+      const child = spawn(process.execPath, ["--import", "tsx", join(process.cwd(), "src", "cli", "main.ts"), "chat", "--data-dir", local.dataDir, "--cube", "diary", "--remember"], {
+        stdio: ["pipe", "pipe", "pipe"],
+        env: { ...process.env, MEMLEDGER_CHAT_MODEL_URL: upstream.url, MEMLEDGER_CHAT_MODEL: "scripted", MEMLEDGER_URL: "" },
+      });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString("utf8")));
+      child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString("utf8")));
+      child.stdin.end("Do I drink tea after lunch?\n");
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      expect(code, err).toBe(0);
+      expect(out).toContain("assistant> You drink green tea every morning.");
+      expect(out).toContain(`memories used: ${noted.memoryId}`);
+      expect(out).toMatch(/remembered in diary by job \S+/);
+      expect(JSON.stringify(upstream.requests.slice(before).find((r) => r.response_format === undefined)?.messages[0])).toContain(`[${noted.memoryId}]`);
+      await local.dispose().catch(() => undefined);
     });
   });
 });
