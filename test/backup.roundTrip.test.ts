@@ -138,6 +138,8 @@ describe("memledger backup", () => {
 
   it("an erasure recorded after the backup: replayed on restore (bob stays shredded); without the live log, a loud warning, recorded", async () => {
     await ledger.subjects.erase("bob", { ...ctx, reason: "right to erasure" });
+    const aliceErased = before[2]!.memoryId;
+    await ledger.memories.erase(aliceErased, { ...ctx, reason: "asked to forget this one" });
     const bobUnits = before.filter((_, i) => i % 4 === 0).map((b) => b.memoryId);
 
     const replayed = join(root, "replayed");
@@ -145,6 +147,7 @@ describe("memledger backup", () => {
     expect(report.erasures?.subjectsErased).toEqual(["bob"]);
     expect(report.erasures?.keysDestroyed.length).toBeGreaterThanOrEqual(bobUnits.length);
     expect(report.erasures?.failures).toEqual([]);
+    expect(report.erasures?.memoriesErased).toEqual([aliceErased]);
     expect(rows(join(replayed, "keys/keys.db"), "SELECT count(*) AS n FROM data_keys WHERE subject_id = 'bob'")[0]!.n).toBe(0);
     const restored = await openMemLedger({ dataDir: replayed, worker: false });
     try {
@@ -154,6 +157,7 @@ describe("memledger backup", () => {
         expect(unit.content?.text ?? null).toBeNull();
       }
       expect((await restored.subjects.certificates("bob")).length).toBe(1);
+      expect((await restored.memories.get(aliceErased)).status).toBe("erased");
       expect((await restored.memories.get(before[1]!.memoryId)).content?.text).toBe(before[1]!.text);
     } finally {
       await restored.close();
