@@ -167,7 +167,7 @@ async function searchCube(models: SearchReadModels, plan: PlannedSearch, filters
     const retrieve = () => vectorCandidates(models.memoryView, rows, vector, queryVector, filters, plan.asOf, pool);
     lists.vector = plan.mode === "vector" ? await required("vector", retrieve) : await degradable(models, "vector", retrieve);
   }
-  if (plan.mode !== "vector") lists.bm25 = lexicalCandidates(rows, models.lexical, plan.lexicalQuery ?? plan.query, pool);
+  if (plan.mode !== "vector") lists.bm25 = lexicalCandidates(models.memoryView, rows, models.lexical, plan.lexicalQuery ?? plan.query, filters, plan.asOf, pool);
   if (plan.mode === "hybrid" && plan.graphHops > 0 && models.graph) {
     const graph = models.graph;
     const seeds = [...(lists.vector ?? []).slice(0, graphSeeds), ...(lists.bm25 ?? []).slice(0, graphSeeds)].map((c) => c.row.memoryId);
@@ -223,9 +223,31 @@ async function vectorCandidates(view: MemoryViewStore, reader: SearchRowReader, 
   }
 }
 
-function lexicalCandidates(reader: SearchRowReader, lexical: LexicalStore, query: string, pool: number): Ranked<{ score: number }> {
+function lexicalCandidates(
+  view: MemoryViewStore,
+  reader: SearchRowReader,
+  lexical: LexicalStore,
+  query: string,
+  filters: MemoryFilters,
+  asOf: LogMoment | undefined,
+  pool: number,
+): Ranked<{ score: number }> {
   // The full-text index holds every content version; widen the raw ranking until enough are valid and match.
+  let matching: number | undefined;
   for (let limit = pool * firstFetchFactor; ; limit *= 8) {
+    if (limit > pool * firstFetchFactor && matching === undefined) {
+      // Too few survived the first ranking: when the filters (tags, metadata...) leave a small set, rank only that set
+      // (read from the memory view's indexed tables) instead of widening over the whole index.
+      matching = view.countMatching(filters, asOf, exactSearchBelow + 1);
+      if (matching <= exactSearchBelow) {
+        const within = lexical.searchWithin(query, view.contentPositionsMatching(filters, asOf, matching), pool);
+        const rows = reader.rowsForContent(within.map((h) => h.contentPosition));
+        return within.flatMap((h) => {
+          const row = rows.get(h.contentPosition);
+          return row ? [{ row, part: { score: h.score } }] : [];
+        });
+      }
+    }
     const hits = lexical.search(query, limit);
     const rows = reader.rowsForContent(hits.map((h) => h.contentPosition));
     const ranked = hits.flatMap((h) => {

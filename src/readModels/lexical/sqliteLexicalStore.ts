@@ -17,6 +17,8 @@ export interface LexicalStore extends ReadModelStore {
   readonly file: string;
   /** Raw BM25 ranking over every content version (callers filter by validity and filters). */
   search(query: string, limit: number): LexicalHit[];
+  /** BM25 ranking among these content versions only (a selective filter's matching set, from the memory view's tag and metadata tables). */
+  searchWithin(query: string, contentPositions: readonly number[], limit: number): LexicalHit[];
   readonly db: SqliteDb;
 }
 
@@ -44,6 +46,9 @@ export function openSqliteLexicalStore(file: string): LexicalStore {
   const ranked = db.prepare<[string, number], { content_pos: number; score: number }>(
     // No join: the memory view resolves positions to units (and validity) in one indexed lookup afterwards.
     `SELECT rowid AS content_pos, -bm25(lexical_fts, 2.0, 1.0) AS score FROM lexical_fts WHERE lexical_fts MATCH ? ORDER BY bm25(lexical_fts, 2.0, 1.0) LIMIT ?`,
+  );
+  const rankedWithin = db.prepare<[string, string, number], { content_pos: number; score: number }>(
+    `SELECT rowid AS content_pos, -bm25(lexical_fts, 2.0, 1.0) AS score FROM lexical_fts WHERE lexical_fts MATCH ? AND rowid IN (SELECT value FROM json_each(?)) ORDER BY bm25(lexical_fts, 2.0, 1.0) LIMIT ?`,
   );
   let erasedInBatch = false;
 
@@ -82,6 +87,11 @@ export function openSqliteLexicalStore(file: string): LexicalStore {
       if (match === undefined) return [];
       const rows = ranked.all(match, limit);
       return rows.map((r) => ({ contentPosition: r.content_pos, score: r.score }));
+    },
+    searchWithin: (query, positions, limit) => {
+      const match = ftsMatchExpression(query);
+      if (match === undefined || positions.length === 0) return [];
+      return rankedWithin.all(match, JSON.stringify(positions), limit).map((r) => ({ contentPosition: r.content_pos, score: r.score }));
     },
     close: () => {
       if (db.open) db.close();
