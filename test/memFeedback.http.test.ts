@@ -50,7 +50,7 @@ describe("MemFeedback and preferences over REST", () => {
     const applied = await writer.feedback.apply(plan.planId);
     expect(applied.status).toBe("applied");
     expect((await writer.memories.get("home")).content?.text).toBe("Alice lives in Lyon");
-    expect((await writer.memories.history("home")).at(-1)).toMatchObject({ actor: "principal:wanda", reason: "I moved to Lyon, not Paris", automation: { component: "feedback", model: "scripted", prompt: "memfeedback.plan@1" } });
+    expect((await writer.memories.history("home")).at(-1)).toMatchObject({ actor: "principal:wanda", reason: `feedback plan ${plan.planId}`, automation: { component: "feedback", model: "scripted", prompt: "memfeedback.plan@1" } });
     const undone = await writer.feedback.undo(plan.planId);
     expect(undone.status).toBe("undone");
     expect((await writer.memories.get("home")).content?.text).toBe("Alice lives in Paris");

@@ -50,7 +50,7 @@ describe("MemFeedback through the OpenAI adapter against a scripted chat-complet
     expect((await ledger.feedback.get(plan.planId)).status).toBe("planned");
   });
 
-  it("apply edits that unit (and only it) with automation provenance and the correction as the reason; undo restores it exactly", async () => {
+  it("apply edits that unit (and only it) with automation provenance and the plan named as the reason; undo restores it exactly", async () => {
     planFor = () => ({ steps: [{ action: "edit", memoryId: "home", newText: "Alice lives in Lyon", successorId: null, reason: "she moved" }] });
     const before = await ledger.memories.get("home");
     const others = await Promise.all(["job", "diet", "diet2"].map((id) => ledger.memories.get(id)));
@@ -61,7 +61,7 @@ describe("MemFeedback through the OpenAI adapter against a scripted chat-complet
     expect((await ledger.memories.get("home")).content?.text).toBe("Alice lives in Lyon");
     expect((await Promise.all(["job", "diet", "diet2"].map((id) => ledger.memories.get(id)))).map((v) => v.revision)).toEqual(others.map((v) => v.revision));
     const edit = (await ledger.memories.history("home")).at(-1)!;
-    expect(edit).toMatchObject({ type: "MemoryEdited", reason: "I moved to Lyon, not Paris", automation: { component: "feedback", model: "scripted-planner", prompt: "memfeedback.plan@1" } });
+    expect(edit).toMatchObject({ type: "MemoryEdited", reason: `feedback plan ${plan.planId}`, automation: { component: "feedback", model: "scripted-planner", prompt: "memfeedback.plan@1" } });
     expect((await failureOf(ledger.feedback.apply(plan.planId)))._tag).toBe("FeedbackPlanConflict");
 
     const undone = await ledger.feedback.undo(plan.planId);

@@ -74,7 +74,12 @@ export const layerSubjectErasure = Layer.effect(
         for (;;) {
           const events = yield* store.readAll({ after, maxCount: page });
           for (const e of events) {
-            if (e.metadata.subjectId !== subjectId || e.metadata.tenantId !== tenantId || !e.streamId.startsWith("memory-")) continue;
+            if (e.metadata.subjectId !== subjectId || e.metadata.tenantId !== tenantId) continue;
+            // Other records sealed under one of the subject's keys (a feedback plan's words): their keys go too; they are no unit, so nothing to mark erased.
+            if (!e.streamId.startsWith("memory-")) {
+              if (e.metadata.keyId !== undefined) keyIds.add(e.metadata.keyId);
+              continue;
+            }
             const memoryId = e.streamId.slice("memory-".length);
             found.add(memoryId);
             // Units written before keys had their own id used the memory id as key id (as MemoryService reads them).

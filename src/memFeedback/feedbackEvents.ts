@@ -18,13 +18,21 @@ export interface FeedbackPlanned {
     readonly tenantId: string;
     readonly cubeIds: readonly string[];
     readonly userId?: string;
-    /** The correction in the user's words: the reason on every event apply writes. */
+    /**
+     * Whose personal data the correction is: the user named, else the one data subject of the units it
+     * changes, else the cube. The stored event seals `text` and each step's `newText` and `reason` with a
+     * key of this subject (feedbackWiring.ts), so erasing the subject shreds the plan's words with its units.
+     */
+    readonly subjectId: string;
+    /** The correction in the user's words; "[erased]" once its subject was erased. */
     readonly text: string;
     readonly steps: readonly FeedbackStep[];
     /** The units the model was shown. */
     readonly candidateIds: readonly string[];
     readonly model: string;
     readonly prompt: string;
+    /** Set when read back after the subject's key was destroyed. */
+    readonly shredded?: boolean;
   };
 }
 
@@ -61,6 +69,8 @@ export interface FeedbackPlanView {
   readonly cubeIds: readonly string[];
   readonly userId?: string;
   readonly text: string;
+  /** True when the plan's subject was erased: its words are gone, its shape (actions, ids) stays. */
+  readonly shredded?: boolean;
   readonly status: FeedbackStatus;
   readonly steps: readonly FeedbackStep[];
   /** True when a step erases: apply needs `confirmErase`, and undo cannot give the unit back. */
@@ -88,6 +98,7 @@ export function foldFeedback(events: readonly { readonly event: FeedbackEvent; r
         cubeIds: d.cubeIds,
         ...(d.userId !== undefined ? { userId: d.userId } : {}),
         text: d.text,
+        ...(d.shredded === true ? { shredded: true } : {}),
         status: "planned",
         steps: d.steps,
         hasIrreversibleSteps: d.steps.some((s) => s.irreversible),

@@ -115,7 +115,8 @@ export function feedbackOps(ports: FeedbackPorts): FeedbackOps {
       const erased = plan.steps.filter((s) => s.irreversible).map((s) => s.memoryId);
       throw feedbackPlanConflict(planId, plan.status, `feedback plan ${planId} erases ${erased.join(", ")}, which cannot be undone; apply it again with confirmErase: true if that is meant`);
     }
-    const provenance: CommandContext = { ...ctx, reason: plan.text, automation: { component: feedbackComponent, model: plan.model, prompt: plan.prompt } };
+    // The reason names the plan, never the correction's words: event metadata is not sealed, and erasure must reach them.
+    const provenance: CommandContext = { ...ctx, reason: ctx.reason ?? `feedback plan ${planId}`, automation: { component: feedbackComponent, model: plan.model, prompt: plan.prompt } };
     // The revisions before the plan are recorded first: an apply interrupted between steps and run again keeps them,
     // so its undo still returns each unit to where it was before the plan, not to where the first run left it.
     let before = plan.applyStarted;
@@ -166,12 +167,14 @@ export function feedbackOps(ports: FeedbackPorts): FeedbackOps {
       for (const step of checked.steps) subjects.set(step.memoryId, (shown.get(step.memoryId) ?? (await root.memories.get(step.memoryId))).subjectId);
       await refuseHeld(ctx.tenantId, checked.steps, subjects);
       const planId = ports.newId();
+      const stepSubjects = [...new Set([...subjects.values()].filter((subject): subject is string => subject !== undefined))];
+      const subjectId = request.userId ?? (stepSubjects.length === 1 ? stepSubjects[0]! : `cube:${cubeId}`);
       await ports.append(
         planId,
         cubeId,
         {
           type: "FeedbackPlanned",
-          data: { planId, tenantId: ctx.tenantId, cubeIds, ...(request.userId !== undefined ? { userId: request.userId } : {}), text, steps: checked.steps, candidateIds: [...shown.keys()], model: answer.model, prompt: prompt.ref },
+          data: { planId, tenantId: ctx.tenantId, cubeIds, ...(request.userId !== undefined ? { userId: request.userId } : {}), subjectId, text, steps: checked.steps, candidateIds: [...shown.keys()], model: answer.model, prompt: prompt.ref },
         },
         { ...ctx, automation: { component: feedbackComponent, model: answer.model, prompt: prompt.ref } },
       );
@@ -183,7 +186,7 @@ export function feedbackOps(ports: FeedbackPorts): FeedbackOps {
     undo: async (planId, ctx) => {
       const plan = await viewOf(planId);
       if (plan.status !== "applied") throw feedbackPlanConflict(planId, plan.status, `feedback plan ${planId} is ${plan.status}; only an applied plan can be undone`);
-      const undoCtx: CommandContext = { ...ctx, reason: `undo of feedback plan ${planId}: ${plan.text}`, automation: { component: feedbackComponent, model: plan.model, prompt: plan.prompt } };
+      const undoCtx: CommandContext = { ...ctx, reason: ctx.reason ?? `undo of feedback plan ${planId}`, automation: { component: feedbackComponent, model: plan.model, prompt: plan.prompt } };
       const reverted: string[] = [];
       const notUndoable: { memoryId: string; why: string }[] = [];
       // A plan has one step per unit (checkPlan), so each revert returns a unit to exactly its state before the plan.
