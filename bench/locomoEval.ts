@@ -1,7 +1,11 @@
 /**
  * Retrieval quality on the LoCoMo dev set (docs/benchmarks.md, "Retrieval quality").
  *
- *   npx vite-node bench/locomoEval.ts [-- --modes vector,bm25,hybrid] [--mmr 0.9] [--hops 2]
+ *   npx vite-node bench/locomoEval.ts [-- --modes vector,bm25,hybrid] [--mmr 0.9] [--hops 2] [--time off,boost,boost-keep,filter]
+ *
+ * --time compares what a time expression in a question does (src/timeAwareSearch/), each
+ * setting a row of its own: relative expressions are read against the conversation's last
+ * session date (the clock would be years after it). Without --time the library default runs.
  *
  * Every dialog turn becomes one memory in its conversation's cube, with the
  * turn id (D<session>:<turn>) as its source and the session date as its event
@@ -31,6 +35,9 @@ const mmrLambda = argument("mmr") === undefined ? undefined : Number(argument("m
 const graphHops = argument("hops") === undefined ? undefined : Number(argument("hops"));
 // --weights 0.5,1,0.2 = vector,bm25,graph
 const weights = argument("weights") === undefined ? undefined : (([vector, bm25, graph]) => ({ vector: vector!, bm25: bm25!, graph: graph! }))(argument("weights")!.split(",").map(Number));
+const timeSettings = argument("time")?.split(",") ?? [undefined];
+const timeOption = (setting: string) =>
+  setting === "off" ? { use: "off" as const } : setting === "filter" ? { use: "filter" as const } : { use: "boost" as const, keepExpression: setting === "boost-keep" };
 const datasetPath = resolve(argument("data") ?? "../shared/bench/locomo-dev.json");
 
 const dataset = loadLocomo(datasetPath);
@@ -68,15 +75,22 @@ try {
   type Row = { mode: SearchMode; category: number; recall: number[] };
   const rows: Row[] = [];
   const latencies: Record<string, number[]> = {};
-  for (const mode of modes) {
+  const lastSession = new Map<string, string>();
+  for (const t of dataset.turns) if (t.sessionTime && t.sessionTime > (lastSession.get(t.conversationId) ?? "")) lastSession.set(t.conversationId, t.sessionTime);
+  const labels: SearchMode[] = [];
+  for (const searchMode of modes) for (const setting of timeSettings) {
+    const mode = (setting === undefined ? searchMode : `${searchMode}+time:${setting}`) as SearchMode;
+    labels.push(mode);
     latencies[mode] = [];
     for (const q of dataset.questions) {
+      const now = lastSession.get(q.conversationId);
       const t0 = nowMs();
       const response = await ledger.search({
         query: q.question,
         cubeIds: [q.conversationId],
         topK: 20,
-        mode,
+        mode: searchMode,
+        ...(setting !== undefined ? { time: { ...timeOption(setting), ...(now ? { now } : {}) } } : {}),
         ...(mmrLambda !== undefined ? { mmrLambda } : {}),
         ...(graphHops !== undefined ? { graphHops } : {}),
         ...(weights !== undefined ? { weights } : {}),
@@ -99,15 +113,15 @@ try {
   lines.push(`evidence ids normalised: ${dataset.normalisations.split} entries split, ${dataset.normalisations.repaired} repaired (D:11:26 -> D11:26), ${dataset.normalisations.dropped} dropped`);
   lines.push(`settings: mmrLambda ${mmrLambda ?? "default"}, graphHops ${graphHops ?? "default"}, weights ${weights ? JSON.stringify(weights) : "default"}, rrfK ${argument("rrf-k") ?? "default"}`);
   lines.push("", "| mode | questions (cat. 1–4) | R@5 | R@10 | R@20 | search p50 (ms) |", "|---|---|---|---|---|---|");
-  for (const mode of modes) {
+  for (const mode of labels) {
     const headline = cell(mode, (r) => r.category !== 5);
     const sorted = [...latencies[mode]!].sort((a, b) => a - b);
     lines.push(`| ${mode} | ${headline.n} | ${headline.recall.map(fmt).join(" | ")} | ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} |`);
   }
-  lines.push("", "| category | n | " + modes.map((m) => `${m} R@5 / R@10 / R@20`).join(" | ") + " |", "|---|---|" + modes.map(() => "---|").join(""));
+  lines.push("", "| category | n | " + labels.map((m) => `${m} R@5 / R@10 / R@20`).join(" | ") + " |", "|---|---|" + labels.map(() => "---|").join(""));
   for (const category of [1, 2, 3, 4, 5]) {
-    const n = cell(modes[0]!, (r) => r.category === category).n;
-    lines.push(`| ${category} ${categoryNames[category]} | ${n} | ` + modes.map((m) => cell(m, (r) => r.category === category).recall.map(fmt).join(" / ")).join(" | ") + " |");
+    const n = cell(labels[0]!, (r) => r.category === category).n;
+    lines.push(`| ${category} ${categoryNames[category]} | ${n} | ` + labels.map((m) => cell(m, (r) => r.category === category).recall.map(fmt).join(" / ")).join(" | ") + " |");
   }
   console.log(lines.join("\n"));
 } finally {
