@@ -10,6 +10,8 @@ import { ChatModel } from "../chatModel/chatModelPort.js";
 import { cubeNotFound, invalidRequest, type CubeNotFound, type InvalidRequest } from "../command/appErrors.js";
 import type { CommandContext } from "../command/commandContext.js";
 import { eventMetadata } from "../command/eventMetadata.js";
+import { isSealed, seal, unseal } from "../crypto/contentCipher.js";
+import { KeyRingService } from "../crypto/keyRingService.js";
 import { Clock } from "../clock/clock.js";
 import { CubeService } from "../cube/cubeService.js";
 import { EventStore, type RecordedEvent } from "../eventStore/eventStorePort.js";
@@ -93,20 +95,44 @@ export const layerMemoryDecisions = Layer.effect(
     const bus = yield* JobBus;
     const clock = yield* Clock;
     const ids = yield* IdGenerator;
+    const keyRing = yield* KeyRingService;
     const chat = Option.getOrUndefined(yield* Effect.serviceOption(ChatModel));
     const run = runForJob(yield* Effect.runtime<never>());
 
+    /** A model's reason is its own words about a person's facts: sealed under the unit's subject (see `append`), read back here, "[erased]" once the key is gone. */
+    const openReasons = (events: readonly RecordedEvent[]) =>
+      Effect.forEach(events, (e) => {
+        const data = e.data as { readonly reason?: unknown };
+        if (data === null || typeof data !== "object" || !isSealed(data.reason)) return Effect.succeed(e);
+        const sealed = data.reason;
+        // A key store that cannot answer is a defect here, as it is for every sealed read.
+        return Effect.map(Effect.orDie(keyRing.material(sealed.keyId)), (material) => ({ ...e, data: { ...data, reason: material === null ? "[erased]" : unseal(sealed, material) } }) as RecordedEvent);
+      });
     const readStream = (cubeId: string) =>
-      store.readStream(decisionStreamId(cubeId)).pipe(Effect.catchTag("StreamNotFound", () => Effect.succeed([] as readonly RecordedEvent[])));
+      store.readStream(decisionStreamId(cubeId)).pipe(
+        Effect.catchTag("StreamNotFound", () => Effect.succeed([] as readonly RecordedEvent[])),
+        Effect.flatMap(openReasons),
+      );
     const logOf = (events: readonly RecordedEvent[]): DecisionLog =>
       foldDecisionLog(events.map((e) => ({ event: { type: e.type, data: e.data } as DecisionEvent, recordedAt: e.metadata.recordedAt, actor: e.metadata.actor })));
 
-    const append = (cubeId: string, event: DecisionEvent, ctx: CommandContext, eventId?: string) =>
-      store.append(
-        decisionStreamId(cubeId),
-        [{ eventId: eventId ?? ids.newId(), type: event.type, schemaVersion: decisionEventCatalog[event.type].schemaVersion, data: event.data, metadata: eventMetadata(ctx, clock, ids, { cubeId }) }],
-        "any",
-      );
+    /**
+     * `sealReasonFor`: the data subject of the unit decided on. A model's reason is free text about that person's
+     * facts, so it is sealed under a key of theirs (named in the metadata, where subject erasure finds it); rule
+     * and fallback reasons are fixed sentences and stay in clear.
+     */
+    const append = (cubeId: string, event: DecisionEvent, ctx: CommandContext, eventId?: string, sealReasonFor?: string) =>
+      Effect.gen(function* () {
+        const data = event.data as { readonly reason?: unknown };
+        const key = sealReasonFor !== undefined && typeof data.reason === "string" ? yield* keyRing.create(sealReasonFor, ids.newId()) : undefined;
+        const stored = key !== undefined ? { ...data, reason: seal(data.reason, key.keyId, key.material) } : event.data;
+        const scope = key !== undefined ? { cubeId, subjectId: sealReasonFor!, keyId: key.keyId } : { cubeId };
+        return yield* store.append(
+          decisionStreamId(cubeId),
+          [{ eventId: eventId ?? ids.newId(), type: event.type, schemaVersion: decisionEventCatalog[event.type].schemaVersion, data: stored, metadata: eventMetadata(ctx, clock, ids, scope) }],
+          "any",
+        );
+      });
 
     /** The cube, if it is the caller's tenant's: another tenant's cube answers as a missing one. */
     const ownCube = (cubeId: string, tenantId: string | undefined) =>
@@ -263,15 +289,19 @@ export const layerMemoryDecisions = Layer.effect(
         };
         yield* indexDecision(decisionId, p.cubeId, ctx);
         if (mode === "propose" && steps.length > 0) {
-          yield* append(p.cubeId, { type: "MemoryDecisionProposed", data: record }, ctx, decisionId);
+          yield* append(p.cubeId, { type: "MemoryDecisionProposed", data: record }, ctx, decisionId, sealSubjectOf(verdict.decidedBy, unit));
           return { memoryId, decisionId, decision: record.decision, proposed: true };
         }
         // Recorded first, with the revisions before it, so a revert knows where to return even if the job dies halfway.
         const changes = yield* revisionsBefore(steps, successorId);
-        yield* append(p.cubeId, { type: "MemoryDecisionMade", data: { ...record, changes } }, ctx, decisionId);
+        yield* append(p.cubeId, { type: "MemoryDecisionMade", data: { ...record, changes } }, ctx, decisionId, sealSubjectOf(verdict.decidedBy, unit));
         yield* applyAll(record, ctx, "apply");
         return { memoryId, decisionId, decision: record.decision };
       });
+
+    /** Whose key seals a decision's reason: the unit's subject when a model wrote the reason (units default to their cube's subject). */
+    const sealSubjectOf = (decidedBy: DecidedBy, unit: { readonly cubeId: string; readonly subjectId?: string }) =>
+      decidedBy.kind === "model" ? (unit.subjectId ?? `cube:${unit.cubeId}`) : undefined;
 
     /** Finding a decision by id alone: one tiny stream per decision names its cube. */
     const indexDecision = (decisionId: string, cubeId: string, ctx: CommandContext) =>
