@@ -81,8 +81,11 @@ export function memoryFilterSql(filters: MemoryFilters, asOf: LogMoment | undefi
     clauses.push("i.from_time <= ? AND (i.to_time IS NULL OR i.to_time > ?)");
     params.push(asOf.time, asOf.time);
   }
+  // When the tag/metadata tables drive, the cube and status terms must not: a unary + keeps SQLite from
+  // walking the (cube, status) index over every current row (measured 20 ms at 30k rows for a 1 % tag).
+  const drivenByTables = access === "drive" && ((filters.tags?.length ?? 0) > 0 || Object.keys(filters.metadata ?? {}).length > 0);
   const inList = (column: string, values: readonly unknown[]) => {
-    clauses.push(`${column} IN (${values.map(() => "?").join(", ")})`);
+    clauses.push(`${drivenByTables ? "+" : ""}${column} IN (${values.map(() => "?").join(", ")})`);
     params.push(...values);
   };
   if (filters.cubeIds !== undefined) {
