@@ -1,4 +1,4 @@
-import type { BackupVerifyReport } from "./verifyBackup.js";
+import type { BackupVerifyReport } from "./backupVerifyReport.js";
 
 /** A backup that cannot be taken as asked (no log there, a target that is not empty). */
 export class BackupRefused extends Error {

@@ -2,10 +2,13 @@ import Database from "better-sqlite3";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { defaultCheckpointPaths, loadOrCreateSigningKey, publicKeyPem, readCheckpoints, readPublicKey } from "../tamperEvidence/signedCheckpoints.js";
-import { walkHashChain, type TamperReport } from "../tamperEvidence/walkHashChain.js";
+import { walkHashChain } from "../tamperEvidence/walkHashChain.js";
 import { readManifest, sha256OfFile, type BackupManifest } from "./backupManifest.js";
 import { logHead } from "./backupDataDir.js";
 import type { BackupProgress } from "./backupProgress.js";
+import type { BackupFileCheck, BackupVerifyReport } from "./backupVerifyReport.js";
+
+export type { BackupFileCheck, BackupVerifyReport } from "./backupVerifyReport.js";
 
 /**
  * Checks a backup three ways: every file's size and SHA-256 against the
@@ -13,21 +16,6 @@ import type { BackupProgress } from "./backupProgress.js";
  * tamper evidence (checksums, hash chains, the signed checkpoints copied with it).
  */
 
-export interface BackupFileCheck {
-  readonly path: string;
-  readonly ok: boolean;
-  readonly problem?: string;
-}
-
-export interface BackupVerifyReport {
-  readonly ok: boolean;
-  readonly backup: string;
-  readonly manifest: Pick<BackupManifest, "createdAt" | "memledgerVersion" | "log" | "readModels">;
-  readonly files: readonly BackupFileCheck[];
-  /** The log's tamper-evidence walk (absent when the log file itself failed its checks). */
-  readonly tamper?: Pick<TamperReport, "ok" | "events" | "head" | "unchained" | "firstBad" | "checkpoints">;
-  readonly problems: readonly string[];
-}
 
 export async function verifyBackup(backupDir: string, options: { readonly onProgress?: BackupProgress } = {}): Promise<BackupVerifyReport> {
   const manifest = readManifest(backupDir);

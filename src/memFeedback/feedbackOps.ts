@@ -1,7 +1,8 @@
 import type { Hold } from "../../domain/legalHold/holdState.js";
 import type { HeldUnit } from "../../domain/legalHold/holdState.js";
 import type { MemoryView } from "../../projections/memoryView.js";
-import type { LedgerApi } from "../app/ledgerApi.js";
+import type { MemoryEdit } from "../memory/memoryService.js";
+import type { SearchRequest, SearchResponse } from "../search/searchRequest.js";
 import type { ChatModelPort } from "../chatModel/chatModelPort.js";
 import { ChatModelNotConfigured } from "../chatModel/chatModelErrors.js";
 import { loadPrompt } from "../chatModel/promptLibrary.js";
@@ -34,10 +35,23 @@ export interface ApplyOptions {
   readonly confirmErase?: boolean;
 }
 
+/** The part of the trusted root ledger a plan's steps run through (structural, so this folder does not import the facade above it). */
+export interface FeedbackRootApi {
+  readonly memories: {
+    get(memoryId: string): Promise<MemoryView>;
+    edit(memoryId: string, edit: MemoryEdit, ctx?: CommandContext): Promise<MemoryView>;
+    merge(memoryId: string, successorId: string, ctx?: CommandContext): Promise<MemoryView>;
+    archive(memoryId: string, ctx?: CommandContext): Promise<MemoryView>;
+    erase(memoryId: string, ctx?: CommandContext): Promise<MemoryView>;
+    revert(memoryId: string, toRevision: number, ctx?: CommandContext): Promise<MemoryView>;
+  };
+  search(request: SearchRequest): Promise<SearchResponse>;
+}
+
 /** What the feedback operations need from the rest of the ledger (trusted: the facade checks first). */
 export interface FeedbackPorts {
   /** A function: the root ledger hands itself over while it is being built. */
-  root(): Pick<LedgerApi<CommandContext>, "memories" | "search">;
+  root(): FeedbackRootApi;
   chatModel(): Promise<ChatModelPort | undefined>;
   append(planId: string, cubeId: string, event: FeedbackEvent, ctx: CommandContext): Promise<void>;
   read(planId: string): Promise<readonly { readonly event: FeedbackEvent; readonly recordedAt: string; readonly actor: string }[]>;
