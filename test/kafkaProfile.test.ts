@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { PublicMemoryEvent } from "../src/feed/publicMemoryEvent.js";
 import { startKafkaBroker, type KafkaTestBroker } from "./support/kafkaBroker.js";
+import { ingestJobKind } from "../src/ingestion/ingestionService.js";
 import { tempLedger } from "./support/tempLedger.js";
 
 /**
@@ -31,7 +32,8 @@ it("with jobBus and eventRelay set to Kafka, an async add is activated by a Kafk
     const waited = await ledger.jobs.wait(added.job.jobId, 60_000);
     expect(waited.job).toMatchObject({ status: "done", attempts: 1 });
     for (const id of added.memoryIds) expect((await ledger.memories.get(id)).status).toBe("activated");
-    expect((await ledger.jobs.list({ cubeId: "c" })).map((j) => j.jobId)).toEqual([added.job.jobId]);
+    // One ingestion job for the add (the merge-decision job it enqueues after activation is another kind).
+    expect((await ledger.jobs.list({ cubeId: "c", kind: ingestJobKind })).map((j) => j.jobId)).toEqual([added.job.jobId]);
 
     const kafka = new Kafka({ clientId: "profile-test", brokers: broker.brokers, logLevel: logLevel.NOTHING });
     const consumer = kafka.consumer({ groupId: `profile-${randomUUID()}` });

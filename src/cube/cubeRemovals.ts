@@ -25,6 +25,16 @@ const happenedBy = (toggle: Toggle, moment: { readonly time: string } | { readon
   moment === undefined || ("position" in moment ? toggle.position <= moment.position : Date.parse(toggle.at) <= Date.parse(moment.time));
 
 /**
+ * One small stream names every cube that was ever removed (a hint, written BEFORE the cube's CubeRemoved
+ * event, so a crash between the two leaves a harmless false hint, never a removal without one). Every read
+ * of a unit asks whether its cube is removed: reading the hints first keeps that question off the cube's own
+ * stream for cubes never removed, so one damaged page of the log stops only the reads that need it
+ * (hardening #3), and a cold read costs one short stream instead of the whole cube stream.
+ * Not `cube-…`: every `cube-<id>` name may be a cube's stream.
+ */
+export const cubeRemovalHintsStreamId = "removed-cubes-hints";
+
+/**
  * Every read of a unit asks whether its cube is removed, and a cube stream grows
  * with each unit registered in it: so this keeps, per cube, the removals and
  * reinstatements seen and how far it read, and each call reads only the events
@@ -37,8 +47,15 @@ const happenedBy = (toggle: Toggle, moment: { readonly time: string } | { readon
  */
 export function cubeRemovalReader(store: EventStorePort): RemovalOf {
   const seen = new Map<string, { next: number; toggles: Toggle[] }>();
+  const hinted = new Set<string>();
+  let hintsNext = 0;
   return (cubeId, asOf) =>
     Effect.gen(function* () {
+      // A cube never named in the hints was never removed: its own stream (one event per unit, long) is not read at all.
+      const hints = yield* store.readStream(cubeRemovalHintsStreamId, { fromRevision: hintsNext }).pipe(Effect.catchTag("StreamNotFound", () => Effect.succeed([] as readonly RecordedEvent[])));
+      for (const hint of hints) hinted.add((hint.data as { readonly cubeId: string }).cubeId);
+      if (hints.length > 0) hintsNext = hints[hints.length - 1]!.revision + 1;
+      if (!hinted.has(cubeId)) return undefined;
       const known = seen.get(cubeId) ?? { next: 0, toggles: [] };
       const fresh = yield* store.readStream(cubeStreamId(cubeId), { fromRevision: known.next }).pipe(Effect.catchTag("StreamNotFound", () => Effect.succeed([] as readonly RecordedEvent[])));
       if (fresh.length > 0) {

@@ -23,7 +23,7 @@ import { MemoryRepository } from "../memory/memoryRepository.js";
 import { MemoryService, type MemoryWriteError } from "../memory/memoryService.js";
 import { loadCube } from "./cubeRepository.js";
 import { cubeTenantReader } from "../tenancy/cubeTenant.js";
-import { cubeRemovalReader, type Removal } from "./cubeRemovals.js";
+import { cubeRemovalHintsStreamId, cubeRemovalReader, type Removal } from "./cubeRemovals.js";
 import { cubeAlreadyRemoved, cubeNotRemoved, cubeRemoved, type CubeLifecycleConflict, type CubeRemoved } from "../command/cubeRemovedErrors.js";
 
 export interface NewCubeInput {
@@ -385,6 +385,8 @@ export const layerCubeService = Layer.effect(
           if (earlier) return earlier;
         }
         const next = yield* event(current);
+        // The hint first (cubeRemovals.ts): a crash before the removal leaves a false hint, which readers check against the cube's stream.
+        if (next.type === "CubeRemoved") yield* store.append(cubeRemovalHintsStreamId, [cubeEvent("CubeRemovalHinted", { cubeId }, metadataFor(ctx, cubeId))], "any");
         yield* store.append(cubeStreamId(cubeId), [cubeEvent(next.type, next.data, metadataFor(ctx, cubeId))], current.revision);
         return yield* viewOf(cubeId);
       });
