@@ -16,8 +16,16 @@ export async function decodeForProjection(keyRing: KeyRing, recorded: readonly R
     const { eventId, type, schemaVersion, streamId, revision, position, metadata } = event;
     const envelope = { eventId, type, schemaVersion, streamId, revision, position, metadata };
     if (streamId.startsWith(memoryStreamPrefix) && isMemoryEventType(type)) {
-      const material = metadata.keyId === undefined ? null : await Effect.runPromise(keyRing.material(metadata.keyId));
-      const decoded = decodeMemoryEvent(event, material);
+      const materialOf = (keyId: string | undefined) => (keyId === undefined ? Promise.resolve(null) : Effect.runPromise(keyRing.material(keyId)));
+      let decoded;
+      try {
+        decoded = decodeMemoryEvent(event, await materialOf(metadata.keyId));
+      } catch (error) {
+        // An erasure may destroy the key between fetching it and opening the content (the key ring zero-fills the
+        // material it forgets): asked again, a destroyed key reads as shredded content; any other failure is real.
+        if ((await materialOf(metadata.keyId)) !== null) throw error;
+        decoded = decodeMemoryEvent(event, null);
+      }
       out.push({ kind: "memory", envelope: decoded.envelope, event: decoded.event });
     } else if (streamId.startsWith(cubeStreamPrefix) && Object.prototype.hasOwnProperty.call(cubeEventCatalog, type) && type !== "CubeRegistered") {
       out.push({ kind: "cube", envelope, event: { type, data: event.data } as CubeEvent });
