@@ -91,6 +91,17 @@ describe("token-aware chunking", () => {
     );
   });
 
+  it("cuts again a piece the splitter merged past the limit (token counts are not additive across a join)", async () => {
+    // Found by the property above: the splitter joined pieces counted 16 apart into a 17-token chunk.
+    const doc = parsePlainText(["naïve", " 0  ", "supercalifragilistic", ":#%", " ! ", "tokenization", "0"].join(" "));
+    const chunks = await chunkDocument(doc, { chunkTokens: 16, overlapTokens: 6 }, cl100k);
+    for (const chunk of chunks) {
+      expect(chunk.tokens).toBeLessThanOrEqual(16);
+      expect(doc.text.slice(chunk.start, chunk.end)).toBe(chunk.text);
+    }
+    expect(chunks.map((c) => c.text).join(" ")).toContain("tokenization 0");
+  });
+
   const modelDir = process.env.MEMLEDGER_EMBEDDING_MODEL_DIR ?? defaultEmbeddingModelDir;
   it.skipIf(!existsSync(join(modelDir, "tokenizer.json")))("counts with the embedding model's own tokenizer when it has one", async () => {
     const counter = tokenCounterFor(modelDir);

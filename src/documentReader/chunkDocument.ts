@@ -41,14 +41,47 @@ export async function chunkDocument(document: DocumentText, settings: ChunkSetti
     const pieces = await splitter.splitText(sectionText);
     let searchFrom = 0;
     for (const piece of pieces) {
-      const text = piece.trim();
-      if (text === "") continue;
-      const at = locate(sectionText, text, searchFrom);
-      searchFrom = at + 1;
-      chunks.push(chunkAt(chunks.length, text, section, at, counter));
+      const trimmed = piece.trim();
+      if (trimmed === "") continue;
+      for (const text of withinLimit(trimmed, settings.chunkTokens, counter)) {
+        const at = locate(sectionText, text, searchFrom);
+        searchFrom = at + 1;
+        chunks.push(chunkAt(chunks.length, text, section, at, counter));
+      }
     }
   }
   return chunks;
+}
+
+/**
+ * The splitter adds up the token counts of the pieces it joins, but tokens are not additive across a join
+ * ("…istic" + " :#%" can tokenise to one more than the two apart), so a merged piece can pass the limit by a
+ * token or two. Such a piece is cut again, greedily at word boundaries measuring the real joined text (by
+ * characters inside a single over-long word), into verbatim slices that each fit.
+ */
+function withinLimit(text: string, limit: number, counter: TokenCounter): readonly string[] {
+  if (counter.count(text) <= limit) return [text];
+  const slices: string[] = [];
+  let start = 0;
+  while (start < text.length) {
+    while (start < text.length && /\s/.test(text[start]!)) start += 1;
+    if (start >= text.length) break;
+    let end = -1;
+    const word = /\S+/g;
+    word.lastIndex = start;
+    for (let m = word.exec(text); m !== null; m = word.exec(text)) {
+      const candidate = m.index + m[0].length;
+      if (counter.count(text.slice(start, candidate)) > limit) break;
+      end = candidate;
+    }
+    if (end === -1) {
+      end = start + 1;
+      while (end < text.length && !/\s/.test(text[end]!) && counter.count(text.slice(start, end + 1)) <= limit) end += 1;
+    }
+    slices.push(text.slice(start, end));
+    start = end;
+  }
+  return slices;
 }
 
 /** Where the splitter's piece starts in the section: it is a verbatim slice, found from after the previous piece's start. */
