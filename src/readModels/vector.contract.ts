@@ -225,6 +225,28 @@ export function vectorStoreContract(name: string, open: (hooks: VectorStoreHooks
       expect(await store.searchExact(query, 0, [1, 2])).toEqual([]);
     });
 
+    it("search among given content versions ranks only those, as an exact search over them would", async () => {
+      const { store, embed } = await setUp();
+      const log = projectionEventLog();
+      const texts = Array.from({ length: 40 }, (_, i) => `note ${i} ${["Caroline painted", "Melanie hiked", "rates rose", "sunset lake"][i % 4]} ${i % 7 === 0 ? "dawn" : "dusk"}`);
+      await fold(store, [...texts.map((text, i) => log.created(`m${i + 1}`, contentOf(text))), log.erased("m3")]);
+      const stored = new Map<number, Float32Array>();
+      for (const [i, text] of texts.entries()) if (i !== 2) stored.set(i + 1, await embed(text));
+      const among = (positions: Iterable<number>) => new Map([...stored].filter(([label]) => new Set(positions).has(label)));
+
+      const query = await embed("Caroline painted the sunset at dawn");
+      for (const allowed of [new Set([2, 5, 9, 33]), new Set(Array.from({ length: 20 }, (_, i) => 2 * i + 1)), new Set(stored.keys())]) {
+        const hits = await store.search(query, 5, allowed);
+        expectRanking(hits, query, among(allowed), 5);
+        expect(hits.every((hit) => allowed.has(hit.label))).toBe(true);
+        expect(hits).toEqual(await store.searchExact(query, 5, allowed));
+      }
+      // Positions without a vector (erased, never stored) are passed over; an empty set finds nothing.
+      expect(labels(await store.search(query, 10, new Set([3, 4, 999])))).toEqual([4]);
+      expect(await store.search(query, 10, new Set())).toEqual([]);
+      expect(await store.search(query, 0, new Set([1, 2]))).toEqual([]);
+    });
+
     it("erasure removes every vector of the memory and reports their text hashes", async () => {
       const { store, embed, erased, hashOf } = await setUp();
       const log = projectionEventLog();

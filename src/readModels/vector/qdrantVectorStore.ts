@@ -389,12 +389,17 @@ async function openQdrantVectorStore(client: QdrantClient, prefix: string, names
         // The batch is committed; a failed count only leaves `size` stale until the next batch refreshes it.
       }
     },
-    search: async (query, k) => {
+    search: async (query, k, among) => {
       assertUsable();
       assertQuery(query, dimensions, k);
-      if (k === 0) return [];
+      const ids = among === undefined ? undefined : positionIds(among);
+      if (k === 0 || ids?.length === 0) return [];
+      // A filter is an id list: point ids are the positions, always indexed, and tags are not in the
+      // payload (the memory view decides what matches). Qdrant's planner then walks the HNSW graph with
+      // the filter, or scans the ids when they are few; content ids are never the checkpoint point's.
+      const filter: Schemas["Filter"] = ids === undefined ? contentOnly : { must: [{ has_id: ids }] };
       const { points } = await qdrantCall(`search ${collection}`, () =>
-        client.query(collection, { query: Array.from(query), filter: contentOnly, limit: k, with_payload: false, with_vector: false }),
+        client.query(collection, { query: Array.from(query), filter, limit: k, with_payload: false, with_vector: false }),
       );
       return toHits(points);
     },

@@ -140,7 +140,8 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
         finish();
       })();
     },
-    search: async (query, k) => index.search(query, k),
+    // The index picks an exact scan or a filtered graph walk by how much of it `among` accepts.
+    search: async (query, k, among) => index.search(query, k, among && ((label) => among.has(label))),
     searchExact: async (query, k, positions) => index.searchExact(query, k, positions),
     vectorsOf: async (positions) => {
       const out = new Map<number, Float32Array>();

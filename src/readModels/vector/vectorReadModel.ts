@@ -20,8 +20,12 @@ export interface VectorReadModel extends ReadModelStore {
   readonly dimensions: number;
   /** Content versions with a vector (erased ones excluded), as of the last applied batch. */
   readonly size: number;
-  /** Approximate top-k over every indexed content version, most similar first. */
-  search(query: Float32Array, k: number): Promise<VectorHit[]>;
+  /**
+   * Approximate top-k over every indexed content version, most similar first; with `among`, over
+   * those content versions only (the filter goes into the index walk, so k hits come back even when
+   * few versions match, instead of over-fetching and filtering afterwards).
+   */
+  search(query: Float32Array, k: number, among?: ReadonlySet<number>): Promise<VectorHit[]>;
   /** Exact top-k over the given content versions, most similar first. */
   searchExact(query: Float32Array, k: number, contentPositions: Iterable<number>): Promise<VectorHit[]>;
   vectorsOf(contentPositions: readonly number[]): Promise<Map<number, Float32Array>>;
