@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { EventMetadata, EventStorePort, NewEvent } from "../src/eventStore/eventStorePort.js";
-import { runLogVerifyCommand } from "../src/migration/logVerifyCommand.js";
+import { runLogVerifyCommand } from "../src/cli/logVerifyCommand.js";
 import { classifySqliteFailure } from "../src/eventStore/sqliteFailure.js";
 import { openCheckedSqliteEventStore, openSqliteEventStore } from "../src/eventStore/sqliteEventStore.js";
 import { eventLeafPages, flipByteInEventData, overwritePage } from "./support/damageLog.js";

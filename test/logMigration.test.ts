@@ -10,7 +10,7 @@ import type { EventStorePort, RecordedEvent } from "../src/eventStore/eventStore
 import { openSqliteEventStore } from "../src/eventStore/sqliteEventStore.js";
 import { redactUrl } from "../src/eventStore/eventStoreDbEventStore.js";
 import { copyEventLog, type CopyProgress } from "../src/migration/copyEventLog.js";
-import { runLogCopyCommand } from "../src/migration/logCopyCommand.js";
+import { runLogCopyCommand } from "../src/cli/logCopyCommand.js";
 import { keyStoreFileOf, logFileOf, openDataDirKeyRing, openLogEndpoint, parseLogEndpoint } from "../src/migration/logEndpoint.js";
 import { LogCopyError, runPort } from "../src/migration/logEvents.js";
 import { verifyCopiedLog } from "../src/migration/verifyEventLog.js";

@@ -131,7 +131,7 @@ interface Session {
 
 const ownerKinds = ["user", "agent", "session", "project"] as const;
 const freezeReasons: readonly FreezeReason[] = ["legal_hold", "retention", "other"];
-const visibilities: readonly Visibility[] = ["private", "cube", "tenant", "public"];
+const visibilities: readonly Visibility[] = ["private", "session", "cube", "tenant", "public"];
 const jobStatuses: readonly JobStatus[] = ["waiting", "running", "failed", "done", "dead"];
 
 function buildProgram(io: CliIo, outcome: Outcome): Command {
@@ -618,13 +618,13 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
       "\nOnly the log is copied: the key store (keys/keys.db in the data directory) must go with it. Stop writers first, or run the copy again to top it up.\nExit status:\n  0  copied (and verified)\n  1  --verify found differences, or an engine failed\n  2  refused: the target is not empty nor an interrupted copy of the source, or bad arguments\n  130  interrupted (Ctrl-C) after a whole batch; run the same command again to resume",
     )
     .action(async (o: { from: string; to: string; verify?: boolean; batchSize?: number; keys?: string; allowOtherStreams?: boolean }, cmd: Command) => {
-      const { runLogCopyCommand } = await import("../migration/logCopyCommand.js");
+      const { runLogCopyCommand } = await import("./logCopyCommand.js");
       outcome.exitCode = await runLogCopyCommand({ ...o, json: settingsOf(cmd).json }, io);
     });
   leaf(log, "verify", "check the embedded log of --data-dir: SQLite's integrity check, every event's checksum, each stream's revisions; names the first damaged event")
     .addHelpText("after", "\nReads the log only (safe while a server runs on it); on damage it writes events.db.damaged beside it, which keeps a server from taking writes after a restart, and removes that file once the log checks out.\nExit status:\n  0  intact\n  1  damaged (the report names the first damaged event and what to do)\n  2  bad arguments, or no event log in that directory")
     .action(async (_o: unknown, cmd: Command) => {
-      const { runLogVerifyCommand } = await import("../migration/logVerifyCommand.js");
+      const { runLogVerifyCommand } = await import("./logVerifyCommand.js");
       const settings = settingsOf(cmd);
       outcome.exitCode = runLogVerifyCommand({ dataDir: settings.dataDir, json: settings.json }, io);
     });

@@ -16,7 +16,7 @@ export const jobQueueScanLimit = 10_000;
 /**
  * The Prometheus registry of one ledger process. Services report into it at
  * the edges (the decorated event store, job bus and embedder in
- * src/metrics/instrumentedPorts.ts, the HTTP hook in metricsRoutes.ts); the
+ * src/metrics/instrumentedPorts.ts, the HTTP hook in src/server/routes/metricsRoutes.ts); the
  * gauges that describe state (projection lag, queue depth and age) are read
  * when scraped, so they are never stale. Labels carry no ids (cube, memory,
  * tenant): the series count stays bounded and a scrape leaks no tenant data.

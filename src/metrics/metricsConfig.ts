@@ -1,5 +1,10 @@
 import { LedgerMetrics } from "./ledgerMetrics.js";
-import type { MetricsRouteOptions } from "./metricsRoutes.js";
+
+export interface MetricsRouteOptions {
+  readonly metrics: LedgerMetrics;
+  /** `MEMLEDGER_METRICS_TOKEN`: when set, a scrape must send `Authorization: Bearer <it>`; unset, /metrics is open (docs/operations.md says why). */
+  readonly token?: string;
+}
 
 /**
  * The server's metrics from its environment: on unless `MEMLEDGER_METRICS=off`;

@@ -34,14 +34,15 @@ import { redactionRoutes } from "./routes/redactionRoutes.js";
 import { mcpHttpRoutes } from "../mcp/mcpHttpRoutes.js";
 import { cubeInterchangeRoutes } from "./routes/cubeInterchangeRoutes.js";
 import { viewerRoutes } from "../viewer/viewerRoutes.js";
-import { memoryGraphRoutes } from "../memoryGraph/memoryGraphRoutes.js";
+import { memoryGraphRoutes } from "./routes/memoryGraphRoutes.js";
 import { principalKey, requireAuthentication } from "./authentication.js";
 import { registerCors } from "./corsPolicy.js";
 import { defaultRateLimit, type RateLimitSettings } from "../config.js";
 import { registerRateLimit } from "./rateLimiting.js";
 import { echoRequestIds, requestIdOf } from "../logging/requestIds.js";
 import { registerSwaggerUi } from "../apiDocs/swaggerUi.js";
-import { metricsRoutes, type MetricsRouteOptions } from "../metrics/metricsRoutes.js";
+import type { MetricsRouteOptions } from "../metrics/metricsConfig.js";
+import { metricsRoutes } from "./routes/metricsRoutes.js";
 import { traceRequests } from "../tracing/requestSpans.js";
 
 export interface ServerOptions {

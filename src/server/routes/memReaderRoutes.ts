@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { AddMessagesRequest } from "../../memReader/conversationMessage.js";
-import { addMessagesAnswerSchema, addMessagesBody } from "../../memReader/memReaderSchemas.js";
+import { addMessagesAnswerSchema, addMessagesBody } from "../memReaderSchemas.js";
 import { requestOptions } from "../requestContext.js";
 import { errorResponse, idParam } from "../schemas.js";
 

@@ -1,13 +1,8 @@
 import { timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import type { MemLedger } from "../app/memLedger.js";
-import type { LedgerMetrics } from "./ledgerMetrics.js";
+import type { MemLedger } from "../../app/memLedger.js";
+import type { MetricsRouteOptions } from "../../metrics/metricsConfig.js";
 
-export interface MetricsRouteOptions {
-  readonly metrics: LedgerMetrics;
-  /** `MEMLEDGER_METRICS_TOKEN`: when set, a scrape must send `Authorization: Bearer <it>`; unset, /metrics is open (docs/operations.md says why). */
-  readonly token?: string;
-}
 
 const statusClass = (status: number): string => `${Math.floor(status / 100)}xx`;
 

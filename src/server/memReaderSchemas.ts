@@ -1,7 +1,7 @@
-import { jobSchema } from "../server/jobSchemas.js";
-import { memoryViewSchema } from "../server/schemas.js";
-import { maxMessagesPerCall } from "./addMessagesValidation.js";
-import { messageRoles, readerModes } from "./conversationMessage.js";
+import { jobSchema } from "./jobSchemas.js";
+import { memoryViewSchema } from "./schemas.js";
+import { maxMessagesPerCall } from "../memReader/addMessagesValidation.js";
+import { messageRoles, readerModes } from "../memReader/conversationMessage.js";
 
 const id = { type: "string", minLength: 1, maxLength: 200 } as const;
 const time = { type: "string", format: "date-time", description: "ISO-8601 time the turn was said" } as const;

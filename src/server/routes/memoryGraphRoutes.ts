@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
-import { edgeTypes } from "../../projections/graph.js";
-import { errorResponse, idParam } from "../server/schemas.js";
-import { defaultNeighbourhoodHops, maxNeighbourhoodHops } from "./memoryNeighbourhood.js";
+import { edgeTypes } from "../../../projections/graph.js";
+import { errorResponse, idParam } from "../schemas.js";
+import { defaultNeighbourhoodHops, maxNeighbourhoodHops } from "../../memoryGraph/memoryNeighbourhood.js";
 
 const string = { type: "string" } as const;
 

@@ -1,11 +1,11 @@
 import { Effect } from "effect";
 import { existsSync } from "node:fs";
 import type { EventStorePort } from "../eventStore/eventStorePort.js";
-import { copyEventLog, type CopyEventLogResult, type CopyProgress } from "./copyEventLog.js";
-import { describeEndpoint, keyStoreFileOf, LogEndpointError, openDataDirKeyRing, openLogEndpoint, parseLogEndpoint, sameEndpoint, type LogEndpoint } from "./logEndpoint.js";
-import { LogCopyError } from "./logEvents.js";
-import { verifyCopiedLog, type VerifyReport } from "./verifyEventLog.js";
-import { startProgress } from "../cli/progress.js";
+import { copyEventLog, type CopyEventLogResult, type CopyProgress } from "../migration/copyEventLog.js";
+import { describeEndpoint, keyStoreFileOf, LogEndpointError, openDataDirKeyRing, openLogEndpoint, parseLogEndpoint, sameEndpoint, type LogEndpoint } from "../migration/logEndpoint.js";
+import { LogCopyError } from "../migration/logEvents.js";
+import { verifyCopiedLog, type VerifyReport } from "../migration/verifyEventLog.js";
+import { startProgress } from "./progress.js";
 
 /** `memledger log copy`: the CLI side of copyEventLog / verifyCopiedLog. */
 

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { clearDamageMarker, damageMarkerOf, writeDamageMarker } from "../eventStore/damageMarker.js";
-import { checkEventLog, type LogCheckReport } from "./checkEventLog.js";
-import { LogEndpointError, parseLogEndpoint } from "./logEndpoint.js";
+import { checkEventLog, type LogCheckReport } from "../migration/checkEventLog.js";
+import { LogEndpointError, parseLogEndpoint } from "../migration/logEndpoint.js";
 
 /** `memledger log verify`: the CLI side of checkEventLog. */
 
