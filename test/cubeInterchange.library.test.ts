@@ -90,6 +90,21 @@ describe("cube export and import between two data directories (library)", () => 
     expect((await source.ledger.memories.get(units.b)).content?.text).toBe("Alice flies to Lisbon in May");
   });
 
+  it("which model and prompt decided a change travels with it: the export carries automation, the import keeps it in importedFrom", async () => {
+    const source = await open();
+    await source.ledger.cubes.create({ cubeId: "notes", name: "Notes", owner: { kind: "user", id: "alice" } }, alice);
+    const automation = { component: "memreader", model: "gpt-test", prompt: "memreader.extract@3", jobId: "job-1" };
+    const unit = await source.ledger.memories.create({ cubeId: "notes", text: "Alice moved to Porto" }, { ...alice, automation });
+    const lines = await collect(await source.ledger.interchange.exportCube("notes"));
+    const exported = lines.map((line) => JSON.parse(line) as { kind: string; events?: { metadata: Record<string, unknown> }[] }).find((r) => r.kind === "unit");
+    expect(exported?.events?.[0]?.metadata.automation).toEqual(automation);
+
+    const target = await open();
+    await target.ledger.interchange.importCube(lines, {}, importer);
+    const [created] = await target.ledger.memories.history(unit.memoryId);
+    expect(created!.importedFrom).toMatchObject({ automation });
+  });
+
   it("an erased unit travels as a skeleton: its events, no content, no subject, no key id", async () => {
     const source = await open();
     const units = await sourceCube(source.ledger, source.clock);

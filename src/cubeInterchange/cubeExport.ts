@@ -1,5 +1,5 @@
 import type { CubeGrant } from "../../domain/governance/accessState.js";
-import type { DecodedMemoryEvent } from "../../projections/envelope.js";
+import { provenanceOf, type DecodedMemoryEvent } from "../../projections/envelope.js";
 import type { MemoryView } from "../../projections/memoryView.js";
 import type { CubeView } from "../cube/cubeService.js";
 import { interchangeFormat, type ExportedEvent, type ExportedMetadata, type ExportOptions, type InterchangeRecord, type Unhashed } from "./interchangeRecords.js";
@@ -26,20 +26,14 @@ export interface ExportSummary {
   readonly memoryIds: readonly string[];
 }
 
-/** An erased unit keeps its timeline but nothing that could name whose it was. */
+/**
+ * The event's provenance as history shows it (so a new provenance field reaches exports too), minus
+ * `importedFrom` (the importer writes its own), plus the tenant and, unless the unit was erased, the subject:
+ * an erased unit keeps its timeline but nothing that could name whose it was.
+ */
 function exportedMetadata(m: DecodedMemoryEvent["envelope"]["metadata"], erased: boolean): ExportedMetadata {
-  return {
-    tenantId: m.tenantId,
-    actor: m.actor,
-    ...(m.onBehalfOf !== undefined ? { onBehalfOf: m.onBehalfOf } : {}),
-    ...(m.reason !== undefined ? { reason: m.reason } : {}),
-    correlationId: m.correlationId,
-    ...(m.causationId !== undefined ? { causationId: m.causationId } : {}),
-    ...(m.commandId !== undefined ? { commandId: m.commandId } : {}),
-    ...(!erased && m.subjectId !== undefined ? { subjectId: m.subjectId } : {}),
-    recordedAt: m.recordedAt,
-    ...(m.automation !== undefined ? { automation: m.automation } : {}),
-  };
+  const { importedFrom: _importersOwn, ...provenance } = provenanceOf(m);
+  return { tenantId: m.tenantId, ...provenance, ...(!erased && m.subjectId !== undefined ? { subjectId: m.subjectId } : {}) };
 }
 
 function exportedEvent(decoded: DecodedMemoryEvent, erased: boolean): ExportedEvent {
