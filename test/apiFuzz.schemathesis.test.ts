@@ -62,7 +62,7 @@ describe("API fuzzing with Schemathesis", () => {
   let targets: DisposableTargets;
 
   beforeAll(async () => {
-    tool = ensureSchemathesis();
+    tool = await ensureSchemathesis();
     // Rate limits off: Schemathesis sends thousands of requests as one principal, and a run of 429s would test nothing.
     server = await startServerProcess({ env: { MEMLEDGER_RATE_LIMIT: "off" } });
     targets = await disposableTargets(server.baseUrl, server.adminKey());
