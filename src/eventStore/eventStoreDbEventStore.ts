@@ -25,6 +25,8 @@ import { redactUrl } from "../redactUrl.js";
 import { createHash } from "node:crypto";
 import { EventStore, type AppendResult, type EventMetadata, type EventStorePort, type ExpectedRevision, type NewEvent, type ReadAllOptions, type ReadStreamOptions, type RecordedEvent, type Subscription } from "./eventStorePort.js";
 import { concurrencyConflict, EventStoreUnavailable, idempotencyConflict, streamNotFound, type ConcurrencyConflict, type IdempotencyConflict, type StreamNotFound } from "./eventStoreErrors.js";
+import { chainBatch, chainField, storedStreamHash } from "../esdbTamperEvidence/esdbStreamChain.js";
+import { genesisHash } from "./eventHashChain.js";
 
 /**
  * EventStoreDB / KurrentDB adapter of the event-store port, over gRPC with
@@ -70,6 +72,14 @@ import { concurrencyConflict, EventStoreUnavailable, idempotencyConflict, stream
  *   when two copies of one append race each other, both may report
  *   `alreadyApplied: false`. The events are still stored only once.
  * Event ids are unique per stream here, not across streams as in SQLite.
+ *
+ * Tamper evidence: every event carries its stream's hash chain in its metadata
+ * (`$chain`, src/esdbTamperEvidence/esdbStreamChain.ts), read back out again.
+ * Chaining needs the stream's last event: the retry scan above reads it anyway
+ * (one extra backwards read of 1 only with `idempotencyWindow: 0`). An append
+ * with `any`/`stream_exists` is pinned to the revision of that event, and
+ * retried on a concurrency conflict with the new last event, so the chain never
+ * forks; an append with an expected revision or `no_stream` keeps it as given.
  */
 /** How many of a stream's newest events an append checks for a retried batch. */
 export const DEFAULT_IDEMPOTENCY_WINDOW = 1_000;
@@ -85,6 +95,18 @@ export interface EventStoreDbEventStoreOptions {
    * scan off, leaving only the server's own dedupe.
    */
   readonly idempotencyWindow?: number;
+  /** A client to use instead of connecting to `url` (tests: a fake client with the same calls). */
+  readonly client?: EventStoreDBClient;
+}
+
+/** How often an append with `any`/`stream_exists` re-reads the stream's last event after losing a race for it. */
+const PINNED_APPEND_ATTEMPTS = 50;
+
+/** The last event of a stream: what the next event's stream hash chains from. */
+interface StreamHead {
+  readonly revision: bigint;
+  /** Genesis for an event written before chains (or by another tool): the chain starts again after it. */
+  readonly streamHash: Buffer;
 }
 
 /** The `position` of an event read from a stream when the server cannot tell where it was committed. */
@@ -164,7 +186,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 function toRecorded(stored: StoredEvent): RecordedEvent {
-  const { schemaVersion, eventId, ...metadata } = isPlainObject(stored.metadata) ? stored.metadata : {};
+  const { schemaVersion, eventId, [chainField]: _chain, ...metadata } = isPlainObject(stored.metadata) ? stored.metadata : {};
   return {
     eventId: typeof eventId === "string" ? eventId : stored.id,
     type: stored.type,
@@ -176,6 +198,10 @@ function toRecorded(stored: StoredEvent): RecordedEvent {
     revision: Number(stored.revision),
     position: toNumberPosition(stored.position),
   };
+}
+
+function headOf(event: StoredEvent): StreamHead {
+  return { revision: event.revision, streamHash: storedStreamHash(event.metadata) ?? genesisHash };
 }
 
 const isSystemEvent = (event: StoredEvent): boolean => event.type.startsWith("$") || event.streamId.startsWith("$");
@@ -212,7 +238,7 @@ function describeCause(cause: unknown): string {
 }
 
 export function openEventStoreDbEventStore(options: EventStoreDbEventStoreOptions): EventStorePort {
-  const client = EventStoreDBClient.connectionString(options.url);
+  const client = options.client ?? EventStoreDBClient.connectionString(options.url);
   const where = redactUrl(options.url);
   // Retries concern the latest appends; scanning a long stream whole on every write would make appends O(stream).
   const idempotencyWindow = options.idempotencyWindow ?? DEFAULT_IDEMPOTENCY_WINDOW;
@@ -234,11 +260,12 @@ export function openEventStoreDbEventStore(options: EventStoreDbEventStoreOption
    * undefined if none of its ids is; an IdempotencyConflict if only some are,
    * or not as this exact batch.
    */
-  async function findStoredBatch(streamId: string, events: readonly NewEvent[], ids: readonly string[]): Promise<AppendResult | undefined> {
+  async function findStoredBatch(streamId: string, events: readonly NewEvent[], ids: readonly string[]): Promise<{ readonly stored?: AppendResult; readonly head: StreamHead | undefined }> {
     const wanted = new Map(ids.map((id, index) => [id, index]));
     const found = new Map<number, { revision: number; position: number }>();
     let scanned = 0;
     let from: bigint | typeof END = END;
+    let head: StreamHead | undefined;
     try {
       // Newest first, page by page, until every id is found, the window is used up or the stream begins.
       while (found.size < ids.length && scanned < idempotencyWindow) {
@@ -247,6 +274,7 @@ export function openEventStoreDbEventStore(options: EventStoreDbEventStoreOption
         let oldest: bigint | undefined;
         for (const { event } of page) {
           if (!event) continue;
+          head ??= headOf(event);
           scanned += 1;
           oldest = event.revision;
           const index = wanted.get(event.id);
@@ -256,10 +284,12 @@ export function openEventStoreDbEventStore(options: EventStoreDbEventStoreOption
         from = oldest - 1n;
       }
     } catch (error) {
-      if (error instanceof StreamNotFoundError) return undefined;
+      if (error instanceof StreamNotFoundError) return { head: undefined };
       throw error;
     }
-    if (found.size === 0) return undefined;
+    // With the scan turned off, the chain still needs the last event.
+    if (idempotencyWindow <= 0) head = await readHead(streamId);
+    if (found.size === 0) return { head };
     const first = found.get(0);
     if (!first) {
       const index = Math.min(...found.keys());
@@ -273,7 +303,17 @@ export function openEventStoreDbEventStore(options: EventStoreDbEventStoreOption
       }
       last = stored;
     }
-    return { nextExpectedRevision: last.revision, position: last.position, alreadyApplied: true };
+    return { stored: { nextExpectedRevision: last.revision, position: last.position, alreadyApplied: true }, head };
+  }
+
+  async function readHead(streamId: string): Promise<StreamHead | undefined> {
+    try {
+      const [resolved] = await collect(client.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: 1 }));
+      return resolved?.event ? headOf(resolved.event) : undefined;
+    } catch (error) {
+      if (error instanceof StreamNotFoundError || error instanceof StreamDeletedError) return undefined;
+      throw error;
+    }
   }
 
   async function readOne(streamId: string, revision: number): Promise<RecordedEvent | undefined> {
@@ -300,31 +340,40 @@ export function openEventStoreDbEventStore(options: EventStoreDbEventStoreOption
       seen.add(id);
     }
 
-    const retried = await findStoredBatch(streamId, events, ids);
-    if (retried) return retried;
+    let scan = await findStoredBatch(streamId, events, ids);
+    if (scan.stored) return scan.stored;
     if (typeof expected === "number" && !(Number.isSafeInteger(expected) && expected >= 0)) {
       // No stream is ever at a negative or fractional revision (and the wire format cannot carry one).
       throw new Rejected(concurrencyConflict(streamId, expected, (await currentRevision(streamId)) ?? "no_stream"));
     }
+    // `any` and `stream_exists` do not say which event the batch follows; the chain needs to know, so pin them.
+    const pinned = expected === "any" || expected === "stream_exists";
 
     let result;
-    try {
-      result = await client.appendToStream(
-        streamId,
-        events.map((event, index) => toEventData(event, ids[index]!)),
-        { expectedRevision: toExpectedRevision(expected) },
-      );
-    } catch (error) {
-      if (!(error instanceof WrongExpectedVersionError)) throw error;
-      const raced = await findStoredBatch(streamId, events, ids);
-      if (raced) return raced;
-      throw new Rejected(concurrencyConflict(streamId, expected, describeRevision(error.actualVersion)));
-    }
-    if (!result.success) {
-      // Only when the connection string sets throwOnAppendFailure=false.
-      const raced = await findStoredBatch(streamId, events, ids);
-      if (raced) return raced;
-      throw new Rejected(concurrencyConflict(streamId, expected, (await currentRevision(streamId)) ?? "no_stream"));
+    for (let attempt = 1; ; attempt++) {
+      const head = scan.head;
+      const expectation: AppendExpectedRevision = pinned ? (head ? head.revision : expected === "any" ? NO_STREAM : STREAM_EXISTS) : toExpectedRevision(expected);
+      // With an expected revision the server checks the head is that one; if it is not, the append is refused anyway.
+      const predecessor = typeof expected === "number" ? (head?.revision === BigInt(expected) ? head : { revision: BigInt(expected), streamHash: genesisHash }) : expected === "no_stream" ? undefined : head;
+      const chained = chainBatch(streamId, predecessor, events.map((event, index) => toEventData(event, ids[index]!) as EventData & { metadata: Record<string, unknown> }));
+      try {
+        result = await client.appendToStream(streamId, chained, { expectedRevision: expectation });
+      } catch (error) {
+        if (!(error instanceof WrongExpectedVersionError)) throw error;
+        scan = await findStoredBatch(streamId, events, ids);
+        if (scan.stored) return scan.stored;
+        // Another writer appended between our read and our write: chain after its event instead.
+        if (pinned && attempt < PINNED_APPEND_ATTEMPTS && (expected === "any" || scan.head)) continue;
+        throw new Rejected(concurrencyConflict(streamId, expected, describeRevision(error.actualVersion)));
+      }
+      if (!result.success) {
+        // Only when the connection string sets throwOnAppendFailure=false.
+        scan = await findStoredBatch(streamId, events, ids);
+        if (scan.stored) return scan.stored;
+        if (pinned && attempt < PINNED_APPEND_ATTEMPTS && (expected === "any" || scan.head)) continue;
+        throw new Rejected(concurrencyConflict(streamId, expected, (await currentRevision(streamId)) ?? "no_stream"));
+      }
+      break;
     }
     const nextExpectedRevision = Number(result.nextExpectedRevision);
     if (result.position) return { nextExpectedRevision, position: toNumberPosition(result.position), alreadyApplied: false };

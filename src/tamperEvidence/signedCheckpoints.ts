@@ -80,6 +80,11 @@ export function signatureHolds(publicKey: KeyObject, checkpoint: SignedCheckpoin
 
 /** Appends and fsyncs one checkpoint: a published checkpoint must still be on disk after a power loss. */
 export function appendCheckpoint(file: string, checkpoint: SignedCheckpoint): void {
+  appendCheckpointLine(file, checkpoint);
+}
+
+/** Appends and fsyncs one JSON line of any checkpoint format (the EventStoreDB one too, src/esdbTamperEvidence/). */
+export function appendCheckpointLine(file: string, checkpoint: object): void {
   mkdirSync(dirname(file), { recursive: true });
   appendFileSync(file, `${JSON.stringify(checkpoint)}\n`);
   const fd = openSync(file, "r");
