@@ -40,12 +40,14 @@ import { reportsFacade, type ReportSources } from "../compliance/reportsFacade.j
 import { holdsInErasureRegister } from "../compliance/holdsInErasureRegister.js";
 import { automaticCheckpoints, tamperEvidenceSettings, type TamperEvidenceOptions } from "../tamperEvidence/tamperEvidenceOptions.js";
 import { rootTamperEvidence } from "../tamperEvidence/tamperEvidenceApi.js";
+import { rootEsdbTamperEvidence } from "../esdbTamperEvidence/esdbTamperEvidenceApi.js";
 import type { ReadAuditLog } from "../readAudit/readAuditPort.js";
 import type { CommandContext } from "../command/commandContext.js";
 import { openSqliteCheckpointStore } from "../checkpoints/sqliteCheckpointStore.js";
 import { startKafkaEventRelay, type KafkaEventRelayStats } from "../feed/kafkaEventRelay.js";
 import { runProbe, type EngineHealth } from "../health/engineHealth.js";
 import type { GraphStoreConfig, VectorStoreConfig } from "../readModels/readModelEngines.js";
+import { contextualIndexSettings, type ContextualIndexSettings } from "../contextualIndex/contextualIndexSettings.js";
 import { Ingestion, layerIngestion, type AddMemoriesRequest, type AddMemoriesResult } from "../ingestion/ingestionService.js";
 import { layerIngestionSteps, type IngestionStep } from "../ingestion/ingestionStep.js";
 import { defaultSyncAddLimits, SyncAddLimitsConfig, type SyncAddLimits } from "../ingestion/syncAddLimits.js";
@@ -65,6 +67,7 @@ import type { GraphReadModel } from "../readModels/graph/graphReadModel.js";
 import { graphReadModel } from "../readModels/embeddedReadModels.js";
 import type { ReadModelLag } from "../readModels/projectionRunner.js";
 import type { Reranker } from "../search/rerankerPort.js";
+import type { RerankerConfig } from "../reranking/rerankerConfig.js";
 import type { SearchRequest, SearchResponse } from "../search/searchRequest.js";
 import { exportSubject, type SubjectExportSources } from "../subjectExport/subjectExport.js";
 import { exportFingerprint } from "../subjectExport/exportFingerprint.js";
@@ -123,12 +126,16 @@ export interface MemLedgerOptions {
   /** Turns text into vectors for vector search; none by default (search is then BM25 + graph). */
   readonly embedder?: EmbedderConfig;
   readonly reranker?: Reranker;
+  /** Builds the reranker from configuration (MEMLEDGER_RERANKER: http or llm, docs/retrieval.md) when `reranker` is not given. */
+  readonly rerankerConfig?: RerankerConfig;
   /** How long a search waits for read models to fold earlier writes; default 2,000 ms. */
   readonly searchConsistencyTimeoutMs?: number;
   /** Where the graph read model lives: embedded (default) or Neo4j. */
   readonly graph?: GraphStoreConfig;
   /** Where the vector read model lives (with an embedder): embedded (default) or Qdrant. */
   readonly vector?: VectorStoreConfig;
+  /** Contextual indexing (src/contextualIndex/): which session neighbours a turn's full-text entry holds; default `defaultContextualIndex`. */
+  readonly contextualIndex?: Partial<ContextualIndexSettings>;
   /** Bearer JWTs from an identity provider (OIDC), besides API keys. */
   readonly jwt?: JwtConfig;
   /**
@@ -214,8 +221,14 @@ export function memLedgerLayer(options: MemLedgerOptions) {
     layerRetrieval({
       dataDir: options.dataDir,
       ...(options.reranker ? { reranker: options.reranker } : {}),
+      ...(options.rerankerConfig ? { rerankerConfig: options.rerankerConfig } : {}),
+      ...(options.telemetry?.metrics ? { onRerankSeconds: (seconds: number) => options.telemetry!.metrics!.rerankDuration.observe(seconds) } : {}),
       ...(options.searchConsistencyTimeoutMs !== undefined ? { consistencyTimeoutMs: options.searchConsistencyTimeoutMs } : {}),
-      engines: { ...(options.graph ? { graph: options.graph } : {}), ...(options.vector ? { vector: options.vector } : {}) },
+      engines: {
+        ...(options.graph ? { graph: options.graph } : {}),
+        ...(options.vector ? { vector: options.vector } : {}),
+        ...(options.contextualIndex ? { contextualIndex: contextualIndexSettings(options.contextualIndex) } : {}),
+      },
     }),
     embedding,
   );
@@ -464,7 +477,7 @@ export async function openMemLedger(options: MemLedgerOptions): Promise<MemLedge
       check: async () => undefined,
       ctxOf: ctxOr,
     }),
-    tamperEvidence: rootTamperEvidence((options.eventStore?.kind ?? "sqlite") === "sqlite" ? tamperEvidenceSettings(options) : { unavailableEngine: "EventStoreDB/KurrentDB" }),
+    tamperEvidence: options.eventStore?.kind === "eventstoredb" ? rootEsdbTamperEvidence({ ...tamperEvidenceSettings(options), url: options.eventStore.url }) : rootTamperEvidence(tamperEvidenceSettings(options)),
     redaction: rootRedaction((call) => unwrap(runtime.runPromiseExit(Effect.flatMap(Redaction, call))), ctxOr),
     memReader: memReaderFacade<CommandContext>(
       {

@@ -1,3 +1,4 @@
+import type { ContextualIndexSettings } from "../contextualIndex/contextualIndexSettings.js";
 import type { Embedder } from "../embedding/embedderPort.js";
 import type { EmbeddingCache } from "../embedding/embeddingCache.js";
 import { openSqliteGraphStore } from "./graph/sqliteGraphStore.js";
@@ -16,10 +17,14 @@ export const graphReadModel = "graph";
  * embedder is configured (erasing content also drops its cached embeddings).
  * Each file is checked for damage when it opens (a damaged one is rebuilt).
  */
-export function embeddedReadModels(embedding?: { readonly embedder: Embedder; readonly cache: EmbeddingCache }): ReadModelDefinition[] {
+export function embeddedReadModels(
+  embedding?: { readonly embedder: Embedder; readonly cache: EmbeddingCache },
+  options: { readonly contextualIndex?: ContextualIndexSettings } = {},
+): ReadModelDefinition[] {
+  const lexicalOptions = options.contextualIndex ? { context: options.contextualIndex } : {};
   const definitions: ReadModelDefinition[] = [
     { name: memoryViewReadModel, open: openSqliteMemoryViewStore, checkIntegrity: startSqliteIntegrityCheck },
-    { name: lexicalReadModel, open: openSqliteLexicalStore, checkIntegrity: startSqliteIntegrityCheck },
+    { name: lexicalReadModel, open: (file) => openSqliteLexicalStore(file, lexicalOptions), checkIntegrity: startSqliteIntegrityCheck },
     { name: graphReadModel, open: openSqliteGraphStore, checkIntegrity: startSqliteIntegrityCheck },
     { name: complianceReadModel, open: openComplianceStore, checkIntegrity: startSqliteIntegrityCheck },
   ];

@@ -1,3 +1,4 @@
+import type { ContextualIndexSettings } from "../contextualIndex/contextualIndexSettings.js";
 import type { Embedder } from "../embedding/embedderPort.js";
 import type { EmbeddingCache } from "../embedding/embeddingCache.js";
 import type { EngineProbe } from "../health/engineHealth.js";
@@ -29,6 +30,8 @@ export type VectorStoreConfig =
 export interface ReadModelEngineConfig {
   readonly graph?: GraphStoreConfig;
   readonly vector?: VectorStoreConfig;
+  /** Which session neighbours a turn's full-text entry holds (src/contextualIndex/); the default when absent. */
+  readonly contextualIndex?: ContextualIndexSettings;
 }
 
 /** The read models to run, how to check the servers some of them live on, and how to let go of those connections. */
@@ -46,7 +49,7 @@ export interface ReadModelEngines {
  * never touches their drivers.
  */
 export async function readModelEngines(config: ReadModelEngineConfig, embedding?: { readonly embedder: Embedder; readonly cache: EmbeddingCache }): Promise<ReadModelEngines> {
-  const definitions = embeddedReadModels(embedding);
+  const definitions = embeddedReadModels(embedding, config.contextualIndex ? { contextualIndex: config.contextualIndex } : {});
   const embedded = (role: string): EngineProbe => ({ role, engine: "sqlite", check: async () => "embedded" });
   const probes: EngineProbe[] = [embedded(graphReadModel), ...(embedding ? [embedded(vectorReadModel)] : [])];
   const closers: Array<() => Promise<void>> = [];

@@ -1,10 +1,14 @@
 import { queryTerms, segmentWords } from "../../../projections/lexicalTokens.js";
 import type { ProjectionEvent } from "../../../projections/projectionEvent.js";
+import { defaultContextualIndex, settingsFingerprint, type ContextualIndexSettings } from "../../contextualIndex/contextualIndexSettings.js";
+import { openSessionTurns, type LexicalEntry } from "../../contextualIndex/lexicalSessionTurns.js";
+import { sessionKeyOf } from "../../contextualIndex/sessionWindow.js";
 import type { ReadModelStore } from "../readModelStore.js";
 import { applyInTransaction, checkpointMembers, openReadModelDb, purgeWriteAheadLog, type SqliteDb } from "../sqliteReadModelDb.js";
 
 export const lexicalReadModel = "lexical";
-const projectionVersion = 1;
+// 2: a third column holds the words of a turn's session neighbours (src/contextualIndex/).
+const projectionVersion = 2;
 
 export interface LexicalHit {
   /** The content version (position of the event that introduced it). */
@@ -29,26 +33,45 @@ export interface LexicalStore extends ReadModelStore {
  * keeps no second copy of the text) with deletes enabled, so erasing a unit
  * removes its rows; after an erasure the index is merged ("optimize") so no
  * term of the erased text survives in an old segment.
+ *
+ * With contextual indexing on, a session turn's entry also has its
+ * neighbours' words in the `context` column (weighted lower); a neighbour
+ * that arrives, changes or is erased rewrites the entries that hold its words.
  */
-export function openSqliteLexicalStore(file: string): LexicalStore {
+export interface LexicalStoreOptions {
+  readonly context?: ContextualIndexSettings;
+}
+
+export function openSqliteLexicalStore(file: string, options: LexicalStoreOptions = {}): LexicalStore {
+  const settings = options.context ?? defaultContextualIndex;
   const db = openReadModelDb(file, lexicalReadModel, projectionVersion);
+  const members = checkpointMembers(db, lexicalReadModel, projectionVersion);
+  // A file of an older projection has the old table shape: the runner only needs to see its version to replace it.
+  if (members.storedProjectionVersion() !== projectionVersion) return outdatedLexicalStore(db, file, members);
   db.exec(`
-    CREATE VIRTUAL TABLE IF NOT EXISTS lexical_fts USING fts5(title, body, content='', contentless_delete=1, tokenize='porter unicode61 remove_diacritics 2');
+    CREATE VIRTUAL TABLE IF NOT EXISTS lexical_fts USING fts5(title, body, context, content='', contentless_delete=1, tokenize='porter unicode61 remove_diacritics 2');
     CREATE TABLE IF NOT EXISTS lexical_docs (content_pos INTEGER PRIMARY KEY, memory_id TEXT NOT NULL);
     CREATE INDEX IF NOT EXISTS lexical_docs_by_memory ON lexical_docs (memory_id);
   `);
   const insertDoc = db.prepare("INSERT OR IGNORE INTO lexical_docs (content_pos, memory_id) VALUES (?, ?)");
-  const insertFts = db.prepare("INSERT INTO lexical_fts (rowid, title, body) VALUES (?, ?, ?)");
+  const insertFts = db.prepare("INSERT INTO lexical_fts (rowid, title, body, context) VALUES (?, ?, ?, ?)");
   const docsOf = db.prepare<[string], { content_pos: number }>("SELECT content_pos FROM lexical_docs WHERE memory_id = ?");
   const deleteFts = db.prepare("DELETE FROM lexical_fts WHERE rowid = ?");
   const deleteDocs = db.prepare("DELETE FROM lexical_docs WHERE memory_id = ?");
   const optimize = db.prepare("INSERT INTO lexical_fts (lexical_fts) VALUES ('optimize')");
+  const sessionTurns = openSessionTurns(db, settings);
+  const weights = `2.0, 1.0, ${settings.contextWeight}`;
+  const write = (entry: LexicalEntry) => insertFts.run(entry.contentPosition, entry.title, entry.body, entry.context);
+  const rewrite = (entry: LexicalEntry) => {
+    deleteFts.run(entry.contentPosition);
+    write(entry);
+  };
   const ranked = db.prepare<[string, number], { content_pos: number; score: number }>(
     // No join: the memory view resolves positions to units (and validity) in one indexed lookup afterwards.
-    `SELECT rowid AS content_pos, -bm25(lexical_fts, 2.0, 1.0) AS score FROM lexical_fts WHERE lexical_fts MATCH ? ORDER BY bm25(lexical_fts, 2.0, 1.0) LIMIT ?`,
+    `SELECT rowid AS content_pos, -bm25(lexical_fts, ${weights}) AS score FROM lexical_fts WHERE lexical_fts MATCH ? ORDER BY bm25(lexical_fts, ${weights}) LIMIT ?`,
   );
   const rankedWithin = db.prepare<[string, string, number], { content_pos: number; score: number }>(
-    `SELECT rowid AS content_pos, -bm25(lexical_fts, 2.0, 1.0) AS score FROM lexical_fts WHERE lexical_fts MATCH ? AND rowid IN (SELECT value FROM json_each(?)) ORDER BY bm25(lexical_fts, 2.0, 1.0) LIMIT ?`,
+    `SELECT rowid AS content_pos, -bm25(lexical_fts, ${weights}) AS score FROM lexical_fts WHERE lexical_fts MATCH ? AND rowid IN (SELECT value FROM json_each(?)) ORDER BY bm25(lexical_fts, ${weights}) LIMIT ?`,
   );
   let erasedInBatch = false;
 
@@ -58,6 +81,7 @@ export function openSqliteLexicalStore(file: string): LexicalStore {
     if (event.type === "MemoryErased") {
       for (const { content_pos } of docsOf.all(event.data.memoryId)) deleteFts.run(content_pos);
       deleteDocs.run(event.data.memoryId);
+      for (const entry of sessionTurns.erase(event.data.memoryId)) rewrite(entry);
       erasedInBatch = true;
       return;
     }
@@ -65,11 +89,21 @@ export function openSqliteLexicalStore(file: string): LexicalStore {
     const content = event.data.content;
     if (content === null) return;
     if (insertDoc.run(envelope.position, event.data.memoryId).changes === 0) return;
-    insertFts.run(envelope.position, segmentWords(content.key ?? "").join(" "), segmentWords(content.text).join(" "));
+    const placed = sessionTurns.place({
+      memoryId: event.data.memoryId,
+      contentPosition: envelope.position,
+      ...(event.type === "MemoryCreated" ? { sessionKey: sessionKeyOf(event.data.cubeId, event.data.attributes.memoryType, content) } : {}),
+      title: segmentWords(content.key ?? "").join(" "),
+      body: segmentWords(content.text).join(" "),
+    });
+    write(placed.entry);
+    for (const entry of placed.rewrite) rewrite(entry);
   };
 
   return {
-    ...checkpointMembers(db, lexicalReadModel, projectionVersion),
+    ...members,
+    // An index built under other contextual settings is rebuilt, not mixed with entries written under these.
+    storedProjectionVersion: () => (sessionTurns.builtWith === settingsFingerprint(settings) ? members.storedProjectionVersion() : -1),
     file,
     db,
     apply: (batch) => {
@@ -94,6 +128,17 @@ export function openSqliteLexicalStore(file: string): LexicalStore {
       return rankedWithin.all(match, JSON.stringify(positions), limit).map((r) => ({ contentPosition: r.content_pos, score: r.score }));
     },
     close: () => {
+      if (db.open) db.close();
+    },
+  };
+}
+
+/** A generation of an older projection version: it serves nothing, the runner replaces it with a rebuilt one on open. */
+function outdatedLexicalStore(db: SqliteDb, file: string, members: ReturnType<typeof checkpointMembers>): LexicalStore {
+  const outdated = () => {
+    throw new Error(`the full-text index ${file} was built by an older projection version; it is being rebuilt`);
+  };
+  return { ...members, file, db, apply: outdated, search: outdated, searchWithin: outdated, close: () => {
       if (db.open) db.close();
     },
   };
