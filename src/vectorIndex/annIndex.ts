@@ -28,6 +28,12 @@ export interface AnnIndex {
   search(query: Float32Array, k: number, accept?: (label: number) => boolean): AnnSearchHit[];
   /** Exact (brute-force) top-k over the given labels only; labels not in the index are skipped. */
   searchExact(query: Float32Array, k: number, labels: Iterable<number>): AnnSearchHit[];
+  /**
+   * Top-k among `labels` only (labels not in the index are skipped): an exact scan of the set when
+   * that is cheaper, else a graph walk that only accepts the set. The set's size is the exact share,
+   * so no sampling is needed.
+   */
+  searchAmong(query: Float32Array, k: number, labels: ReadonlySet<number>): AnnSearchHit[];
   /** Persists to `file` (plus `<file>.meta.json`) so that a crash never leaves a pair that loads wrongly. */
   save(file: string, watermark: number): void;
 }
@@ -165,6 +171,19 @@ class HnswAnnIndex implements AnnIndex {
     const hits = this.searchGraph(unitQuery, wanted, accept);
     // The graph walk comes back short when a selective filter or many tombstones cut it off.
     return hits.length < wanted ? this.store.topK(unitQuery, wanted, accept) : hits;
+  }
+
+  searchAmong(query: Float32Array, k: number, labels: ReadonlySet<number>): AnnSearchHit[] {
+    assertTopK(k);
+    const unitQuery = toUnitVector(query, this.dimensions, "query");
+    const wanted = Math.min(k, this.size, labels.size);
+    if (wanted === 0) return [];
+    // Same break-even as a sampled filter (filteredScanIsCheaper), with the set's own size; scanning the
+    // set touches only its members, where a filtered scan of the store visits every point.
+    const share = Math.min(1, labels.size / this.size);
+    if (this.size < this.tuning.exactBelow || labels.size * share < this.tuning.exactBelow) return this.store.topKAmong(unitQuery, wanted, labels);
+    const hits = this.searchGraph(unitQuery, wanted, (label) => labels.has(label));
+    return hits.length < wanted ? this.store.topKAmong(unitQuery, wanted, labels) : hits;
   }
 
   searchExact(query: Float32Array, k: number, labels: Iterable<number>): AnnSearchHit[] {

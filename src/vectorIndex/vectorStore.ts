@@ -80,11 +80,12 @@ export class VectorStore {
   /** Exact top-k over the given labels; unknown labels and repeats are skipped. */
   topKAmong(query: Float32Array, k: number, labels: Iterable<number>): AnnSearchHit[] {
     const best = new TopK(k);
-    const seen = new Set<number>();
+    // A set cannot repeat a label, so it needs no second set to skip repeats (it may hold tens of thousands).
+    const seen = labels instanceof Set ? undefined : new Set<number>();
     for (const label of labels) {
       const slot = this.slotByLabel.get(label);
-      if (slot === undefined || seen.has(label)) continue;
-      seen.add(label);
+      if (slot === undefined || seen?.has(label)) continue;
+      seen?.add(label);
       best.offer(label, this.similarityAt(slot, query));
     }
     return best.bestFirst();

@@ -50,9 +50,12 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
   db.prepare("INSERT OR IGNORE INTO vector_model (id, model_id, dimensions) VALUES (1, ?, ?)").run(embedder.modelId, embedder.dimensions);
   const model = db.prepare<[], { model_id: string; dimensions: number }>("SELECT model_id, dimensions FROM vector_model WHERE id = 1").get()!;
   const sameModel = model.model_id === embedder.modelId && model.dimensions === embedder.dimensions;
+  // Built with another embedding model, by this same projection: it keeps answering in its own vector space
+  // (its own model id and width) while the runner re-embeds into a new generation; content added meanwhile waits for that one.
+  const previousModel = !sameModel && checkpointMembers(db, vectorReadModel, projectionVersion).storedProjectionVersion() === projectionVersion;
   const annFile = `${file}.ann`;
   if (file !== ":memory:") removeAbandonedTemporaryFiles(annFile);
-  const { index, scrubbed } = sameModel ? openIndex(db, annFile, embedder.dimensions) : { index: createAnnIndex({ dimensions: embedder.dimensions }), scrubbed: false };
+  const { index, scrubbed } = sameModel || previousModel ? openIndex(db, annFile, model.dimensions) : { index: createAnnIndex({ dimensions: embedder.dimensions }), scrubbed: false };
   let addedSinceSave = 0;
 
   const insertItem = db.prepare("INSERT OR IGNORE INTO vector_items (content_pos, memory_id, content_hash, embedding) VALUES (?, ?, ?, ?)");
@@ -79,15 +82,16 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
     ...checkpointed,
     checkpoint: () => indexingAfter ?? checkpointed.checkpoint(),
     file,
-    modelId: embedder.modelId,
-    dimensions: embedder.dimensions,
+    modelId: previousModel ? model.model_id : embedder.modelId,
+    dimensions: previousModel ? model.dimensions : embedder.dimensions,
+    servesUntilReplaced: previousModel,
     get size() {
       return index.size;
     },
     // Another model's vectors cannot be reused: a model change rebuilds in a new generation.
     storedProjectionVersion: () => (sameModel ? checkpointed.storedProjectionVersion() : -1),
     prepare: async (batch) => {
-      prepared = await embedBatchContents(embedder, batch);
+      if (!previousModel) prepared = await embedBatchContents(embedder, batch);
     },
     apply: (batch) => {
       const before = checkpointed.checkpoint();
@@ -108,7 +112,8 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
           return;
         }
         const content = carriedContent(item);
-        if (!content) return;
+        // The previous model's generation takes erasures only: new content is embedded by the generation replacing it.
+        if (!content || previousModel) return;
         const hash = contentHash(searchableText(content));
         const vector = prepared.get(hash);
         if (!vector) throw new Error(`no embedding prepared for content at position ${item.envelope.position}; prepare() must run before apply()`);
@@ -140,8 +145,8 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
         finish();
       })();
     },
-    // The index picks an exact scan or a filtered graph walk by how much of it `among` accepts.
-    search: async (query, k, among) => index.search(query, k, among && ((label) => among.has(label))),
+    // The index picks an exact scan of the set or a filtered graph walk by how much of it `among` holds.
+    search: async (query, k, among) => (among === undefined ? index.search(query, k) : index.searchAmong(query, k, among)),
     searchExact: async (query, k, positions) => index.searchExact(query, k, positions),
     vectorsOf: async (positions) => {
       const out = new Map<number, Float32Array>();
