@@ -6,6 +6,7 @@ import type { GovernanceEvent } from "../domain/governance/governanceEvents.js";
 import { cubeActions, cubePermissions, includesPermission, keyScopes, tenantActions, tenantRoles, type Action, type CubeAction, type KeyScope } from "../domain/governance/permissions.js";
 
 const tenant = "acme";
+const sessionIds = ["s1", "s2"] as const;
 const principalIds = ["p1", "p2", "p3"] as const;
 const cubeIds = ["c1", "c2"] as const;
 const groups = ["g1", "g2"] as const;
@@ -25,6 +26,8 @@ const governanceEvent: fc.Arbitrary<GovernanceEvent> = fc.oneof(
   fc.record({ type: fc.constant("PrincipalEnabled" as const), data: fc.record({ principalId: fc.constantFrom(...principalIds) }) }),
   fc.record({ type: fc.constant("CubeAccessGranted" as const), data: fc.record({ cubeId: fc.constantFrom(...cubeIds), grantee, permission: fc.constantFrom(...cubePermissions) }) }),
   fc.record({ type: fc.constant("CubeAccessRevoked" as const), data: fc.record({ cubeId: fc.constantFrom(...cubeIds), grantee, permission: fc.constantFrom(...cubePermissions) }) }),
+  fc.record({ type: fc.constant("DelegationGranted" as const), data: fc.record({ userId: fc.constantFrom(...principalIds), agentId: fc.constantFrom(...principalIds) }) }),
+  fc.record({ type: fc.constant("DelegationRevoked" as const), data: fc.record({ userId: fc.constantFrom(...principalIds), agentId: fc.constantFrom(...principalIds) }) }),
 );
 const created: GovernanceEvent[] = principalIds.map((principalId) => ({ type: "PrincipalCreated", data: { principalId, kind: "user", roles: [], groups: [] } }));
 const history = fc.array(governanceEvent, { maxLength: 30 }).map((events) => [...created, ...events]);
@@ -33,14 +36,50 @@ const resource = fc.record({
   tenantId: fc.constantFrom(tenant, "other"),
   cubeId: fc.constantFrom(...cubeIds),
   memory: fc.option(
-    fc.record({ visibility: fc.constantFrom("private" as const, "cube" as const, "tenant" as const, "public" as const), authorId: fc.constantFrom(...principalIds), userId: fc.constantFrom(...principalIds) }),
+    fc.record(
+      {
+        visibility: fc.constantFrom("private" as const, "session" as const, "cube" as const, "tenant" as const, "public" as const),
+        authorId: fc.constantFrom(...principalIds),
+        userId: fc.constantFrom(...principalIds),
+        sessionId: fc.constantFrom(...sessionIds),
+      },
+      { requiredKeys: ["visibility"] },
+    ),
     { nil: undefined },
   ),
 }) as fc.Arbitrary<Resource>;
 const scopes = fc.option(fc.subarray([...keyScopes], { minLength: 1 }), { nil: undefined });
 
-const ask = (access: AccessState, principalId: string, action: Action, target: Resource, keyScopesGiven?: readonly KeyScope[]) =>
-  authorize({ principal: access.principals[principalId], action, resource: target, access, ...(keyScopesGiven ? { scopes: keyScopesGiven } : {}) });
+/** What a request may state besides its credential: a session (X-Session-Id) and a user it acts for (X-On-Behalf-Of). */
+interface Stated {
+  readonly sessionId?: string;
+  readonly onBehalfOf?: string;
+}
+const stated: fc.Arbitrary<Stated> = fc.record({ sessionId: fc.constantFrom(...sessionIds), onBehalfOf: fc.constantFrom(...principalIds) }, { requiredKeys: [] });
+
+const ask = (access: AccessState, principalId: string, action: Action, target: Resource, keyScopesGiven?: readonly KeyScope[], request: Stated = {}) =>
+  authorize({ principal: access.principals[principalId], action, resource: target, access, ...(keyScopesGiven ? { scopes: keyScopesGiven } : {}), ...request });
+
+/** Whether, replaying the history by hand, `userId` has delegated to `agentId` and not taken it back. */
+const naiveDelegated = (events: readonly GovernanceEvent[], agentId: string, userId: string): boolean =>
+  events.reduce(
+    (held, e) =>
+      e.type === "DelegationGranted" && e.data.agentId === agentId && e.data.userId === userId ? true : e.type === "DelegationRevoked" && e.data.agentId === agentId && e.data.userId === userId ? false : held,
+    false,
+  );
+
+/**
+ * Visibility by hand: `cube`, `tenant`, `public` are the cube's; `private` and `session` are their author's, their subject's, the
+ * cube admins', the delegating user's agent's (as author or subject), and for `session` a request stating that session.
+ */
+function naiveSeesUnit(events: readonly GovernanceEvent[], principalId: string, target: Resource, request: Stated): boolean {
+  const m = target.memory;
+  if (m === undefined || m.visibility === "cube" || m.visibility === "tenant" || m.visibility === "public") return true;
+  if (naiveCubePermissionHolds(events, principalId, target.cubeId!, "admin")) return true;
+  const people = [principalId, ...(request.onBehalfOf !== undefined && naiveDelegated(events, principalId, request.onBehalfOf) ? [request.onBehalfOf] : [])];
+  if (people.includes(m.authorId ?? "") || people.includes(m.userId ?? "")) return true;
+  return m.visibility === "session" && m.sessionId !== undefined && m.sessionId === request.sessionId;
+}
 
 /** An independent, naive statement of who may touch a cube: replay the history, track each grant by hand. */
 function naiveCubePermissionHolds(events: readonly GovernanceEvent[], principalId: string, cubeId: string, needed: "read" | "write" | "admin"): boolean {
@@ -66,14 +105,14 @@ const disabledAt = (events: readonly GovernanceEvent[], principalId: string): bo
 describe("the policy decision point", () => {
   it("allows a cube action exactly when the history grants enough, by role, own grant or group, and never across tenants", () => {
     fc.assert(
-      fc.property(history, fc.constantFrom(...principalIds), fc.constantFrom(...(Object.keys(cubeActions) as CubeAction[])), resource, (events, principalId, action, target) => {
+      fc.property(history, fc.constantFrom(...principalIds), fc.constantFrom(...(Object.keys(cubeActions) as CubeAction[])), resource, stated, (events, principalId, action, target, request) => {
         const access = foldAccess(tenant, events);
-        const decision = ask(access, principalId, action, target);
+        const decision = ask(access, principalId, action, target, undefined, request);
         const expected =
           target.tenantId === tenant &&
           !disabledAt(events, principalId) &&
           naiveCubePermissionHolds(events, principalId, target.cubeId!, cubeActions[action]) &&
-          (target.memory?.visibility !== "private" || target.memory.authorId === principalId || target.memory.userId === principalId || naiveCubePermissionHolds(events, principalId, target.cubeId!, "admin"));
+          naiveSeesUnit(events, principalId, target, request);
         expect(decision.effect === "allow").toBe(expected);
         if (decision.effect === "deny") expect(decision.reason.length).toBeGreaterThan(0);
       }),
@@ -81,14 +120,56 @@ describe("the policy decision point", () => {
     );
   });
 
-  it("answers a private unit the caller may not see with not_found for every action, so a write cannot reveal it exists", () => {
+  it("answers a private or session unit the caller may not see with not_found for every action, so a write cannot reveal it exists", () => {
     fc.assert(
-      fc.property(history, fc.constantFrom(...principalIds), fc.constantFrom(...(Object.keys(cubeActions) as CubeAction[])), resource, (events, principalId, action, target) => {
-        fc.pre(target.memory?.visibility === "private" && target.memory.authorId !== principalId && target.memory.userId !== principalId && !disabledAt(events, principalId));
-        fc.pre(!naiveCubePermissionHolds(events, principalId, target.cubeId!, "admin"));
-        expect(ask(foldAccess(tenant, events), principalId, action, target)).toMatchObject({ effect: "deny", code: "not_found" });
+      fc.property(history, fc.constantFrom(...principalIds), fc.constantFrom(...(Object.keys(cubeActions) as CubeAction[])), resource, stated, (events, principalId, action, target, request) => {
+        fc.pre((target.memory?.visibility === "private" || target.memory?.visibility === "session") && target.tenantId === tenant && !disabledAt(events, principalId));
+        fc.pre(!naiveSeesUnit(events, principalId, target, request));
+        expect(ask(foldAccess(tenant, events), principalId, action, target, undefined, request)).toMatchObject({ effect: "deny", code: "not_found" });
       }),
       { numRuns: 1_000 },
+    );
+  });
+
+  it("shows a session unit to a request stating its session, and only the unit's own session", () => {
+    const events: GovernanceEvent[] = [...created, { type: "CubeAccessGranted", data: { cubeId: "c1", grantee: { kind: "principal", id: "p2" }, permission: "read" } }];
+    const access = foldAccess(tenant, events);
+    const unit: Resource = { tenantId: tenant, cubeId: "c1", memory: { visibility: "session", authorId: "p1", sessionId: "s1" } };
+    expect(ask(access, "p2", "memory.read", unit, undefined, { sessionId: "s1" }).effect).toBe("allow");
+    expect(ask(access, "p2", "memory.read", unit, undefined, { sessionId: "s2" })).toMatchObject({ effect: "deny", code: "not_found" });
+    expect(ask(access, "p2", "memory.read", unit)).toMatchObject({ effect: "deny", code: "not_found" });
+    // The session shows the unit, it grants nothing: without read on the cube it is still a 403.
+    expect(ask(access, "p3", "memory.read", unit, undefined, { sessionId: "s1" })).toMatchObject({ effect: "deny", code: "forbidden" });
+    // A private unit is not widened by stating a session.
+    expect(ask(access, "p2", "memory.read", { ...unit, memory: { ...unit.memory!, visibility: "private" } }, undefined, { sessionId: "s1" })).toMatchObject({ code: "not_found" });
+  });
+
+  it("lets an agent see its user's private and session units only while the delegation stands, and never lends the user's grants", () => {
+    fc.assert(
+      fc.property(history, fc.constantFrom("private" as const, "session" as const), fc.constantFrom(...(Object.keys(cubeActions) as CubeAction[])), (events, visibility, action) => {
+        // p1 is the agent, p2 the user; p1 holds exactly the permission the action needs on c1, no role, no group.
+        const base: GovernanceEvent[] = [
+          ...created,
+          ...events
+            .slice(created.length)
+            .filter((e) => !("principalId" in e.data && e.data.principalId === "p1"))
+            .filter((e) => !("grantee" in e.data && (e.data.grantee.id === "p1" || e.data.grantee.kind === "group")))
+            .filter((e) => !("agentId" in e.data && e.data.agentId === "p1")),
+          { type: "CubeAccessGranted", data: { cubeId: "c1", grantee: { kind: "principal", id: "p1" }, permission: cubeActions[action] === "admin" ? "write" : cubeActions[action] } },
+        ];
+        fc.pre(cubeActions[action] !== "admin");
+        const unit: Resource = { tenantId: tenant, cubeId: "c1", memory: { visibility, authorId: "p3", userId: "p2", sessionId: "s1" } };
+        const granted = foldAccess(tenant, [...base, { type: "DelegationGranted", data: { userId: "p2", agentId: "p1" } }]);
+        expect(ask(granted, "p1", action, unit, undefined, { onBehalfOf: "p2" }).effect).toBe("allow");
+        const revoked = foldAccess(tenant, [...base, { type: "DelegationGranted", data: { userId: "p2", agentId: "p1" } }, { type: "DelegationRevoked", data: { userId: "p2", agentId: "p1" } }]);
+        expect(ask(revoked, "p1", action, unit, undefined, { onBehalfOf: "p2" })).toMatchObject({ effect: "deny", code: "not_found" });
+        // Naming a user without its delegation shows nothing of theirs.
+        expect(ask(foldAccess(tenant, base), "p1", action, unit, undefined, { onBehalfOf: "p2" })).toMatchObject({ effect: "deny", code: "not_found" });
+        // The user's admin grant on the cube is not the agent's: a unit of someone else stays hidden.
+        const userIsAdmin = foldAccess(tenant, [...base, { type: "DelegationGranted", data: { userId: "p2", agentId: "p1" } }, { type: "CubeAccessGranted", data: { cubeId: "c1", grantee: { kind: "principal", id: "p2" }, permission: "admin" } }]);
+        expect(ask(userIsAdmin, "p1", action, { ...unit, memory: { visibility, authorId: "p3", userId: "p3" } }, undefined, { onBehalfOf: "p2" })).toMatchObject({ effect: "deny", code: "not_found" });
+      }),
+      { numRuns: 300 },
     );
   });
 

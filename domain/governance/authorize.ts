@@ -18,7 +18,7 @@ import {
 export interface Resource {
   readonly tenantId: string;
   readonly cubeId?: string;
-  readonly memory?: { readonly visibility: Visibility; readonly authorId?: string; readonly userId?: string };
+  readonly memory?: { readonly visibility: Visibility; readonly authorId?: string; readonly userId?: string; readonly sessionId?: string };
 }
 
 export interface AuthorizationRequest {
@@ -30,6 +30,10 @@ export interface AuthorizationRequest {
   readonly resource: Resource;
   /** The principal's tenant, folded (as of now, or as of the moment asked about). */
   readonly access: AccessState;
+  /** The session the request states (`X-Session-Id`): `session` units of that session are visible to it. */
+  readonly sessionId?: string;
+  /** The user an agent says it acts for: that user's own private and session units count as the agent's, under a live delegation only. */
+  readonly onBehalfOf?: string;
 }
 
 /**
@@ -87,15 +91,35 @@ export function authorize(request: AuthorizationRequest): AccessDecision {
   if (resource.cubeId === undefined) return deny("forbidden", `${action} needs a cube`);
   const needed = cubeActions[action];
   const held = cubePermissionOf(principal, resource.cubeId, access);
-  const memory = resource.memory;
-  // A private unit is seen by its author, its subject and the cube's admins; to others it does not exist,
-  // whatever they ask to do with it (a 403 on a write would tell them it is there).
-  if (memory?.visibility === "private" && held !== "admin" && memory.authorId !== principal.principalId && memory.userId !== principal.principalId) {
-    return deny("not_found", "no such memory");
-  }
+  // A unit the caller may not see does not exist for it, whatever it asks to do with it (a 403 on a write would tell it the unit is there).
+  if (resource.memory !== undefined && !seesUnit(request, resource.memory, held)) return deny("not_found", "no such memory");
   if (held === undefined) return deny("forbidden", `${action} needs the ${needed} permission on cube ${resource.cubeId}; principal ${principal.principalId} has none`);
   if (!includesPermission(held, needed)) return deny("forbidden", `${action} needs the ${needed} permission on cube ${resource.cubeId}; principal ${principal.principalId} has ${held}`);
   return allow(`${held} on cube ${resource.cubeId} allows ${action}`);
+}
+
+/** Visibilities that hide a unit from the cube's readers who are not among its people. */
+export const personalVisibilities: readonly Visibility[] = ["private", "session"];
+
+/**
+ * Whether a unit exists for the caller (its cube permission is checked apart).
+ * `private`: its author, its subject (`userId`) and the cube's admins; `session`:
+ * those, and a request stating the unit's session. An agent acting for a user
+ * under a live delegation is the user here, as author or subject only: the
+ * delegation lends the user's name, never the user's grants. `cube`, `tenant`
+ * and `public` units are every cube reader's (docs/governance.md, "Visibility").
+ */
+export function seesUnit(request: Pick<AuthorizationRequest, "principal" | "access" | "sessionId" | "onBehalfOf">, memory: NonNullable<Resource["memory"]>, held: CubePermission | undefined): boolean {
+  if (!personalVisibilities.includes(memory.visibility)) return true;
+  if (held === "admin") return true;
+  const principal = request.principal;
+  if (principal === undefined) return false;
+  const people = [principal.principalId];
+  if (request.onBehalfOf !== undefined && request.onBehalfOf !== principal.principalId && authorizeDelegation(principal, request.onBehalfOf, request.access).effect === "allow") {
+    people.push(request.onBehalfOf);
+  }
+  if ((memory.authorId !== undefined && people.includes(memory.authorId)) || (memory.userId !== undefined && people.includes(memory.userId))) return true;
+  return memory.visibility === "session" && memory.sessionId !== undefined && request.sessionId !== undefined && memory.sessionId === request.sessionId;
 }
 
 /** An agent may name a user it acts for only with that user's delegation; both are then recorded. */

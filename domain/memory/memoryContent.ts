@@ -19,7 +19,11 @@ export const builtInMemoryTypes = [
 export type BuiltInMemoryType = (typeof builtInMemoryTypes)[number];
 export type MemoryType = BuiltInMemoryType | `custom:${string}`;
 
-export const visibilities = ["private", "cube", "tenant", "public"] as const;
+/**
+ * Who may see a unit, within its cube's readers: `private` (author, subject, cube admins), `session` (those and a
+ * request stating the unit's session), `cube`, `tenant`, `public` (every reader of the cube; docs/governance.md).
+ */
+export const visibilities = ["private", "session", "cube", "tenant", "public"] as const;
 export type Visibility = (typeof visibilities)[number];
 
 /** Provenance of a memory: where the remembered thing came from. */

@@ -50,7 +50,7 @@ const content = {
 const attributes = {
   type: "object",
   required: ["memoryType", "confidence", "visibility"],
-  properties: { memoryType: str, confidence: { type: "number" }, visibility: { enum: ["private", "cube", "tenant", "public"] }, eventTime: str },
+  properties: { memoryType: str, confidence: { type: "number" }, visibility: { enum: ["private", "session", "cube", "tenant", "public"] }, eventTime: str },
 } as const;
 
 export const interchangeRecordSchemas: Readonly<Record<RecordKind, object>> = {

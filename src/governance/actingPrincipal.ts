@@ -15,6 +15,8 @@ export interface ActingPrincipal {
   readonly external?: PrincipalState;
   /** The user an agent acts for; allowed only under that user's delegation. */
   readonly onBehalfOf?: string;
+  /** The session the request states (`X-Session-Id`): `session` units of that session are visible to it. Grants nothing else. */
+  readonly sessionId?: string;
   /** Recorded with each read in the audit, to find the request in the server's log. */
   readonly requestId?: string;
 }

@@ -28,7 +28,15 @@ export class PolicyGate {
       const delegation = authorizeDelegation(this.principal, this.acting.onBehalfOf, this.access);
       if (delegation.effect === "deny") return delegation;
     }
-    return authorize({ principal: this.principal, ...(this.acting.scopes !== undefined ? { scopes: this.acting.scopes } : {}), action, resource, access: this.access });
+    return authorize({
+      principal: this.principal,
+      ...(this.acting.scopes !== undefined ? { scopes: this.acting.scopes } : {}),
+      ...(this.acting.sessionId !== undefined ? { sessionId: this.acting.sessionId } : {}),
+      ...(this.acting.onBehalfOf !== undefined ? { onBehalfOf: this.acting.onBehalfOf } : {}),
+      action,
+      resource,
+      access: this.access,
+    });
   }
 
   allows(action: Action, resource: Resource): boolean {
@@ -42,6 +50,14 @@ export class PolicyGate {
     if (decision.code === "not_found") throw notFound();
     if (decision.code === "unauthenticated") throw unauthenticated(decision.reason);
     throw new Forbidden({ action, principalId: this.acting.principalId, message: decision.reason });
+  }
+
+  /** The names whose private and session units the caller sees as theirs: itself, and the user it acts for while the delegation stands. */
+  personalNames(): readonly string[] {
+    const own = [this.acting.principalId];
+    const user = this.acting.onBehalfOf;
+    if (user === undefined || user === this.acting.principalId || this.principal === undefined) return own;
+    return authorizeDelegation(this.principal, user, this.access).effect === "allow" ? [...own, user] : own;
   }
 
   /** Whether the caller holds `admin` on the cube (cube admins see every unit, private ones too). */

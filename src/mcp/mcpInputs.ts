@@ -23,7 +23,7 @@ export const metadata = z.record(z.string(), metadataValue).describe("flat key/v
 
 export const tags = z.array(z.string().min(1).max(100)).max(50).describe("short labels, e.g. [\"diet\", \"travel\"]");
 
-export const visibility = z.enum(visibilities).describe("who may read it: private (its writer and subject), cube (default), tenant, public");
+export const visibility = z.enum(visibilities).describe("who may read it: private (its writer and subject), session (also requests stating its session), cube (default), tenant, public");
 
 export const reason = z.string().min(1).max(500).optional().describe("why you make this change; recorded in the audit trail with the event");
 

@@ -79,7 +79,7 @@ function parsePayload(job: JobRecord): DecidePayload {
   return { ...requester, cubeId: fields.cubeId, memoryIds: ids };
 }
 
-const visibilityOrder: readonly Visibility[] = ["private", "cube", "tenant", "public"];
+const visibilityOrder: readonly Visibility[] = ["private", "session", "cube", "tenant", "public"];
 /** A combined unit is as hidden as the most hidden of its parts. */
 const narrowest = (views: readonly MemoryView[]): Visibility => visibilityOrder[Math.min(...views.map((v) => visibilityOrder.indexOf(v.attributes.visibility)))] ?? "cube";
 

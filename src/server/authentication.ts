@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { MemLedger, ScopedLedger } from "../app/memLedger.js";
 import type { ActingPrincipal } from "../governance/actingPrincipal.js";
 import { unauthenticated } from "../governance/governanceErrors.js";
+import { statedSession } from "./statedSession.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -46,7 +47,10 @@ export function requireAuthentication(app: FastifyInstance, ledger: MemLedger, o
     reply.header("www-authenticate", 'Bearer realm="memledger"');
     const token = bearerToken(request, hint);
     const onBehalfOf = request.headers["x-on-behalf-of"];
-    const acting = await ledger.authenticate(token, { ...(typeof onBehalfOf === "string" && onBehalfOf !== "" ? { onBehalfOf } : {}), requestId: request.id });
+    const authenticated = await ledger.authenticate(token, { ...(typeof onBehalfOf === "string" && onBehalfOf !== "" ? { onBehalfOf } : {}), requestId: request.id });
+    // A stated session is not part of who the caller is: it only shows that session's `session` units (docs/governance.md#visibility).
+    const sessionId = statedSession(request);
+    const acting = sessionId !== undefined ? { ...authenticated, sessionId } : authenticated;
     reply.removeHeader("www-authenticate");
     request.acting = acting;
     request.ledger = ledger.as(acting);

@@ -23,6 +23,7 @@ export function declareCommonHeaders(route: RouteOptions): void {
   const declared = (schema.headers as { type?: string; properties?: Record<string, unknown> } | undefined) ?? { type: "object" };
   const properties: Record<string, unknown> = {
     "x-on-behalf-of": text("the user an agent acts for; accepted only under that user's delegation, and recorded with the agent"),
+    "x-session-id": text("the session this request belongs to: `session` units of that session become visible to it (docs/governance.md#visibility)"),
     "x-reason": text("why: recorded in every event the request writes"),
     "x-correlation-id": text("ties the events of one request or process together; a fresh id when absent"),
     ...(isWrite ? { "idempotency-key": text("a retried write with the same key is applied once and answers as the first time") } : {}),

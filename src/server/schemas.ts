@@ -17,7 +17,7 @@ const source = {
   properties: { kind: { type: "string", enum: ["message", "document", "url", "tool", "other"] }, ref: { type: "string", minLength: 1 }, at: isoTime, note: { type: "string" } },
 } as const;
 const memoryType = { type: "string", description: "working, long_term, user, preference, tool, skill, raw_source or custom:<name>" } as const;
-const visibility = { type: "string", enum: ["private", "cube", "tenant", "public"] } as const;
+const visibility = { type: "string", enum: ["private", "session", "cube", "tenant", "public"] } as const;
 const revision = { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 const logPosition = { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 

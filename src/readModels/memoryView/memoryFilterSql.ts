@@ -28,9 +28,15 @@ export interface MemoryFilters {
    * Set by the principal-scoped facade, never by a request: `private` units
    * come back only when one of these names wrote them (`created_by`) or is
    * their subject (`user_id`). Applied here, inside every retriever's
-   * candidate set, so hidden units never take part in ranking.
+   * candidate set, so hidden units never take part in ranking. `session`
+   * units follow the same rule (and `sessionVisibleTo` below).
    */
   readonly privateVisibleTo?: readonly string[];
+  /**
+   * Set by the principal-scoped facade with `privateVisibleTo`, never by a
+   * request: the session the caller states; `session` units of it come back too.
+   */
+  readonly sessionVisibleTo?: string;
 }
 
 export const defaultRetrievableStatuses: readonly MemoryStatus[] = ["activated", "frozen"];
@@ -123,9 +129,16 @@ export function memoryFilterSql(filters: MemoryFilters, asOf: LogMoment | undefi
   bound("i.created_at", ">=", filters.createdFrom);
   bound("i.created_at", "<=", filters.createdTo);
   if (filters.privateVisibleTo !== undefined) {
+    // The same rule as seesUnit in domain/governance/authorize.ts, for the personal visibilities (private, session).
     const names = filters.privateVisibleTo.map(() => "?").join(", ");
-    clauses.push(names === "" ? "i.visibility <> 'private'" : `(i.visibility <> 'private' OR i.created_by IN (${names}) OR c.user_id IN (${names}))`);
+    const seen = ["i.visibility NOT IN ('private', 'session')"];
+    if (names !== "") seen.push(`i.created_by IN (${names})`, `c.user_id IN (${names})`);
     params.push(...filters.privateVisibleTo, ...filters.privateVisibleTo);
+    if (filters.sessionVisibleTo !== undefined) {
+      seen.push("(i.visibility = 'session' AND c.session_id = ?)");
+      params.push(filters.sessionVisibleTo);
+    }
+    clauses.push(`(${seen.join(" OR ")})`);
   }
   for (const [field, value] of Object.entries(filters.metadata ?? {})) {
     if (access !== "json") {
