@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import type { EsdbSignedCheckpoint } from "../esdbTamperEvidence/esdbCheckpoints.js";
 import type { SignedCheckpoint } from "./signedCheckpoints.js";
 import { checkpointNow, checkpointPathsOf, checkpointPublicKey, logFileOf, verifyTamperEvidence, type TamperEvidenceSettings } from "./tamperEvidence.js";
 import type { TamperReport } from "./walkHashChain.js";
@@ -76,9 +77,9 @@ function progressLine(io: AuditVerifyIo) {
   };
 }
 
-export function formatCheckpoint(c: SignedCheckpoint): string {
+export function formatCheckpoint(c: SignedCheckpoint | EsdbSignedCheckpoint): string {
   return [
-    `signed checkpoint: log position ${c.position}, chain hash ${c.chainHash}, signed ${c.signedAt}`,
+    `signed checkpoint: ${c.format === 2 ? `$all position ${c.position}/${c.prepare}` : `log position ${c.position}`}, chain hash ${c.chainHash}, signed ${c.signedAt}`,
     `publish this line (and the public key from \`memledger audit public-key\`); \`memledger audit verify --public-key <file>\` checks the log against it later:`,
     JSON.stringify(c),
   ].join("\n");

@@ -1,4 +1,6 @@
 import { Data } from "effect";
+import { basename } from "node:path";
+import type { EsdbSignedCheckpoint } from "../esdbTamperEvidence/esdbCheckpoints.js";
 import type { SignedCheckpoint } from "./signedCheckpoints.js";
 import { checkpointNow, checkpointPublicKey, verifyTamperEvidence, type TamperEvidenceSettings } from "./tamperEvidence.js";
 import type { TamperFinding, TamperReport } from "./walkHashChain.js";
@@ -7,8 +9,8 @@ import type { TamperFinding, TamperReport } from "./walkHashChain.js";
 export interface TamperEvidenceApi {
   /** Walks the whole log and checks the signed checkpoints (`log.verify`: tenant admins and auditors). */
   verify(): Promise<TamperReport>;
-  /** Signs the log's head now and appends the checkpoint (`log.checkpoint`: tenant admins); publish the answer. */
-  checkpoint(): Promise<SignedCheckpoint>;
+  /** Signs the log's head now and appends the checkpoint (`log.checkpoint`: tenant admins); publish the answer. Format 2 on EventStoreDB. */
+  checkpoint(): Promise<SignedCheckpoint | EsdbSignedCheckpoint>;
   /** The public key that checks the checkpoints (`log.verify`). */
   publicKey(): Promise<{ readonly publicKey: string }>;
 }
@@ -53,7 +55,8 @@ export function scopedTamperEvidence(root: TamperEvidenceApi, caller: { readonly
     verify: async () => {
       await caller.check("log.verify");
       const report = await root.verify();
-      return { ...report, file: "events.db", problems: report.problems.map(anonymous), ...(report.firstBad ? { firstBad: anonymous(report.firstBad) } : {}) };
+      // The path of the data directory (or the server) is the operator's business.
+      return { ...report, file: basename(report.file), problems: report.problems.map(anonymous), ...(report.firstBad ? { firstBad: anonymous(report.firstBad) } : {}) };
     },
     checkpoint: async () => {
       await caller.check("log.checkpoint");

@@ -48,11 +48,12 @@ export const signedCheckpointSchema = {
   required: ["format", "position", "chainHash", "signedAt", "signature"],
   additionalProperties: false,
   properties: {
-    format: { type: "integer", enum: [1] },
-    position: { type: "integer" },
-    chainHash: { type: "string", description: "hex SHA-256 chain hash stored at position" },
+    format: { type: "integer", enum: [1, 2], description: "1: the embedded log; 2: an EventStoreDB/KurrentDB log, whose position is a commit and a prepare position" },
+    position: { type: "integer", description: "the log position (format 2: the $all commit position)" },
+    prepare: { type: "integer", description: "format 2 only: the $all prepare position" },
+    chainHash: { type: "string", description: "hex SHA-256 chain hash at position (format 2: the running hash over $all)" },
     signedAt: { type: "string", format: "date-time" },
-    signature: { type: "string", description: "base64 ed25519 signature over the compact JSON of {format, position, chainHash, signedAt}" },
+    signature: { type: "string", description: "base64 ed25519 signature over the compact JSON of {format, position, chainHash, signedAt} (format 2: {format, position, prepare, chainHash, signedAt})" },
   },
 } as const;
 

@@ -47,7 +47,7 @@ export class FakeEventStoreDbClient {
   }
 
   /** Stores one record as the server would, at the next position (also for tests writing "raw" events). */
-  store(streamId: string, record: { id: string; type: string; data: unknown; metadata: unknown; revision?: bigint }): FakeRecord {
+  store(streamId: string, record: { id: string; type: string; data: unknown; metadata?: unknown; revision?: bigint }): FakeRecord {
     const current = this.streamRecords(streamId);
     const stored: FakeRecord = {
       streamId,
