@@ -10,6 +10,7 @@ import { defaultJobLeaseMs, defaultKafkaSessionTimeoutMs } from "./jobs/leaseDef
 import type { JwtConfig } from "./governance/jwtAuthenticator.js";
 import { tenantRoles, type TenantRole } from "../domain/governance/permissions.js";
 import type { ChatModelConfig } from "./chatModel/chatModelConfig.js";
+import { defaultRerankTopN, maxRerankTopN, type RerankerConfig } from "./reranking/rerankerConfig.js";
 
 /** Server configuration from the environment; the embedded default needs none of it. */
 export interface ServerConfig {
@@ -42,6 +43,8 @@ export interface ServerConfig {
   readonly jwt?: JwtConfig;
   /** The chat model (MEMLEDGER_CHAT_MODEL_*, docs/llm.md); absent: what needs one answers 409 ChatModelNotConfigured. */
   readonly chatModel?: ChatModelConfig;
+  /** Reorders each search's fused top N (MEMLEDGER_RERANKER*, docs/retrieval.md); absent: fused order. Passed to openMemLedger as `rerankerConfig`. */
+  readonly reranker?: RerankerConfig;
 }
 
 export const profiles = ["embedded", "distributed"] as const;
@@ -100,7 +103,49 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     corsOrigins: corsOriginsFromEnv(env),
     ...oidcEntry(env),
     ...chatModelEntry(env),
+    ...rerankerEntry(env),
   };
+}
+
+function rerankerEntry(env: NodeJS.ProcessEnv): { reranker?: RerankerConfig } {
+  const reranker = rerankerFromEnv(env);
+  return reranker ? { reranker } : {};
+}
+
+const rerankerVariables = ["MEMLEDGER_RERANKER_URL", "MEMLEDGER_RERANKER_MODEL", "MEMLEDGER_RERANKER_API_KEY", "MEMLEDGER_RERANKER_TIMEOUT_MS", "MEMLEDGER_RERANK_TOP_N"];
+
+/**
+ * The reranker (docs/retrieval.md): `off` (default), `http` (a /rerank endpoint:
+ * vLLM, llama.cpp server, Jina, Cohere-compatible), `llm` (the chat model scores
+ * the candidates), or `onnx`, refused with the reason: no package we can
+ * install ships a cross-encoder model.
+ */
+export function rerankerFromEnv(env: NodeJS.ProcessEnv): RerankerConfig | undefined {
+  const kind = oneOf(env, "MEMLEDGER_RERANKER", ["off", "http", "llm", "onnx"], "off");
+  const set = rerankerVariables.filter((name) => setting(env, name) !== undefined);
+  if (kind === "off") {
+    if (set.length > 0) throw new ConfigError(`${set.join(", ")} ${set.length > 1 ? "are" : "is"} set but MEMLEDGER_RERANKER is off: set MEMLEDGER_RERANKER=http or llm to rerank, or unset them`);
+    return undefined;
+  }
+  if (kind === "onnx") {
+    throw new ConfigError("MEMLEDGER_RERANKER=onnx is not available: no package this project can install ships a cross-encoder model (docs/retrieval.md says what was tried); serve one behind a /rerank endpoint and set MEMLEDGER_RERANKER=http, or use MEMLEDGER_RERANKER=llm");
+  }
+  const topN = positiveInteger(env, "MEMLEDGER_RERANK_TOP_N", defaultRerankTopN);
+  if (topN > maxRerankTopN) throw new ConfigError(`MEMLEDGER_RERANK_TOP_N=${topN} is more than ${maxRerankTopN}: every candidate costs the reranker a pass, so one search would take seconds; give at most ${maxRerankTopN}, or unset it for the default (${defaultRerankTopN})`);
+  if (kind === "llm") {
+    const stray = ["MEMLEDGER_RERANKER_URL", "MEMLEDGER_RERANKER_MODEL", "MEMLEDGER_RERANKER_API_KEY", "MEMLEDGER_RERANKER_TIMEOUT_MS"].filter((name) => setting(env, name) !== undefined);
+    if (stray.length > 0) throw new ConfigError(`${stray.join(", ")} ${stray.length > 1 ? "are" : "is"} for MEMLEDGER_RERANKER=http; the llm reranker uses the chat model (MEMLEDGER_CHAT_MODEL_*): unset them or set MEMLEDGER_RERANKER=http`);
+    if (setting(env, "MEMLEDGER_CHAT_MODEL_URL") === undefined) throw new ConfigError("MEMLEDGER_RERANKER=llm needs a chat model: set MEMLEDGER_CHAT_MODEL_URL and MEMLEDGER_CHAT_MODEL (docs/llm.md), or use MEMLEDGER_RERANKER=http");
+    return { kind: "llm", topN };
+  }
+  const url = setting(env, "MEMLEDGER_RERANKER_URL");
+  if (url === undefined) throw new ConfigError("MEMLEDGER_RERANKER=http needs MEMLEDGER_RERANKER_URL: the full rerank endpoint, e.g. http://localhost:8000/v1/rerank (vLLM) or http://localhost:8080/v1/rerank (llama.cpp server)");
+  if (!/^https?:\/\/[^/]+/.test(url)) throw new ConfigError(`MEMLEDGER_RERANKER_URL must be an http:// or https:// URL of the rerank endpoint (e.g. http://localhost:8000/v1/rerank), not "${url}"`);
+  const model = setting(env, "MEMLEDGER_RERANKER_MODEL");
+  if (model === undefined) throw new ConfigError("MEMLEDGER_RERANKER=http needs MEMLEDGER_RERANKER_MODEL: the reranking model the endpoint serves (e.g. BAAI/bge-reranker-v2-m3)");
+  const apiKey = setting(env, "MEMLEDGER_RERANKER_API_KEY");
+  const timeoutMs = setting(env, "MEMLEDGER_RERANKER_TIMEOUT_MS") === undefined ? undefined : positiveInteger(env, "MEMLEDGER_RERANKER_TIMEOUT_MS", 10_000);
+  return { kind: "http", url, model, topN, ...(apiKey !== undefined ? { apiKey } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
 }
 
 function chatModelEntry(env: NodeJS.ProcessEnv): { chatModel?: ChatModelConfig } {

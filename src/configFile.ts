@@ -57,6 +57,12 @@ const fileKeys: Readonly<Record<string, string>> = {
   "chatModel.timeoutMs": "MEMLEDGER_CHAT_MODEL_TIMEOUT_MS",
   "chatModel.priceInput": "MEMLEDGER_CHAT_MODEL_PRICE_INPUT",
   "chatModel.priceOutput": "MEMLEDGER_CHAT_MODEL_PRICE_OUTPUT",
+  "reranker.kind": "MEMLEDGER_RERANKER",
+  "reranker.url": "MEMLEDGER_RERANKER_URL",
+  "reranker.model": "MEMLEDGER_RERANKER_MODEL",
+  "reranker.apiKey": "MEMLEDGER_RERANKER_API_KEY",
+  "reranker.timeoutMs": "MEMLEDGER_RERANKER_TIMEOUT_MS",
+  "reranker.topN": "MEMLEDGER_RERANK_TOP_N",
 };
 
 export const configFileKeys: readonly string[] = Object.keys(fileKeys);

@@ -1,4 +1,4 @@
-import { Context, Effect, Layer } from "effect";
+import { Context, Effect, Layer, Option } from "effect";
 import { Clock } from "../clock/clock.js";
 import { rankStillValidFirst } from "../../domain/memoryDecisions/factValidity.js";
 import { join } from "node:path";
@@ -23,6 +23,10 @@ import { EmbedderService } from "./embedderService.js";
 import { yieldToEventLoop } from "../command/yieldToEventLoop.js";
 import { searchResultCache } from "./searchResultCache.js";
 import { EmbedderUnavailable, EmbeddingFailed } from "../embedding/embeddingErrors.js";
+import { ChatModel } from "../chatModel/chatModelPort.js";
+import type { RerankerConfig } from "../reranking/rerankerConfig.js";
+import { rerankerFromConfig } from "../reranking/rerankerFromConfig.js";
+import type { RerankCost } from "../reranking/rerankFusedTop.js";
 
 /**
  * Searches running their retrieval at once. Each starts in a fresh turn of the event loop,
@@ -37,6 +41,10 @@ export interface RetrievalOptions {
   /** Read models live in `<dataDir>/readmodels/`. */
   readonly dataDir: string;
   readonly reranker?: Reranker;
+  /** Builds the reranker when no `reranker` is given (MEMLEDGER_RERANKER); its topN is how many fused candidates it reads. */
+  readonly rerankerConfig?: RerankerConfig;
+  /** Told each rerank's seconds (the memledger_reranker_duration_seconds histogram). */
+  readonly onRerankSeconds?: (seconds: number) => void;
   /** How long a search waits for the read models to fold the events written before it; default 2 s. */
   readonly consistencyTimeoutMs?: number;
   /** Where the graph and vector read models live; embedded by default. */
@@ -87,6 +95,9 @@ export function layerRetrieval(options: RetrievalOptions) {
       const onServers = options.engines?.graph?.kind === "neo4j" || options.engines?.vector?.kind === "qdrant";
       const searchGate = yield* Effect.makeSemaphore(onServers ? searchesAtOnce.withServers : searchesAtOnce.embedded);
       const answers = searchResultCache();
+      const chatModel = Option.getOrUndefined(yield* Effect.serviceOption(ChatModel));
+      const reranker = options.reranker ?? (options.rerankerConfig ? rerankerFromConfig(options.rerankerConfig, chatModel) : undefined);
+      const rerankTopN = options.rerankerConfig?.topN;
       const known = definitions.map((d) => d.name);
 
       // A read model being repaired (or whose engine is down) is a typed failure, a 503 with Retry-After at the REST edge.
@@ -106,7 +117,7 @@ export function layerRetrieval(options: RetrievalOptions) {
         readModels: known,
         search: (request) =>
           Effect.gen(function* () {
-            const plan = normalizeSearchRequest(request, { vector: embedding !== undefined, reranker: options.reranker !== undefined }, clock.now());
+            const plan = normalizeSearchRequest(request, { vector: embedding !== undefined, reranker: reranker !== undefined }, clock.now());
             if (plan instanceof InvalidSearch || plan instanceof SearchModeUnavailable) return yield* Effect.fail(plan);
             // Read your writes: a search sees every event appended before it started, unless the read models are stuck.
             const asOfPosition = plan.asOf && "position" in plan.asOf ? plan.asOf.position : undefined;
@@ -118,6 +129,11 @@ export function layerRetrieval(options: RetrievalOptions) {
             // The graph and the vectors may live on servers: when one is down, hybrid search goes on without it and says so.
             const degraded: { readModel: string; error: string }[] = [];
             const onDegraded = (readModel: string, error: unknown) => degraded.push({ readModel, error: error instanceof Error ? error.message : String(error) });
+            let rerankCost: RerankCost | undefined;
+            const onReranked = (cost: RerankCost) => {
+              rerankCost = cost;
+              options.onRerankSeconds?.(cost.ms / 1000);
+            };
             const optionalStore = <S extends ReadModelStore>(name: string): S | undefined => {
               try {
                 return runner.store<S>(name);
@@ -147,7 +163,7 @@ export function layerRetrieval(options: RetrievalOptions) {
                     lexical,
                     ...(graph ? { graph } : {}),
                     ...(embedding && vector ? { vector, queryEmbedder: embedding.queryEmbedder } : {}),
-                    ...(options.reranker ? { reranker: options.reranker } : {}),
+                    ...(reranker ? { reranker, onReranked, ...(rerankTopN !== undefined ? { rerankTopN } : {}) } : {}),
                     onDegraded,
                   },
                   plan,
@@ -172,6 +188,7 @@ export function layerRetrieval(options: RetrievalOptions) {
               asOf: plan.asOf ?? { position: memoryView.checkpoint() },
               ...(behind > 0 ? { behind } : {}),
               ...(degraded.length > 0 ? { degraded } : {}),
+              ...(rerankCost ? { rerank: rerankCost } : {}),
               ...(plan.time ? { time: { expression: plan.time.expression, from: plan.time.from, to: plan.time.to, use: plan.time.use } } : {}),
             } satisfies SearchResponse;
             const stateAfter = [memoryView, lexical, graph, vector].map((store) => store?.checkpoint() ?? "-").join(":");

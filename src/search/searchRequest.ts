@@ -82,4 +82,6 @@ export interface SearchResponse {
   readonly degraded?: readonly { readonly readModel: string; readonly error: string }[];
   /** Set when a time expression of the query was resolved into an event-time boost or filter. */
   readonly time?: ResolvedSearchTime;
+  /** Set when a reranker ran: which, on how many of the fused candidates, and how long it took (also when it failed: see `degraded`). */
+  readonly rerank?: { readonly reranker: string; readonly candidates: number; readonly ms: number };
 }

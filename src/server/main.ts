@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     syncAdd: config.syncAdd,
     ...(config.jwt ? { jwt: config.jwt } : {}),
     ...(config.chatModel ? { chatModel: config.chatModel } : {}),
+    ...(config.reranker ? { rerankerConfig: config.reranker } : {}),
     defaultContext: { tenantId: "default", actor: "system:server" },
   });
   // First start: an admin and its key, written to a file only its owner can read; the log names the file, never the key.
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
   app.log.info(describeScheduler(config));
   app.log.info(describeEmbedder(config));
   app.log.info(describeChatModel(config));
+  app.log.info(describeReranker(config));
   app.log.info(describeReadModels(config));
   app.log.info(`${metrics ? `metrics at /metrics (${metrics.token ? "bearer MEMLEDGER_METRICS_TOKEN required" : "open: set MEMLEDGER_METRICS_TOKEN to require a token"})` : "no metrics (MEMLEDGER_METRICS=off)"}; ${tracing ? `traces to ${redactUrl(process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? "")}` : "no traces (set OTEL_EXPORTER_OTLP_ENDPOINT)"}; API docs at /docs`);
 }
@@ -82,6 +84,13 @@ function describeChatModel(config: ServerConfig): string {
   const c = config.chatModel;
   if (c === undefined) return "no chat model: fine extraction and model decisions answer 409 until MEMLEDGER_CHAT_MODEL_URL and MEMLEDGER_CHAT_MODEL are set (docs/llm.md)";
   return `chat model ${c.model} at ${redactUrl(c.baseURL)}${c.prices ? ` (USD ${c.prices.inputPerMillion} / ${c.prices.outputPerMillion} per million input / output tokens)` : ""}`;
+}
+
+function describeReranker(config: ServerConfig): string {
+  const r = config.reranker;
+  if (r === undefined) return "no reranker: search answers in fused order (MEMLEDGER_RERANKER=http or llm reranks the top N, docs/retrieval.md)";
+  const by = r.kind === "http" ? `${r.model} at ${redactUrl(r.url)}` : `the chat model ${config.chatModel?.model ?? ""}`;
+  return `reranker: ${by} reorders each search's fused top ${r.topN}`;
 }
 
 function describeReadModels(config: ServerConfig): string {

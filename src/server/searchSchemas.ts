@@ -82,9 +82,14 @@ export const searchResponseSchema = {
       description: "the time expression found in the query and the event-time range it was resolved to (absent when none)",
       properties: { expression: { type: "string" }, from: { type: "string" }, to: { type: "string" }, use: { type: "string", enum: ["boost", "filter"] } },
     },
+    rerank: {
+      type: "object",
+      description: "set when a reranker ran: which, on how many of the fused candidates, and how long it took in milliseconds (also when it failed: see degraded)",
+      properties: { reranker: { type: "string" }, candidates: { type: "integer" }, ms: { type: "number" } },
+    },
     degraded: {
       type: "array",
-      description: "retrievers left out because their read model's engine failed, with why",
+      description: "retrievers left out because their read model's engine failed (or the reranker, whose failure keeps the fused order), with why",
       items: { type: "object", properties: { readModel: { type: "string" }, error: { type: "string" } } },
     },
     results: {
