@@ -1,6 +1,6 @@
 import { restrictNeighbourhood } from "../memoryGraph/memoryNeighbourhood.js";
 import { createHash } from "node:crypto";
-import type { Resource } from "../../domain/governance/authorize.js";
+import { personalVisibilities, type Resource } from "../../domain/governance/authorize.js";
 import type { AccessState } from "../../domain/governance/accessState.js";
 import type { AsOf } from "../../projections/asOf.js";
 import type { MemoryView } from "../../projections/memoryView.js";
@@ -81,8 +81,9 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
     ...(options.causationId !== undefined ? { causationId: options.causationId } : {}),
     ...(options.commandId !== undefined ? { commandId: options.commandId } : {}),
   });
-  // The caller's names as an author (events name `principal:<id>`) or a subject (`userId`): private units are visible to them.
-  const viewerNames = [acting.principalId, actorOf(acting.principalId)];
+  // The caller's names as an author (events name `principal:<id>`) or a subject (`userId`): private and session units are visible to them.
+  // The user an agent acts for counts while the delegation stands, asked afresh on each call (a revocation holds on the next request).
+  const viewerNames = (g: PolicyGate) => g.personalNames().flatMap((name) => [name, actorOf(name)]);
 
   const audited = (action: ReadAction, request: unknown, cubeIds: readonly string[], memoryIds: readonly string[]) =>
     internals.readAudit.record({
@@ -105,14 +106,16 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
   const memoryResource = async (view: MemoryView): Promise<Resource> => {
     const authorId = principalIdOfActor(view.createdBy);
     const userId = view.content?.userId;
+    const sessionId = view.content?.sessionId;
     return {
       ...(await cubeResource(view.cubeId).catch(() => ({ tenantId: "", cubeId: view.cubeId }))),
-      memory: { visibility: view.attributes.visibility, ...(authorId !== undefined ? { authorId } : {}), ...(userId !== undefined ? { userId } : {}) },
+      memory: {
+        visibility: view.attributes.visibility,
+        ...(authorId !== undefined ? { authorId } : {}),
+        ...(userId !== undefined ? { userId } : {}),
+        ...(sessionId !== undefined ? { sessionId } : {}),
+      },
     };
-  };
-  const isViewer = (resource: Resource) => {
-    const m = resource.memory;
-    return m !== undefined && ((m.authorId !== undefined && viewerNames.includes(m.authorId)) || (m.userId !== undefined && viewerNames.includes(m.userId)));
   };
   /** A principal that no longer exists or was disabled is refused everything, even what needs no grant. */
   const requireActive = (g: PolicyGate) => {
@@ -349,9 +352,12 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
         const resource = await cubeResource(cubeId);
         g.require("search", resource, () => cubeNotFound(cubeId));
       }
-      // Private units of cubes the caller does not administer are filtered inside the retrievers, before ranking.
+      // Private and session units of cubes the caller does not administer are filtered inside the retrievers, before ranking.
+      // Both visibility filters are the facade's own: whatever a caller put there is replaced.
+      const { privateVisibleTo: _names, sessionVisibleTo: _session, ...asked } = request.filters ?? {};
       const seesAllPrivate = (request.cubeIds ?? []).every((cubeId) => g.isCubeAdmin(cubeId));
-      const scoped = seesAllPrivate ? request : { ...request, filters: { ...request.filters, privateVisibleTo: viewerNames } };
+      const visibleTo = { privateVisibleTo: viewerNames(g), ...(acting.sessionId !== undefined ? { sessionVisibleTo: acting.sessionId } : {}) };
+      const scoped = { ...request, filters: seesAllPrivate ? asked : { ...asked, ...visibleTo } };
       const response = await root.search(scoped);
       audited("search", request, request.cubeIds ?? [], response.results.map((hit) => hit.memory.memoryId));
       return response;
@@ -510,10 +516,11 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
       if (event.tenantId !== tenantId || event.cubeId === undefined) return false;
       const g = await gate();
       if (!g.allows("feed.read", { tenantId, cubeId: event.cubeId })) return false;
-      if (!options.includeContent || g.isCubeAdmin(event.cubeId)) return true;
-      // Content of a private unit goes only to its author, its subject and cube admins.
+      if (g.isCubeAdmin(event.cubeId)) return true;
+      // Events of a private or session unit go only to those who may see the unit (author, subject, its session, cube admins):
+      // even without content, an event would tell the others that it exists.
       const view = await root.memories.get(event.memoryId).catch(() => undefined);
-      return view === undefined || view.attributes.visibility !== "private" || isViewer(await memoryResource(view));
+      return view === undefined || !personalVisibilities.includes(view.attributes.visibility) || g.allows("memory.read", await memoryResource(view));
     };
     let closed = false;
     const close = async () => {

@@ -36,6 +36,8 @@ export interface HttpClientOptions {
   readonly apiKey: string;
   /** The user this client (an agent) acts for, under that user's delegation: sent as X-On-Behalf-Of. */
   readonly onBehalfOf?: string;
+  /** The session this client's requests belong to: sent as X-Session-Id, it makes that session's `session` units visible. */
+  readonly sessionId?: string;
   /** Used when a call gives no request options (reason, correlation id). */
   readonly defaultOptions?: RequestOptions;
   /** Defaults to the global `fetch`. */
@@ -90,7 +92,11 @@ export async function connectMemLedger(baseUrl: string, options: HttpClientOptio
   if (typeof options.apiKey !== "string" || options.apiKey.trim() === "") {
     throw new MemLedgerHttpError("Unauthenticated", "connectMemLedger needs options.apiKey: every route but /health needs Authorization: Bearer <key> (the first admin key is in <dataDir>/admin.key)", 401, { why: "no credential" });
   }
-  const credential = { authorization: `Bearer ${options.apiKey.trim()}`, ...(options.onBehalfOf !== undefined ? { "x-on-behalf-of": options.onBehalfOf } : {}) };
+  const credential = {
+    authorization: `Bearer ${options.apiKey.trim()}`,
+    ...(options.onBehalfOf !== undefined ? { "x-on-behalf-of": options.onBehalfOf } : {}),
+    ...(options.sessionId !== undefined ? { "x-session-id": options.sessionId } : {}),
+  };
   const headersFor = (ctx: RequestOptions, writeOptions?: WriteOptions) => ({ ...requestHeaders(ctx, writeOptions), ...credential });
 
   const call = async <T>(request: Request): Promise<T> => {
