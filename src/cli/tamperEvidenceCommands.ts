@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { TamperEvidenceApi } from "../tamperEvidence/tamperEvidenceApi.js";
 import { AuditUsageError, auditVerifyExit, formatCheckpoint, formatTamperReport, runAuditCheckpointCommand, runAuditPublicKeyCommand, runAuditVerifyCommand } from "../tamperEvidence/auditVerifyCommand.js";
+import { eventStoreUrlOf, runEsdbAuditCheckpointCommand, runEsdbAuditVerifyCommand } from "../esdbTamperEvidence/esdbAuditCommands.js";
 
 /** What the commands need from main.ts's program. */
 export interface TamperEvidenceCliHost {
@@ -12,6 +13,7 @@ export interface TamperEvidenceCliHost {
   readonly outcome: { exitCode: number };
 }
 
+const eventStoreOptionHelp = "check an EventStoreDB/KurrentDB log instead of <data-dir>/events.db (default: EVENTSTORE_URL when MEMLEDGER_EVENT_STORE=eventstoredb); keys and checkpoints stay under --data-dir";
 const keyOptionHelp = "the ed25519 signing key (PKCS#8 PEM, mode 0600; default <data-dir>/keys/checkpoint-signing.key): keep it off the machine that holds the log if you can";
 
 /** `memledger audit verify | checkpoint | public-key`: tamper evidence of the embedded log (docs/compliance.md). */
@@ -31,9 +33,10 @@ export function registerTamperEvidenceCommands(audit: Command, host: TamperEvide
     .leaf(audit, "verify", "walk the event log (--data-dir, or --server: POST /audit/verify): checksums, each stream's hash chain, the global chain, signed checkpoints; names the first event changed, removed, reordered or inserted")
     .option("--public-key <file>", "check the checkpoints with this published public key (PEM) instead of the local signing key's")
     .option("--signing-key <file>", keyOptionHelp)
-    .option("--checkpoints <file>", "the signed checkpoints (default <data-dir>/tamper/checkpoints.jsonl)")
+    .option("--checkpoints <file>", "the signed checkpoints (default <data-dir>/tamper/checkpoints.jsonl; with EventStoreDB <data-dir>/tamper/eventstoredb-checkpoints.jsonl)")
+    .option("--eventstore-url <url>", eventStoreOptionHelp)
     .addHelpText("after", "\nReads the log only (safe while a server runs on it).\nExit status:\n  0  intact: every chain follows and every checkpoint verifies\n  1  tampered or damaged: the report names the first problem (stream, revision, position, what is wrong)\n  2  bad arguments, or no event log in that directory")
-    .action((o: { publicKey?: string; signingKey?: string; checkpoints?: string }, cmd: Command) =>
+    .action((o: { publicKey?: string; signingKey?: string; checkpoints?: string; eventstoreUrl?: string }, cmd: Command) =>
       guarded(cmd, async () => {
         const settings = host.settingsOf(cmd);
         if (settings.server !== undefined) {
@@ -45,6 +48,8 @@ export function registerTamperEvidenceCommands(audit: Command, host: TamperEvide
           });
           return ok ? auditVerifyExit.intact : auditVerifyExit.tampered;
         }
+        const url = eventStoreUrlOf(o.eventstoreUrl, process.env);
+        if (url !== undefined) return runEsdbAuditVerifyCommand({ url, dataDir: settings.dataDir, json: settings.json, paths: paths(o), ...(o.publicKey ? { publicKeyFile: o.publicKey } : {}) }, io);
         return runAuditVerifyCommand({ dataDir: settings.dataDir, json: settings.json, paths: paths(o), ...(o.publicKey ? { publicKeyFile: o.publicKey } : {}) }, io);
       }),
     );
@@ -52,14 +57,17 @@ export function registerTamperEvidenceCommands(audit: Command, host: TamperEvide
   host
     .leaf(audit, "checkpoint", "sign the log's current head (position and chain hash) now, append it to the checkpoints and print it for publication")
     .option("--signing-key <file>", keyOptionHelp)
-    .option("--checkpoints <file>", "where signed checkpoints are appended (default <data-dir>/tamper/checkpoints.jsonl)")
-    .action((o: { signingKey?: string; checkpoints?: string }, cmd: Command) =>
+    .option("--checkpoints <file>", "where signed checkpoints are appended (default <data-dir>/tamper/checkpoints.jsonl; with EventStoreDB <data-dir>/tamper/eventstoredb-checkpoints.jsonl)")
+    .option("--eventstore-url <url>", `${eventStoreOptionHelp}; reads all of $all to compute the hash it signs`)
+    .action((o: { signingKey?: string; checkpoints?: string; eventstoreUrl?: string }, cmd: Command) =>
       guarded(cmd, async () => {
         const settings = host.settingsOf(cmd);
         if (settings.server !== undefined) {
           await host.withLedger(cmd, async ({ ledger, print }) => print(await ledger.tamperEvidence.checkpoint(), formatCheckpoint));
           return 0;
         }
+        const url = eventStoreUrlOf(o.eventstoreUrl, process.env);
+        if (url !== undefined) return runEsdbAuditCheckpointCommand({ url, dataDir: settings.dataDir, json: settings.json, paths: paths(o) }, io);
         return runAuditCheckpointCommand({ dataDir: settings.dataDir, json: settings.json, paths: paths(o) }, io);
       }),
     );

@@ -1,0 +1,57 @@
+import { readFileSync } from "node:fs";
+import { AuditUsageError, auditVerifyExit, formatCheckpoint, formatTamperReport, type AuditVerifyIo } from "../tamperEvidence/auditVerifyCommand.js";
+import { redactUrl } from "../redactUrl.js";
+import { esdbCheckpointNow, esdbCheckpointPathsOf, verifyEsdbTamperEvidence, type EsdbTamperEvidenceSettings } from "./esdbTamperEvidence.js";
+
+/** The CLI side of EventStoreDB tamper evidence: `memledger audit verify | checkpoint --eventstore-url <url>`. */
+
+/** The server to check: `--eventstore-url`, else EVENTSTORE_URL when MEMLEDGER_EVENT_STORE=eventstoredb (how the server is configured). */
+export function eventStoreUrlOf(given: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (given !== undefined && given !== "") return given;
+  return env["MEMLEDGER_EVENT_STORE"] === "eventstoredb" && env["EVENTSTORE_URL"] ? env["EVENTSTORE_URL"] : undefined;
+}
+
+export async function runEsdbAuditVerifyCommand(options: EsdbTamperEvidenceSettings & { readonly json: boolean; readonly publicKeyFile?: string }, io: AuditVerifyIo): Promise<number> {
+  let publicKeyPem: string | undefined;
+  if (options.publicKeyFile !== undefined) {
+    try {
+      publicKeyPem = readFileSync(options.publicKeyFile, "utf8");
+    } catch (error) {
+      throw new AuditUsageError(`cannot read the public key file ${options.publicKeyFile} (${error instanceof Error ? error.message : String(error)}); give the PEM printed by \`memledger audit public-key\``);
+    }
+  }
+  io.err(`verifying $all of EventStoreDB at ${redactUrl(options.url)}: each stream's hash chain, the running hash over $all, and the signed checkpoints in ${esdbCheckpointPathsOf(options).file}\n`);
+  const progress = positionProgress(io);
+  const report = await verifyEsdbTamperEvidence(options, { ...(publicKeyPem ? { publicKeyPem } : {}), onProgress: progress.update });
+  progress.done();
+  io.out(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTamperReport(report)}\n`);
+  return report.ok ? auditVerifyExit.intact : auditVerifyExit.tampered;
+}
+
+export async function runEsdbAuditCheckpointCommand(options: EsdbTamperEvidenceSettings & { readonly json: boolean }, io: AuditVerifyIo): Promise<number> {
+  io.err(`reading $all of EventStoreDB at ${redactUrl(options.url)} to compute the running hash to sign\n`);
+  const checkpoint = await esdbCheckpointNow(options);
+  io.out(options.json ? `${JSON.stringify(checkpoint)}\n` : `${formatCheckpoint(checkpoint)}\n`);
+  return 0;
+}
+
+/** `$all` positions are byte offsets, not event counts: the progress line says how far through the log it is. */
+function positionProgress(io: AuditVerifyIo) {
+  let last = 0;
+  let drawn = false;
+  return {
+    update: (position: number, head: number) => {
+      const now = performance.now();
+      if (now - last < (io.interactive ? 100 : 1_000)) return;
+      last = now;
+      const text = `  $all position ${position.toLocaleString("en")} of ${head.toLocaleString("en")} (${head > 0 ? Math.min(100, Math.floor((100 * position) / head)) : 100}%)`;
+      if (io.interactive) {
+        io.err(`\r${text}`);
+        drawn = true;
+      } else io.err(`${text}\n`);
+    },
+    done: () => {
+      if (drawn) io.err("\n");
+    },
+  };
+}
