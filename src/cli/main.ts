@@ -13,7 +13,7 @@ import type { CommandContext } from "../command/commandContext.js";
 import type { LedgerApi, RequestOptions } from "../app/ledgerApi.js";
 import { openMemLedger } from "../app/memLedger.js";
 import { connectMemLedger } from "../client/httpClient.js";
-import { chatModelFromEnv, embedderFromEnv } from "../config.js";
+import { chatModelFromEnv, embedderFromEnv, rerankerFromEnv } from "../config.js";
 import { searchModes, type SearchMode, type SearchRequest } from "../search/searchRequest.js";
 import type { NewMemoryItem } from "../ingestion/ingestionService.js";
 import type { JobStatus } from "../jobs/jobBusPort.js";
@@ -244,6 +244,8 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
       embedder: embedderFromEnv(process.env),
       // Commands that ask a model (feedback, fine reading) use the one the environment names (docs/llm.md).
       ...(chatModelFromEnv(process.env) !== undefined ? { chatModel: chatModelFromEnv(process.env)! } : {}),
+      // `memledger search` reranks like the server does when MEMLEDGER_RERANKER is set (docs/retrieval.md).
+      ...(rerankerFromEnv(process.env) !== undefined ? { rerankerConfig: rerankerFromEnv(process.env)! } : {}),
       // A one-shot command may open a directory whose read models are far behind: let a search wait for them.
       searchConsistencyTimeoutMs: 120_000,
     });
