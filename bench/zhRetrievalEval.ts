@@ -9,14 +9,15 @@
  * all-MiniLM-L6-v2, the baseline. For each question, recall@k is the share of its answer ids
  * among the sources of the top k results.
  *
- * --query-prefix puts the model's queryPrefix (memledger-model.json) in front of the query
- * text of vector-only searches. It stands in for query-side prefixing in the embedder until
- * that lands in src/embedding; hybrid searches never get it (BM25 would search its words).
+ * --query-prefix adds a vector-only row whose queries carry the model's queryPrefix
+ * (memledger-model.json) in front of the query text, for an embedder that does not put it
+ * there itself (the eval checks and says which); hybrid searches never get it (BM25 would search its words).
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openMemLedger } from "../src/app/memLedger.js";
+import { openOnnxEmbedder } from "../src/embedding/onnxEmbedder.js";
 import type { SearchMode } from "../src/search/searchRequest.js";
 import { ensureChineseEmbeddingModel } from "../test/support/chineseEmbeddingModel.js";
 import { ensureEmbeddingModel } from "../test/support/embeddingModel.js";
@@ -50,12 +51,30 @@ interface Row {
   readonly recall: readonly number[];
 }
 
+/**
+ * What the embedder in this tree does with the model's manifest: its model id (it names the pooling once
+ * src/embedding reads it) and whether it puts the query prefix in front of queries itself.
+ */
+async function embedderBehaviour(modelDir: string): Promise<{ modelId: string; prefixesQueries: boolean }> {
+  const embedder = await openOnnxEmbedder({ modelDir });
+  try {
+    // Called with a purpose argument that older embedders do not declare; they ignore it.
+    const embed = embedder.embed as (texts: readonly string[], purpose?: "query" | "passage") => Promise<Float32Array[]>;
+    const [asQuery] = await embed(["测试"], "query");
+    const [asPassage] = await embed(["测试"], "passage");
+    return { modelId: embedder.modelId, prefixesQueries: asQuery!.some((x, i) => Math.abs(x - asPassage![i]!) > 1e-6) };
+  } finally {
+    await embedder.close();
+  }
+}
+
 const rows: Row[] = [];
 const labels: string[] = [];
 const summary: string[] = [];
 for (const key of modelKeys) {
   const modelDir = await modelDirOf(key);
   const manifest = JSON.parse(readFileSync(join(modelDir, "memledger-model.json"), "utf8")) as { modelId: string; queryPrefix?: string };
+  const behaviour = await embedderBehaviour(modelDir);
   const dataDir = mkdtempSync(join(tmpdir(), "memledger-zh-"));
   // A fresh embedding cache each run: the vectors of a model id change when its pooling support lands.
   const ledger = await openMemLedger({ dataDir, eventStore: { kind: "sqlite", durability: "normal" }, embedder: { kind: "onnx", modelDir }, worker: false });
@@ -74,10 +93,12 @@ for (const key of modelKeys) {
       });
     }
     await ledger.readModels.catchUp(600_000);
-    summary.push(`${key}: ${manifest.modelId}, ingest + indexing ${((nowMs() - started) / 1000).toFixed(1)} s`);
+    summary.push(
+      `${key}: embedder ${behaviour.modelId}, query prefix ${manifest.queryPrefix ? (behaviour.prefixesQueries ? "put in by the embedder" : "not put in by the embedder") : "none"}, ingest + indexing ${((nowMs() - started) / 1000).toFixed(1)} s`,
+    );
 
-    for (const mode of modes) {
-      const prefixed = withQueryPrefix && mode === "vector" && manifest.queryPrefix;
+    const runs = modes.flatMap((mode) => (withQueryPrefix && mode === "vector" && manifest.queryPrefix && !behaviour.prefixesQueries ? [{ mode, prefixed: false }, { mode, prefixed: true }] : [{ mode, prefixed: false }]));
+    for (const { mode, prefixed } of runs) {
       const label = `${key} ${mode}${prefixed ? " +prefix" : ""}`;
       labels.push(label);
       for (const question of set.questions) {
