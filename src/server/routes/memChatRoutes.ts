@@ -44,7 +44,10 @@ export function memChatRoutes(app: FastifyInstance, ledger: MemLedger): void {
     },
     async (request, reply) => {
       const options = { ...memChatOptionsFromHeaders(request), ...(request.body.memledger ?? {}) };
-      const deps: MemChatDeps<RequestOptions> = { ledger: request.ledger, chatModel: await ledger.chatModel(), ctx: requestOptions(request) };
+      // The chat's own session (memledger.sessionId) is the session its search states: that session's `session` units are found.
+      const inSession = options.sessionId !== undefined && request.acting !== null && options.sessionId !== request.acting.sessionId;
+      const reader = inSession ? ledger.as({ ...request.acting!, sessionId: options.sessionId! }) : request.ledger;
+      const deps: MemChatDeps<RequestOptions> = { ledger: reader, chatModel: await ledger.chatModel(), ctx: requestOptions(request) };
       const prepared = await prepareMemChat(deps, request.body, options);
       const id = completionId();
       const created = Math.floor(Date.now() / 1000);
