@@ -105,12 +105,14 @@ export function cachedEmbedder(embedder: Embedder, cache: EmbeddingCache): Embed
   return {
     modelId: embedder.modelId,
     dimensions: embedder.dimensions,
-    async embed(texts) {
+    async embed(texts, purpose = "passage") {
+      // Queries never reach the disk (the cache holds memory contents only, which erasure purges).
+      if (purpose === "query") return embedder.embed(texts, purpose);
       // A vector of the wrong width means the model changed under the same id: treat it as a miss and overwrite.
       const cached = cache.getMany(embedder.modelId, texts).map((hit) => (hit?.length === embedder.dimensions ? hit : undefined));
       const missingTexts = [...new Set(texts.filter((_, i) => cached[i] === undefined))];
       const erasuresBefore = cache.erasures();
-      const computed = missingTexts.length === 0 ? [] : await embedder.embed(missingTexts);
+      const computed = missingTexts.length === 0 ? [] : await embedder.embed(missingTexts, purpose);
       if (missingTexts.length > 0) cache.putMany(embedder.modelId, missingTexts, computed, erasuresBefore);
       const computedByText = new Map(missingTexts.map((text, i) => [text, computed[i]!]));
       // slice: a text repeated in one call still gets its own array, as it would from the embedder.

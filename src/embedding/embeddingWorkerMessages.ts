@@ -1,7 +1,10 @@
+import type { EmbeddingPurpose } from "./embedderPort.js";
+
 /** What the main thread and the embedding worker (onnxEmbedderWorker.ts) send each other. */
 export interface EmbedRequest {
   readonly id: number;
   readonly texts: readonly string[];
+  readonly purpose: EmbeddingPurpose;
 }
 
 /** Asks the worker to finish what it is running, release the model and exit. */

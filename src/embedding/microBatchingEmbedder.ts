@@ -1,4 +1,4 @@
-import type { Embedder } from "./embedderPort.js";
+import type { Embedder, EmbeddingPurpose } from "./embedderPort.js";
 import { EmbedderUnavailable } from "./embeddingErrors.js";
 
 export interface MicroBatchOptions {
@@ -10,6 +10,7 @@ export interface MicroBatchOptions {
 
 interface Waiting {
   readonly texts: readonly string[];
+  readonly purpose: EmbeddingPurpose;
   readonly vectors: Float32Array[];
   /** Texts handed to the wrapped embedder so far (they come back before the next batch is taken). */
   taken: number;
@@ -38,6 +39,7 @@ export function microBatchingEmbedder(inner: Embedder, options: MicroBatchOption
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let closed = false;
+  let lastPurpose: EmbeddingPurpose | undefined;
 
   const schedule = () => {
     if (running !== undefined || timer !== undefined || queue.length === 0) return;
@@ -52,12 +54,13 @@ export function microBatchingEmbedder(inner: Embedder, options: MicroBatchOption
 
   async function drain(): Promise<void> {
     while (queue.length > 0) {
-      const slices = takeBatch(queue, maxBatchTexts);
+      const slices = takeBatch(queue, maxBatchTexts, lastPurpose);
+      lastPurpose = slices[0]!.request.purpose;
       // The same text asked twice in one batch (a popular query) is embedded once.
       const unique = [...new Set(slices.flatMap((s) => s.request.texts.slice(s.from, s.from + s.count)))];
       let vectors: Float32Array[];
       try {
-        vectors = await inner.embed(unique);
+        vectors = await inner.embed(unique, slices[0]!.request.purpose);
       } catch (error) {
         for (const request of new Set(slices.map((s) => s.request))) settle(request, error);
         continue;
@@ -80,11 +83,11 @@ export function microBatchingEmbedder(inner: Embedder, options: MicroBatchOption
   return {
     modelId: inner.modelId,
     dimensions: inner.dimensions,
-    embed(texts) {
+    embed(texts, purpose = "passage") {
       if (closed) return Promise.reject(new EmbedderUnavailable(`embedder ${inner.modelId} was closed; the ledger is shutting down`));
       if (texts.length === 0) return Promise.resolve([]);
       return new Promise((resolve, reject) => {
-        queue.push({ texts, vectors: new Array<Float32Array>(texts.length), taken: 0, resolve, reject });
+        queue.push({ texts, purpose, vectors: new Array<Float32Array>(texts.length), taken: 0, resolve, reject });
         schedule();
       });
     },
@@ -99,11 +102,17 @@ export function microBatchingEmbedder(inner: Embedder, options: MicroBatchOption
   };
 }
 
-/** Up to `max` texts from the waiting requests, an equal share each in turn, each request's share contiguous. */
-function takeBatch(queue: readonly Waiting[], max: number): Slice[] {
+/**
+ * Up to `max` texts from the waiting requests, an equal share each in turn, each request's share contiguous.
+ * One purpose per batch (a query and a passage are embedded differently); when both wait, batches take turns,
+ * so queries never wait behind a bulk import.
+ */
+function takeBatch(queue: readonly Waiting[], max: number, previous: EmbeddingPurpose | undefined): Slice[] {
   const slices = new Map<Waiting, { from: number; count: number }>();
   let room = max;
-  let open = queue.filter((r) => r.taken < r.texts.length);
+  const waiting = queue.filter((r) => r.taken < r.texts.length);
+  const purpose = waiting.some((r) => r.purpose !== previous) ? waiting.find((r) => r.purpose !== previous)!.purpose : previous;
+  let open = waiting.filter((r) => r.purpose === purpose);
   while (room > 0 && open.length > 0) {
     const share = Math.max(1, Math.floor(room / open.length));
     for (const request of open) {

@@ -2,9 +2,10 @@ import { Tokenizer } from "@huggingface/tokenizers";
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import * as ort from "onnxruntime-node";
-import type { Embedder } from "./embedderPort.js";
+import type { Embedder, EmbeddingPurpose } from "./embedderPort.js";
 import { EmbedderUnavailable, EmbeddingFailed, describeCause } from "./embeddingErrors.js";
-import { normaliseInPlace } from "./vectorMath.js";
+import { manifestFile, readModelSettings, vectorSpaceId, type ModelSettings } from "./modelManifest.js";
+import { pool } from "./pooling.js";
 
 export interface OnnxEmbedderOptions {
   /** A directory with model.onnx (or onnx/model.onnx, as in a Hugging Face download) and tokenizer.json. */
@@ -17,23 +18,14 @@ export interface OnnxEmbedderOptions {
   readonly intraOpThreads?: number;
 }
 
-/** memledger-model.json, written by scripts/fetch-embedding-model.sh. */
-interface ModelManifest {
-  readonly modelId: string;
-  readonly dimensions: number;
-  readonly maxTokens: number;
-  readonly pooling: "mean";
-  readonly normalize: boolean;
-}
-
-const manifestFile = "memledger-model.json";
 const fallbackMaxTokens = 512;
 const setupAdvice =
   "run scripts/fetch-embedding-model.sh or set MEMLEDGER_EMBEDDING_MODEL_DIR to a directory with model.onnx and tokenizer.json";
 
 /**
  * A sentence embedder running a BERT-style encoder locally with onnxruntime:
- * tokenise, run the encoder, mean-pool over real tokens, L2-normalise.
+ * prefix (queries and passages as the model's manifest says), tokenise, run the
+ * encoder, pool (mean of real tokens or [CLS]), L2-normalise.
  */
 export async function openOnnxEmbedder(options: OnnxEmbedderOptions): Promise<Embedder> {
   const modelDir = resolve(options.modelDir);
@@ -44,9 +36,9 @@ export async function openOnnxEmbedder(options: OnnxEmbedderOptions): Promise<Em
     throw new EmbedderUnavailable(`embedding model directory ${modelDir} has no ${missing.join(" and no ")}: ${setupAdvice}`);
   }
 
-  const manifest = readJson<ModelManifest>(join(modelDir, manifestFile));
+  const settings = readModelSettings(modelDir, `onnx:${basename(modelDir)}`);
   const tokenizer = loadTokenizer(modelDir, tokenizerPath);
-  const maxTokens = options.maxTokens ?? manifest?.maxTokens ?? modelMaxTokens(modelDir);
+  const maxTokens = options.maxTokens ?? settings.maxTokens ?? modelMaxTokens(modelDir);
   const batchSize = options.batchSize ?? 32;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
 
@@ -63,26 +55,26 @@ export async function openOnnxEmbedder(options: OnnxEmbedderOptions): Promise<Em
     throw new EmbedderUnavailable(`cannot load ONNX model ${modelPath} (${describeCause(cause)}): ${setupAdvice}`, { cause });
   }
 
-  const encoder = new BertEncoder(session, tokenizer, maxTokens, closingTokens, modelPath);
+  const encoder = new BertEncoder(session, tokenizer, maxTokens, closingTokens, modelPath, settings);
   // One tiny run tells the true output width, so `dimensions` is right even without a manifest.
   const probe = await encoder.embedAll([""], 1).catch(async (cause: unknown) => {
     await session.release();
     throw cause;
   });
   const dimensions = probe[0]!.length;
-  if (manifest !== undefined && manifest.dimensions !== dimensions) {
+  if (settings.dimensions !== undefined && settings.dimensions !== dimensions) {
     await session.release();
-    throw new EmbedderUnavailable(`${modelPath} produces ${dimensions}-dimensional vectors but ${manifestFile} says ${manifest.dimensions}: re-run scripts/fetch-embedding-model.sh`);
+    throw new EmbedderUnavailable(`${modelPath} produces ${dimensions}-dimensional vectors but ${manifestFile} says ${settings.dimensions}: re-run scripts/fetch-embedding-model.sh`);
   }
 
-  const modelId = manifest?.modelId ?? `onnx:${basename(modelDir)}`;
+  const modelId = vectorSpaceId(settings);
   let closed = false;
   return {
     modelId,
     dimensions,
-    embed: async (texts) => {
+    embed: async (texts, purpose = "passage") => {
       if (closed) throw new EmbedderUnavailable(`embedder ${modelId} was closed; open a new one with openOnnxEmbedder`);
-      return encoder.embedAll(texts, batchSize);
+      return encoder.embedAll(texts, batchSize, purpose);
     },
     close: async () => {
       if (closed) return;
@@ -99,10 +91,12 @@ class BertEncoder {
     private readonly maxTokens: number,
     private readonly closingTokens: readonly number[],
     private readonly modelPath: string,
+    private readonly settings: ModelSettings,
   ) {}
 
-  async embedAll(texts: readonly string[], batchSize: number): Promise<Float32Array[]> {
-    const tokenised = texts.map((text) => this.tokenise(text));
+  async embedAll(texts: readonly string[], batchSize: number, purpose: EmbeddingPurpose = "passage"): Promise<Float32Array[]> {
+    const prefix = purpose === "query" ? this.settings.queryPrefix : this.settings.passagePrefix;
+    const tokenised = texts.map((text) => this.tokenise(prefix + text));
     // Batching texts of similar length wastes less compute on padding; results go back to their input positions.
     const byLength = tokenised.map((_, index) => index).sort((a, b) => tokenised[a]!.length - tokenised[b]!.length);
     const vectors = new Array<Float32Array>(texts.length);
@@ -157,27 +151,9 @@ class BertEncoder {
     if (output.type !== "float32" || output.dims.length !== 3 || output.dims[0] !== rows || output.dims[1] !== columns) {
       throw new EmbeddingFailed(`${this.modelPath} returned ${output.type} [${output.dims.join(", ")}], expected float32 [${rows}, ${columns}, hidden]: it must output last_hidden_state`);
     }
-    return meanPool(output.data as Float32Array, attentionMask, rows, columns, Number(output.dims[2]));
+    const states = { hidden: output.data as Float32Array, mask: attentionMask, rows, columns, width: Number(output.dims[2]) };
+    return pool(states, this.settings.pooling, this.settings.normalize);
   }
-}
-
-/** Average of the token vectors that are real text (mask 1), then unit length, as sentence-transformers does. */
-function meanPool(hidden: Float32Array, mask: BigInt64Array, rows: number, columns: number, width: number): Float32Array[] {
-  const pooled: Float32Array[] = [];
-  for (let row = 0; row < rows; row++) {
-    const sum = new Float64Array(width); // accumulate in double so long texts lose no precision
-    let tokens = 0;
-    for (let column = 0; column < columns; column++) {
-      if (mask[row * columns + column] === 0n) continue;
-      tokens++;
-      const offset = (row * columns + column) * width;
-      for (let d = 0; d < width; d++) sum[d]! += hidden[offset + d]!;
-    }
-    const vector = new Float32Array(width);
-    for (let d = 0; d < width; d++) vector[d] = sum[d]! / Math.max(tokens, 1);
-    pooled.push(normaliseInPlace(vector));
-  }
-  return pooled;
 }
 
 /**

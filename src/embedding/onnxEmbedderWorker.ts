@@ -32,7 +32,7 @@ try {
         .finally(() => process.exit(0));
       return;
     }
-    const run = embedder.embed(request.texts).then(
+    const run = embedder.embed(request.texts, request.purpose).then(
       (vectors) => {
         // One flat buffer, transferred rather than copied.
         const flat = new Float32Array(vectors.length * embedder.dimensions);

@@ -28,7 +28,8 @@ export function queryVectorCache(embedder: Embedder, capacity = 4_096, maxBytes 
     dimensions: embedder.dimensions,
     async embed(texts) {
       const missing = [...new Set(texts.filter((text) => !recent.has(text)))];
-      const computed = missing.length > 0 ? embedder.embed(missing) : undefined;
+      // Always as queries: this cache is the search queries' embedder, whatever its caller says.
+      const computed = missing.length > 0 ? embedder.embed(missing, "query") : undefined;
       const fresh = new Map(missing.map((text, i) => [text, computed!.then((vectors) => vectors[i]!)]));
       // A failure is not remembered: the next request for the text tries again.
       computed?.catch(() => fresh.forEach((vector, text) => recent.get(text) === vector && forget(text)));

@@ -126,7 +126,7 @@ export async function openWorkerEmbedder(options: WorkerEmbedderOptions): Promis
     modelId,
     dimensions,
     workerThreadId: () => (loaded === undefined || loaded.threadId < 0 ? undefined : loaded.threadId),
-    async embed(texts) {
+    async embed(texts, purpose = "passage") {
       if (closed) throw new EmbedderUnavailable(`embedder ${modelId} was closed; open a new one with openWorkerEmbedder`);
       if (texts.length === 0) return [];
       const started = current ?? start();
@@ -135,7 +135,7 @@ export async function openWorkerEmbedder(options: WorkerEmbedderOptions): Promis
       // Exited since it started (its exit handler may already have run), or idled out: a message to it would never be answered.
       if (worker.threadId < 0 || retiring.has(worker)) {
         if (current === started) current = undefined;
-        return embedder.embed(texts);
+        return embedder.embed(texts, purpose);
       }
       const id = nextId++;
       used.add(worker);
@@ -149,7 +149,7 @@ export async function openWorkerEmbedder(options: WorkerEmbedderOptions): Promis
           void worker.terminate();
         }, requestTimeoutMs);
         pending.set(id, { resolve, reject, timer, count: texts.length, worker });
-        worker.postMessage({ id, texts } satisfies EmbedRequest);
+        worker.postMessage({ id, texts, purpose } satisfies EmbedRequest);
       });
     },
     async close() {

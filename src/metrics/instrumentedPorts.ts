@@ -121,10 +121,10 @@ function timedEmbedder(embedder: Embedder, use: "content" | "query", metrics: Le
   return {
     modelId: embedder.modelId,
     dimensions: embedder.dimensions,
-    embed: async (texts) => {
+    embed: async (texts, purpose) => {
       const startedAt = process.hrtime.bigint();
       try {
-        return await embedder.embed(texts);
+        return await embedder.embed(texts, purpose);
       } finally {
         metrics.embedDuration.observe({ use }, seconds(startedAt));
         metrics.embeddedTexts.inc({ use }, texts.length);

@@ -14,6 +14,11 @@ export interface ReadModelStore {
   readonly projectionVersion: number;
   /** The projection version the file was built with; a mismatch makes the runner rebuild it. */
   storedProjectionVersion?(): number;
+  /**
+   * Stale, yet still able to answer (vectors of the previous embedding model): the runner keeps it
+   * live while a new generation is rebuilt beside it in the background, instead of starting empty.
+   */
+  readonly servesUntilReplaced?: boolean;
   /** Global position of the last event folded in; 0 for an empty read model. Synchronous: remote stores cache what they committed. */
   checkpoint(): number;
   /**
