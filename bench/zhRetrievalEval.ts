@@ -1,7 +1,7 @@
 /**
  * Retrieval quality on the project's Chinese set (docs/benchmarks.md, "Chinese retrieval").
  *
- *   npm run eval:zh [-- --models zh,en] [--modes vector,bm25,hybrid] [--query-prefix]
+ *   npm run eval:zh [-- --models zh,en] [--modes vector,bm25,hybrid] [--weights 0.5,1,0.1] [--query-prefix]
  *
  * The 300 memories of bench/data/zh-retrieval/ go through the real ledger into one cube
  * (source ref = memory id, event time = the memory's date), once per embedding model:
@@ -34,6 +34,8 @@ function argument(name: string): string | undefined {
 const modelKeys = (argument("models") ?? "zh,en").split(",");
 const modes = (argument("modes") ?? "vector,bm25,hybrid").split(",") as SearchMode[];
 const withQueryPrefix = process.argv.includes("--query-prefix");
+// --weights 1,0.5,0.1 = vector,bm25,graph for the hybrid searches (the library default is 0.5,1,0.1, tuned on LoCoMo)
+const weights = argument("weights") === undefined ? undefined : (([vector, bm25, graph]) => ({ vector: vector!, bm25: bm25!, graph: graph! }))(argument("weights")!.split(",").map(Number));
 
 const set = loadZhRetrievalSet();
 
@@ -102,7 +104,7 @@ for (const key of modelKeys) {
       const label = `${key} ${mode}${prefixed ? " +prefix" : ""}`;
       labels.push(label);
       for (const question of set.questions) {
-        const response = await ledger.search({ query: prefixed ? `${manifest.queryPrefix}${question.question}` : question.question, cubeIds: [cubeId], topK: 20, mode });
+        const response = await ledger.search({ query: prefixed ? `${manifest.queryPrefix}${question.question}` : question.question, cubeIds: [cubeId], topK: 20, mode, ...(weights ? { weights } : {}) });
         const top = response.results.map((r) => r.memory.content?.sources[0]?.ref ?? "");
         const recall = ks.map((k) => question.answers.filter((a) => top.slice(0, k).includes(a)).length / question.answers.length);
         rows.push({ label, question, recall });
@@ -124,6 +126,7 @@ const noSharedWord = set.questions.filter((q) => q.sharedWords.length === 0);
 const lines = [
   `Chinese retrieval set: ${set.memories.length} memories, ${set.questions.length} questions (${zhCategories.map((c) => `${set.questions.filter((q) => q.category === c).length} ${c}`).join(", ")}); ${noSharedWord.length} share no content word with their answers`,
   ...summary,
+  `hybrid weights: ${weights ? JSON.stringify(weights) : "library default"}`,
   "",
   "| model | mode | R@5 | R@10 | R@20 |",
   "|---|---|---|---|---|",
