@@ -1,5 +1,6 @@
 /**
- * `npx vite-node bench/rebuildBench.ts -- --events 1000000 [--vector-events 100000] [--build-dir /dev/shm] [--all-together] [--breakdown] [--keep] [--page 20000]`:
+ * `npx vite-node bench/rebuildBench.ts -- --events 1000000 [--vector-events 100000] [--build-dir /dev/shm] [--all-together] [--breakdown] [--keep] [--page 20000]
+ *  [--main-fixture <dir>] [--vector-fixture <dir>] [--fixtures-only] [--compare <tree>]`:
  * projection rebuild throughput per read model, beside the floor measured in the same run on the
  * same log: reading the whole log page by page and decoding it for projection (unsealing content).
  *
@@ -15,9 +16,16 @@
  * --all-together also projects the three non-vector read models in one runner, as opening a ledger
  * without read models does; --breakdown times read, decode, prepare and apply of each read model
  * separately (the runner's loop, instrumented); --keep leaves the data directories in place.
+ * --main-fixture / --vector-fixture measure data directories a run with --keep left behind instead of
+ * writing new logs; --fixtures-only writes (and keeps) them without measuring.
+ * --compare <tree>: a copy of the code before a change (`git archive <commit> | tar -x -C <tree>`, with
+ * node_modules linked in); the three/four non-vector read models together and the vector read model are
+ * then measured with that code and with this tree's, one after the other in the same process, on the same
+ * logs, and the per-model runs are skipped.
  */
 import { Effect } from "effect";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, statSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -60,6 +68,10 @@ const { values: args } = parseArgs({
     breakdown: { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
     page: { type: "string", default: "20000" },
+    "main-fixture": { type: "string" },
+    "vector-fixture": { type: "string" },
+    "fixtures-only": { type: "boolean", default: false },
+    compare: { type: "string" },
   },
 });
 const totalEvents = Number(args.events);
@@ -160,6 +172,30 @@ async function buildFixture(label: string, units: number, texts: (i: number) => 
   return { dir, events, units, buildSeconds: (nowMs() - started) / 1000, bytes: dirBytes(dir) };
 }
 
+/** The code a measurement runs: this tree's, or the copy named by --compare (loaded from its own files). */
+interface Code {
+  readonly label: string;
+  readonly startProjectionRunner: typeof startProjectionRunner;
+  readonly embeddedReadModels: typeof embeddedReadModels;
+  readonly decodeForProjection: typeof decodeForProjection;
+}
+
+const thisTree: Code = { label: "", startProjectionRunner, embeddedReadModels, decodeForProjection };
+
+async function loadCode(tree: string, label: string): Promise<Code> {
+  const load = (path: string) => import(pathToFileURL(join(tree, path)).href);
+  const [runner, models, decoder] = await Promise.all([load("src/readModels/projectionRunner.ts"), load("src/readModels/embeddedReadModels.ts"), load("src/readModels/projectionEventDecoder.ts")]);
+  return { label, startProjectionRunner: runner.startProjectionRunner, embeddedReadModels: models.embeddedReadModels, decodeForProjection: decoder.decodeForProjection };
+}
+
+/** A data directory a run with --keep left behind, measured again. */
+async function reuseFixture(dir: string): Promise<Fixture> {
+  const store = openSqliteEventStore({ path: join(dir, "events.db"), durability: "normal" });
+  const events = await run(store.headPosition());
+  await run(store.close());
+  return { dir, events, units: Math.floor(events / eventsPerUnit), buildSeconds: 0, bytes: dirBytes(dir) };
+}
+
 interface Stores {
   readonly eventStore: EventStorePort;
   readonly keyStore: KeyStorePort;
@@ -173,13 +209,13 @@ function openStores(dir: string): Stores {
 }
 
 /** The floor under any rebuild: read the log in the runner's page size, optionally decode it as the runner does. */
-async function scan(stores: Stores, keyRing: KeyRing | undefined): Promise<{ events: number; seconds: number }> {
+async function scan(stores: Stores, keyRing: KeyRing | undefined, decode = decodeForProjection): Promise<{ events: number; seconds: number }> {
   const started = nowMs();
   let events = 0;
   for (let after = 0; ; ) {
     const recorded = await run(stores.eventStore.readAll({ after, maxCount: page }));
     if (recorded.length === 0) break;
-    if (keyRing) await decodeForProjection(keyRing, recorded);
+    if (keyRing) await decode(keyRing, recorded);
     events += recorded.length;
     after = recorded[recorded.length - 1]!.position;
   }
@@ -196,12 +232,12 @@ interface Measured {
 }
 
 /** One runner per read model so each has the thread to itself: cold projection from zero, then a rebuild beside it. */
-async function measureModel(dir: string, stores: Stores, definitions: readonly ReadModelDefinition[], head: number): Promise<Measured> {
-  const name = definitions.map((d) => d.name).join(" + ");
+async function measureModel(dir: string, stores: Stores, definitions: readonly ReadModelDefinition[], head: number, code: Code = thisTree): Promise<Measured> {
+  const name = `${code.label}${definitions.map((d) => d.name).join(" + ")}`;
   const keyRing = new KeyRing(stores.keyStore);
-  const directory = join(dir, `readmodels-${definitions.map((d) => d.name).join("-")}`);
+  const directory = join(dir, `readmodels-${code.label.replace(/\W/g, "")}${definitions.map((d) => d.name).join("-")}`);
   const failures: unknown[] = [];
-  const runner = await startProjectionRunner({ eventStore: stores.eventStore, keyRing, directory, definitions, onError: (_, error) => failures.push(error) });
+  const runner = await code.startProjectionRunner({ eventStore: stores.eventStore, keyRing, directory, definitions, onError: (_, error) => failures.push(error) });
   try {
     const coldStarted = nowMs();
     if (!(await runner.waitFor(head, 3_600_000))) throw new Error(`${name} did not catch up within an hour: ${JSON.stringify(await runner.lag())}`);
@@ -268,16 +304,24 @@ async function breakdown(dir: string, stores: Stores, definition: ReadModelDefin
 
 const baseDefinitions: readonly ReadModelDefinition[] = embeddedReadModels();
 
+/** Read models measured together in one runner, with the given code. */
+interface Measurement {
+  readonly definitions: readonly ReadModelDefinition[];
+  readonly code: Code;
+}
+
 interface Section {
   readonly fixture: Fixture;
   readonly rawScan: { events: number; seconds: number };
   readonly coldScan: { events: number; seconds: number };
   readonly warmScan: { events: number; seconds: number };
+  /** With --compare: the same scan decoded by the code before the change. */
+  readonly beforeWarmScan?: { events: number; seconds: number };
   readonly models: readonly Measured[];
   readonly breakdowns: readonly Breakdown[];
 }
 
-async function measureSection(fixture: Fixture, definitionSets: readonly (readonly ReadModelDefinition[])[]): Promise<Section> {
+async function measureSection(fixture: Fixture, measurements: readonly Measurement[], before?: Code): Promise<Section> {
   const stores = openStores(fixture.dir);
   try {
     const head = await run(stores.eventStore.headPosition());
@@ -285,12 +329,13 @@ async function measureSection(fixture: Fixture, definitionSets: readonly (readon
     const keyRing = new KeyRing(stores.keyStore);
     const coldScan = await scan(stores, keyRing);
     const warmScan = await scan(stores, keyRing);
+    const beforeWarmScan = before ? await scan(stores, keyRing, before.decodeForProjection) : undefined;
     log(`  scans: readAll ${fmtRate(rawScan.events / rawScan.seconds)}/s, + decode cold ${fmtRate(coldScan.events / coldScan.seconds)}/s, warm ${fmtRate(warmScan.events / warmScan.seconds)}/s`);
     const models: Measured[] = [];
-    for (const definitions of definitionSets) models.push(await measureModel(fixture.dir, stores, definitions, head));
+    for (const { definitions, code } of measurements) models.push(await measureModel(fixture.dir, stores, definitions, head, code));
     const breakdowns: Breakdown[] = [];
-    if (args.breakdown) for (const definitions of definitionSets) if (definitions.length === 1) breakdowns.push(await breakdown(fixture.dir, stores, definitions[0]!));
-    return { fixture, rawScan, coldScan, warmScan, models, breakdowns };
+    if (args.breakdown) for (const { definitions } of measurements) if (definitions.length === 1) breakdowns.push(await breakdown(fixture.dir, stores, definitions[0]!));
+    return { fixture, rawScan, coldScan, warmScan, ...(beforeWarmScan ? { beforeWarmScan } : {}), models, breakdowns };
   } finally {
     await run(stores.eventStore.close());
     await run(stores.keyStore.close());
@@ -298,14 +343,14 @@ async function measureSection(fixture: Fixture, definitionSets: readonly (readon
 }
 
 /** The vector read model as the ledger defines it: the ONNX model behind a copy of the warmed embedding cache. */
-async function vectorDefinition(dir: string, warmed: WarmedCache): Promise<{ definition: ReadModelDefinition; close: () => Promise<void> }> {
-  const cachePath = join(dir, "embeddings.db");
+async function vectorDefinition(dir: string, warmed: WarmedCache, code: Code = thisTree): Promise<{ definition: ReadModelDefinition; close: () => Promise<void> }> {
+  const cachePath = join(dir, `embeddings${code.label ? `-${code.label.replace(/\W/g, "")}` : ""}.db`);
   await copyEmbeddingCache(cachePath);
   const raw = await openOnnxEmbedder({ modelDir: warmed.modelDir });
   const cache = openEmbeddingCache(cachePath);
   const embedder = cachedEmbedder(raw, cache);
   return {
-    definition: embeddedReadModels({ embedder, cache }).find((d) => d.name === vectorReadModel)!,
+    definition: code.embeddedReadModels({ embedder, cache }).find((d) => d.name === vectorReadModel)!,
     close: async () => {
       await raw.close();
       cache.close();
@@ -321,6 +366,9 @@ function sectionRows(section: Section): string[][] {
     [n, `readAll only (pages of ${page.toLocaleString("en-US")})`, `${rawScan.seconds.toFixed(1)} s`, fmtRate(rate(rawScan)), fmtRatio(rate(rawScan) / rate(warmScan)), ""],
     [n, "readAll + decode, cold key ring", `${coldScan.seconds.toFixed(1)} s`, fmtRate(rate(coldScan)), fmtRatio(rate(coldScan) / rate(warmScan)), ""],
     [n, "readAll + decode, warm key ring (baseline)", `${warmScan.seconds.toFixed(1)} s`, fmtRate(rate(warmScan)), "1.00×", ""],
+    ...(section.beforeWarmScan
+      ? [[n, "readAll + decode, warm key ring, before's decoder", `${section.beforeWarmScan.seconds.toFixed(1)} s`, fmtRate(rate(section.beforeWarmScan)), fmtRatio(rate(section.beforeWarmScan) / rate(warmScan)), ""]]
+      : []),
     ...section.models.flatMap((m) => {
       const rows = [[n, `${m.name}: cold projection from zero`, `${m.coldSeconds.toFixed(1)} s`, fmtRate(m.events / m.coldSeconds), fmtRatio(m.events / m.coldSeconds / rate(warmScan)), passFail(m.events / m.coldSeconds >= target)]];
       if (Number.isFinite(m.rebuildSeconds)) {
@@ -337,15 +385,30 @@ async function main(): Promise<void> {
   log(`# rebuild benchmark: ${totalEvents.toLocaleString("en-US")} events; vector on ${vectorEvents.toLocaleString("en-US")}; measured in ${measureRoot}, built in ${buildRoot}`);
   const sections: Section[] = [];
 
+  const fixturesOnly = args["fixtures-only"];
+  const keep = args.keep || fixturesOnly;
+  const before = args.compare ? await loadCode(args.compare, "before: ") : undefined;
+  const after: Code = before ? { ...thisTree, label: "after: " } : thisTree;
+
   // Main log: distinct synthetic sentences for every content version.
   const units = Math.floor((totalEvents - 3) / eventsPerUnit);
   const sentences = syntheticMemories(units * 2, 99);
-  const main = await buildFixture("rebuild", units, (i) => ({ created: sentences[i]!.text, edited: sentences[units + i]!.text, topic: sentences[i]!.topic }));
-  log(`fixture: ${main.events.toLocaleString("en-US")} events, ${(main.bytes / 2 ** 20).toFixed(0)} MiB, built in ${main.buildSeconds.toFixed(0)} s`);
-  try {
-    sections.push(await measureSection(main, [...baseDefinitions.map((d) => [d]), ...(args["all-together"] ? [baseDefinitions] : [])]));
+  const main = args["main-fixture"]
+    ? await reuseFixture(args["main-fixture"])
+    : totalEvents === 0
+      ? undefined
+      : await buildFixture("rebuild", units, (i) => ({ created: sentences[i]!.text, edited: sentences[units + i]!.text, topic: sentences[i]!.topic }));
+  if (main) log(`fixture: ${main.events.toLocaleString("en-US")} events, ${(main.bytes / 2 ** 20).toFixed(0)} MiB, built in ${main.buildSeconds.toFixed(0)} s (${main.dir})`);
+  if (main) try {
+    if (!fixturesOnly) {
+      const together = (code: Code): Measurement => ({ definitions: code.embeddedReadModels(), code });
+      const measurements: Measurement[] = before
+        ? [together(before), together(after)]
+        : [...baseDefinitions.map((d) => ({ definitions: [d], code: thisTree })), ...(args["all-together"] ? [together(thisTree)] : [])];
+      sections.push(await measureSection(main, measurements, before));
+    }
   } finally {
-    if (args.keep) log(`  kept ${main.dir}`);
+    if (keep) log(`  kept ${main.dir}`);
     else removeDir(main.dir);
   }
 
@@ -356,24 +419,28 @@ async function main(): Promise<void> {
     const corpus = benchCorpus(Math.max(vectorUnits * 2, 3_000));
     warmed = await warmEmbeddingCache(corpus.slice(0, vectorUnits * 2).map((m) => m.text), log);
     const topicOf = (i: number) => corpus[i]!.tags[0] ?? topicNames[0]!;
-    const fixture = await buildFixture("rebuild-vector", vectorUnits, (i) => ({ created: corpus[i]!.text, edited: corpus[vectorUnits + i]!.text, topic: topicOf(i) }));
-    log(`vector fixture: ${fixture.events.toLocaleString("en-US")} events, built in ${fixture.buildSeconds.toFixed(0)} s`);
-    const vector = await vectorDefinition(fixture.dir, warmed);
+    const fixture = args["vector-fixture"]
+      ? await reuseFixture(args["vector-fixture"])
+      : await buildFixture("rebuild-vector", vectorUnits, (i) => ({ created: corpus[i]!.text, edited: corpus[vectorUnits + i]!.text, topic: topicOf(i) }));
+    log(`vector fixture: ${fixture.events.toLocaleString("en-US")} events, built in ${fixture.buildSeconds.toFixed(0)} s (${fixture.dir})`);
+    const vectors: Awaited<ReturnType<typeof vectorDefinition>>[] = [];
+    for (const code of before ? [before, after] : [thisTree]) vectors.push(await vectorDefinition(fixture.dir, warmed, code));
     try {
-      sections.push(await measureSection(fixture, [[vector.definition]]));
+      if (!fixturesOnly) sections.push(await measureSection(fixture, vectors.map((v, i) => ({ definitions: [v.definition], code: before ? [before, after][i]! : thisTree })), before));
     } finally {
-      await vector.close();
-      if (args.keep) log(`  kept ${fixture.dir}`);
+      for (const vector of vectors) await vector.close();
+      if (keep) log(`  kept ${fixture.dir}`);
       else removeDir(fixture.dir);
     }
   }
+  if (fixturesOnly) return;
 
   const table: Table = {
     title: "Projection rebuild throughput",
     headers: ["log events", "what", "time", "events/s", "/ scan+decode (warm)", `≥ ${target.toLocaleString("en-US")}/s`],
     rows: sections.flatMap(sectionRows),
     notes: [
-      `- log: per unit, CubeMemoryRegistered + (MemoryCreated + MemoryActivated) + MemoryEdited + MemoryArchived, written as all creates, then all edits, then all archives; every unit has its own data key (AES-256-GCM sealed content, as the memory service writes it); ${main.units.toLocaleString("en-US")} units, distinct synthetic texts, ${(main.bytes / 2 ** 20).toFixed(0)} MiB data directory`,
+      `- log: per unit, CubeMemoryRegistered + (MemoryCreated + MemoryActivated) + MemoryEdited + MemoryArchived, written as all creates, then all edits, then all archives; every unit has its own data key (AES-256-GCM sealed content, as the memory service writes it); ${(main?.units ?? 0).toLocaleString("en-US")} units, distinct synthetic texts, ${((main?.bytes ?? 0) / 2 ** 20).toFixed(0)} MiB data directory`,
       "- each read model runs alone in its own projection runner with the runner's default batch sizes; 'cold': the runner following the log from zero with a fresh key ring (every data key read from the key store), as on opening a ledger without read models; 'rebuild': `runner.rebuild(name)`, what `ledger.readModels.rebuild(name)` calls, with the key ring warm",
       `- baseline: \`readAll\` pages of ${page.toLocaleString("en-US")} + \`decodeForProjection\` over the same log in the same run; ratio = events/s ÷ baseline events/s`,
       ...(vectorEvents > 0 && warmed

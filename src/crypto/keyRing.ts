@@ -7,6 +7,7 @@ import type { DataKey, KeyStorePort, KeyStoreUnavailable } from "../keyStore/key
  */
 export class KeyRing {
   private readonly cache = new Map<string, Buffer | null>();
+  private forgotten = 0;
 
   constructor(private readonly store: KeyStorePort) {}
 
@@ -41,7 +42,13 @@ export class KeyRing {
     return this.store.keysOfSubject(subjectId);
   }
 
+  /** How many keys this ring has forgotten (destroyed) so far: what was unsealed before it changed may hold erased text. */
+  get forgottenKeys(): number {
+    return this.forgotten;
+  }
+
   private forget(keyId: string): void {
+    this.forgotten += 1;
     const material = this.cache.get(keyId);
     if (material) material.fill(0);
     this.cache.set(keyId, null);

@@ -11,19 +11,19 @@ const cubeStreamPrefix = "cube-";
 
 /** Stored events -> projection input: memory events opened with their data key (null content once shredded). */
 export async function decodeForProjection(keyRing: KeyRing, recorded: readonly RecordedEvent[]): Promise<ProjectionEvent[]> {
+  const materials = await keyMaterials(keyRing, recorded);
   const out: ProjectionEvent[] = [];
   for (const event of recorded) {
     const { eventId, type, schemaVersion, streamId, revision, position, metadata } = event;
     const envelope = { eventId, type, schemaVersion, streamId, revision, position, metadata };
     if (streamId.startsWith(memoryStreamPrefix) && isMemoryEventType(type)) {
-      const materialOf = (keyId: string | undefined) => (keyId === undefined ? Promise.resolve(null) : Effect.runPromise(keyRing.material(keyId)));
       let decoded;
       try {
-        decoded = decodeMemoryEvent(event, await materialOf(metadata.keyId));
+        decoded = decodeMemoryEvent(event, metadata.keyId === undefined ? null : materials.get(metadata.keyId)!);
       } catch (error) {
         // An erasure may destroy the key between fetching it and opening the content (the key ring zero-fills the
         // material it forgets): asked again, a destroyed key reads as shredded content; any other failure is real.
-        if ((await materialOf(metadata.keyId)) !== null) throw error;
+        if (metadata.keyId !== undefined && (await Effect.runPromise(keyRing.material(metadata.keyId))) !== null) throw error;
         decoded = decodeMemoryEvent(event, null);
       }
       out.push({ kind: "memory", envelope: decoded.envelope, event: decoded.event });
@@ -34,4 +34,15 @@ export async function decodeForProjection(keyRing: KeyRing, recorded: readonly R
     }
   }
   return out;
+}
+
+/** Each data key the batch's memory events name, asked of the key ring once per batch (a unit's events share one key). */
+async function keyMaterials(keyRing: KeyRing, recorded: readonly RecordedEvent[]): Promise<Map<string, Buffer | null>> {
+  const materials = new Map<string, Buffer | null>();
+  for (const { streamId, metadata } of recorded) {
+    const { keyId } = metadata;
+    if (keyId === undefined || materials.has(keyId) || !streamId.startsWith(memoryStreamPrefix)) continue;
+    materials.set(keyId, await Effect.runPromise(keyRing.material(keyId)));
+  }
+  return materials;
 }

@@ -6,7 +6,7 @@ import type { EventStorePort } from "../eventStore/eventStorePort.js";
 import { backoffMs, latch, sleepUnless, waitForNewEvents, type Latch } from "../eventStore/logFollowing.js";
 import { removeAbandonedGenerations } from "./abandonedGenerations.js";
 import { guardAgainstDamage } from "./damageGuard.js";
-import { decodeForProjection } from "./projectionEventDecoder.js";
+import { sharedLogPages } from "./sharedLogPages.js";
 import { describeDamage, isReadModelDamage } from "./readModelDamage.js";
 import type { ReadModelFactory, ReadModelStore } from "./readModelStore.js";
 import type { IntegrityCheck } from "./sqliteIntegrityCheck.js";
@@ -173,6 +173,8 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
   mkdirSync(options.directory, { recursive: true });
   const lanes = new Map<string, Lane>();
   const stopping = latch();
+  // Lanes folding the same stretch of the log (all of them from zero) read and unseal each page once; a rebuild's lane joins in.
+  const pages = sharedLogPages({ eventStore: options.eventStore, keyRing: options.keyRing, maxPages: options.definitions.length + 2 });
 
   /**
    * Folds the log into `store` from its checkpoint. A batch that fails is
@@ -181,7 +183,8 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
    * (`untilHead`) fails so that it starts over in a fresh generation.
    */
   const follow = (lane: Lane, store: ReadModelStore, stopRequest: Latch, onBatch: () => void, untilHead = false): Promise<void> => {
-    const batchSize = untilHead ? rebuildBatchSize : followBatchSize;
+    // Far behind (a full page came back), a followed lane folds in rebuild-sized batches too: nobody is served sooner by small ones.
+    let batchSize = untilHead ? rebuildBatchSize : followBatchSize;
     return (async () => {
       let attempt = 0;
       while (!stopRequest.isSet()) {
@@ -190,13 +193,13 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
           inStore = true;
           const after = store.checkpoint();
           inStore = false;
-          const recorded = await Effect.runPromise(options.eventStore.readAll({ after, maxCount: batchSize }));
-          if (recorded.length === 0) {
+          const batch = await pages.read(after, batchSize);
+          if (batch.length === 0) {
             if (untilHead) return;
             await waitForNewEvents(options.eventStore, after, stopRequest);
             continue;
           }
-          const batch = await decodeForProjection(options.keyRing, recorded);
+          if (!untilHead) batchSize = batch.length >= batchSize ? rebuildBatchSize : followBatchSize;
           await store.prepare?.(batch);
           inStore = true;
           await store.apply(batch);
@@ -275,6 +278,15 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
     await checkBeforeOpen(lane, file);
     let store = await definition.open(file);
     let openFile = file;
+    if (storedVersion(store) !== store.projectionVersion && store.servesUntilReplaced === true) {
+      // Stale but able to answer (the previous embedding model's vectors): it serves while a new generation is built beside it.
+      await definition.activate?.(openFile);
+      lane.store = store;
+      lane.file = openFile;
+      onError(definition.name, new Error(`the current generation ${basename(openFile)} was built by another model version; it keeps serving while a new generation is rebuilt from the log in the background`));
+      startRebuild(lane).catch(() => undefined);
+      return;
+    }
     if (storedVersion(store) !== store.projectionVersion) {
       // A projection whose output changed shape starts over in a fresh generation.
       await store.close();
@@ -385,7 +397,8 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
             settle.resolve(await rebuildOnce(lane, run));
             return;
           } catch (error) {
-            if (lane.damage === undefined || stopping.isSet()) throw error;
+            // A damaged or stale generation must be replaced, so its rebuild is retried; a requested one just fails.
+            if ((lane.damage === undefined && lane.store?.servesUntilReplaced !== true) || stopping.isSet()) throw error;
             const delay = backoffMs(attempt, 5_000);
             lane.lastError = `rebuild failed, retrying in ${delay} ms: ${String(error)}`;
             onError(lane.definition.name, error);
@@ -530,6 +543,7 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
       }
       await Promise.all([...lanes.values()].map((lane) => lane.running));
       await Promise.all([...lanes.values()].map((lane) => lane.rebuildRun?.done.catch(() => undefined)));
+      pages.clear();
       for (const lane of lanes.values()) await closeQuietly(lane.definition.name, lane.store, onError);
     },
   };
