@@ -42,7 +42,12 @@ export class FakeEventStoreDbClient {
     };
   }
 
+  /** Records by stream, as appended; a test that cut records out of `records` is read by scanning instead. */
+  private readonly byStream = new Map<string, FakeRecord[]>();
+  private indexed = 0;
+
   private streamRecords(streamId: string): FakeRecord[] {
+    if (this.indexed === this.records.length) return this.byStream.get(streamId) ?? [];
     return this.records.filter((r) => r.streamId === streamId && !r.type.startsWith("$"));
   }
 
@@ -60,6 +65,14 @@ export class FakeEventStoreDbClient {
       position: { commit: this.nextCommit, prepare: this.nextCommit },
     };
     this.nextCommit += 100n;
+    if (this.indexed === this.records.length) {
+      if (!stored.type.startsWith("$")) {
+        const stream = this.byStream.get(streamId) ?? [];
+        stream.push(stored);
+        this.byStream.set(streamId, stream);
+      }
+      this.indexed += 1;
+    }
     this.records.push(stored);
     return stored;
   }
