@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { EventRelayConfig, EventStoreConfig, JobBusConfig } from "./app/memLedger.js";
 import type { GraphStoreConfig, VectorStoreConfig } from "./readModels/readModelEngines.js";
-import { resolveEmbeddingModelDir } from "./embedding/embeddingModelDir.js";
+import { EmbeddingModelNameInvalid, fetchAdviceFor, resolveEmbeddingModelDir } from "./embedding/embeddingModelDir.js";
 import type { EmbedderConfig } from "./retrieval/embedderService.js";
 import { defaultSyncAddLimits, type SyncAddLimits } from "./ingestion/syncAddLimits.js";
 import type { JobWorkerSettings } from "./app/jobWorkerLayer.js";
@@ -373,6 +373,16 @@ function vectorFromEnv(env: NodeJS.ProcessEnv, distributed: boolean, embedder: E
   return { kind: "qdrant", url, ...(apiKey ? { apiKey } : {}), ...(prefix ? { collectionPrefix: prefix } : {}) };
 }
 
+/** The local model's directory, with a misnamed MEMLEDGER_EMBEDDING_MODEL reported as a configuration error. */
+function embeddingModelDirFromEnv(env: NodeJS.ProcessEnv): string {
+  try {
+    return resolveEmbeddingModelDir(env);
+  } catch (error) {
+    if (error instanceof EmbeddingModelNameInvalid) throw new ConfigError(error.message);
+    throw error;
+  }
+}
+
 /**
  * The embedder. `auto` (the default) uses the local ONNX model when its
  * directory holds one (scripts/fetch-embedding-model.sh puts it there) and
@@ -380,12 +390,12 @@ function vectorFromEnv(env: NodeJS.ProcessEnv, distributed: boolean, embedder: E
  */
 export function embedderFromEnv(env: NodeJS.ProcessEnv): EmbedderConfig {
   const kind = oneOf(env, "MEMLEDGER_EMBEDDER", ["auto", "onnx", "openai", "none"], "auto");
-  const modelDir = resolveEmbeddingModelDir(env);
+  const modelDir = embeddingModelDirFromEnv(env);
   const hasModel = existsSync(join(modelDir, "model.onnx")) || existsSync(join(modelDir, "onnx", "model.onnx"));
   if (kind === "none" || (kind === "auto" && !hasModel)) return { kind: "none" };
   if (kind === "auto" || kind === "onnx") {
     if (!hasModel) {
-      throw new ConfigError(`MEMLEDGER_EMBEDDER=onnx found no model.onnx in ${modelDir}: run scripts/fetch-embedding-model.sh, or set MEMLEDGER_EMBEDDING_MODEL_DIR to a directory with model.onnx and tokenizer.json`);
+      throw new ConfigError(`MEMLEDGER_EMBEDDER=onnx found no model.onnx in ${modelDir}: run ${fetchAdviceFor(modelDir)}, or set MEMLEDGER_EMBEDDING_MODEL_DIR to a directory with model.onnx and tokenizer.json`);
     }
     const idleMs = embedderIdleMsFromEnv(env);
     return { kind: "onnx", modelDir, ...(idleMs !== undefined ? { idleMs } : {}) };
