@@ -1,4 +1,5 @@
 import type { MemoryContent } from "../domain/memory/memoryContent.js";
+import type { NamedEntityKind } from "./namedEntities.js";
 
 /**
  * Deterministic entity extraction from a memory unit's content (no ML, no I/O).
@@ -25,7 +26,8 @@ import type { MemoryContent } from "../domain/memory/memoryContent.js";
  * The label keeps the first spelling met (key first, then the text in order).
  */
 
-export type MentionKind = "entity" | "tag" | "user" | "agent";
+/** `entity` is a name of unknown type; the typed kinds come from `./namedEntities.ts` (graph entities "nlp"). */
+export type MentionKind = "entity" | NamedEntityKind | "tag" | "user" | "agent";
 
 export interface ExtractedEntity {
   /** Node id, e.g. `entity:caroline`, `tag:art`, `user:u-42`. */
@@ -165,11 +167,14 @@ export function extractNames(text: string): { readonly id: string; readonly labe
   return names;
 }
 
+/** Finds the names in a unit's text: `extractNames` (capitalised runs) or `extractNamedEntities` (typed, NLP). */
+export type NameFinder = (text: string) => readonly { readonly id: string; readonly label: string; readonly kind?: MentionKind }[];
+
 /**
  * Everything the unit mentions, sorted by id and de-duplicated. Pure: the same
  * content always yields the same list.
  */
-export function extractEntities(content: MemoryContent): ExtractedEntity[] {
+export function extractEntities(content: MemoryContent, findNames: NameFinder = extractNames): ExtractedEntity[] {
   const byId = new Map<string, ExtractedEntity>();
   const add = (entity: ExtractedEntity) => {
     if (!byId.has(entity.id)) byId.set(entity.id, entity);
@@ -178,7 +183,7 @@ export function extractEntities(content: MemoryContent): ExtractedEntity[] {
     const id = entityIdOf(content.key);
     if (id !== undefined) add({ id, kind: "entity", label: content.key.trim() });
   }
-  for (const name of extractNames(content.text)) add({ ...name, kind: "entity" });
+  for (const name of findNames(content.text)) add({ id: name.id, label: name.label, kind: name.kind ?? "entity" });
   for (const tag of content.tags) {
     const label = tag.normalize("NFKC").trim().toLowerCase();
     if (label !== "") add({ id: `tag:${label}`, kind: "tag", label });

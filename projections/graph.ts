@@ -1,6 +1,7 @@
 import type { MemoryContent } from "../domain/memory/memoryContent.js";
 import type { MemoryEvent } from "../domain/memory/memoryEvents.js";
-import { compareIds, extractEntities } from "./entities.js";
+import { compareIds, extractEntities, extractNames, type NameFinder } from "./entities.js";
+import { extractNamedEntities, namedEntityKinds } from "./namedEntities.js";
 import type { Envelope } from "./envelope.js";
 import type { ProjectionEvent } from "./projectionEvent.js";
 
@@ -45,14 +46,25 @@ import type { ProjectionEvent } from "./projectionEvent.js";
  *   moves its checkpoint past them).
  */
 
-export const nodeKinds = ["memory", "entity", "tag", "source", "cube", "user", "agent"] as const;
+export const nodeKinds = ["memory", "entity", ...namedEntityKinds, "tag", "source", "cube", "user", "agent"] as const;
 export type NodeKind = (typeof nodeKinds)[number];
 
 export const edgeTypes = ["MERGED_INTO", "DERIVED_FROM", "MENTIONS", "RELATES_TO", "BELONGS_TO"] as const;
 export type EdgeType = (typeof edgeTypes)[number];
 
 /** Node kinds whose labels come from content and are deleted with the last edge that names them. */
-export const contentNodeKinds: readonly NodeKind[] = ["entity", "tag", "source", "user", "agent"];
+export const contentNodeKinds: readonly NodeKind[] = ["entity", ...namedEntityKinds, "tag", "source", "user", "agent"];
+
+/** Kinds of named things (untyped or typed): the nodes a query's words are matched against and RELATES_TO pairs up. */
+export const nameNodeKinds: readonly NodeKind[] = ["entity", ...namedEntityKinds];
+
+/**
+ * How names are found in a unit's text: `caps`, capitalised runs (`./entities.ts`, untyped);
+ * `nlp`, typed people, places, organisations and dates (`./namedEntities.ts`).
+ */
+export const graphEntityExtractions = ["caps", "nlp"] as const;
+export type GraphEntityExtraction = (typeof graphEntityExtractions)[number];
+const nameFinders: Record<GraphEntityExtraction, NameFinder> = { caps: extractNames, nlp: extractNamedEntities };
 
 export interface GraphNode {
   readonly id: string;
@@ -130,17 +142,17 @@ interface DesiredGraph {
 }
 
 /** The nodes and edges one content version yields for a memory. */
-export function contentGraph(memoryId: string, content: MemoryContent | null): { nodes: GraphNode[]; edges: EdgeKey[] } {
+export function contentGraph(memoryId: string, content: MemoryContent | null, extraction: GraphEntityExtraction = "caps"): { nodes: GraphNode[]; edges: EdgeKey[] } {
   if (content === null) return { nodes: [], edges: [] };
   const memory = memoryNodeId(memoryId);
   const nodes: GraphNode[] = [];
   const edges: EdgeKey[] = [];
-  const mentions = extractEntities(content);
+  const mentions = extractEntities(content, nameFinders[extraction]);
   for (const mention of mentions) {
     nodes.push(mention);
     edges.push({ type: "MENTIONS", src: memory, dst: mention.id, origin: memory });
   }
-  const entityIds = mentions.filter((m) => m.kind === "entity").map((m) => m.id).slice(0, maxRelatedEntities);
+  const entityIds = mentions.filter((m) => nameNodeKinds.includes(m.kind)).map((m) => m.id).slice(0, maxRelatedEntities);
   for (let i = 0; i < entityIds.length; i += 1) {
     for (let j = i + 1; j < entityIds.length; j += 1) {
       edges.push({ type: "RELATES_TO", src: entityIds[i]!, dst: entityIds[j]!, origin: memory });
@@ -166,12 +178,12 @@ function successorEdges(memoryId: string, successorId: string | undefined): Edge
   return [{ type: "MERGED_INTO", src: memory, dst: memoryNodeId(successorId), origin: memory }];
 }
 
-function desiredAfter(event: MemoryEvent): DesiredGraph | undefined {
+function desiredAfter(event: MemoryEvent, extraction: GraphEntityExtraction): DesiredGraph | undefined {
   switch (event.type) {
     case "MemoryCreated": {
       const { memoryId, cubeId, content, branchedFrom, copiedFrom } = event.data;
       const memory = memoryNodeId(memoryId);
-      const derived = contentGraph(memoryId, content);
+      const derived = contentGraph(memoryId, content, extraction);
       const lineage: EdgeKey[] = [{ type: "BELONGS_TO", src: memory, dst: cubeNodeId(cubeId), origin: memory }];
       const nodes: GraphNode[] = [memoryNode(memoryId), { id: cubeNodeId(cubeId), kind: "cube", label: cubeId }, ...derived.nodes];
       if (branchedFrom !== undefined) {
@@ -186,12 +198,12 @@ function desiredAfter(event: MemoryEvent): DesiredGraph | undefined {
       return { nodes, edges: { content: derived.edges, lineage } };
     }
     case "MemoryEdited": {
-      const derived = contentGraph(event.data.memoryId, event.data.content);
+      const derived = contentGraph(event.data.memoryId, event.data.content, extraction);
       return { nodes: [memoryNode(event.data.memoryId), ...derived.nodes], edges: { content: derived.edges } };
     }
     case "MemoryReverted": {
       const { memoryId, content, successorId } = event.data;
-      const derived = contentGraph(memoryId, content);
+      const derived = contentGraph(memoryId, content, extraction);
       const successor = successorEdges(memoryId, successorId);
       const nodes = [memoryNode(memoryId), ...derived.nodes, ...(successorId === undefined ? [] : [memoryNode(successorId)])];
       return { nodes, edges: { content: derived.edges, successor } };
@@ -243,7 +255,7 @@ export const edgeKeyString = (edge: EdgeKey): string => `${edge.type}\u001f${edg
  * The graph changes of one event, given the open edges the event's memory owns
  * (only read for the events `needsOpenEdges` names; pass [] otherwise).
  */
-export function graphChangesFor(event: ProjectionEvent, openEdges: readonly EdgeKey[]): GraphChanges {
+export function graphChangesFor(event: ProjectionEvent, openEdges: readonly EdgeKey[], extraction: GraphEntityExtraction = "caps"): GraphChanges {
   const at = logPointOf(event.envelope);
   const none: GraphChanges = { at, ensureNodes: [], labelNodes: [], openEdges: [], closeEdges: [] };
   if (event.kind === "cube") {
@@ -254,7 +266,7 @@ export function graphChangesFor(event: ProjectionEvent, openEdges: readonly Edge
   if (event.kind !== "memory") return none;
   if (event.event.type === "MemoryErased") return { ...none, eraseMemory: memoryNodeId(event.event.data.memoryId) };
 
-  const desired = desiredAfter(event.event);
+  const desired = desiredAfter(event.event, extraction);
   if (desired === undefined) return none;
   const toOpen: EdgeKey[] = [];
   const toClose: EdgeKey[] = [];

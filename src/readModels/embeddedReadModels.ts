@@ -1,3 +1,4 @@
+import type { GraphEntityExtraction } from "../../projections/graph.js";
 import type { ContextualIndexSettings } from "../contextualIndex/contextualIndexSettings.js";
 import type { Embedder } from "../embedding/embedderPort.js";
 import type { EmbeddingCache } from "../embedding/embeddingCache.js";
@@ -19,13 +20,13 @@ export const graphReadModel = "graph";
  */
 export function embeddedReadModels(
   embedding?: { readonly embedder: Embedder; readonly cache: EmbeddingCache },
-  options: { readonly contextualIndex?: ContextualIndexSettings } = {},
+  options: { readonly contextualIndex?: ContextualIndexSettings; readonly graphEntities?: GraphEntityExtraction } = {},
 ): ReadModelDefinition[] {
   const lexicalOptions = options.contextualIndex ? { context: options.contextualIndex } : {};
   const definitions: ReadModelDefinition[] = [
     { name: memoryViewReadModel, open: openSqliteMemoryViewStore, checkIntegrity: startSqliteIntegrityCheck },
     { name: lexicalReadModel, open: (file) => openSqliteLexicalStore(file, lexicalOptions), checkIntegrity: startSqliteIntegrityCheck },
-    { name: graphReadModel, open: openSqliteGraphStore, checkIntegrity: startSqliteIntegrityCheck },
+    { name: graphReadModel, open: (file) => openSqliteGraphStore(file, options.graphEntities ? { entities: options.graphEntities } : {}), checkIntegrity: startSqliteIntegrityCheck },
     { name: complianceReadModel, open: openComplianceStore, checkIntegrity: startSqliteIntegrityCheck },
   ];
   if (embedding) {

@@ -1,3 +1,4 @@
+import type { GraphEntityExtraction } from "../../projections/graph.js";
 import type { ContextualIndexSettings } from "../contextualIndex/contextualIndexSettings.js";
 import type { Embedder } from "../embedding/embedderPort.js";
 import type { EmbeddingCache } from "../embedding/embeddingCache.js";
@@ -32,6 +33,8 @@ export interface ReadModelEngineConfig {
   readonly vector?: VectorStoreConfig;
   /** Which session neighbours a turn's full-text entry holds (src/contextualIndex/); the default when absent. */
   readonly contextualIndex?: ContextualIndexSettings;
+  /** How the embedded graph finds names in text: capitalised runs (default) or typed NLP entities (projections/namedEntities.ts). */
+  readonly graphEntities?: GraphEntityExtraction;
 }
 
 /** The read models to run, how to check the servers some of them live on, and how to let go of those connections. */
@@ -49,7 +52,10 @@ export interface ReadModelEngines {
  * never touches their drivers.
  */
 export async function readModelEngines(config: ReadModelEngineConfig, embedding?: { readonly embedder: Embedder; readonly cache: EmbeddingCache }): Promise<ReadModelEngines> {
-  const definitions = embeddedReadModels(embedding, config.contextualIndex ? { contextualIndex: config.contextualIndex } : {});
+  const definitions = embeddedReadModels(embedding, {
+    ...(config.contextualIndex ? { contextualIndex: config.contextualIndex } : {}),
+    ...(config.graphEntities ? { graphEntities: config.graphEntities } : {}),
+  });
   const embedded = (role: string): EngineProbe => ({ role, engine: "sqlite", check: async () => "embedded" });
   const probes: EngineProbe[] = [embedded(graphReadModel), ...(embedding ? [embedded(vectorReadModel)] : [])];
   const closers: Array<() => Promise<void>> = [];

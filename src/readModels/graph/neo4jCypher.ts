@@ -1,4 +1,4 @@
-import { contentNodeKinds, type EdgeType } from "../../../projections/graph.js";
+import { contentNodeKinds, nameNodeKinds, type EdgeType } from "../../../projections/graph.js";
 import type { TraversalDirection } from "./graphReadModel.js";
 
 /**
@@ -164,7 +164,7 @@ export const nodeByGid = "MATCH (n:GraphNode {gid: $gid}) RETURN n.id AS id, n.k
 
 export const entitiesByGids = `
 UNWIND $gids AS gid
-MATCH (n:GraphNode {gid: gid}) WHERE n.kind = 'entity'
+MATCH (n:GraphNode {gid: gid}) WHERE n.kind IN [${nameNodeKinds.map((k) => `'${k}'`).join(", ")}]
 RETURN n.id AS id, n.kind AS kind, n.label AS label`;
 
 export const nodesByGids = `

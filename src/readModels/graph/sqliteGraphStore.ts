@@ -6,7 +6,9 @@ import {
   graphChangesFor,
   memoryIdOf,
   memoryNodeId,
+  nameNodeKinds,
   needsOpenEdges,
+  type GraphEntityExtraction,
   type EdgeKey,
   type EdgeType,
   type GraphChanges,
@@ -90,9 +92,14 @@ const toGraphNode = (row: NodeRow): GraphNode => ({ id: row.id, kind: row.kind, 
 type NeighbourParams = { node: number; at: number | string | null; limit: number };
 
 /** Opens (creating if needed) the graph read model in `file` (":memory:" for a throwaway one). */
-export function openSqliteGraphStore(file: string): SqliteGraphStore {
+export function openSqliteGraphStore(file: string, options: { readonly entities?: GraphEntityExtraction } = {}): SqliteGraphStore {
+  const extraction = options.entities ?? "caps";
   const db: SqliteDb = openReadModelDb(file, storeName, projectionVersion);
   db.exec(schema);
+  // A graph built with the other entity extraction is rebuilt, not mixed (absent row: built with caps, before the choice existed).
+  db.exec("CREATE TABLE IF NOT EXISTS graph_settings (id INTEGER PRIMARY KEY CHECK (id = 1), entities TEXT NOT NULL)");
+  db.prepare("INSERT OR IGNORE INTO graph_settings (id, entities) VALUES (1, ?)").run(db.prepare("SELECT 1 FROM projection_checkpoint WHERE position > 0").get() ? "caps" : extraction);
+  const builtWith = (db.prepare("SELECT entities FROM graph_settings WHERE id = 1").get() as { entities: string }).entities;
   // Edge inserts land all over the indexes: a 64 MiB page cache keeps them from re-reading pages,
   // and checkpointing the WAL every ~40 MiB instead of 4 MiB stops it from rewriting the same pages.
   db.pragma("cache_size = -65536");
@@ -138,7 +145,7 @@ export function openSqliteGraphStore(file: string): SqliteGraphStore {
     nodesByIds: db.prepare<[string], NodeRow>("SELECT key, id, kind, label FROM nodes WHERE id IN (SELECT value FROM json_each(?))"),
     nodesByKeys: db.prepare<[string], NodeRow>("SELECT key, id, kind, label FROM nodes WHERE key IN (SELECT value FROM json_each(?))"),
     entitiesByIds: db.prepare<[string], NodeRow>(
-      "SELECT key, id, kind, label FROM nodes WHERE kind = 'entity' AND id IN (SELECT value FROM json_each(?))",
+      `SELECT key, id, kind, label FROM nodes WHERE kind IN (${nameNodeKinds.map((k) => `'${k}'`).join(", ")}) AND id IN (SELECT value FROM json_each(?))`,
     ),
   };
 
@@ -183,11 +190,11 @@ export function openSqliteGraphStore(file: string): SqliteGraphStore {
 
   function fold(event: ProjectionEvent): void {
     if (!needsOpenEdges(event) || event.kind !== "memory") {
-      write(graphChangesFor(event, []), new Map());
+      write(graphChangesFor(event, [], extraction), new Map());
       return;
     }
     const open = statements.openEdgesOwnedBy.all({ memory: memoryNodeId(event.event.data.memoryId) });
-    write(graphChangesFor(event, open), new Map(open.map((edge) => [edgeKeyString(edge), edge.rowId])));
+    write(graphChangesFor(event, open, extraction), new Map(open.map((edge) => [edgeKeyString(edge), edge.rowId])));
   }
 
   // One prepared statement per shape of neighbourhood query, built on first use.
@@ -242,8 +249,10 @@ export function openSqliteGraphStore(file: string): SqliteGraphStore {
     return new Map(statements.nodesByKeys.all(JSON.stringify([...keys])).map((row) => [row.key, row]));
   }
 
+  const members = checkpointMembers(db, storeName, projectionVersion);
   return {
-    ...checkpointMembers(db, storeName, projectionVersion),
+    ...members,
+    storedProjectionVersion: () => (builtWith === extraction ? members.storedProjectionVersion() : -1),
 
     apply(batch) {
       if (nodeKeys.size > maxCachedNodeKeys) nodeKeys.clear();
