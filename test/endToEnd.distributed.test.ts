@@ -15,7 +15,8 @@ import { tempLedger } from "./support/tempLedger.js";
  * read model) and a real Kafka (job bus and event feed), started from Maven
  * artifacts; the log and the vectors stay embedded because EventStoreDB and
  * Qdrant cannot run on this machine (their adapters pass their contract suites
- * when EVENTSTORE_URL / QDRANT_URL are given).
+ * when EVENTSTORE_URL / QDRANT_URL are given). With QDRANT_URL set, this
+ * harness puts the vectors in that Qdrant too.
  *
  * Against the full docker-compose stack instead (every engine a server):
  *   docker compose up -d eventstore neo4j qdrant kafka
@@ -56,6 +57,8 @@ beforeAll(async () => {
     engines = {
       boltUrl: neo4jServer.boltUrl,
       kafkaBrokers: kafka.brokers,
+      // Qdrant cannot run here, but given a server the vectors go there too (filtered search included).
+      ...(process.env.QDRANT_URL ? { qdrantUrl: process.env.QDRANT_URL } : {}),
       stopNeo4j,
       stop: async () => {
         await Promise.all([stopNeo4j(), kafka.stop()]);

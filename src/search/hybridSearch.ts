@@ -9,7 +9,10 @@ import type { VectorReadModel } from "../readModels/vector/vectorReadModel.js";
 import { maximalMarginalRelevance } from "./maximalMarginalRelevance.js";
 import { reciprocalRankFusion, type RankedList } from "./rankFusion.js";
 import { searchRowReader, type SearchRowReader } from "./searchRowReader.js";
+import { filterPlanner, type FilterPlanTuning } from "./filterPlan.js";
+import { lexicalCandidates, postFilterLexicalCandidates, postFilterVectorCandidates, vectorCandidates } from "./filteredCandidates.js";
 import type { Reranker } from "./rerankerPort.js";
+import { rerankFusedTop, type RerankCost } from "../reranking/rerankFusedTop.js";
 import { ReadModelEngineUnavailable } from "./searchErrors.js";
 import type { ResolvedSearchTime, ScoreParts, SearchHit, SearchMode } from "./searchRequest.js";
 import { eventTimeWithin } from "../timeAwareSearch/eventTimeWithin.js";
@@ -21,11 +24,24 @@ export interface SearchReadModels {
   readonly vector?: VectorReadModel;
   readonly queryEmbedder?: Embedder;
   readonly reranker?: Reranker;
+  /** How many of the fused candidates the reranker reads (default: the 3×k shortlist); the rest keep their fused order below. */
+  readonly rerankTopN?: number;
+  /** Told what each rerank cost, whether it succeeded or not. */
+  readonly onReranked?: (cost: RerankCost) => void;
   /**
    * Told when the graph or vector read model failed to answer (its server is
-   * down): the search goes on with the other retrievers instead of failing.
+   * down), or the reranker did: the search goes on without it instead of failing.
    */
-  readonly onDegraded?: (readModel: "graph" | "vector", error: unknown) => void;
+  readonly onDegraded?: (readModel: "graph" | "vector" | "reranker", error: unknown) => void;
+  /**
+   * "planned" (the default): the matching set's size picks exact ranking, an allow-list pushed into
+   * the ANN walk and BM25, or post-filtering (filterPlan.ts). "postFilter": the strategy before
+   * issue 17 (over-fetch, filter, count only when short), kept as the same-run baseline of
+   * bench/filteredSearchBench.ts and the equivalence test.
+   */
+  readonly filterStrategy?: "planned" | "postFilter";
+  /** The planner's thresholds (filterPlan.ts); tests shrink them to reach every plan on a small corpus. */
+  readonly filterPlanTuning?: Partial<FilterPlanTuning>;
 }
 
 /** A validated request (see normalizeSearchRequest). */
@@ -56,25 +72,10 @@ export interface RetrieverWeights {
   readonly graph: number;
 }
 
-/** Below this many matching content versions a cube is searched exactly (brute force beats ANN + filtering). */
-const exactSearchBelow = 5_000;
-/**
- * BM25 ranks only a filter's matching set when it is at most this big; FTS5 still evaluates the
- * MATCH over the whole index, so for larger sets (10 % of 30k measured 91 ms) widening the
- * ranking is cheaper: one ×8 step finds enough at 10 % (bench/filteredSearchBench.ts).
- */
-const lexicalWithinBelow = 1_000;
 /** Hub entities (a speaker named in every turn) are not expanded through. */
 const graphMaxDegree = 50;
 /** Seeds for graph expansion: the best few of the other retrievers. */
 const graphSeeds = 5;
-/**
- * Raw hits fetched per wanted candidate before filtering by moment and filters: enough when
- * most hits are current (the common case); the retrievers widen when too few survive.
- * Every hit costs a row read and its JSON decoded on the event loop, so no more than that.
- */
-const firstFetchFactor = 2;
-
 type Candidate = { row: MemoryViewRow; parts: { vector?: { rank: number; similarity: number }; bm25?: { rank: number; score: number }; graph?: { rank: number; score: number; via: readonly string[] } } };
 
 /**
@@ -85,7 +86,10 @@ type Candidate = { row: MemoryViewRow; parts: { vector?: { rank: number; similar
  */
 export async function hybridSearch(models: SearchReadModels, plan: PlannedSearch): Promise<SearchHit[]> {
   const pool = Math.max(50, plan.topK * 5);
-  const embedQuery = async () => (await models.queryEmbedder!.embed([plan.query]))[0];
+  const embedQuery = async () => {
+    assertSameVectorSpace(models.vector, models.queryEmbedder!);
+    return (await models.queryEmbedder!.embed([plan.query], "query"))[0];
+  };
   // Without the query's vector, hybrid search still has BM25 and the graph; vector search has nothing.
   const queryVector =
     plan.mode === "bm25" || !models.queryEmbedder ? undefined : plan.mode === "vector" ? await embedQuery() : await degradable(models, "vector", embedQuery);
@@ -122,7 +126,9 @@ export async function hybridSearch(models: SearchReadModels, plan: PlannedSearch
     .filter((r) => plan.minScore === undefined || r.score >= plan.minScore)
     .sort((a, b) => b.score - a.score);
 
-  const shortlist = ranked.slice(0, plan.topK * 3);
+  const reranking = plan.rerank && models.reranker !== undefined;
+  const rerankTopN = models.rerankTopN ?? plan.topK * 3;
+  const shortlist = ranked.slice(0, reranking ? Math.max(plan.topK * 3, rerankTopN) : plan.topK * 3);
   let order = shortlist.map((r) => r.id);
   if (plan.mmrLambda < 1 && models.vector && shortlist.length > 1) {
     const vectors = await models.vector.vectorsOf(shortlist.map((r) => candidates.get(r.id)!.row.contentPosition).filter((p): p is number => p !== null));
@@ -138,15 +144,22 @@ export async function hybridSearch(models: SearchReadModels, plan: PlannedSearch
     );
   }
 
-  const rerankScores = new Map<string, number>();
-  if (plan.rerank && models.reranker && order.length > 0) {
-    const texts = order.map((id) => {
+  let rerankScores: ReadonlyMap<string, number> = new Map();
+  if (reranking && order.length > 0) {
+    const textOf = (id: string) => {
       const content = candidates.get(id)!.row.view.content;
-      return { memoryId: id, text: content ? searchableText(content) : "" };
-    });
-    const scores = await models.reranker.rerank(plan.query, texts);
-    order.forEach((id, i) => rerankScores.set(id, scores[i] ?? -Infinity));
-    order = [...order].sort((a, b) => rerankScores.get(b)! - rerankScores.get(a)!);
+      return content ? searchableText(content) : "";
+    };
+    const result = await rerankFusedTop(models.reranker!, plan.query, order, textOf, rerankTopN);
+    models.onReranked?.(result.cost);
+    if (result.outcome === "reranked") {
+      order = [...result.order];
+      rerankScores = result.scores;
+    } else if (models.onDegraded) {
+      models.onDegraded("reranker", result.error);
+    } else {
+      throw result.error;
+    }
   }
 
   const byId = new Map(ranked.map((r) => [r.id, r]));
@@ -166,14 +179,23 @@ type Ranked<P> = { row: MemoryViewRow; part: P }[];
 
 async function searchCube(models: SearchReadModels, plan: PlannedSearch, filters: MemoryFilters, queryVector: Float32Array | undefined, pool: number) {
   const rows = searchRowReader(models.memoryView, filters, plan.asOf);
+  // Counted at most once per cube, and only when a retriever needs it: both retrievers follow the same plan.
+  const planner = filterPlanner(models.memoryView, filters, plan.asOf, models.vector?.size, pool, models.filterPlanTuning);
+  const postFilterOnly = models.filterStrategy === "postFilter";
   const lists: { vector?: Ranked<{ similarity: number }>; bm25?: Ranked<{ score: number }>; graph?: Ranked<{ score: number; via: readonly string[] }> } = {};
   if (plan.mode !== "bm25" && queryVector && models.vector) {
     // In vector mode the vectors are the whole answer, so their failure is the search's; in hybrid mode BM25 carries on.
     const vector = models.vector;
-    const retrieve = () => vectorCandidates(models.memoryView, rows, vector, queryVector, filters, plan.asOf, pool);
+    const retrieve = () =>
+      postFilterOnly ? postFilterVectorCandidates(models.memoryView, rows, vector, queryVector, filters, plan.asOf, pool) : vectorCandidates(rows, planner, vector, queryVector, pool);
     lists.vector = plan.mode === "vector" ? await required("vector", retrieve) : await degradable(models, "vector", retrieve);
   }
-  if (plan.mode !== "vector") lists.bm25 = lexicalCandidates(models.memoryView, rows, models.lexical, plan.lexicalQuery ?? plan.query, filters, plan.asOf, pool);
+  const lexicalQuery = plan.lexicalQuery ?? plan.query;
+  if (plan.mode !== "vector") {
+    lists.bm25 = postFilterOnly
+      ? postFilterLexicalCandidates(models.memoryView, rows, models.lexical, lexicalQuery, filters, plan.asOf, pool)
+      : lexicalCandidates(rows, planner, models.lexical, lexicalQuery, pool);
+  }
   if (plan.mode === "hybrid" && plan.graphHops > 0 && models.graph) {
     const graph = models.graph;
     const seeds = [...(lists.vector ?? []).slice(0, graphSeeds), ...(lists.bm25 ?? []).slice(0, graphSeeds)].map((c) => c.row.memoryId);
@@ -194,6 +216,18 @@ async function required<T>(readModel: "graph" | "vector", retrieve: () => Promis
 }
 
 /** Runs one retriever; if its read model fails, reports it and leaves that list out. */
+/**
+ * A query vector is only comparable with vectors of the same model: after a model switch the previous
+ * model's generation serves until the re-embedded one replaces it, and vector search waits for that.
+ */
+function assertSameVectorSpace(vector: VectorReadModel | undefined, queryEmbedder: Embedder): void {
+  if (vector === undefined || vector.modelId === queryEmbedder.modelId) return;
+  throw new ReadModelEngineUnavailable({
+    readModel: "vector",
+    message: `the vector read model still holds vectors of ${vector.modelId} while queries are embedded with ${queryEmbedder.modelId}: it is being re-embedded in the background; retry vector search when the rebuild is done (GET /read-models shows its progress), hybrid search meanwhile uses BM25 and the graph`,
+  });
+}
+
 async function degradable<T>(models: SearchReadModels, readModel: "graph" | "vector", retrieve: () => Promise<T>): Promise<T | undefined> {
   try {
     return await retrieve();
@@ -201,66 +235,6 @@ async function degradable<T>(models: SearchReadModels, readModel: "graph" | "vec
     if (!models.onDegraded) throw error;
     models.onDegraded(readModel, error);
     return undefined;
-  }
-}
-
-async function vectorCandidates(view: MemoryViewStore, reader: SearchRowReader, vector: VectorReadModel, query: Float32Array, filters: MemoryFilters, asOf: LogMoment | undefined, pool: number): Promise<Ranked<{ similarity: number }>> {
-  const rankRows = (hits: readonly { label: number; similarity: number }[], rows: Map<number, MemoryViewRow>) =>
-    hits.flatMap((h) => {
-      const row = rows.get(h.label);
-      return row ? [{ row, part: { similarity: h.similarity } }] : [];
-    });
-  if (vector.size === 0) return [];
-  // ANN over every content version first, keeping those valid and matching: the common case needs nothing else.
-  const first = await vector.search(query, Math.min(pool * firstFetchFactor, vector.size));
-  const firstRows = reader.rowsForContent(first.map((h) => h.label));
-  if (firstRows.size >= pool || first.length >= vector.size) return rankRows(first, firstRows).slice(0, pool);
-  // Too few survived: the filters (or the moment) are selective. Small matching sets are searched exactly.
-  const matching = view.countMatching(filters, asOf, exactSearchBelow + 1);
-  if (matching <= exactSearchBelow) {
-    const hits = await vector.searchExact(query, pool, view.contentPositionsMatching(filters, asOf, matching));
-    return rankRows(hits, reader.rowsForContent(hits.map((h) => h.label)));
-  }
-  // Large but selective: widen the ANN candidates until enough survive.
-  for (let k = pool * 16; ; k *= 4) {
-    const hits = await vector.search(query, Math.min(k, vector.size));
-    const rows = reader.rowsForContent(hits.map((h) => h.label));
-    if (rows.size >= pool || hits.length >= vector.size) return rankRows(hits, rows).slice(0, pool);
-  }
-}
-
-function lexicalCandidates(
-  view: MemoryViewStore,
-  reader: SearchRowReader,
-  lexical: LexicalStore,
-  query: string,
-  filters: MemoryFilters,
-  asOf: LogMoment | undefined,
-  pool: number,
-): Ranked<{ score: number }> {
-  // The full-text index holds every content version; widen the raw ranking until enough are valid and match.
-  let matching: number | undefined;
-  for (let limit = pool * firstFetchFactor; ; limit *= 8) {
-    if (limit > pool * firstFetchFactor && matching === undefined) {
-      // Too few survived the first ranking: when the filters (tags, metadata...) leave a small set, rank only that set
-      // (read from the memory view's indexed tables) instead of widening over the whole index.
-      matching = view.countMatching(filters, asOf, lexicalWithinBelow + 1);
-      if (matching <= lexicalWithinBelow) {
-        const within = lexical.searchWithin(query, view.contentPositionsMatching(filters, asOf, matching), pool);
-        const rows = reader.rowsForContent(within.map((h) => h.contentPosition));
-        return within.flatMap((h) => {
-          const row = rows.get(h.contentPosition);
-          return row ? [{ row, part: { score: h.score } }] : [];
-        });
-      }
-    }
-    const hits = lexical.search(query, limit);
-    const rows = reader.rowsForContent(hits.map((h) => h.contentPosition));
-    const ranked = hits.flatMap((h) => {
-      const row = rows.get(h.contentPosition);
-      return row ? [{ row, part: { score: h.score } }] : [];
-    });
-    if (ranked.length >= pool || hits.length < limit) return ranked.slice(0, pool);
   }
 }
 

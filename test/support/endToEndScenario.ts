@@ -2,7 +2,7 @@ import { expect } from "vitest";
 import type { MemLedger } from "../../src/app/memLedger.js";
 import type { ManualClock } from "../../src/clock/clock.js";
 import type { PublicMemoryEvent } from "../../src/feed/publicMemoryEvent.js";
-import type { SearchHit, SearchMode } from "../../src/search/searchRequest.js";
+import type { SearchHit, SearchMode, SearchRequest } from "../../src/search/searchRequest.js";
 
 /** What a profile can show beyond the API: its engines' own storage. */
 export interface ScenarioProbes {
@@ -35,7 +35,7 @@ export async function runEndToEndScenario(ledger: MemLedger, clock: ManualClock,
     return result;
   };
   const cubeId = "travel";
-  const search = (query: string, extra: { mode?: SearchMode; asOf?: { time: string } | { position: number }; includeArchived?: boolean } = {}) =>
+  const search = (query: string, extra: { mode?: SearchMode; asOf?: { time: string } | { position: number }; includeArchived?: boolean; filters?: SearchRequest["filters"] } = {}) =>
     ledger.search({ query, cubeIds: [cubeId], topK: 10, mode: extra.mode ?? "hybrid", ...extra });
   const ids = (hits: readonly SearchHit[]) => hits.map((h) => h.memory.memoryId);
 
@@ -85,6 +85,12 @@ export async function runEndToEndScenario(ledger: MemLedger, clock: ManualClock,
   if (probes.vectors) {
     const byMeaning = await step("vector search", () => search("travel documents that run out", { mode: "vector", includeArchived: true }));
     expect(ids(byMeaning.results)[0]).toBe(passportId);
+    // A tag filter reaches the vector read model through the filter planner (src/search/filterPlan.ts), Qdrant's too:
+    // the best match by meaning is left out, and only units carrying the tag come back.
+    const tagged = await step("filtered vector search", () => search("travel documents that run out", { mode: "vector", includeArchived: true, filters: { tags: ["trip"] } }));
+    expect(ids(tagged.results)).not.toContain(passportId);
+    expect(ids(tagged.results)).toEqual(expect.arrayContaining([tripId, marco.memoryId]));
+    expect(tagged.results.every((hit) => hit.memory.content?.tags.includes("trip"))).toBe(true);
   }
 
   // As-of search: the memory as it was before the edit.
