@@ -117,8 +117,11 @@ interface CheckpointPayload {
  * (SHA-256 of the embedded text), `position`, and `cubeId` (from the
  * memory's MemoryCreated, seen in this process or read back from one of the
  * memory's points); `memoryId`, `contentHash`, `cubeId` (keyword) and
- * `position` (integer) have payload indexes so filters can be pushed down
- * later. Needs Qdrant 1.10 or later (the Query API).
+ * `position` (integer) have payload indexes. A filtered search (`search`
+ * with `among`, the memory view's matching set) is a `has_id` filter: the
+ * point id is the position, and tags and metadata are not in the payload, so
+ * the memory view stays the one judge of what matches. Needs Qdrant 1.10 or
+ * later (the Query API).
  *
  * Checkpoint. Qdrant has no transactions, so the checkpoint cannot commit
  * with the batch. It is kept in the collection as point 0 (event positions
