@@ -115,6 +115,7 @@ interface Settings {
   readonly apiKey?: string;
   readonly apiKeyFile?: string;
   readonly onBehalfOf?: string;
+  readonly sessionId?: string;
 }
 
 /** What a command calls: a principal's ledger (over HTTP or in-process), or the root ledger of the local operator. */
@@ -146,6 +147,7 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
     .addOption(new Option("--api-key <key>", "API key to act with (with --server always needed; the server's first admin key is in its <data dir>/admin.key)").env("MEMLEDGER_API_KEY"))
     .addOption(new Option("--api-key-file <path>", "read the API key from this file (e.g. <data dir>/admin.key)"))
     .addOption(new Option("--on-behalf-of <userId>", "the user this agent acts for, under that user's delegation"))
+    .addOption(new Option("--session-id <sessionId>", "the session this command belongs to: that session's `session` units become visible (with a key)"))
     .addOption(new Option("--tenant <tenantId>", "tenant to act for (in-process without a key; otherwise the key's)").default("default"))
     .addOption(new Option("--actor <actor>", "who is acting, recorded in every event (in-process without a key; otherwise principal:<id> of the key)").default(defaultActor()))
     .addOption(new Option("--reason <why>", "why, recorded in every event this command writes"))
@@ -165,6 +167,7 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
       new Option("--api-key <key>"),
       new Option("--api-key-file <path>"),
       new Option("--on-behalf-of <userId>"),
+      new Option("--session-id <sessionId>"),
       new Option("--tenant <tenantId>"),
       new Option("--actor <actor>"),
       ...(opts.ownReason ? [] : [new Option("--reason <why>")]),
@@ -198,6 +201,7 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
       ...(value("apiKey") !== undefined && value("apiKey") !== "" ? { apiKey: value("apiKey") as string } : {}),
       ...(value("apiKeyFile") !== undefined ? { apiKeyFile: value("apiKeyFile") as string } : {}),
       ...(value("onBehalfOf") !== undefined ? { onBehalfOf: value("onBehalfOf") as string } : {}),
+      ...(value("sessionId") !== undefined ? { sessionId: value("sessionId") as string } : {}),
     };
   };
 
@@ -233,7 +237,12 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
     const apiKey = apiKeyOf(cmd, settings);
     const options: RequestOptions = { ...(settings.reason !== undefined ? { reason: settings.reason } : {}) };
     if (settings.server !== undefined) {
-      const remote = await connectMemLedger(settings.server, { apiKey: apiKey!, defaultOptions: options, ...(settings.onBehalfOf !== undefined ? { onBehalfOf: settings.onBehalfOf } : {}) });
+      const remote = await connectMemLedger(settings.server, {
+        apiKey: apiKey!,
+        defaultOptions: options,
+        ...(settings.onBehalfOf !== undefined ? { onBehalfOf: settings.onBehalfOf } : {}),
+        ...(settings.sessionId !== undefined ? { sessionId: settings.sessionId } : {}),
+      });
       return { ledger: remote, ctx: options };
     }
     // No worker in a one-shot command: it would start queued jobs and then hold the exit until they finish.
@@ -253,7 +262,8 @@ function buildProgram(io: CliIo, outcome: Outcome): Command {
     if (apiKey === undefined) return { ledger: root, ctx };
     try {
       const acting = await root.authenticate(apiKey, settings.onBehalfOf !== undefined ? { onBehalfOf: settings.onBehalfOf } : {});
-      return { ledger: { ...root.as(acting), close: () => root.close() }, ctx: options };
+      const inSession = settings.sessionId !== undefined ? { ...acting, sessionId: settings.sessionId } : acting;
+      return { ledger: { ...root.as(inSession), close: () => root.close() }, ctx: options };
     } catch (error) {
       await root.close().catch(() => undefined);
       throw error;
