@@ -1,19 +1,17 @@
 /**
  * Retrieval quality on the project's Chinese set (docs/benchmarks.md, "Chinese retrieval").
  *
- *   npm run eval:zh [-- --models zh,en] [--modes vector,bm25,hybrid] [--weights 0.5,1,0.1] [--query-prefix]
+ *   npm run eval:zh [-- --models zh,en] [--modes vector,bm25,hybrid] [--weights 0.5,1,0.1]
  *
  * The 300 memories of bench/data/zh-retrieval/ go through the real ledger into one cube
  * (source ref = memory id, event time = the memory's date), once per embedding model:
  * zh = BAAI/bge-small-zh-v1.5 (scripts/fetch-chinese-embedding-model.sh), en = the default
  * all-MiniLM-L6-v2, the baseline. For each question, recall@k is the share of its answer ids
  * among the sources of the top k results.
- *
- * --query-prefix adds a vector-only row whose queries carry the model's queryPrefix
- * (memledger-model.json) in front of the query text, for an embedder that does not put it
- * there itself (the eval checks and says which); hybrid searches never get it (BM25 would search its words).
+ * The run says how the embedder ran each model: its id (naming the pooling) and whether
+ * queries got the model's query prefix.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openMemLedger } from "../src/app/memLedger.js";
@@ -33,7 +31,6 @@ function argument(name: string): string | undefined {
 }
 const modelKeys = (argument("models") ?? "zh,en").split(",");
 const modes = (argument("modes") ?? "vector,bm25,hybrid").split(",") as SearchMode[];
-const withQueryPrefix = process.argv.includes("--query-prefix");
 // --weights 1,0.5,0.1 = vector,bm25,graph for the hybrid searches (the library default is 0.5,1,0.1, tuned on LoCoMo)
 const weights = argument("weights") === undefined ? undefined : (([vector, bm25, graph]) => ({ vector: vector!, bm25: bm25!, graph: graph! }))(argument("weights")!.split(",").map(Number));
 
@@ -53,17 +50,12 @@ interface Row {
   readonly recall: readonly number[];
 }
 
-/**
- * What the embedder in this tree does with the model's manifest: its model id (it names the pooling once
- * src/embedding reads it) and whether it puts the query prefix in front of queries itself.
- */
+/** How the embedder runs the model: its id (which names a pooling other than mean) and whether queries are embedded differently from passages (the query prefix). */
 async function embedderBehaviour(modelDir: string): Promise<{ modelId: string; prefixesQueries: boolean }> {
   const embedder = await openOnnxEmbedder({ modelDir });
   try {
-    // Called with a purpose argument that older embedders do not declare; they ignore it.
-    const embed = embedder.embed as (texts: readonly string[], purpose?: "query" | "passage") => Promise<Float32Array[]>;
-    const [asQuery] = await embed(["测试"], "query");
-    const [asPassage] = await embed(["测试"], "passage");
+    const [asQuery] = await embedder.embed(["测试"], "query");
+    const [asPassage] = await embedder.embed(["测试"], "passage");
     return { modelId: embedder.modelId, prefixesQueries: asQuery!.some((x, i) => Math.abs(x - asPassage![i]!) > 1e-6) };
   } finally {
     await embedder.close();
@@ -75,7 +67,6 @@ const labels: string[] = [];
 const summary: string[] = [];
 for (const key of modelKeys) {
   const modelDir = await modelDirOf(key);
-  const manifest = JSON.parse(readFileSync(join(modelDir, "memledger-model.json"), "utf8")) as { modelId: string; queryPrefix?: string };
   const behaviour = await embedderBehaviour(modelDir);
   const dataDir = mkdtempSync(join(tmpdir(), "memledger-zh-"));
   // A fresh embedding cache each run: the vectors of a model id change when its pooling support lands.
@@ -96,15 +87,14 @@ for (const key of modelKeys) {
     }
     await ledger.readModels.catchUp(600_000);
     summary.push(
-      `${key}: embedder ${behaviour.modelId}, query prefix ${manifest.queryPrefix ? (behaviour.prefixesQueries ? "put in by the embedder" : "not put in by the embedder") : "none"}, ingest + indexing ${((nowMs() - started) / 1000).toFixed(1)} s`,
+      `${key}: embedder ${behaviour.modelId}, queries ${behaviour.prefixesQueries ? "prefixed" : "not prefixed"}, ingest + indexing ${((nowMs() - started) / 1000).toFixed(1)} s`,
     );
 
-    const runs = modes.flatMap((mode) => (withQueryPrefix && mode === "vector" && manifest.queryPrefix && !behaviour.prefixesQueries ? [{ mode, prefixed: false }, { mode, prefixed: true }] : [{ mode, prefixed: false }]));
-    for (const { mode, prefixed } of runs) {
-      const label = `${key} ${mode}${prefixed ? " +prefix" : ""}`;
+    for (const mode of modes) {
+      const label = `${key} ${mode}`;
       labels.push(label);
       for (const question of set.questions) {
-        const response = await ledger.search({ query: prefixed ? `${manifest.queryPrefix}${question.question}` : question.question, cubeIds: [cubeId], topK: 20, mode, ...(weights ? { weights } : {}) });
+        const response = await ledger.search({ query: question.question, cubeIds: [cubeId], topK: 20, mode, ...(weights ? { weights } : {}) });
         const top = response.results.map((r) => r.memory.content?.sources[0]?.ref ?? "");
         const recall = ks.map((k) => question.answers.filter((a) => top.slice(0, k).includes(a)).length / question.answers.length);
         rows.push({ label, question, recall });
