@@ -2,6 +2,18 @@
  * Retrieval quality on the LoCoMo dev set (docs/benchmarks.md, "Retrieval quality").
  *
  *   npx vite-node bench/locomoEval.ts [-- --modes vector,bm25,hybrid] [--mmr 0.9] [--hops 2] [--time off,boost,boost-keep,filter]
+ *     [--model-dir .cache/models/bge-small-en-v1.5] [--split conv-26,conv-30]
+ *     [--context 1] [--context-following 0] [--context-weight 0.5] [--modes hybrid,hybrid-nograph] [--entities caps|nlp]
+ *
+ * --context n / --context-following n: each turn's full-text entry also holds the words of the
+ * n earlier / later turns of its session (src/contextualIndex/); turns are ingested with their
+ * session ("S<n>" from the dialog id) as sessionId either way. The pseudo-mode hybrid-nograph is
+ * hybrid search with the graph lane off (graphHops 0), to read the graph's contribution.
+ * --entities: how the graph finds names, capitalised runs (default) or typed NLP entities.
+ *
+ * --model-dir picks the embedding model (default: MEMLEDGER_EMBEDDING_MODEL_DIR, else all-MiniLM-L6-v2).
+ * --split prints the headline twice more: the named conversations (the ones tuned on) and the
+ * rest (a held-out view; the real held-out set is kept outside the project).
  *
  * --time compares what a time expression in a question does (src/timeAwareSearch/), each
  * setting a row of its own: relative expressions are read against the conversation's last
@@ -15,9 +27,10 @@
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { openMemLedger } from "../src/app/memLedger.js";
 import type { SearchMode } from "../src/search/searchRequest.js";
+import type { GraphEntityExtraction } from "../projections/graph.js";
 import { ensureEmbeddingModel } from "../test/support/embeddingModel.js";
 import { loadLocomo, type LocomoQuestion } from "./locomoDataset.js";
 import { nowMs } from "./stats.js";
@@ -41,13 +54,21 @@ const timeOption = (setting: string) =>
 const datasetPath = resolve(argument("data") ?? "../shared/bench/locomo-dev.json");
 
 const dataset = loadLocomo(datasetPath);
-const modelDir = await ensureEmbeddingModel();
+const modelDir = argument("model-dir") !== undefined ? resolve(argument("model-dir")!) : await ensureEmbeddingModel();
+const tunedOn = argument("split")?.split(",");
 const dataDir = mkdtempSync(join(tmpdir(), "memledger-locomo-"));
 // Embeddings of the turns are kept between runs (model id + text hash), so only the first run pays for them.
-const sharedCache = resolve(".cache/bench/locomo-embeddings.db");
+// Another model gets a cache file of its own, so runs of two models at once do not overwrite each other's.
+const sharedCache = resolve(argument("model-dir") === undefined ? ".cache/bench/locomo-embeddings.db" : `.cache/bench/locomo-embeddings-${basename(modelDir)}.db`);
 if (existsSync(sharedCache)) copyFileSync(sharedCache, join(dataDir, "embeddings.db"));
 
-const ledger = await openMemLedger({ dataDir, eventStore: { kind: "sqlite", durability: "normal" }, embedder: { kind: "onnx", modelDir }, worker: false });
+const graphEntities = (argument("entities") ?? "caps") as GraphEntityExtraction;
+const contextualIndex = {
+  previousTurns: Number(argument("context") ?? 0),
+  followingTurns: Number(argument("context-following") ?? 0),
+  ...(argument("context-weight") !== undefined ? { contextWeight: Number(argument("context-weight")) } : {}),
+};
+const ledger = await openMemLedger({ dataDir, eventStore: { kind: "sqlite", durability: "normal" }, embedder: { kind: "onnx", modelDir }, worker: false, contextualIndex, graphEntities });
 try {
   const started = nowMs();
   const conversations = [...new Set(dataset.turns.map((t) => t.conversationId))];
@@ -59,6 +80,7 @@ try {
         mode: "sync",
         memories: turns.slice(i, i + 200).map((t) => ({
           text: `${t.speaker}: ${t.text}`,
+          sessionId: `S${/^D(\d+):/.exec(t.diaId)?.[1] ?? "?"}`,
           sources: [{ kind: "message" as const, ref: t.diaId, ...(t.sessionTime ? { at: t.sessionTime } : {}) }],
           ...(t.sessionTime ? { eventTime: t.sessionTime } : {}),
         })),
@@ -72,14 +94,16 @@ try {
     const top = new Set(sources.slice(0, k));
     return evidence.filter((e) => top.has(e)).length / evidence.length;
   };
-  type Row = { mode: SearchMode; category: number; recall: number[] };
+  type Row = { mode: SearchMode; category: number; conversationId: string; recall: number[] };
   const rows: Row[] = [];
   const latencies: Record<string, number[]> = {};
   const lastSession = new Map<string, string>();
   for (const t of dataset.turns) if (t.sessionTime && t.sessionTime > (lastSession.get(t.conversationId) ?? "")) lastSession.set(t.conversationId, t.sessionTime);
   const labels: SearchMode[] = [];
-  for (const searchMode of modes) for (const setting of timeSettings) {
-    const mode = (setting === undefined ? searchMode : `${searchMode}+time:${setting}`) as SearchMode;
+  for (const listedMode of modes) for (const setting of timeSettings) {
+    const withoutGraph = (listedMode as string) === "hybrid-nograph";
+    const searchMode: SearchMode = withoutGraph ? "hybrid" : listedMode;
+    const mode = (setting === undefined ? listedMode : `${listedMode}+time:${setting}`) as SearchMode;
     labels.push(mode);
     latencies[mode] = [];
     for (const q of dataset.questions) {
@@ -92,13 +116,13 @@ try {
         mode: searchMode,
         ...(setting !== undefined ? { time: { ...timeOption(setting), ...(now ? { now } : {}) } } : {}),
         ...(mmrLambda !== undefined ? { mmrLambda } : {}),
-        ...(graphHops !== undefined ? { graphHops } : {}),
+        ...(withoutGraph ? { graphHops: 0 } : graphHops !== undefined ? { graphHops } : {}),
         ...(weights !== undefined ? { weights } : {}),
         ...(argument("rrf-k") !== undefined ? { rrfK: Number(argument("rrf-k")) } : {}),
       });
       latencies[mode]!.push(nowMs() - t0);
       const sources = response.results.map((r) => r.memory.content?.sources[0]?.ref ?? "");
-      rows.push({ mode, category: q.category, recall: ks.map((k) => recallAt(sources, q.evidence, k)) });
+      rows.push({ mode, category: q.category, conversationId: q.conversationId, recall: ks.map((k) => recallAt(sources, q.evidence, k)) });
     }
   }
 
@@ -111,12 +135,27 @@ try {
   const lines: string[] = [];
   lines.push(`LoCoMo dev: ${dataset.turns.length} turns in ${conversations.length} cubes, ${dataset.questions.length} questions with evidence; ingest + indexing ${ingestSeconds.toFixed(1)} s`);
   lines.push(`evidence ids normalised: ${dataset.normalisations.split} entries split, ${dataset.normalisations.repaired} repaired (D:11:26 -> D11:26), ${dataset.normalisations.dropped} dropped`);
+  lines.push(`embedding model: ${modelDir}`);
+  lines.push(`contextual index: ${JSON.stringify(contextualIndex)}, graph entities: ${graphEntities}`);
   lines.push(`settings: mmrLambda ${mmrLambda ?? "default"}, graphHops ${graphHops ?? "default"}, weights ${weights ? JSON.stringify(weights) : "default"}, rrfK ${argument("rrf-k") ?? "default"}`);
   lines.push("", "| mode | questions (cat. 1–4) | R@5 | R@10 | R@20 | search p50 (ms) |", "|---|---|---|---|---|---|");
   for (const mode of labels) {
     const headline = cell(mode, (r) => r.category !== 5);
     const sorted = [...latencies[mode]!].sort((a, b) => a - b);
     lines.push(`| ${mode} | ${headline.n} | ${headline.recall.map(fmt).join(" | ")} | ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} |`);
+  }
+  if (tunedOn !== undefined) {
+    const groups = [
+      { name: `tuned on (${tunedOn.join(", ")})`, pick: (r: Row) => tunedOn.includes(r.conversationId) },
+      { name: `held-out view (${conversations.filter((c) => !tunedOn.includes(c)).join(", ")})`, pick: (r: Row) => !tunedOn.includes(r.conversationId) },
+    ];
+    lines.push("", "| mode | conversations | questions (cat. 1–4) | R@5 | R@10 | R@20 |", "|---|---|---|---|---|---|");
+    for (const mode of labels) {
+      for (const group of groups) {
+        const headline = cell(mode, (r) => r.category !== 5 && group.pick(r));
+        lines.push(`| ${mode} | ${group.name} | ${headline.n} | ${headline.recall.map(fmt).join(" | ")} |`);
+      }
+    }
   }
   lines.push("", "| category | n | " + labels.map((m) => `${m} R@5 / R@10 / R@20`).join(" | ") + " |", "|---|---|" + labels.map(() => "---|").join(""));
   for (const category of [1, 2, 3, 4, 5]) {

@@ -5,7 +5,9 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { contentGraph, graphChangesFor } from "../projections/graph.js";
 import { extractNamedEntities } from "../projections/namedEntities.js";
+import type { GraphEntityExtraction } from "../projections/graph.js";
 import { openSqliteGraphStore } from "../src/readModels/graph/sqliteGraphStore.js";
+import { tempLedger } from "./support/tempLedger.js";
 import { contentOf, projectionEventLog } from "../src/readModels/graph/projectionEventLog.js";
 
 const typed = (text: string) => extractNamedEntities(text).map((e) => `${e.kind} ${e.id}`);
@@ -103,5 +105,31 @@ describe("the embedded graph store with nlp entities", () => {
     const nlp = openSqliteGraphStore(file, { entities: "nlp" });
     expect(nlp.storedProjectionVersion!()).not.toBe(nlp.projectionVersion);
     nlp.close();
+  });
+});
+
+describe("graph expansion without an embedder (BM25 + graph)", () => {
+  /** The units hybrid search returns for the query, with or without the graph lane. */
+  async function searchWith(graphEntities: GraphEntityExtraction, graphHops: number): Promise<string[]> {
+    const { ledger, dispose } = await tempLedger({ worker: false, graphEntities });
+    try {
+      await ledger.cubes.create({ cubeId: "c", name: "c", owner: { kind: "project", id: "p" } });
+      await ledger.memories.create({ cubeId: "c", text: "Melanie met Sarah at the pottery fair." });
+      // Shares no word with the question; reached only through Sarah, whom compromise types even as a lonely sentence opener.
+      await ledger.memories.create({ cubeId: "c", text: "Sarah's bakery is thriving these days." });
+      await ledger.memories.create({ cubeId: "c", text: "The weather was grey all week." });
+      expect(await ledger.readModels.catchUp(10_000)).toBe(true);
+      const response = await ledger.search({ query: "Who did Melanie meet?", cubeIds: ["c"], mode: "hybrid", graphHops, topK: 5 });
+      return response.results.map((r) => r.memory.content?.text ?? "");
+    } finally {
+      await dispose();
+    }
+  }
+
+  it("reaches a unit through a typed entity related to the one the query names", async () => {
+    expect(await searchWith("nlp", 2)).toContain("Sarah's bakery is thriving these days.");
+    expect(await searchWith("nlp", 0)).not.toContain("Sarah's bakery is thriving these days.");
+    // Capitalised runs miss a name that only opens a sentence, so the heuristic graph has no path there.
+    expect(await searchWith("caps", 2)).not.toContain("Sarah's bakery is thriving these days.");
   });
 });

@@ -48,6 +48,7 @@ import { startKafkaEventRelay, type KafkaEventRelayStats } from "../feed/kafkaEv
 import { runProbe, type EngineHealth } from "../health/engineHealth.js";
 import type { GraphStoreConfig, VectorStoreConfig } from "../readModels/readModelEngines.js";
 import { contextualIndexSettings, type ContextualIndexSettings } from "../contextualIndex/contextualIndexSettings.js";
+import type { GraphEntityExtraction } from "../../projections/graph.js";
 import { Ingestion, layerIngestion, type AddMemoriesRequest, type AddMemoriesResult } from "../ingestion/ingestionService.js";
 import { layerIngestionSteps, type IngestionStep } from "../ingestion/ingestionStep.js";
 import { defaultSyncAddLimits, SyncAddLimitsConfig, type SyncAddLimits } from "../ingestion/syncAddLimits.js";
@@ -136,6 +137,8 @@ export interface MemLedgerOptions {
   readonly vector?: VectorStoreConfig;
   /** Contextual indexing (src/contextualIndex/): which session neighbours a turn's full-text entry holds; default `defaultContextualIndex`. */
   readonly contextualIndex?: Partial<ContextualIndexSettings>;
+  /** How the embedded graph finds names: `caps` (capitalised runs, default) or `nlp` (typed people, places, organisations, dates; projections/namedEntities.ts). */
+  readonly graphEntities?: GraphEntityExtraction;
   /** Bearer JWTs from an identity provider (OIDC), besides API keys. */
   readonly jwt?: JwtConfig;
   /**
@@ -228,6 +231,7 @@ export function memLedgerLayer(options: MemLedgerOptions) {
         ...(options.graph ? { graph: options.graph } : {}),
         ...(options.vector ? { vector: options.vector } : {}),
         ...(options.contextualIndex ? { contextualIndex: contextualIndexSettings(options.contextualIndex) } : {}),
+        ...(options.graphEntities ? { graphEntities: options.graphEntities } : {}),
       },
     }),
     embedding,
