@@ -200,6 +200,8 @@ export const layerMemoryDecisions = Layer.effect(
           // Only units of the same data subject and visibility: a merge must not move one person's fact into another's unit
           // (an erasure of either would then miss it), nor a private text into a unit the whole cube reads.
           if (m.subjectId !== unit.subjectId || m.attributes.visibility !== unit.attributes.visibility) continue;
+          // A session unit is seen by its session: another session's text must not reach it through a merge or an update.
+          if (unit.attributes.visibility === "session" && m.content.sessionId !== unit.content?.sessionId) continue;
           candidates.push({ memoryId: m.memoryId, text: m.content.text, score: hit.score, ...(hit.why.vector ? { cosine: hit.why.vector.similarity } : {}) });
         }
         return candidates.slice(0, candidateCount);
