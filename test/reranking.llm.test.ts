@@ -42,6 +42,9 @@ describe("llmReranker", () => {
       expect(scores).toEqual([-1, 7]);
       const request = server.requests[0]!;
       expect(request.temperature).toBe(0);
+      // Bounded: a model decoding under a grammar must not go on listing scores.
+      expect(request.max_tokens).toBe(72);
+      expect((request.response_format?.json_schema?.schema as { properties: { scores: { maxItems: number } } }).properties.scores.maxItems).toBe(2);
       expect(request.messages[0]).toMatchObject({ role: "system", content: loadPrompt(rerankPromptId).render() });
       expect(lastUserText(request)).toBe("QUERY: where does Ana live\n\nPASSAGES (2):\n[0] Ana likes tea\n[1] Ana lives in Porto");
     } finally {

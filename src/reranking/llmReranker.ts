@@ -12,13 +12,15 @@ interface RerankAnswer {
   readonly scores: readonly { readonly index: number; readonly relevance: number }[];
 }
 
-const rerankAnswerSchema: JsonSchemaObject = {
+/** The answer's schema for n candidates: at most n scores, so a model decoding under a grammar cannot go on listing. */
+const rerankAnswerSchema = (n: number): JsonSchemaObject => ({
   type: "object",
   additionalProperties: false,
   required: ["scores"],
   properties: {
     scores: {
       type: "array",
+      maxItems: n,
       items: {
         type: "object",
         additionalProperties: false,
@@ -27,7 +29,10 @@ const rerankAnswerSchema: JsonSchemaObject = {
       },
     },
   },
-};
+});
+
+/** About 20 tokens per score ({"index":12,"relevance":7.5},) and some slack: an answer never needs more. */
+const answerTokens = (n: number) => 32 + 20 * n;
 
 export interface LlmRerankerOptions {
   /** Aborts a call that takes longer (a search is waiting); default 30,000 ms. */
@@ -58,7 +63,8 @@ export function llmReranker(chatModel: ChatModelPort, options: LlmRerankerOption
               { role: "user", content: `QUERY: ${query}\n\nPASSAGES (${candidates.length}):\n${passages}` },
             ],
             schemaName: "rerank_scores",
-            schema: rerankAnswerSchema,
+            schema: rerankAnswerSchema(candidates.length),
+            maxTokens: answerTokens(candidates.length),
             temperature: 0,
             signal: AbortSignal.timeout(timeoutMs),
           })
