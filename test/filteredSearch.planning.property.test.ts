@@ -15,6 +15,7 @@ import type { Envelope } from "../projections/envelope.js";
 import type { LogMoment, ProjectionEvent } from "../projections/projectionEvent.js";
 import type { Embedder } from "../src/embedding/embedderPort.js";
 import { openSqliteLexicalStore, type LexicalStore } from "../src/readModels/lexical/sqliteLexicalStore.js";
+import { matchingUpperBound } from "../src/readModels/memoryView/matchingEstimate.js";
 import type { MemoryFilters } from "../src/readModels/memoryView/memoryFilterSql.js";
 import { openSqliteMemoryViewStore, type MemoryViewStore } from "../src/readModels/memoryView/sqliteMemoryViewStore.js";
 import { openSqliteVectorStore, type SqliteVectorStore } from "../src/readModels/vector/sqliteVectorStore.js";
@@ -159,6 +160,25 @@ describe("filtered search: the planner answers as the post-filter strategy did",
     // The medium sets are big enough for BM25 to filter in memory rather than rank within.
     const some = planner("some").exact();
     expect(some.kind !== "postFilter" && some.positions.length).toBeGreaterThan(5);
+  });
+
+  it("the tag/metadata tables' bound is never below the matching set, and catches a combination's cut", () => {
+    fc.assert(
+      fc.property(filtersArbitrary, fc.option(fc.integer({ min: 1, max: corpus.lastPosition }), { nil: undefined }), (filters, asOfPosition) => {
+        const bound = matchingUpperBound(corpus.view.db, filters, 1_000_000);
+        if (filters.tags === undefined && filters.metadata === undefined) {
+          expect(bound).toBeUndefined();
+          return;
+        }
+        const asOf = asOfPosition === undefined ? undefined : { position: asOfPosition };
+        expect(bound).toBeGreaterThanOrEqual(corpus.view.countMatching({ ...filters, statuses: "any" }, asOf));
+      }),
+      { numRuns: 100 },
+    );
+    const both = matchingUpperBound(corpus.view.db, { tags: ["most"], metadata: { bucket: "b1" } }, 1_000_000)!;
+    expect(both).toBeLessThan(matchingUpperBound(corpus.view.db, { tags: ["most"] }, 1_000_000)!);
+    expect(both).toBeLessThan(matchingUpperBound(corpus.view.db, { metadata: { bucket: "b1" } }, 1_000_000)!);
+    expect(matchingUpperBound(corpus.view.db, { tags: ["most"] }, 7)).toBe(7);
   });
 
   it("same units, order and scores for any filters, moment, cube, mode and query", async () => {
