@@ -9,7 +9,8 @@ import type { EventStorePort, NewEvent } from "../src/eventStore/eventStorePort.
 import { walkEsdbChain } from "../src/esdbTamperEvidence/esdbChainWalk.js";
 import { rootEsdbTamperEvidence } from "../src/esdbTamperEvidence/esdbTamperEvidenceApi.js";
 import { eventStoreUrlOf, runEsdbAuditCheckpointCommand, runEsdbAuditVerifyCommand } from "../src/esdbTamperEvidence/esdbAuditCommands.js";
-import { storedStreamHash } from "../src/esdbTamperEvidence/esdbStreamChain.js";
+import { chainField, nextEsdbStreamHash, storedStreamHash } from "../src/esdbTamperEvidence/esdbStreamChain.js";
+import { genesisHash } from "../src/eventStore/eventHashChain.js";
 import { scopedTamperEvidence } from "../src/tamperEvidence/tamperEvidenceApi.js";
 import { FakeEventStoreDbClient } from "./support/fakeEventStoreDbClient.js";
 
@@ -108,6 +109,31 @@ describe("ledger.tamperEvidence on an EventStoreDB log", () => {
     const seen = await scoped.verify();
     expect(seen.firstBad).toEqual({ kind: "changed", position: report.firstBad!.position, message: expect.stringContaining("another tenant") });
     expect(JSON.stringify(seen)).not.toContain("secret");
+  });
+
+  it("a later checkpoint folds on from the last signed one: both verify, and it does not launder a change made before the first", async () => {
+    await run(store.append("cube-1", [event("one"), event("two")], "no_stream"));
+    const api = rootEsdbTamperEvidence(settings());
+    await api.checkpoint();
+    await run(store.append("cube-1", [event("three")], "any"));
+    await run(store.append("cube-2", [event("four")], "any"));
+    const second = await api.checkpoint();
+    expect(second.position).toBe(Number(fake.records.at(-1)!.position.commit));
+    expect(await api.verify()).toMatchObject({ ok: true, checkpoints: { found: 2, verified: 2 } });
+
+    // Rewritten before the first checkpoint, with the stream's hashes recomputed by hand, then signed again:
+    // the third checkpoint starts from the second's signed hash, so the history it vouches for is still the original.
+    let previous = genesisHash;
+    for (const r of fake.records.filter((r) => r.streamId === "cube-1")) {
+      if (r.revision === 0n) r.data = { text: "rewritten" };
+      const { [chainField]: _old, ...rest } = r.metadata as Record<string, unknown>;
+      previous = nextEsdbStreamHash(previous, { streamId: r.streamId, revision: r.revision, eventId: r.id, type: r.type, data: r.data, metadata: rest });
+      r.metadata = { ...rest, [chainField]: { v: 1, streamHash: previous.toString("hex") } };
+    }
+    await run(store.append("cube-2", [event("five")], "any"));
+    await api.checkpoint();
+    const report = await api.verify();
+    expect(report.problems.filter((p) => p.kind === "checkpoint")).toHaveLength(3);
   });
 
   it("the CLI runners: exit 0 intact, 1 tampered, progress on stderr, and the password never printed", async () => {

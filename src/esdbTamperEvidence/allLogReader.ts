@@ -24,8 +24,8 @@ export interface LoggedEvent {
 }
 
 export interface AllLogReader {
-  /** `$all` from the start, in commit order. */
-  readAll(): AsyncIterable<LoggedEvent>;
+  /** `$all` in commit order, from the start or strictly after `after`. */
+  readAll(after?: AllPosition): AsyncIterable<LoggedEvent>;
   /** Where `$all` ends now (for progress), or undefined for an empty log. */
   headPosition(): Promise<AllPosition | undefined>;
 }

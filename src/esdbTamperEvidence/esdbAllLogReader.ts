@@ -16,8 +16,9 @@ const positionOf = (p: Position): AllPosition => ({ commit: p.commit, prepare: p
 
 export function esdbAllLogReader(client: Pick<EventStoreDBClient, "readAll">): AllLogReader {
   return {
-    async *readAll() {
-      let from: Position | typeof START = START;
+    async *readAll(after?: AllPosition) {
+      // Reading from a position includes the record there: it is skipped below like a page's first record.
+      let from: Position | typeof START = after ?? START;
       for (;;) {
         const page: AllStreamResolvedEvent[] = await collect(client.readAll({ direction: FORWARDS, fromPosition: from, maxCount: PAGE_SIZE }));
         let last: Position | undefined;

@@ -146,7 +146,7 @@ export async function walkEsdbChain(reader: AllLogReader, options: EsdbWalkOptio
     }
     // Carry on from what is stored, so one bad event is reported once, not with every event after it.
     streams.set(event.streamId, { revision: event.revision > stream.revision ? event.revision : stream.revision, hash: stored ?? genesisHash });
-    running = nextChainHash(running, stored ?? digest);
+    running = runningHashStep(running, stored, digest);
     last = event.position;
     checkpointsUpTo(event.position, event);
   }
@@ -179,6 +179,26 @@ export async function walkEsdbChain(reader: AllLogReader, options: EsdbWalkOptio
     },
     ...(end ? { head: { position: end, chainHash: running } } : {}),
   };
+}
+
+/** One step of the running hash over `$all`: the event's stream hash, or its digest when it carries none. */
+function runningHashStep(running: Buffer, stored: Buffer | undefined, digest: Buffer): Buffer {
+  return nextChainHash(running, stored ?? digest);
+}
+
+/**
+ * The running hash at the newest user event, folded on from a trusted start (a checkpoint whose signature
+ * holds) instead of from the beginning of `$all`: what signing a checkpoint needs, without the checks.
+ */
+export async function foldRunningHash(reader: AllLogReader, from?: EsdbChainHead): Promise<EsdbChainHead | undefined> {
+  let head = from;
+  let running = from?.chainHash ?? genesisHash;
+  for await (const event of reader.readAll(from?.position)) {
+    if (isSystem(event)) continue;
+    running = runningHashStep(running, storedStreamHash(event.metadata), eventDigest(event));
+    head = { position: event.position, chainHash: running };
+  }
+  return head;
 }
 
 /** Stream metadata that makes the server drop a user stream's events, and tombstones: both remove history. */

@@ -5,8 +5,9 @@ import { redactUrl } from "../redactUrl.js";
 import { appendCheckpointLine, defaultCheckpointPaths, loadOrCreateSigningKey, publicKeyPem, readPublicKey, type CheckpointPaths } from "../tamperEvidence/signedCheckpoints.js";
 import type { TamperReport } from "../tamperEvidence/walkHashChain.js";
 import { esdbAllLogReader } from "./esdbAllLogReader.js";
-import { defaultEsdbCheckpointFile, readEsdbCheckpoints, signEsdbCheckpoint, type EsdbSignedCheckpoint } from "./esdbCheckpoints.js";
-import { walkEsdbChain } from "./esdbChainWalk.js";
+import { comparePositions } from "./allLogReader.js";
+import { defaultEsdbCheckpointFile, esdbSignatureHolds, readEsdbCheckpoints, signEsdbCheckpoint, type EsdbSignedCheckpoint } from "./esdbCheckpoints.js";
+import { foldRunningHash, walkEsdbChain, type EsdbChainHead } from "./esdbChainWalk.js";
 
 /** Tamper evidence of an EventStoreDB/KurrentDB log: verify `$all`, sign checkpoints, print the public key. */
 
@@ -64,16 +65,30 @@ export async function verifyEsdbTamperEvidence(
 }
 
 /**
- * Signs the running hash at the newest user event of `$all` and appends the checkpoint. The running hash is
- * computed by reading `$all` from the start (nothing stores it), so this reads the whole log: schedule it.
+ * Signs the running hash at the newest user event of `$all` and appends the checkpoint. Nothing stores the
+ * running hash, so it is folded on from the newest checkpoint this key signed (its signature checked), or
+ * from the start of `$all` for the first one: a checkpoint reads what was written since the last.
  */
 export async function esdbCheckpointNow(settings: EsdbTamperEvidenceSettings, now: Date = new Date()): Promise<EsdbSignedCheckpoint> {
   const paths = esdbCheckpointPathsOf(settings);
-  const { head } = await withClient(settings, (client) => walkEsdbChain(esdbAllLogReader(client), { name: esdbLogName }));
+  const key = loadOrCreateSigningKey(paths.signingKeyFile);
+  const start = newestOwnCheckpoint(paths.file, readPublicKey(publicKeyPem(key)));
+  const head = await withClient(settings, (client) => foldRunningHash(esdbAllLogReader(client), start));
   if (!head) throw new Error("the EventStoreDB log holds no user events yet: there is no history to sign");
-  const checkpoint = signEsdbCheckpoint(loadOrCreateSigningKey(paths.signingKeyFile), head, now);
+  const checkpoint = signEsdbCheckpoint(key, head, now);
   appendCheckpointLine(paths.file, checkpoint);
   return checkpoint;
+}
+
+/** The newest checkpoint in the file whose signature this key's public half verifies: a start the key vouches for. */
+function newestOwnCheckpoint(file: string, publicKey: KeyObject): EsdbChainHead | undefined {
+  let newest: EsdbChainHead | undefined;
+  for (const entry of readEsdbCheckpoints(file)) {
+    if (!("checkpoint" in entry) || !esdbSignatureHolds(publicKey, entry.checkpoint)) continue;
+    const position = { commit: BigInt(entry.checkpoint.position), prepare: BigInt(entry.checkpoint.prepare) };
+    if (!newest || comparePositions(position, newest.position) > 0) newest = { position, chainHash: Buffer.from(entry.checkpoint.chainHash, "hex") };
+  }
+  return newest;
 }
 
 export function esdbCheckpointPublicKey(settings: EsdbTamperEvidenceSettings): string {

@@ -32,8 +32,9 @@ export class FakeEventStoreDbClient {
 
   reader(): AllLogReader {
     return {
-      readAll: async function* (this: FakeEventStoreDbClient) {
+      readAll: async function* (this: FakeEventStoreDbClient, after?: { commit: bigint; prepare: bigint }) {
         for (const r of [...this.records]) {
+          if (after && r.position.commit <= after.commit) continue;
           const logged: LoggedEvent = { streamId: r.streamId, revision: r.revision, eventId: r.id, type: r.type, data: r.data, metadata: r.metadata, position: r.position };
           yield logged;
         }
