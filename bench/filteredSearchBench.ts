@@ -298,7 +298,9 @@ try {
    * at a time, so concurrency buys overlap only of the awaits (the embedder's native run, Qdrant's I/O).
    */
   async function throughput(): Promise<string> {
-    const queryEmbedder: Embedder = args.embedder === "onnx" ? await openOnnxEmbedder({ modelDir: ".cache/models/all-MiniLM-L6-v2" }) : embedder;
+    const onnx = args.embedder === "onnx" ? await openOnnxEmbedder({ modelDir: ".cache/models/all-MiniLM-L6-v2" }) : undefined;
+    // Under the index's model id: search refuses a query vector from another space, and only the embedding's cost is measured here.
+    const queryEmbedder: Embedder = onnx ? { modelId: embedder.modelId, dimensions: onnx.dimensions, embed: (texts, purpose) => onnx.embed(texts, purpose), close: () => onnx.close() } : embedder;
     if (queryEmbedder.dimensions !== dims) throw new Error(`--embedder ${args.embedder} gives ${queryEmbedder.dimensions} dimensions, the index holds ${dims}`);
     const out: string[][] = [];
     for (const scope of [scopes[0]!, scopes.find((s) => s.name === "tag sel-10")!]) {
