@@ -173,7 +173,8 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
   mkdirSync(options.directory, { recursive: true });
   const lanes = new Map<string, Lane>();
   const stopping = latch();
-  // Lanes folding the same stretch of the log (all of them from zero) read and unseal each page once; a rebuild's lane joins in.
+  // Lanes folding the same stretch of the log (all of them from zero, several rebuilds at once) read and unseal each page once.
+  // Lanes a crash left apart fall into step only if the page of the lane ahead is still held when the one behind gets there: a page per lane, plus two.
   const pages = sharedLogPages({ eventStore: options.eventStore, keyRing: options.keyRing, maxPages: options.definitions.length + 2 });
 
   /**

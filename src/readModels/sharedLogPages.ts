@@ -23,6 +23,8 @@ export interface SharedLogPages {
   read(after: number, maxCount: number): Promise<ProjectionEvent[]>;
   /** Drops every page (the runner is stopping). */
   clear(): void;
+  /** Pages held now (decoded or being decoded). */
+  readonly held: number;
 }
 
 interface Page {
@@ -37,7 +39,7 @@ interface Page {
 export interface SharedLogPagesOptions {
   readonly eventStore: EventStorePort;
   readonly keyRing: KeyRing;
-  /** Decoded pages kept at most (each up to a rebuild batch of events); the lowest go first. */
+  /** Decoded pages kept at most (each up to a rebuild batch of events); the lowest go first. Lanes in step need two; lanes apart need one each. */
   readonly maxPages: number;
 }
 
@@ -80,9 +82,11 @@ export function sharedLogPages(options: SharedLogPagesOptions): SharedLogPages {
         remember(created);
         created.events.then(
           (events) => {
-            // At the head a page is short and cheap to read again; an erasure while decoding makes it unfit to share.
+            // An erasure while decoding makes the page unfit to share; an empty one has nothing to share.
             if (events.length === 0 || created.keyEpoch !== keyRing.forgottenKeys) drop(created);
             else created.last = events[events.length - 1]!.envelope.position;
+            // A short page means a lane reached the head: the pages behind it were the catch-up's, and holding them would keep their text in memory for nothing.
+            if (events.length < maxCount) pages = pages.filter((p) => p === created || p.last === undefined || p.last > after);
           },
           () => drop(created),
         );
@@ -92,6 +96,9 @@ export function sharedLogPages(options: SharedLogPagesOptions): SharedLogPages {
     },
     clear: () => {
       pages = [];
+    },
+    get held() {
+      return pages.length;
     },
   };
 }
