@@ -37,7 +37,7 @@ const found = async (ledger: MemLedger, query: string) =>
 
 describe("contextual indexing, end to end", () => {
   it("finds a turn through the turn before it only when contextual indexing is on", async () => {
-    const off = await ledgerWith();
+    const off = await ledgerWith({ previousTurns: 0, followingTurns: 0 });
     const chatOff = await writeChat(off.ledger);
     expect(await found(off.ledger, "fossil exhibit")).toEqual([chatOff.question]);
 

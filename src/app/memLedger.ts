@@ -135,7 +135,7 @@ export interface MemLedgerOptions {
   readonly graph?: GraphStoreConfig;
   /** Where the vector read model lives (with an embedder): embedded (default) or Qdrant. */
   readonly vector?: VectorStoreConfig;
-  /** Contextual indexing (src/contextualIndex/): which session neighbours a turn's full-text entry holds; default `defaultContextualIndex`. */
+  /** Contextual indexing (src/contextualIndex/): which session neighbours a turn's full-text entry holds; default `defaultContextualIndex` (the previous turn). */
   readonly contextualIndex?: Partial<ContextualIndexSettings>;
   /** How the embedded graph finds names: `caps` (capitalised runs, default) or `nlp` (typed people, places, organisations, dates; projections/namedEntities.ts). */
   readonly graphEntities?: GraphEntityExtraction;
