@@ -1,7 +1,10 @@
 import { readFileSync } from "node:fs";
 import { AuditUsageError, auditVerifyExit, formatCheckpoint, formatTamperReport, type AuditVerifyIo } from "../tamperEvidence/auditVerifyCommand.js";
 import { redactUrl } from "../redactUrl.js";
-import { esdbCheckpointNow, esdbCheckpointPathsOf, verifyEsdbTamperEvidence, type EsdbTamperEvidenceSettings } from "./esdbTamperEvidence.js";
+import type { EsdbTamperEvidenceSettings } from "./esdbTamperEvidence.js";
+
+/** Loaded on first use: other CLI commands never load the gRPC client. */
+const load = () => import("./esdbTamperEvidence.js");
 
 /** The CLI side of EventStoreDB tamper evidence: `memledger audit verify | checkpoint --eventstore-url <url>`. */
 
@@ -20,6 +23,7 @@ export async function runEsdbAuditVerifyCommand(options: EsdbTamperEvidenceSetti
       throw new AuditUsageError(`cannot read the public key file ${options.publicKeyFile} (${error instanceof Error ? error.message : String(error)}); give the PEM printed by \`memledger audit public-key\``);
     }
   }
+  const { esdbCheckpointPathsOf, verifyEsdbTamperEvidence } = await load();
   io.err(`verifying $all of EventStoreDB at ${redactUrl(options.url)}: each stream's hash chain, the running hash over $all, and the signed checkpoints in ${esdbCheckpointPathsOf(options).file}\n`);
   const progress = positionProgress(io);
   const report = await verifyEsdbTamperEvidence(options, { ...(publicKeyPem ? { publicKeyPem } : {}), onProgress: progress.update });
@@ -30,7 +34,7 @@ export async function runEsdbAuditVerifyCommand(options: EsdbTamperEvidenceSetti
 
 export async function runEsdbAuditCheckpointCommand(options: EsdbTamperEvidenceSettings & { readonly json: boolean }, io: AuditVerifyIo): Promise<number> {
   io.err(`reading $all of EventStoreDB at ${redactUrl(options.url)} to compute the running hash to sign\n`);
-  const checkpoint = await esdbCheckpointNow(options);
+  const checkpoint = await (await load()).esdbCheckpointNow(options);
   io.out(options.json ? `${JSON.stringify(checkpoint)}\n` : `${formatCheckpoint(checkpoint)}\n`);
   return 0;
 }
