@@ -9,7 +9,9 @@ import type { ProjectionEvent } from "./projectionEvent.js";
  * The graph projection: event → graph changes, pure.
  *
  * Nodes (`<kind>:<key>` ids): `memory:<memoryId>`, `cube:<cubeId>`, `source:<kind>:<ref>`,
- * and the mentions of `./entities.ts` (`entity:…`, `tag:…`, `user:…`, `agent:…`).
+ * and the mentions of `./entities.ts` (`entity:…`, `tag:…`, `user:…`, `agent:…`). With the `nlp`
+ * extraction (`./namedEntities.ts`) a name node's kind says its type (person, place,
+ * organization, date); its id is `entity:<name>` either way.
  *
  * Edges, each owned by the memory whose stream produced it (`origin`):
  * - BELONGS_TO   memory → cube                     (MemoryCreated)
