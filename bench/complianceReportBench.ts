@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ProjectionEvent } from "../projections/projectionEvent.js";
-import { openComplianceStore } from "../src/compliance/complianceReadModel.js";
+import { openComplianceStore } from "../src/readModels/compliance/complianceReadModel.js";
 import { openSqliteReadAuditLog } from "../src/readAudit/sqliteReadAuditLog.js";
 import { nowMs, summarize } from "./stats.js";
 

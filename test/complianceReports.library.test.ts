@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openMemLedger, type MemLedger, type ScopedLedger } from "../src/app/memLedger.js";
 import type { CommandContext } from "../src/command/commandContext.js";
-import { contentDigest } from "../src/compliance/complianceReadModel.js";
+import { contentDigest } from "../src/readModels/compliance/complianceReadModel.js";
 import { toCsv } from "../src/compliance/reportCsv.js";
 import { evidenceDigest } from "../src/compliance/reportsFacade.js";
 

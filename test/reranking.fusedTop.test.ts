@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { rerankFusedTop } from "../src/reranking/rerankFusedTop.js";
-import type { Reranker } from "../src/search/rerankerPort.js";
+import type { Reranker } from "../src/reranking/rerankerPort.js";
 
 const scoring = (scoreOf: (text: string) => number): Reranker => ({ name: "test", rerank: async (_q, candidates) => candidates.map((c) => scoreOf(c.text)) });
 

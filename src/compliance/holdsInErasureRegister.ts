@@ -1,6 +1,6 @@
 import type { HoldsApi } from "../legalHold/holdsApi.js";
 import type { ErasureRegisterExtension } from "./reportsFacade.js";
-import type { ErasureRow } from "./reportRows.js";
+import type { ErasureRow } from "../readModels/compliance/reportRows.js";
 
 /**
  * The erasure register's current-state rows: every active legal hold and every

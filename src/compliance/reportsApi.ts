@@ -1,4 +1,4 @@
-import type { ChangeRow, ErasureRow, GrantRow, KnowledgeRow, LineageRow, ReadRow, ReportPage } from "./reportRows.js";
+import type { ChangeRow, ErasureRow, GrantRow, KnowledgeRow, LineageRow, ReadRow, ReportPage } from "../readModels/compliance/reportRows.js";
 
 /** One page: rows after the cursor `after` (as returned in `next`), at most `limit` (default 100, at most 1,000). */
 export interface Paging {

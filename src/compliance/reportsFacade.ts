@@ -5,9 +5,9 @@ import { invalidRequest } from "../command/appErrors.js";
 import { canonicalJson } from "../command/canonicalJson.js";
 import type { ErasureCertificate } from "../erasure/subjectErasure.js";
 import type { ReadAuditLog, StoredReadRecord } from "../readAudit/readAuditPort.js";
-import type { ComplianceStore } from "./complianceReadModel.js";
+import type { ComplianceStore } from "../readModels/compliance/complianceReadModel.js";
 import { reportNotFound } from "./reportErrors.js";
-import type { ErasureRow, GrantRow, ReadRow, ReportPage } from "./reportRows.js";
+import type { ErasureRow, GrantRow, ReadRow, ReportPage } from "../readModels/compliance/reportRows.js";
 import type { KnowledgeEvidence, Paging, ReportsApi } from "./reportsApi.js";
 
 const defaultLimit = 100;

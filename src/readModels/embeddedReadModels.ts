@@ -7,7 +7,7 @@ import { lexicalReadModel, openSqliteLexicalStore } from "./lexical/sqliteLexica
 import { memoryViewReadModel, openSqliteMemoryViewStore } from "./memoryView/sqliteMemoryViewStore.js";
 import type { ReadModelDefinition } from "./projectionRunner.js";
 import { startSqliteIntegrityCheck } from "./sqliteIntegrityCheck.js";
-import { complianceReadModel, openComplianceStore } from "../compliance/complianceReadModel.js";
+import { complianceReadModel, openComplianceStore } from "./compliance/complianceReadModel.js";
 import { openSqliteVectorStore, vectorReadModel } from "./vector/sqliteVectorStore.js";
 
 export const graphReadModel = "graph";

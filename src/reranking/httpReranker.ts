@@ -1,4 +1,4 @@
-import type { Reranker } from "../search/rerankerPort.js";
+import type { Reranker } from "./rerankerPort.js";
 import { defaultRetrySettings, isRetriableStatus, parseRetryAfter, retryDelayMs, type RetrySettings } from "../chatModel/retryBackoff.js";
 import { redactUrl } from "../redactUrl.js";
 import { RerankerUnavailable } from "./rerankerErrors.js";

@@ -1,6 +1,6 @@
 import type { ChatModelPort, JsonSchemaObject } from "../chatModel/chatModelPort.js";
 import { loadPrompt } from "../chatModel/promptLibrary.js";
-import type { Reranker } from "../search/rerankerPort.js";
+import type { Reranker } from "./rerankerPort.js";
 import { RerankerUnavailable } from "./rerankerErrors.js";
 
 export const rerankPromptId = "search.rerank";

@@ -1,4 +1,4 @@
-import type { Reranker } from "../search/rerankerPort.js";
+import type { Reranker } from "./rerankerPort.js";
 
 /** What one rerank cost: the search response reports it, the metric `memledger_reranker_duration_seconds` counts it. */
 export interface RerankCost {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Reranker } from "../search/rerankerPort.js";
+import type { Reranker } from "./rerankerPort.js";
 
 /**
  * What every Reranker adapter must do. `make` returns the adapter and a way to

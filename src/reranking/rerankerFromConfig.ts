@@ -1,5 +1,5 @@
 import type { ChatModelPort } from "../chatModel/chatModelPort.js";
-import type { Reranker } from "../search/rerankerPort.js";
+import type { Reranker } from "./rerankerPort.js";
 import { httpReranker } from "./httpReranker.js";
 import { llmReranker } from "./llmReranker.js";
 import type { RerankerConfig } from "./rerankerConfig.js";

@@ -15,7 +15,7 @@ import { ReadModelUnavailable, startProjectionRunner, type ProjectionRunner, typ
 import { vectorReadModel, type VectorReadModel } from "../readModels/vector/vectorReadModel.js";
 import { hybridSearch } from "../search/hybridSearch.js";
 import { normalizeSearchRequest } from "../search/normalizeSearchRequest.js";
-import type { Reranker } from "../search/rerankerPort.js";
+import type { Reranker } from "../reranking/rerankerPort.js";
 import { InvalidSearch, ReadModelEngineUnavailable, SearchModeUnavailable } from "../search/searchErrors.js";
 import type { ReadModelStore } from "../readModels/readModelStore.js";
 import type { SearchRequest, SearchResponse } from "../search/searchRequest.js";

@@ -11,7 +11,7 @@ import { reciprocalRankFusion, type RankedList } from "./rankFusion.js";
 import { searchRowReader, type SearchRowReader } from "./searchRowReader.js";
 import { filterPlanner, type FilterPlanTuning } from "./filterPlan.js";
 import { lexicalCandidates, postFilterLexicalCandidates, postFilterVectorCandidates, vectorCandidates } from "./filteredCandidates.js";
-import type { Reranker } from "./rerankerPort.js";
+import type { Reranker } from "../reranking/rerankerPort.js";
 import { rerankFusedTop, type RerankCost } from "../reranking/rerankFusedTop.js";
 import { ReadModelEngineUnavailable } from "./searchErrors.js";
 import type { ResolvedSearchTime, ScoreParts, SearchHit, SearchMode } from "./searchRequest.js";

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { KeyRing } from "../../src/crypto/keyRing.js";
 import { openSqliteEventStore } from "../../src/eventStore/sqliteEventStore.js";
 import { openSqliteKeyStore } from "../../src/keyStore/sqliteKeyStore.js";
-import { openComplianceStore } from "../../src/compliance/complianceReadModel.js";
+import { openComplianceStore } from "../../src/readModels/compliance/complianceReadModel.js";
 import { openSqliteGraphStore } from "../../src/readModels/graph/sqliteGraphStore.js";
 import { openSqliteLexicalStore } from "../../src/readModels/lexical/sqliteLexicalStore.js";
 import { openSqliteMemoryViewStore, type MemoryViewStore } from "../../src/readModels/memoryView/sqliteMemoryViewStore.js";

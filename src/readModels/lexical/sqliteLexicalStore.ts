@@ -1,7 +1,7 @@
 import { queryTerms, segmentWords } from "../../../projections/lexicalTokens.js";
 import type { ProjectionEvent } from "../../../projections/projectionEvent.js";
 import { defaultContextualIndex, settingsFingerprint, type ContextualIndexSettings } from "../../contextualIndex/contextualIndexSettings.js";
-import { openSessionTurns, type LexicalEntry } from "../../contextualIndex/lexicalSessionTurns.js";
+import { openSessionTurns, type LexicalEntry } from "./lexicalSessionTurns.js";
 import { sessionKeyOf } from "../../contextualIndex/sessionWindow.js";
 import type { ReadModelStore } from "../readModelStore.js";
 import { applyInTransaction, checkpointMembers, openReadModelDb, purgeWriteAheadLog, type SqliteDb } from "../sqliteReadModelDb.js";

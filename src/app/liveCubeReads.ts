@@ -3,7 +3,7 @@ import type { AsOf } from "../../projections/asOf.js";
 import { MemoryService } from "../memory/memoryService.js";
 import { Retrieval } from "../retrieval/retrievalService.js";
 import type { SearchRequest } from "../search/searchRequest.js";
-import { CubeService } from "./cubeService.js";
+import { CubeService } from "../cube/cubeService.js";
 
 /**
  * Reads as the ledger answers them: a unit of a removed cube is 410 CubeRemoved

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import type { MemoryEvent } from "../../domain/memory/memoryEvents.js";
-import type { ProjectionEvent } from "../../projections/projectionEvent.js";
-import { canonicalJson } from "../command/canonicalJson.js";
-import type { ReadModelStore } from "../readModels/readModelStore.js";
-import { applyInTransaction, checkpointMembers, openReadModelDb, purgeWriteAheadLog, type SqliteDb } from "../readModels/sqliteReadModelDb.js";
+import type { MemoryEvent } from "../../../domain/memory/memoryEvents.js";
+import type { ProjectionEvent } from "../../../projections/projectionEvent.js";
+import { canonicalJson } from "../../command/canonicalJson.js";
+import type { ReadModelStore } from "../readModelStore.js";
+import { applyInTransaction, checkpointMembers, openReadModelDb, purgeWriteAheadLog, type SqliteDb } from "../sqliteReadModelDb.js";
 import type { ChangeRow, ErasureRow, KnowledgeRow, LineageRow } from "./reportRows.js";
 
 export const complianceReadModel = "compliance";

@@ -1,6 +1,6 @@
 import { searchableText } from "../../projections/memoryIntervals.js";
 import type { Embedder } from "../embedding/embedderPort.js";
-import type { IngestionStep } from "../ingestion/ingestionStep.js";
+import type { IngestionStep } from "./ingestionStep.js";
 
 /**
  * Ingestion step: embed a generated unit before it is activated. The vector

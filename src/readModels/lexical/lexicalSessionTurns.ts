@@ -1,6 +1,6 @@
-import type { SqliteDb } from "../readModels/sqliteReadModelDb.js";
-import { contextIsOn, settingsFingerprint, type ContextualIndexSettings } from "./contextualIndexSettings.js";
-import { contextWords, turnsSeeing, windowOf, type SessionTurn } from "./sessionWindow.js";
+import type { SqliteDb } from "../sqliteReadModelDb.js";
+import { contextIsOn, settingsFingerprint, type ContextualIndexSettings } from "../../contextualIndex/contextualIndexSettings.js";
+import { contextWords, turnsSeeing, windowOf, type SessionTurn } from "../../contextualIndex/sessionWindow.js";
 
 /** A session turn as the full-text read model keeps it: where its current entry is and the words it was indexed with. */
 export interface IndexedTurn extends SessionTurn {
