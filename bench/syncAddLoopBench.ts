@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { openMemLedger, type MemLedgerOptions } from "../src/app/memLedger.js";
 import { resolveEmbeddingModelDir } from "../src/embedding/embeddingModelDir.js";
 import { openOnnxEmbedder } from "../src/embedding/onnxEmbedder.js";
-import { embeddingStep } from "../src/retrieval/embeddingStep.js";
+import { embeddingStep } from "../src/ingestion/embeddingStep.js";
 import { removeDir, tempDir } from "./payload.js";
 import { fmtMs, fmtRatio, formatTable, nowMs, writeResults } from "./stats.js";
 
