@@ -17,8 +17,8 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { openEventStoreDbEventStore } from "../src/eventStore/eventStoreDbEventStore.js";
 import type { EventStorePort, NewEvent } from "../src/eventStore/eventStorePort.js";
-import { walkEsdbChain } from "../src/esdbTamperEvidence/esdbChainWalk.js";
-import { chainBatch } from "../src/esdbTamperEvidence/esdbStreamChain.js";
+import { walkEsdbChain } from "../src/tamperEvidence/esdbChainWalk.js";
+import { chainBatch } from "../src/eventStore/esdbStreamChain.js";
 import { FakeEventStoreDbClient } from "../test/support/fakeEventStoreDbClient.js";
 
 const arg = (name: string, fallback: string) => {

@@ -4,11 +4,11 @@ import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openEventStoreDbEventStore, redactUrl } from "../src/eventStore/eventStoreDbEventStore.js";
 import type { EventStorePort, NewEvent } from "../src/eventStore/eventStorePort.js";
-import type { AllLogReader } from "../src/esdbTamperEvidence/allLogReader.js";
-import { esdbAllLogReader } from "../src/esdbTamperEvidence/esdbAllLogReader.js";
-import { walkEsdbChain } from "../src/esdbTamperEvidence/esdbChainWalk.js";
-import { signEsdbCheckpoint } from "../src/esdbTamperEvidence/esdbCheckpoints.js";
-import { chainField, storedStreamHash } from "../src/esdbTamperEvidence/esdbStreamChain.js";
+import type { AllLogReader } from "../src/tamperEvidence/allLogReader.js";
+import { esdbAllLogReader } from "../src/tamperEvidence/esdbAllLogReader.js";
+import { walkEsdbChain } from "../src/tamperEvidence/esdbChainWalk.js";
+import { signEsdbCheckpoint } from "../src/tamperEvidence/esdbCheckpoints.js";
+import { chainField, storedStreamHash } from "../src/eventStore/esdbStreamChain.js";
 
 /**
  * The tamper scenarios of test/esdbTamperEvidence.walk.test.ts against a live EventStoreDB/KurrentDB server,

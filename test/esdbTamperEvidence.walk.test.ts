@@ -4,9 +4,9 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { openEventStoreDbEventStore } from "../src/eventStore/eventStoreDbEventStore.js";
 import type { EventStorePort, NewEvent } from "../src/eventStore/eventStorePort.js";
 import { genesisHash } from "../src/eventStore/eventHashChain.js";
-import { walkEsdbChain } from "../src/esdbTamperEvidence/esdbChainWalk.js";
-import { signEsdbCheckpoint, type EsdbCheckpointLine } from "../src/esdbTamperEvidence/esdbCheckpoints.js";
-import { chainField, nextEsdbStreamHash, storedStreamHash } from "../src/esdbTamperEvidence/esdbStreamChain.js";
+import { walkEsdbChain } from "../src/tamperEvidence/esdbChainWalk.js";
+import { signEsdbCheckpoint, type EsdbCheckpointLine } from "../src/tamperEvidence/esdbCheckpoints.js";
+import { chainField, nextEsdbStreamHash, storedStreamHash } from "../src/eventStore/esdbStreamChain.js";
 import { FakeEventStoreDbClient, type FakeRecord } from "./support/fakeEventStoreDbClient.js";
 
 /**

@@ -3,8 +3,8 @@ import { EventStoreDBClient } from "@eventstore/db-client";
 import { describe, expect, it } from "vitest";
 import { eventStoreContract } from "../src/eventStore/eventStore.contract.js";
 import { openEventStoreDbEventStore, redactUrl } from "../src/eventStore/eventStoreDbEventStore.js";
-import { esdbAllLogReader } from "../src/esdbTamperEvidence/esdbAllLogReader.js";
-import { walkEsdbChain } from "../src/esdbTamperEvidence/esdbChainWalk.js";
+import { esdbAllLogReader } from "../src/tamperEvidence/esdbAllLogReader.js";
+import { walkEsdbChain } from "../src/tamperEvidence/esdbChainWalk.js";
 
 /**
  * The event-store contract against a live EventStoreDB/KurrentDB server, e.g.

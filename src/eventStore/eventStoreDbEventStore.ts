@@ -25,7 +25,7 @@ import { redactUrl } from "../redactUrl.js";
 import { createHash } from "node:crypto";
 import { EventStore, type AppendResult, type EventMetadata, type EventStorePort, type ExpectedRevision, type NewEvent, type ReadAllOptions, type ReadStreamOptions, type RecordedEvent, type Subscription } from "./eventStorePort.js";
 import { concurrencyConflict, EventStoreUnavailable, idempotencyConflict, streamNotFound, type ConcurrencyConflict, type IdempotencyConflict, type StreamNotFound } from "./eventStoreErrors.js";
-import { chainBatch, chainField, storedStreamHash } from "../esdbTamperEvidence/esdbStreamChain.js";
+import { chainBatch, chainField, storedStreamHash } from "./esdbStreamChain.js";
 import { genesisHash } from "./eventHashChain.js";
 
 /**
@@ -74,7 +74,7 @@ import { genesisHash } from "./eventHashChain.js";
  * Event ids are unique per stream here, not across streams as in SQLite.
  *
  * Tamper evidence: every event carries its stream's hash chain in its metadata
- * (`$chain`, src/esdbTamperEvidence/esdbStreamChain.ts), read back out again.
+ * (`$chain`, src/eventStore/esdbStreamChain.ts), read back out again.
  * Chaining needs the stream's last event: the retry scan above reads it anyway
  * (one extra backwards read of 1 only with `idempotencyWindow: 0`). An append
  * with `any`/`stream_exists` is pinned to the revision of that event, and

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import type { EsdbSignedCheckpoint } from "../esdbTamperEvidence/esdbCheckpoints.js";
+import type { EsdbSignedCheckpoint } from "./esdbCheckpoints.js";
 import type { SignedCheckpoint } from "./signedCheckpoints.js";
 import { checkpointNow, checkpointPathsOf, checkpointPublicKey, logFileOf, verifyTamperEvidence, type TamperEvidenceSettings } from "./tamperEvidence.js";
 import type { TamperReport } from "./walkHashChain.js";

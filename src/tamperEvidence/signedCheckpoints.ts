@@ -83,7 +83,7 @@ export function appendCheckpoint(file: string, checkpoint: SignedCheckpoint): vo
   appendCheckpointLine(file, checkpoint);
 }
 
-/** Appends and fsyncs one JSON line of any checkpoint format (the EventStoreDB one too, src/esdbTamperEvidence/). */
+/** Appends and fsyncs one JSON line of any checkpoint format (the EventStoreDB one too, src/tamperEvidence/esdb*.ts). */
 export function appendCheckpointLine(file: string, checkpoint: object): void {
   mkdirSync(dirname(file), { recursive: true });
   appendFileSync(file, `${JSON.stringify(checkpoint)}\n`);

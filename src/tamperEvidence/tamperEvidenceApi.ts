@@ -1,6 +1,6 @@
 import { Data } from "effect";
 import { basename } from "node:path";
-import type { EsdbSignedCheckpoint } from "../esdbTamperEvidence/esdbCheckpoints.js";
+import type { EsdbSignedCheckpoint } from "./esdbCheckpoints.js";
 import type { SignedCheckpoint } from "./signedCheckpoints.js";
 import { checkpointNow, checkpointPublicKey, verifyTamperEvidence, type TamperEvidenceSettings } from "./tamperEvidence.js";
 import type { TamperFinding, TamperReport } from "./walkHashChain.js";

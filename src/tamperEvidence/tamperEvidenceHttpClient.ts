@@ -1,4 +1,4 @@
-import type { EsdbSignedCheckpoint } from "../esdbTamperEvidence/esdbCheckpoints.js";
+import type { EsdbSignedCheckpoint } from "./esdbCheckpoints.js";
 import type { SignedCheckpoint } from "./signedCheckpoints.js";
 import type { TamperEvidenceApi } from "./tamperEvidenceApi.js";
 import type { TamperReport } from "./walkHashChain.js";

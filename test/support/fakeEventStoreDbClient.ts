@@ -1,5 +1,5 @@
 import { StreamNotFoundError, WrongExpectedVersionError, type EventStoreDBClient } from "@eventstore/db-client";
-import type { AllLogReader, LoggedEvent } from "../../src/esdbTamperEvidence/allLogReader.js";
+import type { AllLogReader, LoggedEvent } from "../../src/tamperEvidence/allLogReader.js";
 
 /**
  * An in-memory stand-in for the few EventStoreDB client calls the adapter and the tamper walk make

@@ -1,10 +1,10 @@
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { KeyObject } from "node:crypto";
 import { genesisHash, nextChainHash, nextStreamHash } from "../eventStore/eventHashChain.js";
-import type { CheckpointSummary, TamperFinding, TamperReport } from "../tamperEvidence/walkHashChain.js";
+import type { CheckpointSummary, TamperFinding, TamperReport } from "./walkHashChain.js";
 import { comparePositions, type AllLogReader, type AllPosition, type LoggedEvent } from "./allLogReader.js";
 import { esdbSignatureHolds, type EsdbCheckpointLine, type EsdbSignedCheckpoint } from "./esdbCheckpoints.js";
-import { eventDigest, hasChainField, storedStreamHash } from "./esdbStreamChain.js";
+import { eventDigest, hasChainField, storedStreamHash } from "../eventStore/esdbStreamChain.js";
 
 /**
  * `audit verify` on an EventStoreDB/KurrentDB log: one pass over `$all` in commit order. For every user event

@@ -1,5 +1,5 @@
 import { hash } from "node:crypto";
-import { genesisHash, nextStreamHash } from "../eventStore/eventHashChain.js";
+import { genesisHash, nextStreamHash } from "./eventHashChain.js";
 
 /**
  * The per-stream hash chain of an EventStoreDB/KurrentDB log, carried in each event's metadata as

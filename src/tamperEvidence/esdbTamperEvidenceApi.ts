@@ -1,4 +1,4 @@
-import type { TamperEvidenceApi } from "../tamperEvidence/tamperEvidenceApi.js";
+import type { TamperEvidenceApi } from "./tamperEvidenceApi.js";
 import type { EsdbTamperEvidenceSettings } from "./esdbTamperEvidence.js";
 
 /** Loaded on first use: an embedded ledger never loads the gRPC client (as memLedger.ts loads the adapter). */

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { AuditUsageError, auditVerifyExit, formatCheckpoint, formatTamperReport, type AuditVerifyIo } from "../tamperEvidence/auditVerifyCommand.js";
+import { AuditUsageError, auditVerifyExit, formatCheckpoint, formatTamperReport, type AuditVerifyIo } from "./auditVerifyCommand.js";
 import { redactUrl } from "../redactUrl.js";
 import type { EsdbTamperEvidenceSettings } from "./esdbTamperEvidence.js";
 
@@ -41,12 +41,13 @@ export async function runEsdbAuditCheckpointCommand(options: EsdbTamperEvidenceS
 
 /** `$all` positions are byte offsets, not event counts: the progress line says how far through the log it is. */
 function positionProgress(io: AuditVerifyIo) {
-  let last = 0;
+  // Not 0: performance.now() counts from the process's start, so a short-lived CLI would drop its first lines.
+  let last = Number.NEGATIVE_INFINITY;
   let drawn = false;
   return {
     update: (position: number, head: number) => {
       const now = performance.now();
-      if (now - last < (io.interactive ? 100 : 1_000)) return;
+      if (position < head && now - last < (io.interactive ? 100 : 1_000)) return;
       last = now;
       const text = `  $all position ${position.toLocaleString("en")} of ${head.toLocaleString("en")} (${head > 0 ? Math.min(100, Math.floor((100 * position) / head)) : 100}%)`;
       if (io.interactive) {
