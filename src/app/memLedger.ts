@@ -40,7 +40,7 @@ import { reportsFacade, type ReportSources } from "../compliance/reportsFacade.j
 import { holdsInErasureRegister } from "../compliance/holdsInErasureRegister.js";
 import { automaticCheckpoints, tamperEvidenceSettings, type TamperEvidenceOptions } from "../tamperEvidence/tamperEvidenceOptions.js";
 import { rootTamperEvidence } from "../tamperEvidence/tamperEvidenceApi.js";
-import { rootEsdbTamperEvidence } from "../esdbTamperEvidence/esdbTamperEvidenceApi.js";
+import { rootEsdbTamperEvidence } from "../tamperEvidence/esdbTamperEvidenceApi.js";
 import type { ReadAuditLog } from "../readAudit/readAuditPort.js";
 import type { CommandContext } from "../command/commandContext.js";
 import { openSqliteCheckpointStore } from "../checkpoints/sqliteCheckpointStore.js";

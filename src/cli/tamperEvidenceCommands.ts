@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { TamperEvidenceApi } from "../tamperEvidence/tamperEvidenceApi.js";
 import { AuditUsageError, auditVerifyExit, formatCheckpoint, formatTamperReport, runAuditCheckpointCommand, runAuditPublicKeyCommand, runAuditVerifyCommand } from "../tamperEvidence/auditVerifyCommand.js";
-import { eventStoreUrlOf, runEsdbAuditCheckpointCommand, runEsdbAuditVerifyCommand } from "../esdbTamperEvidence/esdbAuditCommands.js";
+import { eventStoreUrlOf, runEsdbAuditCheckpointCommand, runEsdbAuditVerifyCommand } from "../tamperEvidence/esdbAuditCommands.js";
 
 /** What the commands need from main.ts's program. */
 export interface TamperEvidenceCliHost {
