@@ -40,7 +40,6 @@ const statusByTag: Readonly<Record<string, number>> = {
   // The log's file is damaged: writes stay refused until it is restored (docs/operations.md).
   EventLogDamaged: 503,
   // Tamper evidence asked of a log that carries no hash chains (EventStoreDB/KurrentDB): the feature is not there.
-  TamperEvidenceUnavailable: 501,
   KeyStoreUnavailable: 503,
   JobBusUnavailable: 503,
   // A sync add above its limits: the message names the limit and says to use mode "async".

@@ -1,4 +1,3 @@
-import { Data } from "effect";
 import { basename } from "node:path";
 import type { EsdbSignedCheckpoint } from "./esdbCheckpoints.js";
 import type { SignedCheckpoint } from "./signedCheckpoints.js";
@@ -15,22 +14,8 @@ export interface TamperEvidenceApi {
   publicKey(): Promise<{ readonly publicKey: string }>;
 }
 
-/** The log is not the embedded one: EventStoreDB/KurrentDB carry no hash chains (docs/compliance.md). */
-export class TamperEvidenceUnavailable extends Data.TaggedError("TamperEvidenceUnavailable")<{ readonly engine: string; readonly message: string }> {}
-export const tamperEvidenceUnavailable = (engine: string) =>
-  new TamperEvidenceUnavailable({
-    engine,
-    message: `tamper evidence (hash chains, signed checkpoints) covers the embedded SQLite log only; this server's log is ${engine}, whose events carry no hash chain: run against a data directory, or see docs/compliance.md "Tamper evidence"`,
-  });
-
-/** The trusted root's namespace: the data directory's log, or a refusal for another engine. */
-export function rootTamperEvidence(settings: TamperEvidenceSettings | { readonly unavailableEngine: string }): TamperEvidenceApi {
-  if ("unavailableEngine" in settings) {
-    const refuse = async (): Promise<never> => {
-      throw tamperEvidenceUnavailable(settings.unavailableEngine);
-    };
-    return { verify: refuse, checkpoint: refuse, publicKey: refuse };
-  }
+/** The trusted root's namespace over the data directory's log (EventStoreDB logs: esdbTamperEvidenceApi.ts). */
+export function rootTamperEvidence(settings: TamperEvidenceSettings): TamperEvidenceApi {
   return {
     verify: () => verifyTamperEvidence(settings),
     checkpoint: async () => checkpointNow(settings),
