@@ -1,5 +1,4 @@
 import type { MemoryContent } from "../domain/memory/memoryContent.js";
-import type { NamedEntityKind } from "./namedEntities.js";
 
 /**
  * Deterministic entity extraction from a memory unit's content (no ML, no I/O).
@@ -27,6 +26,10 @@ import type { NamedEntityKind } from "./namedEntities.js";
  */
 
 /** `entity` is a name of unknown type; the typed kinds come from `./namedEntities.ts` (graph entities "nlp"). */
+/** The kinds an NLP recogniser types a name as (namedEntities.ts); untyped names stay `entity`. */
+export const namedEntityKinds = ["person", "place", "organization", "date"] as const;
+export type NamedEntityKind = (typeof namedEntityKinds)[number];
+
 export type MentionKind = "entity" | NamedEntityKind | "tag" | "user" | "agent";
 
 export interface ExtractedEntity {

@@ -1,5 +1,5 @@
 import nlp from "compromise";
-import { entityIdOf, extractNames } from "./entities.js";
+import { entityIdOf, extractNames, namedEntityKinds, type NamedEntityKind } from "./entities.js";
 
 /**
  * Named entities found by a maintained NLP library (compromise, already used
@@ -14,8 +14,7 @@ import { entityIdOf, extractNames } from "./entities.js";
  * Pure and deterministic: compromise's tagger is rule- and lexicon-based,
  * with no randomness and no I/O.
  */
-export const namedEntityKinds = ["person", "place", "organization", "date"] as const;
-export type NamedEntityKind = (typeof namedEntityKinds)[number];
+export { namedEntityKinds, type NamedEntityKind };
 
 export interface NamedEntity {
   readonly id: string;

@@ -1,15 +1,12 @@
 import hnswlib from "hnswlib-node";
 import type { HierarchicalNSW } from "hnswlib-node";
 import { readVerifiedSnapshot, writeAnnIndexFiles } from "./annIndexFile.js";
+import type { AnnSearchHit } from "./annSearchHit.js";
 import { assertLabel } from "./label.js";
 import { toUnitVector } from "./unitVector.js";
 import { VectorStore } from "./vectorStore.js";
 
-export interface AnnSearchHit {
-  readonly label: number;
-  /** Cosine similarity in [-1, 1]; higher is closer. */
-  readonly similarity: number;
-}
+export type { AnnSearchHit };
 
 /**
  * An in-memory approximate-nearest-neighbour index over unit vectors, keyed by integer labels

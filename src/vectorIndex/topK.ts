@@ -1,4 +1,4 @@
-import type { AnnSearchHit } from "./annIndex.js";
+import type { AnnSearchHit } from "./annSearchHit.js";
 
 /** Best first: higher similarity, ties to the lower label so equal scores order the same way on every path. */
 export function compareBestFirst(a: AnnSearchHit, b: AnnSearchHit): number {

@@ -1,4 +1,4 @@
-import type { AnnSearchHit } from "./annIndex.js";
+import type { AnnSearchHit } from "./annSearchHit.js";
 import { TopK } from "./topK.js";
 import { clampSimilarity } from "./unitVector.js";
 
