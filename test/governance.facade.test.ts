@@ -95,6 +95,18 @@ describe("the principal-scoped facade", () => {
     expect(new Set(bobHits)).toEqual(new Set([secret.memoryId, aboutCarol.memoryId]));
   });
 
+  it("a private unit whose subject is written as an actor (principal:<id>) is that principal's in get as in search", async () => {
+    await admin.governance.createPrincipal({ principalId: "erin", kind: "user" });
+    await alice.governance.grantCube("home", { kind: "principal", id: "erin" }, "read");
+    const erin = ledger.as({ tenantId: "default", principalId: "erin" });
+    const aboutErin = await alice.memories.create({ cubeId: "home", text: "erin private note about orchids", visibility: "private", userId: "principal:erin" });
+    await ledger.readModels.catchUp();
+    const hits = (await erin.search({ query: "orchids", cubeIds: ["home"], mode: "bm25" })).results.map((h) => h.memory.memoryId);
+    expect(hits).toEqual([aboutErin.memoryId]);
+    expect((await erin.memories.get(aboutErin.memoryId)).memoryId).toBe(aboutErin.memoryId);
+    expect((await erin.memories.history(aboutErin.memoryId)).length).toBeGreaterThan(0);
+  });
+
   it("an agent names a user only under a delegation, and both are recorded", async () => {
     await alice.governance.grantCube("home", { kind: "principal", id: "planner" }, "write");
     const forAlice = ledger.as({ tenantId: "default", principalId: "planner", onBehalfOf: "alice" });

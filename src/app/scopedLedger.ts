@@ -105,7 +105,9 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
   };
   const memoryResource = async (view: MemoryView): Promise<Resource> => {
     const authorId = principalIdOfActor(view.createdBy);
-    const userId = view.content?.userId;
+    // A subject may be written as a principal's id or as its actor name; the search pre-filter takes both, so must this.
+    const subject = view.content?.userId;
+    const userId = subject !== undefined ? (principalIdOfActor(subject) ?? subject) : undefined;
     const sessionId = view.content?.sessionId;
     return {
       ...(await cubeResource(view.cubeId).catch(() => ({ tenantId: "", cubeId: view.cubeId }))),
