@@ -107,6 +107,18 @@ describe("the principal-scoped facade", () => {
     expect((await erin.memories.history(aboutErin.memoryId)).length).toBeGreaterThan(0);
   });
 
+  it("a user's profile shows a principal only the preference units it may read", async () => {
+    await admin.governance.createPrincipal({ principalId: "frank", kind: "user" });
+    await alice.governance.grantCube("home", { kind: "principal", id: "frank" }, "read");
+    const frank = ledger.as({ tenantId: "default", principalId: "frank" });
+    const shared = await alice.memories.create({ cubeId: "home", text: "Bob prefers window seats", userId: "bob", memoryType: "preference" });
+    const secret = await alice.memories.create({ cubeId: "home", text: "Bob prefers to keep his diagnosis quiet", userId: "bob", memoryType: "preference", visibility: "private" });
+    const explicit = async (who: ScopedLedger) => (await who.preferences.profile("home", "bob")).preferences.explicit.map((p) => p.memoryId).sort();
+    expect(await explicit(frank)).toEqual([shared.memoryId]);
+    expect(await explicit(bob)).toEqual([shared.memoryId, secret.memoryId].sort()); // its subject
+    expect(await explicit(alice)).toEqual([shared.memoryId, secret.memoryId].sort()); // the cube's admin
+  });
+
   it("an agent names a user only under a delegation, and both are recorded", async () => {
     await alice.governance.grantCube("home", { kind: "principal", id: "planner" }, "write");
     const forAlice = ledger.as({ tenantId: "default", principalId: "planner", onBehalfOf: "alice" });

@@ -23,6 +23,7 @@ import { memReaderFacade } from "../memReader/memReaderFacade.js";
 import { feedbackFacade } from "../memFeedback/feedbackApi.js";
 import type { FeedbackOps } from "../memFeedback/feedbackOps.js";
 import { preferencesFacade } from "../preferences/preferencesApi.js";
+import { profileOf } from "../preferences/userProfile.js";
 import { scopedDecisions } from "../memoryDecisions/decisionsApi.js";
 import { canonicalJson } from "../command/canonicalJson.js";
 import type { CommandContext } from "../command/commandContext.js";
@@ -425,7 +426,16 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
       { check: async (action, resource, notFound) => (await gate()).require(action, resource, notFound), ctxOf, tenantOfCube: internals.tenantOfCube },
     ),
     preferences: preferencesFacade<RequestOptions>(
-      { infer: (cubeId, userId, ctx) => root.preferences.infer(cubeId, userId, ctx), profile: (cubeId, userId) => root.preferences.profile(cubeId, userId) },
+      {
+        infer: (cubeId, userId, ctx) => root.preferences.infer(cubeId, userId, ctx),
+        // A profile is read from the user's units: a private or session one this principal may not see stays out of it.
+        profile: async (cubeId, userId) => {
+          const g = await gate();
+          const shown: MemoryView[] = [];
+          for (const unit of await root.cubes.memories(cubeId, { statuses: ["activated"] })) if (g.allows("memory.read", await memoryResource(unit))) shown.push(unit);
+          return profileOf(cubeId, userId, shown);
+        },
+      },
       { check: async (action, resource, notFound) => (await gate()).require(action, resource, notFound), ctxOf, tenantOfCube: internals.tenantOfCube },
     ),
     audit: {
