@@ -119,6 +119,23 @@ describe("the principal-scoped facade", () => {
     expect(await explicit(alice)).toEqual([shared.memoryId, secret.memoryId].sort()); // the cube's admin
   });
 
+  it("a search over a cube the caller administers and one it only reads: its own cube's private units stay, the other's stay hidden", async () => {
+    await admin.governance.createPrincipal({ principalId: "gina", kind: "user", roles: ["writer"] });
+    const gina = ledger.as({ tenantId: "default", principalId: "gina" });
+    await gina.cubes.create({ cubeId: "garden", name: "Garden", owner: { kind: "user", id: "gina" } });
+    await admin.governance.createPrincipal({ principalId: "hank", kind: "user" });
+    await gina.governance.grantCube("garden", { kind: "principal", id: "hank" }, "write");
+    await alice.governance.grantCube("home", { kind: "principal", id: "hank" }, "write");
+    await alice.governance.grantCube("home", { kind: "principal", id: "gina" }, "read");
+    const hank = ledger.as({ tenantId: "default", principalId: "hank" });
+    const inGarden = await hank.memories.create({ cubeId: "garden", text: "hank private note on magnolias", visibility: "private" });
+    const inHome = await hank.memories.create({ cubeId: "home", text: "hank private note on magnolias at home", visibility: "private" });
+    await ledger.readModels.catchUp();
+    const hits = (await gina.search({ query: "magnolias", cubeIds: ["garden", "home"], mode: "bm25" })).results.map((h) => h.memory.memoryId);
+    expect(hits).toEqual([inGarden.memoryId]); // gina administers garden, only reads home
+    expect(hits).not.toContain(inHome.memoryId);
+  });
+
   it("an agent names a user only under a delegation, and both are recorded", async () => {
     await alice.governance.grantCube("home", { kind: "principal", id: "planner" }, "write");
     const forAlice = ledger.as({ tenantId: "default", principalId: "planner", onBehalfOf: "alice" });

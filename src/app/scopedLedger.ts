@@ -357,9 +357,14 @@ export function scopedLedger(internals: LedgerInternals, acting: ActingPrincipal
       }
       // Private and session units of cubes the caller does not administer are filtered inside the retrievers, before ranking.
       // Both visibility filters are the facade's own: whatever a caller put there is replaced.
-      const { privateVisibleTo: _names, sessionVisibleTo: _session, ...asked } = request.filters ?? {};
-      const seesAllPrivate = (request.cubeIds ?? []).every((cubeId) => g.isCubeAdmin(cubeId));
-      const visibleTo = { privateVisibleTo: viewerNames(g), ...(acting.sessionId !== undefined ? { sessionVisibleTo: acting.sessionId } : {}) };
+      const { privateVisibleTo: _names, sessionVisibleTo: _session, personalVisibleInCubes: _administered, ...asked } = request.filters ?? {};
+      const administered = (request.cubeIds ?? []).filter((cubeId) => g.isCubeAdmin(cubeId));
+      const seesAllPrivate = (request.cubeIds ?? []).length === administered.length;
+      const visibleTo = {
+        privateVisibleTo: viewerNames(g),
+        ...(acting.sessionId !== undefined ? { sessionVisibleTo: acting.sessionId } : {}),
+        ...(administered.length > 0 ? { personalVisibleInCubes: administered } : {}),
+      };
       const scoped = { ...request, filters: seesAllPrivate ? asked : { ...asked, ...visibleTo } };
       const response = await root.search(scoped);
       audited("search", request, request.cubeIds ?? [], response.results.map((hit) => hit.memory.memoryId));

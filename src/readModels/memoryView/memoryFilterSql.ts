@@ -37,6 +37,12 @@ export interface MemoryFilters {
    * request: the session the caller states; `session` units of it come back too.
    */
   readonly sessionVisibleTo?: string;
+  /**
+   * Set by the principal-scoped facade with `privateVisibleTo`, never by a
+   * request: the cubes the caller administers, whose personal units it sees
+   * whoever wrote them (a search over several cubes mixes both kinds).
+   */
+  readonly personalVisibleInCubes?: readonly string[];
 }
 
 export const defaultRetrievableStatuses: readonly MemoryStatus[] = ["activated", "frozen"];
@@ -137,6 +143,10 @@ export function memoryFilterSql(filters: MemoryFilters, asOf: LogMoment | undefi
     if (filters.sessionVisibleTo !== undefined) {
       seen.push("(i.visibility = 'session' AND c.session_id = ?)");
       params.push(filters.sessionVisibleTo);
+    }
+    if (filters.personalVisibleInCubes !== undefined && filters.personalVisibleInCubes.length > 0) {
+      seen.push(`i.cube_id IN (${filters.personalVisibleInCubes.map(() => "?").join(", ")})`);
+      params.push(...filters.personalVisibleInCubes);
     }
     clauses.push(`(${seen.join(" OR ")})`);
   }
