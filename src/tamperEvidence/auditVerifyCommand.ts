@@ -37,7 +37,7 @@ export async function runAuditVerifyCommand(options: TamperEvidenceSettings & { 
     }
   }
   io.err(`verifying ${logFileOf(options.dataDir)}: every checksum, both hash chains, and the signed checkpoints in ${checkpointPathsOf(options).file}\n`);
-  const progress = progressLine(io);
+  const progress = auditProgress(io, (events, head) => `${events.toLocaleString("en")} of ${head.toLocaleString("en")} events checked`);
   const report = await verifyTamperEvidence(options, { ...(publicKeyPem ? { publicKeyPem } : {}), onProgress: progress.update });
   progress.done();
   io.out(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTamperReport(report)}\n`);
@@ -57,25 +57,6 @@ export function runAuditPublicKeyCommand(options: TamperEvidenceSettings, io: Au
 }
 
 /** One progress line: redrawn in place on a terminal, else a line a second. */
-function progressLine(io: AuditVerifyIo) {
-  let last = 0;
-  let drawn = false;
-  return {
-    update: (events: number, head: number) => {
-      const now = performance.now();
-      if (now - last < (io.interactive ? 100 : 1_000)) return;
-      last = now;
-      const text = `  ${events.toLocaleString("en")} of ${head.toLocaleString("en")} events checked (${head > 0 ? Math.floor((100 * events) / head) : 100}%)`;
-      if (io.interactive) {
-        io.err(`\r${text}`);
-        drawn = true;
-      } else io.err(`${text}\n`);
-    },
-    done: () => {
-      if (drawn) io.err("\n");
-    },
-  };
-}
 
 export function formatCheckpoint(c: SignedCheckpoint | EsdbSignedCheckpoint): string {
   return [
@@ -104,4 +85,29 @@ export function formatTamperReport(r: TamperReport): string {
     "what to do: keep this data directory as evidence (copy it before anything else); restore events.db from a backup whose `audit verify` passes,",
     "  and compare the two from the first problem on (docs/compliance.md, \"Tamper evidence\").",
   ].join("\n");
+}
+
+/**
+ * The progress line of a long verify walk: redrawn in place on a terminal, a line a second otherwise, and the
+ * last one (everything walked) always shown. `last` starts below any time: performance.now() counts from the
+ * process's start, so a short-lived CLI would otherwise drop its first lines.
+ */
+export function auditProgress(io: AuditVerifyIo, describe: (done: number, total: number) => string) {
+  let last = Number.NEGATIVE_INFINITY;
+  let drawn = false;
+  return {
+    update: (done: number, total: number) => {
+      const now = performance.now();
+      if (done < total && now - last < (io.interactive ? 100 : 1_000)) return;
+      last = now;
+      const text = `  ${describe(done, total)} (${total > 0 ? Math.min(100, Math.floor((100 * done) / total)) : 100}%)`;
+      if (io.interactive) {
+        io.err(`\r${text}`);
+        drawn = true;
+      } else io.err(`${text}\n`);
+    },
+    done: () => {
+      if (drawn) io.err("\n");
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { AuditUsageError, auditVerifyExit, formatCheckpoint, formatTamperReport, type AuditVerifyIo } from "./auditVerifyCommand.js";
+import { AuditUsageError, auditProgress, auditVerifyExit, formatCheckpoint, formatTamperReport, type AuditVerifyIo } from "./auditVerifyCommand.js";
 import { redactUrl } from "../redactUrl.js";
 import type { EsdbTamperEvidenceSettings } from "./esdbTamperEvidence.js";
 
@@ -25,7 +25,8 @@ export async function runEsdbAuditVerifyCommand(options: EsdbTamperEvidenceSetti
   }
   const { esdbCheckpointPathsOf, verifyEsdbTamperEvidence } = await load();
   io.err(`verifying $all of EventStoreDB at ${redactUrl(options.url)}: each stream's hash chain, the running hash over $all, and the signed checkpoints in ${esdbCheckpointPathsOf(options).file}\n`);
-  const progress = positionProgress(io);
+  // `$all` positions are byte offsets, not event counts: the line says how far through the log the walk is.
+  const progress = auditProgress(io, (position, head) => `$all position ${position.toLocaleString("en")} of ${head.toLocaleString("en")}`);
   const report = await verifyEsdbTamperEvidence(options, { ...(publicKeyPem ? { publicKeyPem } : {}), onProgress: progress.update });
   progress.done();
   io.out(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTamperReport(report)}\n`);
@@ -39,24 +40,3 @@ export async function runEsdbAuditCheckpointCommand(options: EsdbTamperEvidenceS
   return 0;
 }
 
-/** `$all` positions are byte offsets, not event counts: the progress line says how far through the log it is. */
-function positionProgress(io: AuditVerifyIo) {
-  // Not 0: performance.now() counts from the process's start, so a short-lived CLI would drop its first lines.
-  let last = Number.NEGATIVE_INFINITY;
-  let drawn = false;
-  return {
-    update: (position: number, head: number) => {
-      const now = performance.now();
-      if (position < head && now - last < (io.interactive ? 100 : 1_000)) return;
-      last = now;
-      const text = `  $all position ${position.toLocaleString("en")} of ${head.toLocaleString("en")} (${head > 0 ? Math.min(100, Math.floor((100 * position) / head)) : 100}%)`;
-      if (io.interactive) {
-        io.err(`\r${text}`);
-        drawn = true;
-      } else io.err(`${text}\n`);
-    },
-    done: () => {
-      if (drawn) io.err("\n");
-    },
-  };
-}
