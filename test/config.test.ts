@@ -46,7 +46,7 @@ describe("server configuration from the environment", () => {
     writeFileSync(join(modelDir, "model.onnx"), "");
     expect(configFromEnv({ MEMLEDGER_EMBEDDING_MODEL_DIR: modelDir }).embedder).toEqual({ kind: "onnx", modelDir });
     expect(configFromEnv({ MEMLEDGER_EMBEDDING_MODEL_DIR: modelDir, MEMLEDGER_EMBEDDER: "none" }).embedder).toEqual({ kind: "none" });
-    expect(() => configFromEnv({ MEMLEDGER_EMBEDDER: "onnx", MEMLEDGER_EMBEDDING_MODEL_DIR: "/nonexistent/model" })).toThrow(/fetch-embedding-model\.sh/);
+    expect(() => configFromEnv({ MEMLEDGER_EMBEDDER: "onnx", MEMLEDGER_EMBEDDING_MODEL_DIR: "/nonexistent/model" })).toThrow(/npm run fetch-model/);
   });
 
   it("configures an OpenAI-compatible embedder by base URL and model, and names what is missing", () => {

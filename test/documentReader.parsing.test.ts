@@ -7,7 +7,7 @@ import { DocumentUnreadable } from "../src/documentReader/documentErrors.js";
 import { mediaTypeOfFileName } from "../src/documentReader/documentText.js";
 import { parseDocument, parsePlainText } from "../src/documentReader/parseDocument.js";
 import { tokenCounterFor, tokenCounterNameFor } from "../src/documentReader/tokenCounter.js";
-import { defaultEmbeddingModelDir } from "../src/embedding/embeddingModelDir.js";
+import { miniLmModelDir } from "../src/embedding/embeddingModelDir.js";
 import { tinyPdf } from "./support/tinyPdf.js";
 
 /**
@@ -102,7 +102,7 @@ describe("token-aware chunking", () => {
     expect(chunks.map((c) => c.text).join(" ")).toContain("tokenization 0");
   });
 
-  const modelDir = process.env.MEMLEDGER_EMBEDDING_MODEL_DIR ?? defaultEmbeddingModelDir;
+  const modelDir = process.env.MEMLEDGER_EMBEDDING_MODEL_DIR ?? miniLmModelDir;
   it.skipIf(!existsSync(join(modelDir, "tokenizer.json")))("counts with the embedding model's own tokenizer when it has one", async () => {
     const counter = tokenCounterFor(modelDir);
     expect(counter.name).toContain("embedding-model");

@@ -88,7 +88,7 @@ describe("ONNX embedder with all-MiniLM-L6-v2", () => {
     try {
       const opening = openOnnxEmbedder({ modelDir: emptyDir });
       await expect(opening).rejects.toBeInstanceOf(EmbedderUnavailable);
-      await expect(opening).rejects.toThrow(/scripts\/fetch-embedding-model\.sh.*MEMLEDGER_EMBEDDING_MODEL_DIR/);
+      await expect(opening).rejects.toThrow(/npm run fetch-model.*MEMLEDGER_EMBEDDING_MODEL_DIR/);
       await expect(opening).rejects.toThrow(emptyDir);
     } finally {
       rmSync(emptyDir, { recursive: true, force: true });

@@ -1,13 +1,17 @@
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 
-/** Where scripts/fetch-embedding-model.sh puts the model by default, relative to the repository root. */
-export const defaultEmbeddingModelDir = ".cache/models/all-MiniLM-L6-v2";
+/** Where scripts/fetch-embedding-model.sh puts all-MiniLM-L6-v2, relative to the repository root (the test suite's model). */
+export const miniLmModelDir = ".cache/models/all-MiniLM-L6-v2";
+
+/** Where `npm run fetch-model` (scripts/fetch-bge-model.sh q) puts the default model: bge-small-en-v1.5, int8. */
+export const defaultEmbeddingModelDir = ".cache/models/bge-small-en-v1.5-q";
 
 /** The local models memledger knows by name (MEMLEDGER_EMBEDDING_MODEL), where their fetch script puts them, and the script. */
 export const namedEmbeddingModels: Readonly<Record<string, { readonly dir: string; readonly fetch: string }>> = {
-  "all-MiniLM-L6-v2": { dir: defaultEmbeddingModelDir, fetch: "scripts/fetch-embedding-model.sh" },
+  "all-MiniLM-L6-v2": { dir: miniLmModelDir, fetch: "scripts/fetch-embedding-model.sh" },
   "bge-small-en-v1.5": { dir: ".cache/models/bge-small-en-v1.5", fetch: "scripts/fetch-bge-model.sh" },
-  "bge-small-en-v1.5-q": { dir: ".cache/models/bge-small-en-v1.5-q", fetch: "scripts/fetch-bge-model.sh q" },
+  "bge-small-en-v1.5-q": { dir: defaultEmbeddingModelDir, fetch: "scripts/fetch-bge-model.sh q" },
   "bge-small-zh-v1.5": { dir: ".cache/models/bge-small-zh-v1.5", fetch: "scripts/fetch-chinese-embedding-model.sh" },
 };
 
@@ -15,9 +19,19 @@ export const namedEmbeddingModels: Readonly<Record<string, { readonly dir: strin
 export class EmbeddingModelNameInvalid extends Error {}
 
 /**
+ * Searched in order when nothing names a model: the default (bge-small-en-v1.5 int8, the best measured on
+ * the LoCoMo dev set), then all-MiniLM-L6-v2, the default before it, so a data directory set up with
+ * MiniLM keeps its vectors until the new default is fetched (which then re-embeds in the background).
+ */
+const unnamedModelDirs: readonly string[] = [defaultEmbeddingModelDir, miniLmModelDir];
+
+const holdsModel = (dir: string) => existsSync(join(dir, "model.onnx")) || existsSync(join(dir, "onnx", "model.onnx"));
+
+/**
  * The model directory to load: MEMLEDGER_EMBEDDING_MODEL_DIR if set, else the directory of the model
  * MEMLEDGER_EMBEDDING_MODEL names (for the local embedder; with MEMLEDGER_EMBEDDER=openai it is the
- * server's model name instead), else the default fetch script's directory, under `baseDir`.
+ * server's model name instead), else the first of the default model's and MiniLM's directories that
+ * holds a model (the default's when neither does), under `baseDir`.
  */
 export function resolveEmbeddingModelDir(env: NodeJS.ProcessEnv = process.env, baseDir: string = process.cwd()): string {
   const configured = env.MEMLEDGER_EMBEDDING_MODEL_DIR?.trim();
@@ -34,11 +48,13 @@ export function resolveEmbeddingModelDir(env: NodeJS.ProcessEnv = process.env, b
     }
     return resolve(baseDir, known.dir);
   }
-  return resolve(baseDir, configured ? configured : defaultEmbeddingModelDir);
+  if (configured) return resolve(baseDir, configured);
+  const candidates = unnamedModelDirs.map((dir) => resolve(baseDir, dir));
+  return candidates.find(holdsModel) ?? candidates[0]!;
 }
 
 /** How to get the model that belongs in `modelDir`: its own fetch script when it is a named model's directory. */
 export function fetchAdviceFor(modelDir: string, baseDir: string = process.cwd()): string {
   const named = Object.values(namedEmbeddingModels).find((model) => resolve(baseDir, model.dir) === resolve(modelDir));
-  return named?.fetch ?? "scripts/fetch-embedding-model.sh";
+  return named?.fetch ?? "npm run fetch-model";
 }

@@ -21,6 +21,12 @@ export interface ModelManifest {
   readonly queryPrefix?: string;
   /** Put before a memory's content (e5: "passage: "; bge: none). */
   readonly passagePrefix?: string;
+  /**
+   * The weight of this model's vector list in hybrid search when a request sets none (default 0.5):
+   * the best weight is a property of the model (a stronger model earns a larger share of the fusion),
+   * so it travels with the model, measured on the LoCoMo dev set (docs/benchmarks.md).
+   */
+  readonly searchVectorWeight?: number;
 }
 
 /** The manifest with its defaults filled in. */
@@ -32,6 +38,8 @@ export interface ModelSettings {
   readonly normalize: boolean;
   readonly queryPrefix: string;
   readonly passagePrefix: string;
+  /** Undefined when the manifest names none: hybrid search then uses its own default. */
+  readonly searchVectorWeight: number | undefined;
 }
 
 export const manifestFile = "memledger-model.json";
@@ -39,7 +47,7 @@ export const manifestFile = "memledger-model.json";
 /** Reads and checks `<modelDir>/memledger-model.json`; a directory without one runs as mean-pooled, normalised, unprefixed. */
 export function readModelSettings(modelDir: string, fallbackModelId: string): ModelSettings {
   const path = join(modelDir, manifestFile);
-  if (!existsSync(path)) return { modelId: fallbackModelId, dimensions: undefined, maxTokens: undefined, pooling: "mean", normalize: true, queryPrefix: "", passagePrefix: "" };
+  if (!existsSync(path)) return { modelId: fallbackModelId, dimensions: undefined, maxTokens: undefined, pooling: "mean", normalize: true, queryPrefix: "", passagePrefix: "", searchVectorWeight: undefined };
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));
@@ -62,6 +70,8 @@ export function settingsFromManifest(raw: unknown, path: string): ModelSettings 
   for (const field of ["queryPrefix", "passagePrefix"] as const) {
     if (m[field] !== undefined && typeof m[field] !== "string") throw invalid(`${field} must be a string, got ${JSON.stringify(m[field])}`);
   }
+  const weight = m.searchVectorWeight;
+  if (weight !== undefined && (typeof weight !== "number" || !Number.isFinite(weight) || weight < 0)) throw invalid(`searchVectorWeight must be a number of at least 0, got ${JSON.stringify(weight)}`);
   return {
     modelId: m.modelId,
     dimensions: m.dimensions,
@@ -70,6 +80,7 @@ export function settingsFromManifest(raw: unknown, path: string): ModelSettings 
     normalize: (m.normalize as boolean | undefined) ?? true,
     queryPrefix: (m.queryPrefix as string | undefined) ?? "",
     passagePrefix: (m.passagePrefix as string | undefined) ?? "",
+    searchVectorWeight: weight as number | undefined,
   };
 }
 

@@ -20,7 +20,7 @@ export interface OnnxEmbedderOptions {
 
 const fallbackMaxTokens = 512;
 const setupAdvice =
-  "run scripts/fetch-embedding-model.sh or set MEMLEDGER_EMBEDDING_MODEL_DIR to a directory with model.onnx and tokenizer.json";
+  "run npm run fetch-model (the default model) or set MEMLEDGER_EMBEDDING_MODEL_DIR to a directory with model.onnx and tokenizer.json";
 
 /**
  * A sentence embedder running a BERT-style encoder locally with onnxruntime:
@@ -64,7 +64,7 @@ export async function openOnnxEmbedder(options: OnnxEmbedderOptions): Promise<Em
   const dimensions = probe[0]!.length;
   if (settings.dimensions !== undefined && settings.dimensions !== dimensions) {
     await session.release();
-    throw new EmbedderUnavailable(`${modelPath} produces ${dimensions}-dimensional vectors but ${manifestFile} says ${settings.dimensions}: re-run scripts/fetch-embedding-model.sh`);
+    throw new EmbedderUnavailable(`${modelPath} produces ${dimensions}-dimensional vectors but ${manifestFile} says ${settings.dimensions}: re-run the fetch script that wrote it (docs/embeddings.md)`);
   }
 
   const modelId = vectorSpaceId(settings);

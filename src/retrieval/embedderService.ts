@@ -2,6 +2,7 @@ import { Context, Effect, Layer } from "effect";
 import { join } from "node:path";
 import { cachedEmbedder, openEmbeddingCache, type EmbeddingCache } from "../embedding/embeddingCache.js";
 import type { Embedder } from "../embedding/embedderPort.js";
+import { readModelSettings } from "../embedding/modelManifest.js";
 import { queryVectorCache } from "../embedding/queryVectorCache.js";
 
 export type EmbedderConfig =
@@ -16,6 +17,8 @@ export interface Embedding {
   /** For search queries: the same model behind an in-memory cache of recent queries; never writes to disk. */
   readonly queryEmbedder: Embedder;
   readonly cache: EmbeddingCache;
+  /** The vector list's weight in hybrid search when a request sets none: the model's manifest says (undefined: the search default). */
+  readonly searchVectorWeight?: number;
 }
 
 export class EmbedderService extends Context.Tag("memledger/Embedder")<EmbedderService, Embedding | undefined>() {}
@@ -44,7 +47,8 @@ export function layerEmbedder(config: EmbedderConfig | undefined, dataDir: strin
                 ...(config.dimensions ? { dimensions: config.dimensions } : {}),
               });
         const cache = openEmbeddingCache(join(dataDir, "embeddings.db"));
-        return { embedder: cachedEmbedder(raw, cache), queryEmbedder: queryVectorCache(raw), cache };
+        const searchVectorWeight = config.kind === "onnx" ? readModelSettings(config.modelDir, config.modelDir).searchVectorWeight : undefined;
+        return { embedder: cachedEmbedder(raw, cache), queryEmbedder: queryVectorCache(raw), cache, ...(searchVectorWeight !== undefined ? { searchVectorWeight } : {}) };
       }),
       (embedding) =>
         Effect.promise(async () => {

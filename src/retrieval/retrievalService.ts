@@ -117,7 +117,11 @@ export function layerRetrieval(options: RetrievalOptions) {
         readModels: known,
         search: (request) =>
           Effect.gen(function* () {
-            const plan = normalizeSearchRequest(request, { vector: embedding !== undefined, reranker: reranker !== undefined }, clock.now());
+            const plan = normalizeSearchRequest(
+              request,
+              { vector: embedding !== undefined, reranker: reranker !== undefined, ...(embedding?.searchVectorWeight !== undefined ? { defaultVectorWeight: embedding.searchVectorWeight } : {}) },
+              clock.now(),
+            );
             if (plan instanceof InvalidSearch || plan instanceof SearchModeUnavailable) return yield* Effect.fail(plan);
             // Read your writes: a search sees every event appended before it started, unless the read models are stuck.
             const asOfPosition = plan.asOf && "position" in plan.asOf ? plan.asOf.position : undefined;

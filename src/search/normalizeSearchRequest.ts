@@ -16,7 +16,9 @@ export const searchLimits = memoryFilterLimits;
  * Default fusion weights. BM25 leads because, with the small local embedding
  * model, it is the stronger retriever on conversational memory (LoCoMo dev:
  * see docs/benchmarks.md); the vector list adds paraphrase matches and the
- * graph list only breaks ties. Tuned on the dev set; callers can override.
+ * graph list only breaks ties. Tuned on the dev set; callers can override, and
+ * a model's manifest may set its own vector weight (searchVectorWeight: a
+ * stronger model earns a larger share).
  */
 export const defaultRrfK = 10;
 
@@ -26,7 +28,12 @@ const statuses: readonly MemoryStatus[] = ["generated", "activated", "merged", "
 /** Checks a search request and fills in defaults; every error names the field and what to send instead. */
 export function normalizeSearchRequest(
   request: SearchRequest,
-  capabilities: { readonly vector: boolean; readonly reranker: boolean },
+  capabilities: {
+    readonly vector: boolean;
+    readonly reranker: boolean;
+    /** The embedding model's own vector weight (its manifest's searchVectorWeight), used when the request sets none. */
+    readonly defaultVectorWeight?: number;
+  },
   /** The clock's time: what "last May" is relative to when neither `time.now` nor an as-of time is given. */
   clockNow: Date = new Date(),
 ): PlannedSearch | InvalidSearch | SearchModeUnavailable {
@@ -73,7 +80,7 @@ export function normalizeSearchRequest(
   if (typeof mmrLambda !== "number" || mmrLambda < 0 || mmrLambda > 1) return invalid("mmrLambda", "must be a number from 0 to 1");
   const graphHops = request.graphHops ?? 2;
   if (!Number.isInteger(graphHops) || graphHops < 0 || graphHops > 4) return invalid("graphHops", "must be an integer from 0 to 4");
-  const weights = { ...defaultRetrieverWeights, ...(request.weights ?? {}) };
+  const weights = { ...defaultRetrieverWeights, vector: capabilities.defaultVectorWeight ?? defaultRetrieverWeights.vector, ...(request.weights ?? {}) };
   for (const [name, weight] of Object.entries(weights)) {
     if (typeof weight !== "number" || !Number.isFinite(weight) || weight < 0) return invalid(`weights.${name}`, "must be a number of at least 0");
   }

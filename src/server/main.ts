@@ -76,7 +76,7 @@ main().catch((error: unknown) => {
 
 function describeEmbedder(config: ServerConfig): string {
   const e = config.embedder;
-  if (e.kind === "none") return "no embedder: search is BM25 + graph; for vector search run scripts/fetch-embedding-model.sh or set MEMLEDGER_EMBEDDER (docs/embeddings.md)";
+  if (e.kind === "none") return "no embedder: search is BM25 + graph; for vector search run npm run fetch-model or set MEMLEDGER_EMBEDDER (docs/embeddings.md)";
   return e.kind === "onnx" ? `embeddings by the local ONNX model in ${e.modelDir}` : `embeddings by ${e.model} at ${e.baseURL}`;
 }
 

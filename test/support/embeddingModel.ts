@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statS
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { defaultEmbeddingModelDir } from "../../src/embedding/embeddingModelDir.js";
+import { miniLmModelDir } from "../../src/embedding/embeddingModelDir.js";
 
 /**
  * The real all-MiniLM-L6-v2 model for tests: MEMLEDGER_EMBEDDING_MODEL_DIR if set,
@@ -28,7 +28,7 @@ async function ensure(): Promise<string> {
   const configured = process.env.MEMLEDGER_EMBEDDING_MODEL_DIR?.trim();
   if (configured) return resolve(configured);
 
-  const modelDir = join(repoRoot, defaultEmbeddingModelDir);
+  const modelDir = join(repoRoot, miniLmModelDir);
   // vitest runs test files in parallel forks: one fetches under the lock, the others wait for its result.
   const lockPath = `${modelDir}.fetch.lock`;
   mkdirSync(dirname(modelDir), { recursive: true });
