@@ -33,6 +33,9 @@ export function embeddedReadModels(
     definitions.push({
       name: vectorReadModel,
       open: (file) => openSqliteVectorStore(file, embedding.embedder, { onErasedContent: (hashes) => embedding.cache.deleteByHashes(hashes) }),
+      // A rebuild with the same model adopts the previous generation's HNSW graph when it checks out against the new table.
+      openReplacing: (file, previousGeneration) =>
+        openSqliteVectorStore(file, embedding.embedder, { onErasedContent: (hashes) => embedding.cache.deleteByHashes(hashes), previousGeneration }),
       companionFiles: (file) => [`${file}.ann`, `${file}.ann.meta.json`],
       // The HNSW file needs no check here: it is verified against its sha256 on load and rebuilt from the table if it differs.
       checkIntegrity: startSqliteIntegrityCheck,

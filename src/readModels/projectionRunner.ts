@@ -34,6 +34,11 @@ import { logger } from "../logging/logger.js";
 export interface ReadModelDefinition<S extends ReadModelStore = ReadModelStore> {
   readonly name: string;
   readonly open: ReadModelFactory<S>;
+  /**
+   * Opens a generation built to replace `previousGeneration` (a rebuild), for a store that can
+   * reuse what it verifies there (the vector index); `open` when absent.
+   */
+  readonly openReplacing?: (file: string, previousGeneration: string) => S | Promise<S>;
   /** Extra files a generation keeps beside its database (index files); removed with it. */
   readonly companionFiles?: (databaseFile: string) => readonly string[];
   /**
@@ -292,7 +297,7 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
       // A projection whose output changed shape starts over in a fresh generation.
       await store.close();
       openFile = newGenerationFile(options.directory, definition.name);
-      store = await definition.open(openFile);
+      store = await openReplacing(definition, openFile, file);
       await definition.activate?.(openFile);
       switchGeneration(options.directory, definition, openFile, file);
       await retireGeneration(definition, file, onError);
@@ -339,7 +344,7 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
     const started = Date.now();
     run.eventsToFold = await Effect.runPromise(options.eventStore.headPosition());
     const nextFile = newGenerationFile(options.directory, definition.name);
-    const next = await openGeneration(definition, nextFile);
+    const next = await openGeneration(definition, nextFile, lane.file);
     run.next = next;
     try {
       // Catch up from zero beside the live generation, which keeps serving (unless damaged).
@@ -559,13 +564,18 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
 }
 
 /** Opens a generation to rebuild into: one left half-built by a crash is resumed from its checkpoint, unless it is damaged too. */
-async function openGeneration(definition: ReadModelDefinition, file: string): Promise<ReadModelStore> {
+async function openGeneration(definition: ReadModelDefinition, file: string, previousGeneration: string): Promise<ReadModelStore> {
   try {
-    return await definition.open(file);
+    return await openReplacing(definition, file, previousGeneration);
   } catch (error) {
     if (isReadModelDamage(error)) removeGeneration(definition, file);
     throw error;
   }
+}
+
+function openReplacing(definition: ReadModelDefinition, file: string, previousGeneration: string): ReadModelStore | Promise<ReadModelStore> {
+  // A lane whose first open failed has no previous file.
+  return definition.openReplacing !== undefined && previousGeneration !== "" ? definition.openReplacing(file, previousGeneration) : definition.open(file);
 }
 
 /** A checkpoint read from a store that may be damaged or already closed. */

@@ -2,6 +2,7 @@ import hnswlib from "hnswlib-node";
 import type { HierarchicalNSW } from "hnswlib-node";
 import { readVerifiedSnapshot, writeAnnIndexFiles } from "./annIndexFile.js";
 import type { AnnSearchHit } from "./annSearchHit.js";
+import { hnswStoredUnitVector } from "./hnswUnitVector.js";
 import { assertLabel } from "./label.js";
 import { toUnitVector } from "./unitVector.js";
 import { VectorStore } from "./vectorStore.js";
@@ -21,6 +22,10 @@ export interface AnnIndex {
   /** Idempotent; a removed label never comes back from a search until it is added again. */
   remove(label: number): void;
   has(label: number): boolean;
+  /** True when `label` is live with exactly the vector `add(label, vector)` would store (same float32 bits). */
+  holdsVector(label: number, vector: Float32Array): boolean;
+  /** Live labels, in no particular order. */
+  labels(): IterableIterator<number>;
   /** Top-k by cosine similarity among labels accepted by `accept` (all when omitted), best first. */
   search(query: Float32Array, k: number, accept?: (label: number) => boolean): AnnSearchHit[];
   /** Exact (brute-force) top-k over the given labels only; labels not in the index are skipped. */
@@ -134,6 +139,18 @@ class HnswAnnIndex implements AnnIndex {
 
   has(label: number): boolean {
     return this.store.has(label);
+  }
+
+  holdsVector(label: number, vector: Float32Array): boolean {
+    const held = this.store.get(label);
+    if (held === undefined) return false;
+    const expected = hnswStoredUnitVector(vector, this.dimensions, `label ${label}`);
+    for (let i = 0; i < expected.length; i += 1) if (!Object.is(held[i], expected[i])) return false;
+    return true;
+  }
+
+  labels(): IterableIterator<number> {
+    return this.store.labels();
   }
 
   add(label: number, vector: Float32Array): void {

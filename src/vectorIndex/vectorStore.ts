@@ -37,6 +37,12 @@ export class VectorStore {
     return this.labelBySlot[slot]!;
   }
 
+  /** A view of the stored unit vector of `label` (valid until the next change), or undefined. */
+  get(label: number): Float32Array | undefined {
+    const slot = this.slotByLabel.get(label);
+    return slot === undefined ? undefined : this.vectors.subarray(slot * this.dimensions, (slot + 1) * this.dimensions);
+  }
+
   /** Stores a unit vector under `label`, replacing the vector of a live label. */
   set(label: number, unitVector: Float32Array): void {
     let slot = this.slotByLabel.get(label);

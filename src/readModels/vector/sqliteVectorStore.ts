@@ -1,12 +1,14 @@
-import { existsSync } from "node:fs";
+import Database from "better-sqlite3";
+import { existsSync, rmSync } from "node:fs";
 import type { Embedder } from "../../embedding/embedderPort.js";
 import { contentHash, searchableText } from "../../../projections/memoryIntervals.js";
 import { createAnnIndex, loadAnnIndex, type AnnIndex } from "../../vectorIndex/annIndex.js";
-import { removeAbandonedTemporaryFiles } from "../../vectorIndex/annIndexFile.js";
+import { removeAbandonedTemporaryFiles, sidecarPathOf } from "../../vectorIndex/annIndexFile.js";
 import type { VectorReadModel } from "./vectorReadModel.js";
 import { vectorReadModel } from "./vectorReadModel.js";
 import { applyInTransaction, checkpointMembers, openReadModelDb, purgeWriteAheadLog, type SqliteDb } from "../sqliteReadModelDb.js";
 import { carriedContent, embedBatchContents } from "./batchEmbeddings.js";
+import { startPreviousIndexAdoption, type PreviousIndexAdoption } from "./previousIndexAdoption.js";
 
 export { vectorReadModel } from "./vectorReadModel.js";
 const projectionVersion = 1;
@@ -17,6 +19,15 @@ const insertsPerTurn = 8;
 
 export interface SqliteVectorStore extends VectorReadModel {
   readonly file: string;
+  /** How this generation's HNSW index came about; for operators and tests, as no timing can tell it reliably. */
+  readonly indexBuild: IndexBuild;
+}
+
+export interface IndexBuild {
+  /** What became of the previous generation's saved index: not offered, being checked, adopted, or rejected (built anew). */
+  readonly previousIndex: "none" | "checking" | "adopted" | "rejected";
+  /** Points this store inserted into HNSW (the cost adopting saves); erasures' scrubbing not counted. */
+  readonly pointsInserted: number;
 }
 
 /**
@@ -37,6 +48,11 @@ export interface VectorStoreOptions {
    * derived copies elsewhere (the embedding cache) can go too.
    */
   readonly onErasedContent?: (contentHashes: readonly string[]) => void;
+  /**
+   * The database file of the generation this one replaces (a rebuild): when this one starts empty
+   * with the same model, the saved index beside that file is adopted if it checks out against the table.
+   */
+  readonly previousGeneration?: string;
 }
 
 export function openSqliteVectorStore(file: string, embedder: Embedder, options: VectorStoreOptions = {}): SqliteVectorStore {
@@ -55,25 +71,81 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
   const previousModel = !sameModel && checkpointMembers(db, vectorReadModel, projectionVersion).storedProjectionVersion() === projectionVersion;
   const annFile = `${file}.ann`;
   if (file !== ":memory:") removeAbandonedTemporaryFiles(annFile);
-  const { index, scrubbed } = sameModel || previousModel ? openIndex(db, annFile, model.dimensions) : { index: createAnnIndex({ dimensions: embedder.dimensions }), scrubbed: false };
+  const opened = sameModel || previousModel ? openIndex(db, annFile, model.dimensions) : { index: createAnnIndex({ dimensions: embedder.dimensions }), scrubbed: false };
+  let index: AnnIndex = opened.index;
   let addedSinceSave = 0;
+  let adoption: PreviousIndexAdoption | undefined;
+  let previousIndex: IndexBuild["previousIndex"] = "none";
+  let pointsInserted = 0;
+  if (sameModel && options.previousGeneration !== undefined && index.size === 0 && checkpointMembers(db, vectorReadModel, projectionVersion).checkpoint() === 0) {
+    const previous = previousGenerationIndex(options.previousGeneration, embedder);
+    if (previous !== undefined) {
+      // Nothing of this generation is saved until the adopted graph is checked; a leftover file must not stand in for it.
+      rmSync(annFile, { force: true });
+      rmSync(sidecarPathOf(annFile), { force: true });
+      adoption = startPreviousIndexAdoption(previous);
+      index = previous;
+      previousIndex = "checking";
+    }
+  }
 
   const insertItem = db.prepare("INSERT OR IGNORE INTO vector_items (content_pos, memory_id, content_hash, embedding) VALUES (?, ?, ?, ?)");
   const itemsOf = db.prepare<[string], { content_pos: number; content_hash: string }>("SELECT content_pos, content_hash FROM vector_items WHERE memory_id = ?");
   const deleteItems = db.prepare("DELETE FROM vector_items WHERE memory_id = ?");
   const tombstone = db.prepare("INSERT OR IGNORE INTO vector_tombstones (content_pos) VALUES (?)");
   const maxPosition = db.prepare<[], { p: number | null }>("SELECT max(content_pos) AS p FROM vector_items");
+  const rowsAfter = db.prepare<[number, number], { content_pos: number; embedding: Buffer }>(
+    "SELECT content_pos, embedding FROM vector_items WHERE content_pos > ? ORDER BY content_pos LIMIT ?",
+  );
+  const rowCount = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM vector_items");
+
+  /** Every row of the table, read a page at a time so that no statement stays open across turns. */
+  function* allRows(): Generator<readonly [number, Float32Array]> {
+    for (let after = -1; ; ) {
+      const page = rowsAfter.all(after, 256);
+      for (const row of page) yield [row.content_pos, toFloat32(row.embedding)];
+      if (page.length < 256) return;
+      after = page[page.length - 1]!.content_pos;
+    }
+  }
+
+  /** The points a committed batch adds to the index: its new rows, fewer while the previous graph checks out, all of the table once it does not. */
+  const pointsToInsert = (added: ReadonlyArray<readonly [number, Float32Array]>, through: number): { points: Iterable<readonly [number, Float32Array]>; count: number } => {
+    if (adoption === undefined) return { points: added, count: added.length };
+    const missing = adoption.check(added, through);
+    if (missing === "mismatch") {
+      adoption = undefined;
+      previousIndex = "rejected";
+      const rows = rowCount.get()!.n;
+      index = createAnnIndex({ dimensions: embedder.dimensions, initialCapacity: Math.max(1_024, rows) });
+      return { points: allRows(), count: rows };
+    }
+    if (adoption.uncheckedLabels === 0) {
+      adoption = undefined;
+      previousIndex = "adopted";
+      addedSinceSave = saveEvery; // the adopted graph is this generation's now: save it after this batch
+    }
+    return { points: missing, count: missing.length };
+  };
+  /** While the previous graph is checked, labels above the last batch are not this table's yet. */
+  const visible = (among: ReadonlySet<number> | undefined): ReadonlySet<number> | ((label: number) => boolean) | undefined => {
+    if (adoption === undefined) return among;
+    const through = adoption.checkedThrough;
+    return among === undefined ? (label: number) => label <= through : new Set([...among].filter((label) => label <= through));
+  };
 
   /** Embeddings fetched by `prepare` for the batch about to be applied, by text hash. */
   let prepared = new Map<string, Float32Array>();
 
   const save = () => {
+    // Labels not yet checked would come back on a restart as if the table held them.
+    if (adoption !== undefined) return;
     index.save(annFile, maxPosition.get()?.p ?? 0);
     addedSinceSave = 0;
   };
 
   // The saved file still had erased vectors (a crash before the save that follows an erasure): replace it now.
-  if (scrubbed) save();
+  if (opened.scrubbed) save();
 
   const checkpointed = checkpointMembers(db, vectorReadModel, projectionVersion);
   /** While a batch's points go into the index, the checkpoint the store had before it: nobody waits for vectors not yet searchable. */
@@ -86,7 +158,10 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
     dimensions: previousModel ? model.dimensions : embedder.dimensions,
     servesUntilReplaced: previousModel,
     get size() {
-      return index.size;
+      return index.size - (adoption?.uncheckedLabels ?? 0);
+    },
+    get indexBuild() {
+      return { previousIndex, pointsInserted };
     },
     // Another model's vectors cannot be reused: a model change rebuilds in a new generation.
     storedProjectionVersion: () => (sameModel ? checkpointed.storedProjectionVersion() : -1),
@@ -98,7 +173,7 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
       const added: Array<[number, Float32Array]> = [];
       const removed: number[] = [];
       const erasedHashes: string[] = [];
-      applyInTransaction(db, vectorReadModel, batch, (item) => {
+      const through = applyInTransaction(db, vectorReadModel, batch, (item) => {
         if (item.kind !== "memory") return;
         if (item.event.type === "MemoryErased") {
           for (const { content_pos, content_hash } of itemsOf.all(item.event.data.memoryId)) {
@@ -122,22 +197,32 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
       });
       prepared = new Map();
       // The table is committed; the in-memory index follows it (a crash here is repaired on open).
+      const { points, count } = pointsToInsert(added, through);
+      const insert = (position: number, vector: Float32Array) => {
+        index.add(position, vector);
+        pointsInserted += 1;
+      };
       const finish = () => {
         for (const position of removed) scrubAndRemove(index, position);
-        addedSinceSave += added.length;
+        addedSinceSave += count;
         if (removed.length > 0) purgeWriteAheadLog(db);
         if (removed.length > 0 || addedSinceSave >= saveEvery) save();
       };
-      if (added.length <= insertsPerTurn) {
-        for (const [position, vector] of added) index.add(position, vector);
+      if (count <= insertsPerTurn) {
+        for (const [position, vector] of points) insert(position, vector);
         return finish();
       }
       indexingAfter = before;
       return (async () => {
         try {
-          for (let start = 0; start < added.length; start += insertsPerTurn) {
-            if (start > 0) await new Promise((nextTurn) => setImmediate(nextTurn));
-            for (const [position, vector] of added.slice(start, start + insertsPerTurn)) index.add(position, vector);
+          let inThisTurn = 0;
+          for (const [position, vector] of points) {
+            if (inThisTurn === insertsPerTurn) {
+              await new Promise((nextTurn) => setImmediate(nextTurn));
+              inThisTurn = 0;
+            }
+            insert(position, vector);
+            inThisTurn += 1;
           }
         } finally {
           indexingAfter = undefined;
@@ -146,8 +231,15 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
       })();
     },
     // The index picks an exact scan of the set or a filtered graph walk by how much of it `among` holds.
-    search: async (query, k, among) => (among === undefined ? index.search(query, k) : index.searchAmong(query, k, among)),
-    searchExact: async (query, k, positions) => index.searchExact(query, k, positions),
+    search: async (query, k, among) => {
+      const allowed = visible(among);
+      if (allowed === undefined) return index.search(query, k);
+      return typeof allowed === "function" ? index.search(query, k, allowed) : index.searchAmong(query, k, allowed);
+    },
+    searchExact: async (query, k, positions) => {
+      const through = adoption?.checkedThrough;
+      return index.searchExact(query, k, through === undefined ? positions : [...positions].filter((label) => label <= through));
+    },
     vectorsOf: async (positions) => {
       const out = new Map<number, Float32Array>();
       if (positions.length === 0) return out;
@@ -163,6 +255,26 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
       db.close();
     },
   };
+}
+
+/**
+ * The saved index of the generation being replaced, when it was built by the same model and passes
+ * the snapshot's own checks; its labels and vectors are then checked against the new table batch by batch.
+ */
+function previousGenerationIndex(previousFile: string, embedder: Embedder): AnnIndex | undefined {
+  try {
+    const previous = new Database(previousFile, { readonly: true, fileMustExist: true });
+    try {
+      const model = previous.prepare<[], { model_id: string; dimensions: number }>("SELECT model_id, dimensions FROM vector_model WHERE id = 1").get();
+      if (model?.model_id !== embedder.modelId || model.dimensions !== embedder.dimensions) return undefined;
+    } finally {
+      previous.close();
+    }
+  } catch {
+    // Missing, damaged or of another shape: build the index as usual.
+    return undefined;
+  }
+  return loadAnnIndex(`${previousFile}.ann`, embedder.dimensions)?.index;
 }
 
 /**
