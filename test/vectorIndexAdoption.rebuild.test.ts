@@ -159,7 +159,7 @@ describe("a vector rebuild reuses the previous generation's HNSW index only when
     expect(index.holdsVector(500, vectors[0]!)).toBe(false);
   });
 
-  it("the runner's rebuild of the vector read model adopts the live generation's index", async () => {
+  it("the runner's rebuild of the vector read model adopts the live generation's index, saved just before", async () => {
     const t = await tempLedger({ worker: false });
     cleanups.push(() => rmSync(t.dataDir, { recursive: true, force: true }));
     await t.ledger.cubes.create({ cubeId: "a", name: "a", owner: { kind: "user", id: "ann" } });
@@ -171,14 +171,11 @@ describe("a vector rebuild reuses the previous generation's HNSW index only when
     const cache = openEmbeddingCache(":memory:");
     cleanups.push(() => cache.close());
     const definitions = embeddedReadModels({ embedder: hashingEmbedder(), cache }).filter((d) => d.name === "vector");
-    const directory = join(t.dataDir, "readmodels");
     const head = await Effect.runPromise(eventStore.headPosition());
-    // The live generation saves its index every 20,000 points and when it closes: a restart's index is on disk.
-    const first = await startProjectionRunner({ eventStore, keyRing, directory, definitions });
-    expect(await first.waitFor(head, 10_000)).toBe(true);
-    await first.stop();
-    const runner = await startProjectionRunner({ eventStore, keyRing, directory, definitions });
+    const runner = await startProjectionRunner({ eventStore, keyRing, directory: join(t.dataDir, "readmodels"), definitions });
     cleanups.push(() => runner.stop());
+    expect(await runner.waitFor(head, 10_000)).toBe(true);
+    // The live generation saves its index only every 20,000 points: the rebuild has it saved first.
     expect(runner.store<SqliteVectorStore>("vector").size).toBe(30);
 
     await runner.rebuild("vector");

@@ -344,6 +344,8 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
     const started = Date.now();
     run.eventsToFold = await Effect.runPromise(options.eventStore.headPosition());
     const nextFile = newGenerationFile(options.directory, definition.name);
+    // A healthy live generation brings its caches up to date first: the new one may adopt what checks out there.
+    if (lane.damage === undefined) saveCachesQuietly(definition.name, lane.store);
     const next = await openGeneration(definition, nextFile, lane.file);
     run.next = next;
     try {
@@ -553,6 +555,14 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
       for (const lane of lanes.values()) await closeQuietly(lane.definition.name, lane.store, onError);
     },
   };
+
+  function saveCachesQuietly(name: string, store: ReadModelStore | undefined): void {
+    try {
+      store?.saveCaches?.();
+    } catch (error) {
+      onError(name, new Error(`saving the live generation's caches before a rebuild failed (the rebuild builds its own): ${String(error)}`));
+    }
+  }
 
   async function closeQuietly(name: string, store: ReadModelStore | undefined, report = onError): Promise<void> {
     try {

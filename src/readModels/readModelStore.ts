@@ -35,6 +35,11 @@ export interface ReadModelStore {
    */
   apply(batch: readonly ProjectionEvent[]): void | Promise<void>;
   close(): void | Promise<void>;
+  /**
+   * Writes what the store keeps as a rebuildable cache beside its file (the vector index) as of its
+   * checkpoint, so a rebuild starting beside it can reuse it; best effort, skipped mid-batch.
+   */
+  saveCaches?(): void;
 }
 
 /**

@@ -249,6 +249,10 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
       for (const r of rows) out.set(r.content_pos, toFloat32(r.embedding));
       return out;
     },
+    saveCaches: () => {
+      // Mid-batch the graph lacks rows the table already has, while the saved watermark would claim them.
+      if (db.open && addedSinceSave > 0 && indexingAfter === undefined) save();
+    },
     close: () => {
       if (!db.open) return;
       if (addedSinceSave > 0) save();
