@@ -111,7 +111,7 @@ export async function hybridSearch(models: SearchReadModels, plan: PlannedSearch
   const time = plan.time;
   if (time?.use === "boost" && plan.mode === "hybrid") {
     // One more vote for the candidates the query's time range covers, in the order the retrievers agree on.
-    const inRange = reciprocalRankFusion(lists, plan.rrfK).filter((f) => eventTimeWithin(candidates.get(f.id)!.row.view.attributes.eventTime, time));
+    const inRange = reciprocalRankFusion(lists, plan.rrfK).filter((f) => eventTimeWithin(candidates.get(f.id)!.row.eventTime, time));
     if (inRange.length > 0) lists.push({ name: "time", ids: inRange.map((f) => f.id), weight: time.weight });
   }
   const fused = reciprocalRankFusion(lists, plan.rrfK);
@@ -129,6 +129,9 @@ export async function hybridSearch(models: SearchReadModels, plan: PlannedSearch
   const reranking = plan.rerank && models.reranker !== undefined;
   const rerankTopN = models.rerankTopN ?? plan.topK * 3;
   const shortlist = ranked.slice(0, reranking ? Math.max(plan.topK * 3, rerankTopN) : plan.topK * 3);
+  // Candidates were read without their content; the shortlist's rows are read now, before anything is awaited,
+  // so a read model replaced by a rebuild while MMR or a reranker runs cannot take them away.
+  for (const r of shortlist) candidates.get(r.id)!.row.readWhole();
   let order = shortlist.map((r) => r.id);
   if (plan.mmrLambda < 1 && models.vector && shortlist.length > 1) {
     const vectors = await models.vector.vectorsOf(shortlist.map((r) => candidates.get(r.id)!.row.contentPosition).filter((p): p is number => p !== null));

@@ -24,9 +24,17 @@ export interface MemoryListQuery extends MemoryFilters {
 /** A unit as of some moment, plus the content version the read models index it by. */
 export interface MemoryViewRow {
   readonly memoryId: string;
-  /** Decoded on first read: a search reads many candidate rows and returns few. */
+  /**
+   * Decoded on first read: a search reads many candidate rows and returns few. A search
+   * candidate's row (rowsForContent, rowsForMemories) is read from the file then too, so a
+   * search reads what it shows before it awaits anything further (the store may be replaced).
+   */
   readonly view: MemoryView;
   readonly contentPosition: number | null;
+  /** The unit's event time (ISO), what a time boost compares, readable without decoding the view. */
+  readonly eventTime: string | undefined;
+  /** Reads the whole row from the file now, without decoding it (a no-op for a row read whole). */
+  readonly readWhole: () => void;
 }
 
 export interface MemoryViewStore extends ReadModelStore {
@@ -59,6 +67,7 @@ interface IntervalRow {
   updated_at: string;
   updated_by: string;
   state_json: string;
+  event_time: string | null;
   text: string | null;
   key: string | null;
   tags_json: string | null;
@@ -69,8 +78,18 @@ interface IntervalRow {
   session_id: string | null;
 }
 
+/** What a search candidate needs before it is ranked: the rest of the row is read for the few shown (candidateRow). */
+const candidateColumns = "i.memory_id, i.from_pos, i.content_pos, i.event_time";
+
+interface CandidateRow {
+  memory_id: string;
+  from_pos: number;
+  content_pos: number | null;
+  event_time: string | null;
+}
+
 const rowColumns = `i.memory_id, i.from_pos, i.from_time, i.cube_id, i.status, i.version, i.content_pos, i.subject_id, i.created_at, i.created_by,
-  i.updated_at, i.updated_by, i.state_json, c.text, c.key, c.tags_json, c.sources_json, c.metadata_json, c.user_id, c.agent_id, c.session_id`;
+  i.updated_at, i.updated_by, i.state_json, i.event_time, c.text, c.key, c.tags_json, c.sources_json, c.metadata_json, c.user_id, c.agent_id, c.session_id`;
 
 /**
  * The memory view read model in its own SQLite file: one row per validity
@@ -195,8 +214,38 @@ export function openSqliteMemoryViewStore(file: string, options: MemoryViewStore
     return {
       memoryId: r.memory_id,
       contentPosition: r.content_pos,
+      eventTime: r.event_time ?? undefined,
+      readWhole: () => undefined,
       get view() {
         return (view ??= decodeView(r));
+      },
+    };
+  };
+
+  // An interval is keyed by (memory, from position) and never moves; only its end and, on erasure, its content change.
+  const fullRow = db.prepare<[string, number], IntervalRow>(
+    `SELECT ${rowColumns} FROM memory_intervals i LEFT JOIN memory_contents c ON c.content_pos = i.content_pos WHERE i.memory_id = ? AND i.from_pos = ?`,
+  );
+  /**
+   * A search candidate: hundreds are read per search and ten shown, so the candidate query reads four
+   * columns and the full row is read (one primary-key probe) only for a candidate whose view is asked for.
+   * Erased meanwhile, it shows no content, as a unit erased before the search would.
+   */
+  const toCandidateRow = (r: CandidateRow): MemoryViewRow => {
+    let whole: IntervalRow | undefined;
+    let view: MemoryView | undefined;
+    const readWhole = (): IntervalRow => {
+      whole ??= fullRow.get(r.memory_id, r.from_pos);
+      if (whole === undefined) throw new Error(`memory view: the interval of ${r.memory_id} from position ${r.from_pos} is gone; rebuild the memory view read model and report it`);
+      return whole;
+    };
+    return {
+      memoryId: r.memory_id,
+      contentPosition: r.content_pos,
+      eventTime: r.event_time ?? undefined,
+      readWhole: () => void readWhole(),
+      get view() {
+        return (view ??= decodeView(readWhole()));
       },
     };
   };
@@ -281,9 +330,9 @@ export function openSqliteMemoryViewStore(file: string, options: MemoryViewStore
       const f = memoryFilterSql(filters, asOf, probe);
       // Without INDEXED BY the planner walks every current row of the cube (cube_id, status index) and tests the list.
       const rows = prepared(
-          `SELECT ${rowColumns} FROM memory_intervals i INDEXED BY memory_intervals_by_content LEFT JOIN memory_contents c ON c.content_pos = i.content_pos WHERE i.content_pos IN (SELECT value FROM json_each(?)) AND ${f.where}`,
-        ).all(JSON.stringify(positions), ...f.params) as IntervalRow[];
-      for (const row of rows.map(toRow)) {
+          `SELECT ${candidateColumns} FROM memory_intervals i INDEXED BY memory_intervals_by_content LEFT JOIN memory_contents c ON c.content_pos = i.content_pos WHERE i.content_pos IN (SELECT value FROM json_each(?)) AND ${f.where}`,
+        ).all(JSON.stringify(positions), ...f.params) as CandidateRow[];
+      for (const row of rows.map(toCandidateRow)) {
         if (row.contentPosition !== null) out.set(row.contentPosition, row);
       }
       return out;
@@ -293,9 +342,9 @@ export function openSqliteMemoryViewStore(file: string, options: MemoryViewStore
       if (memoryIds.length === 0) return out;
       const f = memoryFilterSql(filters, asOf, probe);
       // The ids drive the join, so each is one primary-key probe (as of a moment too).
-      const rows = prepared(`SELECT ${rowColumns} FROM json_each(?) j CROSS JOIN memory_intervals i ON i.memory_id = j.value LEFT JOIN memory_contents c ON c.content_pos = i.content_pos WHERE ${f.where}`)
-        .all(JSON.stringify(memoryIds), ...f.params) as IntervalRow[];
-      for (const row of rows.map(toRow)) {
+      const rows = prepared(`SELECT ${candidateColumns} FROM json_each(?) j CROSS JOIN memory_intervals i ON i.memory_id = j.value LEFT JOIN memory_contents c ON c.content_pos = i.content_pos WHERE ${f.where}`)
+        .all(JSON.stringify(memoryIds), ...f.params) as CandidateRow[];
+      for (const row of rows.map(toCandidateRow)) {
         out.set(row.memoryId, row);
       }
       return out;
