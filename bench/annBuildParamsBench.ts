@@ -1,5 +1,6 @@
 /**
- * `npx vite-node bench/annBuildParamsBench.ts -- [--n 20000] [--queries 200] [--ef-construction 200,100,64] [--rounds 2]`:
+ * `npx vite-node bench/annBuildParamsBench.ts -- [--n 20000] [--queries 200] [--ef-construction 200,100,64] [--rounds 2]
+ *  [--spread 0.5,1] [--sets real-ish,clustered,uniform,real]`:
  * HNSW build speed and recall@10 against an exact scan for several efConstruction values, on the
  * same points inserted in the same order, in one run (the first value is the baseline the ratios
  * are taken against). Rounds alternate the values so drift in machine load hits them alike.
@@ -26,6 +27,7 @@ const { values: args } = parseArgs({
     "ef-construction": { type: "string", default: "200,100,64" },
     rounds: { type: "string", default: "2" },
     spread: { type: "string", default: "0.5,1" },
+    sets: { type: "string", default: "real-ish,clustered,uniform,real" },
   },
 });
 const K = 10;
@@ -91,11 +93,12 @@ function recallAtK(index: AnnIndex, dataset: Dataset): number {
 
 const real = locomoVectors();
 const spreads = args.spread.split(",").map(Number);
+const sets = new Set(args.sets.split(","));
 const datasets = [
-  ...(real ? spreads.map((spread, i) => realIsh(size, spread, 44 + i)) : []),
-  clustered(size, 200, 42),
-  uniform(size, 43),
-  ...(real ? [locomo(real)] : []),
+  ...(real && sets.has("real-ish") ? spreads.map((spread, i) => realIsh(size, spread, 44 + i)) : []),
+  ...(sets.has("clustered") ? [clustered(size, 200, 42)] : []),
+  ...(sets.has("uniform") ? [uniform(size, 43)] : []),
+  ...(real && sets.has("real") ? [locomo(real)] : []),
 ];
 const rows: string[][] = [];
 for (const dataset of datasets) {
