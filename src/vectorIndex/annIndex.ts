@@ -2,6 +2,7 @@ import hnswlib from "hnswlib-node";
 import type { HierarchicalNSW } from "hnswlib-node";
 import { readVerifiedSnapshot, writeAnnIndexFiles } from "./annIndexFile.js";
 import type { AnnSearchHit } from "./annSearchHit.js";
+import { readSavedVectors } from "./hnswFileVectors.js";
 import { hnswStoredUnitVector } from "./hnswUnitVector.js";
 import { assertLabel } from "./label.js";
 import { toUnitVector } from "./unitVector.js";
@@ -106,13 +107,30 @@ export function loadAnnIndex(
     graph.readIndexSync(file, true);
     if (graph.getCurrentCount() !== snapshot.labels.length + snapshot.removedLabels.length) return undefined;
     const store = new VectorStore(dimensions, snapshot.labels.length);
-    for (const label of snapshot.labels) store.set(label, Float32Array.from(graph.getPoint(label)));
+    const saved = savedVectorsAgreeingWithGraph(file, graph, snapshot.labels, snapshot.labels.length + snapshot.removedLabels.length);
+    for (const label of snapshot.labels) store.set(label, saved?.get(label) ?? Float32Array.from(graph.getPoint(label)));
     if (store.size !== snapshot.labels.length) return undefined; // a repeated label would break the tombstone count
     return { index: new HnswAnnIndex(graph, store, resolvedTuning), watermark: snapshot.watermark };
   } catch {
     // hnswlib throws on a file it cannot parse and on a live label it does not hold: rebuild.
     return undefined;
   }
+}
+
+/**
+ * The live vectors read from the saved file's bytes, if they parse and a sample of them equals what
+ * hnswlib loaded (first, middle and last label, bit for bit); otherwise undefined and hnswlib is asked.
+ */
+function savedVectorsAgreeingWithGraph(file: string, graph: HierarchicalNSW, labels: readonly number[], elements: number): Map<number, Float32Array> | undefined {
+  const saved = readSavedVectors(file, graph.getNumDimensions(), elements, new Set(labels));
+  if (saved === undefined || saved.size !== labels.length) return undefined;
+  for (const label of new Set([labels[0], labels[labels.length >> 1], labels[labels.length - 1]])) {
+    if (label === undefined) continue;
+    const fromGraph = graph.getPoint(label);
+    const fromFile = saved.get(label)!;
+    if (fromGraph.some((x, i) => !Object.is(Math.fround(x), fromFile[i]))) return undefined;
+  }
+  return saved;
 }
 
 /**
