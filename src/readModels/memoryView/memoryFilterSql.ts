@@ -110,12 +110,23 @@ export function memoryFilterSql(filters: MemoryFilters, asOf: LogMoment | undefi
     else inList("i.status", statuses);
   }
   if (filters.memoryTypes && filters.memoryTypes.length > 0) inList("i.memory_type", filters.memoryTypes);
+  /**
+   * Driving: the content versions the tag and metadata tables name, intersected on their covering indexes
+   * before any interval is read. With one `IN (...)` per table SQLite drove from one of them and probed the
+   * other for each of its rows (a 10 % tag and a 10 % field meeting at 1 %: an interval read per 10 % row).
+   */
+  const drivingSets: { readonly sql: string; readonly params: readonly unknown[] }[] = [];
   if (filters.tags && filters.tags.length > 0) {
     const tagList = filters.tags.map(() => "?").join(", ");
-    if (access === "json") clauses.push(`EXISTS (SELECT 1 FROM json_each(c.tags_json) t WHERE t.value IN (${tagList}))`);
-    else if (access === "drive") clauses.push(`i.content_pos IN (SELECT t.content_pos FROM memory_tags t WHERE t.tag IN (${tagList}))`);
-    else clauses.push(`EXISTS (SELECT 1 FROM memory_tags t WHERE t.content_pos = i.content_pos AND t.tag IN (${tagList}))`);
-    params.push(...filters.tags);
+    if (access === "drive") drivingSets.push({ sql: `SELECT t.content_pos FROM memory_tags t WHERE t.tag IN (${tagList})`, params: filters.tags });
+    else {
+      clauses.push(
+        access === "json"
+          ? `EXISTS (SELECT 1 FROM json_each(c.tags_json) t WHERE t.value IN (${tagList}))`
+          : `EXISTS (SELECT 1 FROM memory_tags t WHERE t.content_pos = i.content_pos AND t.tag IN (${tagList}))`,
+      );
+      params.push(...filters.tags);
+    }
   }
   if (filters.userId !== undefined) {
     clauses.push("c.user_id = ?");
@@ -154,11 +165,13 @@ export function memoryFilterSql(filters: MemoryFilters, asOf: LogMoment | undefi
     if (access !== "json") {
       // memory_metadata holds each field's value as json_extract reads it (true is 1), so equality means what it meant on the JSON.
       const match = value === null ? "m.field = ? AND m.value IS NULL" : "m.field = ? AND m.value = ?";
-      clauses.push(
-        access === "drive" ? `i.content_pos IN (SELECT m.content_pos FROM memory_metadata m WHERE ${match})` : `EXISTS (SELECT 1 FROM memory_metadata m WHERE m.content_pos = i.content_pos AND ${match})`,
-      );
-      params.push(field);
-      if (value !== null) params.push(metadataSqlValue(value));
+      const matchParams = value === null ? [field] : [field, metadataSqlValue(value)];
+      if (access === "drive") {
+        drivingSets.push({ sql: `SELECT m.content_pos FROM memory_metadata m WHERE ${match}`, params: matchParams });
+      } else {
+        clauses.push(`EXISTS (SELECT 1 FROM memory_metadata m WHERE m.content_pos = i.content_pos AND ${match})`);
+        params.push(...matchParams);
+      }
       continue;
     }
     // The field name goes in as a quoted JSON path parameter, never into the SQL text.
@@ -167,6 +180,10 @@ export function memoryFilterSql(filters: MemoryFilters, asOf: LogMoment | undefi
     else clauses.push("json_extract(c.metadata_json, ?) = ?");
     params.push(`$.${JSON.stringify(field)}`);
     if (value !== null && typeof value !== "boolean") params.push(value);
+  }
+  if (drivingSets.length > 0) {
+    clauses.push(`i.content_pos IN (${drivingSets.map((set) => set.sql).join(" INTERSECT ")})`);
+    for (const set of drivingSets) params.push(...set.params);
   }
   return { where: clauses.join(" AND "), params };
 }
