@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { EventRelayConfig, EventStoreConfig, JobBusConfig } from "./app/memLedger.js";
 import type { GraphStoreConfig, VectorStoreConfig } from "./readModels/readModelEngines.js";
-import { EmbeddingModelNameInvalid, fetchAdviceFor, resolveEmbeddingModelDir } from "./embedding/embeddingModelDir.js";
+import { EmbeddingModelNameInvalid, fetchAdviceFor, onnxModelFileIn, resolveEmbeddingModelDir } from "./embedding/embeddingModelDir.js";
 import type { EmbedderConfig } from "./retrieval/embedderService.js";
 import { defaultSyncAddLimits, type SyncAddLimits } from "./ingestion/syncAddLimits.js";
 import type { JobWorkerSettings } from "./app/jobWorkerLayer.js";
@@ -391,7 +391,7 @@ function embeddingModelDirFromEnv(env: NodeJS.ProcessEnv): string {
 export function embedderFromEnv(env: NodeJS.ProcessEnv): EmbedderConfig {
   const kind = oneOf(env, "MEMLEDGER_EMBEDDER", ["auto", "onnx", "openai", "none"], "auto");
   const modelDir = embeddingModelDirFromEnv(env);
-  const hasModel = existsSync(join(modelDir, "model.onnx")) || existsSync(join(modelDir, "onnx", "model.onnx"));
+  const hasModel = onnxModelFileIn(modelDir) !== undefined;
   if (kind === "none" || (kind === "auto" && !hasModel)) return { kind: "none" };
   if (kind === "auto" || kind === "onnx") {
     if (!hasModel) {

@@ -25,7 +25,12 @@ export class EmbeddingModelNameInvalid extends Error {}
  */
 const unnamedModelDirs: readonly string[] = [defaultEmbeddingModelDir, miniLmModelDir];
 
-const holdsModel = (dir: string) => existsSync(join(dir, "model.onnx")) || existsSync(join(dir, "onnx", "model.onnx"));
+/** The ONNX file of a model directory: `model.onnx`, or `onnx/model.onnx` as Hugging Face exports lay it out; undefined when neither is there. */
+export function onnxModelFileIn(dir: string): string | undefined {
+  return [join(dir, "model.onnx"), join(dir, "onnx", "model.onnx")].find((path) => existsSync(path));
+}
+
+const holdsModel = (dir: string) => onnxModelFileIn(dir) !== undefined;
 
 /**
  * The model directory to load: MEMLEDGER_EMBEDDING_MODEL_DIR if set, else the directory of the model

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import * as ort from "onnxruntime-node";
 import type { Embedder, EmbeddingPurpose } from "./embedderPort.js";
+import { onnxModelFileIn } from "./embeddingModelDir.js";
 import { EmbedderUnavailable, EmbeddingFailed, describeCause } from "./embeddingErrors.js";
 import { manifestFile, readModelSettings, vectorSpaceId, type ModelSettings } from "./modelManifest.js";
 import { pool } from "./pooling.js";
@@ -29,7 +30,7 @@ const setupAdvice =
  */
 export async function openOnnxEmbedder(options: OnnxEmbedderOptions): Promise<Embedder> {
   const modelDir = resolve(options.modelDir);
-  const modelPath = [join(modelDir, "model.onnx"), join(modelDir, "onnx", "model.onnx")].find((path) => existsSync(path));
+  const modelPath = onnxModelFileIn(modelDir);
   const tokenizerPath = join(modelDir, "tokenizer.json");
   if (modelPath === undefined || !existsSync(tokenizerPath)) {
     const missing = [modelPath === undefined ? "model.onnx" : undefined, existsSync(tokenizerPath) ? undefined : "tokenizer.json"].filter(Boolean);
