@@ -5,6 +5,7 @@ import type { AnnSearchHit } from "./annSearchHit.js";
 import { readSavedVectors } from "./hnswFileVectors.js";
 import { hnswStoredUnitVector } from "./hnswUnitVector.js";
 import { assertLabel } from "./label.js";
+import { TopK } from "./topK.js";
 import { toUnitVector } from "./unitVector.js";
 import { VectorStore } from "./vectorStore.js";
 
@@ -20,6 +21,18 @@ export interface AnnIndex {
   readonly size: number;
   /** Idempotent: re-adding a live label replaces its vector. The vector is normalised here. */
   add(label: number, vector: Float32Array): void;
+  /**
+   * Like `add`, but the graph insert (nearly all of add's cost) is deferred to `indexPending`:
+   * the point is searchable at once, found by an exact scan of the pending points beside the
+   * graph walk. A label already in the graph is simply added.
+   */
+  stage(label: number, vector: Float32Array): void;
+  /** Staged points not yet in the graph. */
+  readonly pendingCount: number;
+  /** Inserts up to `max` staged points into the graph, oldest first; returns how many. */
+  indexPending(max: number): number;
+  /** The lowest staged label, if any: every live label below it is in the graph. */
+  lowestPendingLabel(): number | undefined;
   /** Idempotent; a removed label never comes back from a search until it is added again. */
   remove(label: number): void;
   has(label: number): boolean;
@@ -37,7 +50,10 @@ export interface AnnIndex {
    * so no sampling is needed.
    */
   searchAmong(query: Float32Array, k: number, labels: ReadonlySet<number>): AnnSearchHit[];
-  /** Persists to `file` (plus `<file>.meta.json`) so that a crash never leaves a pair that loads wrongly. */
+  /**
+   * Persists the graph to `file` (plus `<file>.meta.json`) so that a crash never leaves a pair that
+   * loads wrongly. Staged points are not saved: a caller keeps the watermark below the lowest of them.
+   */
   save(file: string, watermark: number): void;
 }
 
@@ -136,10 +152,16 @@ function savedVectorsAgreeingWithGraph(file: string, graph: HierarchicalNSW, lab
 /**
  * hnswlib holds the graph; the VectorStore holds the same unit vectors for exact scans and for
  * rescoring graph hits. Invariant: a label is live in the store iff it is live (not
- * delete-marked) in the graph, and graph.getCurrentCount() − size is the number of tombstones.
+ * delete-marked) in the graph or staged (pending), and graph.getCurrentCount() − (size − pending)
+ * is the number of tombstones.
  */
 class HnswAnnIndex implements AnnIndex {
   private currentEf = -1;
+  /**
+   * Staged labels (in the store, not yet in the graph) with the vectors they were given, in staging
+   * order: the graph insert needs the caller's vector, as re-normalising the stored copy could move a bit.
+   */
+  private readonly pending = new Map<number, Float32Array>();
 
   constructor(
     private readonly graph: HierarchicalNSW,
@@ -171,23 +193,74 @@ class HnswAnnIndex implements AnnIndex {
     return this.store.labels();
   }
 
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
   add(label: number, vector: Float32Array): void {
     assertLabel(label);
-    const point = Array.from(toUnitVector(vector, this.dimensions, `label ${label}`));
-    if (this.store.has(label) || this.reviveRemoved(label)) {
-      this.graph.addPoint(point, label); // updates the label's slot in place
-    } else {
-      this.ensureRoomForNewLabel();
-      this.graph.addPoint(point, label, true); // takes a tombstoned slot when there is one
+    // A staged label stays staged with its new vector: the graph gets it when its turn comes.
+    if (this.pending.has(label)) return this.stage(label, vector);
+    this.insertIntoGraph(label, vector, this.store.has(label));
+  }
+
+  stage(label: number, vector: Float32Array): void {
+    assertLabel(label);
+    if (this.store.has(label) && !this.pending.has(label)) return this.insertIntoGraph(label, vector, true);
+    // Exactly what the graph insert will store (tested against hnswlib), so scores do not move when it lands.
+    const stored = hnswStoredUnitVector(vector, this.dimensions, `label ${label}`);
+    this.zeroPending(label);
+    this.pending.set(label, Float32Array.from(vector));
+    this.store.set(label, stored);
+  }
+
+  indexPending(max: number): number {
+    let inserted = 0;
+    for (const [label, vector] of this.pending) {
+      if (inserted >= max) break;
+      this.pending.delete(label);
+      this.insertIntoGraph(label, vector, false);
+      vector.fill(0);
+      inserted += 1;
     }
-    // Keep hnswlib's copy (it renormalises in float32) so a saved-and-loaded index scores bit-identically.
-    this.store.set(label, Float32Array.from(this.graph.getPoint(label)));
+    return inserted;
+  }
+
+  lowestPendingLabel(): number | undefined {
+    let lowest: number | undefined;
+    for (const label of this.pending.keys()) if (lowest === undefined || label < lowest) lowest = label;
+    return lowest;
   }
 
   remove(label: number): void {
     if (!this.store.has(label)) return;
-    this.graph.markDelete(label);
+    if (this.pending.has(label)) {
+      // Never reached the graph (a tombstone of an earlier life there stays a tombstone).
+      this.zeroPending(label);
+      this.pending.delete(label);
+    } else {
+      this.graph.markDelete(label);
+    }
     this.store.delete(label);
+  }
+
+  /** The caller's copy of a staged vector is overwritten before it is dropped, so erased vectors do not linger. */
+  private zeroPending(label: number): void {
+    this.pending.get(label)?.fill(0);
+  }
+
+  /** `liveInGraph`: the graph holds the label undeleted, so this replaces its vector in place. */
+  private insertIntoGraph(label: number, vector: Float32Array, liveInGraph: boolean): void {
+    const point = Array.from(toUnitVector(vector, this.dimensions, `label ${label}`));
+    if (liveInGraph || this.reviveRemoved(label)) {
+      this.graph.addPoint(point, label); // updates the label's slot in place
+    } else {
+      // Live graph points: the store's labels less the staged ones, less this one if it was staged.
+      this.ensureRoomForNewLabel(this.store.size - this.pending.size - (this.store.has(label) ? 1 : 0));
+      this.graph.addPoint(point, label, true); // takes a tombstoned slot when there is one
+    }
+    // Keep hnswlib's copy (it renormalises in float32) so a saved-and-loaded index scores bit-identically.
+    this.store.set(label, Float32Array.from(this.graph.getPoint(label)));
   }
 
   search(query: Float32Array, k: number, accept?: (label: number) => boolean): AnnSearchHit[] {
@@ -200,7 +273,7 @@ class HnswAnnIndex implements AnnIndex {
     if (scanIsCheaper) {
       return this.store.topK(unitQuery, wanted, accept);
     }
-    const hits = this.searchGraph(unitQuery, wanted, accept);
+    const hits = this.withPending(this.searchGraph(unitQuery, wanted, accept), unitQuery, wanted, accept);
     // The graph walk comes back short when a selective filter or many tombstones cut it off.
     return hits.length < wanted ? this.store.topK(unitQuery, wanted, accept) : hits;
   }
@@ -214,7 +287,8 @@ class HnswAnnIndex implements AnnIndex {
     // set touches only its members, where a filtered scan of the store visits every point.
     const share = Math.min(1, labels.size / this.size);
     if (this.size < this.tuning.exactBelow || labels.size * share < this.tuning.exactBelow) return this.store.topKAmong(unitQuery, wanted, labels);
-    const hits = this.searchGraph(unitQuery, wanted, (label) => labels.has(label));
+    const accept = (label: number) => labels.has(label);
+    const hits = this.withPending(this.searchGraph(unitQuery, wanted, accept), unitQuery, wanted, accept);
     return hits.length < wanted ? this.store.topKAmong(unitQuery, wanted, labels) : hits;
   }
 
@@ -225,15 +299,30 @@ class HnswAnnIndex implements AnnIndex {
 
   save(file: string, watermark: number): void {
     if (!Number.isFinite(watermark)) throw new RangeError(`ANN index watermark must be a finite number, got ${watermark}.`);
-    const removedLabels = this.graph.getIdsList().filter((label) => !this.store.has(label));
+    const inGraph = (label: number) => this.store.has(label) && !this.pending.has(label);
+    const removedLabels = this.graph.getIdsList().filter((label) => !inGraph(label));
+    const labels = [...this.store.labels()].filter((label) => !this.pending.has(label));
     writeAnnIndexFiles(
       file,
-      { dimensions: this.dimensions, watermark, ...this.tuning, labels: [...this.store.labels()], removedLabels },
+      { dimensions: this.dimensions, watermark, ...this.tuning, labels, removedLabels },
       (path) => this.graph.writeIndexSync(path),
     );
   }
 
+  /** Graph hits merged with an exact scan of the staged points (which the graph does not hold yet). */
+  private withPending(graphHits: AnnSearchHit[], unitQuery: Float32Array, k: number, accept?: (label: number) => boolean): AnnSearchHit[] {
+    if (this.pending.size === 0) return graphHits;
+    const staged = accept === undefined ? this.pending.keys() : [...this.pending.keys()].filter(accept);
+    const best = new TopK(k);
+    for (const hit of graphHits) best.offer(hit.label, hit.similarity);
+    for (const hit of this.store.topKAmong(unitQuery, k, staged)) best.offer(hit.label, hit.similarity);
+    return best.bestFirst();
+  }
+
   private searchGraph(unitQuery: Float32Array, k: number, accept?: (label: number) => boolean): AnnSearchHit[] {
+    const liveInGraph = this.store.size - this.pending.size;
+    if (liveInGraph === 0) return []; // everything is staged: nothing in the graph to walk
+    k = Math.min(k, liveInGraph);
     this.useEf(Math.max(this.tuning.efSearch, k));
     // An exception escaping hnswlib-node's filter callback aborts the process, so it is held and rethrown here.
     let acceptFailure: { readonly error: unknown } | undefined;
@@ -283,10 +372,10 @@ class HnswAnnIndex implements AnnIndex {
     }
   }
 
-  private ensureRoomForNewLabel(): void {
+  private ensureRoomForNewLabel(liveGraphPoints: number): void {
     const occupied = this.graph.getCurrentCount(); // live points plus tombstones
     const capacity = this.graph.getMaxElements();
-    const hasTombstone = occupied > this.store.size;
+    const hasTombstone = occupied > liveGraphPoints;
     // A graph loaded from an empty snapshot reports capacity 0, so doubling needs a floor.
     if (!hasTombstone && occupied >= capacity) this.graph.resizeIndex(Math.max(capacity * 2, ANN_INDEX_DEFAULTS.initialCapacity));
   }

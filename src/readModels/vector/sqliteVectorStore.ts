@@ -14,13 +14,19 @@ export { vectorReadModel } from "./vectorReadModel.js";
 const projectionVersion = 1;
 /** Save the ANN file after this many additions, so a restart re-adds at most this many points. */
 const saveEvery = 20_000;
-/** HNSW inserts per turn of the event loop (each takes 1–5 ms at a few thousand points): a large batch must not hold the loop. */
+/**
+ * HNSW inserts per turn of the event loop (each takes 1–5 ms at a few thousand points): a batch with
+ * more points than this is staged (searchable at once by an exact scan) and goes into the graph in the
+ * background, this many a turn, so neither the loop nor the batch's checkpoint waits for the graph.
+ */
 const insertsPerTurn = 8;
 
 export interface SqliteVectorStore extends VectorReadModel {
   readonly file: string;
   /** How this generation's HNSW index came about; for operators and tests, as no timing can tell it reliably. */
   readonly indexBuild: IndexBuild;
+  /** Resolves once every staged point is in the HNSW graph (at once when none is), or the store is closed. */
+  whenIndexed(): Promise<void>;
 }
 
 export interface IndexBuild {
@@ -28,6 +34,8 @@ export interface IndexBuild {
   readonly previousIndex: "none" | "checking" | "adopted" | "rejected";
   /** Points this store inserted into HNSW (the cost adopting saves); erasures' scrubbing not counted. */
   readonly pointsInserted: number;
+  /** Points searchable (by an exact scan) but not yet in the HNSW graph; they go in in the background. */
+  readonly pendingInserts: number;
 }
 
 /**
@@ -35,6 +43,12 @@ export interface IndexBuild {
  * read models, by the position of the event that introduced the content),
  * stored in SQLite with the checkpoint, plus an HNSW index kept in memory and
  * saved beside the database as a rebuildable cache of that table.
+ *
+ * A large batch (a rebuild, a bulk import, a restart that lost the saved index) does not wait for
+ * HNSW, which inserts about 1,000–1,500 points a second here: its vectors are staged in the index's
+ * vector store, searchable at once (an exact scan of the staged points beside the graph walk), and
+ * inserted into the graph in the background, a few per turn of the event loop. The saved index
+ * holds the graph only, with a watermark below the lowest staged point, so a restart stages the rest again.
  *
  * Embeddings are never computed inside the transaction: `prepare` fetches
  * them through the (cached) embedder first, so a rebuild reads them from the
@@ -140,19 +154,53 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
   const save = () => {
     // Labels not yet checked would come back on a restart as if the table held them.
     if (adoption !== undefined) return;
-    index.save(annFile, maxPosition.get()?.p ?? 0);
+    // Staged points are not in the saved graph: the watermark stays below them so a restart stages them again.
+    const lowestStaged = index.lowestPendingLabel();
+    const tableMax = maxPosition.get()?.p ?? 0;
+    index.save(annFile, lowestStaged === undefined ? tableMax : Math.min(tableMax, lowestStaged - 1));
     addedSinceSave = 0;
+  };
+
+  let draining = false;
+  let indexedWaiters: Array<() => void> = [];
+  const settleWaiters = () => {
+    const waiting = indexedWaiters;
+    indexedWaiters = [];
+    for (const resolve of waiting) resolve();
+  };
+  /** Moves staged points into the graph a few per turn until none is left; saves when enough went in. */
+  const drainInBackground = () => {
+    if (draining) return;
+    if (index.pendingCount === 0) return settleWaiters();
+    draining = true;
+    const step = () => {
+      if (!db.open) {
+        draining = false;
+        return settleWaiters();
+      }
+      const inserted = index.indexPending(insertsPerTurn);
+      pointsInserted += inserted;
+      addedSinceSave += inserted;
+      if (index.pendingCount > 0) {
+        setImmediate(step);
+        return;
+      }
+      draining = false;
+      if (addedSinceSave >= saveEvery) save();
+      settleWaiters();
+    };
+    // Not unreferenced: an unreferenced immediate lets the loop sleep in its poll phase between steps.
+    // close() stops the drain; a process that exits mid-drain stages what the saved graph lacks at the next open.
+    setImmediate(step);
   };
 
   // The saved file still had erased vectors (a crash before the save that follows an erasure): replace it now.
   if (opened.scrubbed) save();
+  drainInBackground();
 
   const checkpointed = checkpointMembers(db, vectorReadModel, projectionVersion);
-  /** While a batch's points go into the index, the checkpoint the store had before it: nobody waits for vectors not yet searchable. */
-  let indexingAfter: number | undefined;
   return {
     ...checkpointed,
-    checkpoint: () => indexingAfter ?? checkpointed.checkpoint(),
     file,
     modelId: previousModel ? model.model_id : embedder.modelId,
     dimensions: previousModel ? model.dimensions : embedder.dimensions,
@@ -161,15 +209,20 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
       return index.size - (adoption?.uncheckedLabels ?? 0);
     },
     get indexBuild() {
-      return { previousIndex, pointsInserted };
+      return { previousIndex, pointsInserted, pendingInserts: index.pendingCount };
     },
+    whenIndexed: () =>
+      new Promise<void>((resolve) => {
+        if (index.pendingCount === 0 || !db.open) return resolve();
+        indexedWaiters.push(resolve);
+        drainInBackground();
+      }),
     // Another model's vectors cannot be reused: a model change rebuilds in a new generation.
     storedProjectionVersion: () => (sameModel ? checkpointed.storedProjectionVersion() : -1),
     prepare: async (batch) => {
       if (!previousModel) prepared = await embedBatchContents(embedder, batch);
     },
     apply: (batch) => {
-      const before = checkpointed.checkpoint();
       const added: Array<[number, Float32Array]> = [];
       const removed: number[] = [];
       const erasedHashes: string[] = [];
@@ -198,37 +251,18 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
       prepared = new Map();
       // The table is committed; the in-memory index follows it (a crash here is repaired on open).
       const { points, count } = pointsToInsert(added, through);
-      const insert = (position: number, vector: Float32Array) => {
-        index.add(position, vector);
-        pointsInserted += 1;
-      };
-      const finish = () => {
-        for (const position of removed) scrubAndRemove(index, position);
+      // A few points go into the graph now; more, or any behind points still staged, are staged in order.
+      if (count <= insertsPerTurn && index.pendingCount === 0) {
+        for (const [position, vector] of points) index.add(position, vector);
+        pointsInserted += count;
         addedSinceSave += count;
-        if (removed.length > 0) purgeWriteAheadLog(db);
-        if (removed.length > 0 || addedSinceSave >= saveEvery) save();
-      };
-      if (count <= insertsPerTurn) {
-        for (const [position, vector] of points) insert(position, vector);
-        return finish();
+      } else {
+        for (const [position, vector] of points) index.stage(position, vector);
       }
-      indexingAfter = before;
-      return (async () => {
-        try {
-          let inThisTurn = 0;
-          for (const [position, vector] of points) {
-            if (inThisTurn === insertsPerTurn) {
-              await new Promise((nextTurn) => setImmediate(nextTurn));
-              inThisTurn = 0;
-            }
-            insert(position, vector);
-            inThisTurn += 1;
-          }
-        } finally {
-          indexingAfter = undefined;
-        }
-        finish();
-      })();
+      for (const position of removed) scrubAndRemove(index, position);
+      if (removed.length > 0) purgeWriteAheadLog(db);
+      if (removed.length > 0 || addedSinceSave >= saveEvery) save();
+      drainInBackground();
     },
     // The index picks an exact scan of the set or a filtered graph walk by how much of it `among` holds.
     search: async (query, k, among) => {
@@ -250,13 +284,13 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
       return out;
     },
     saveCaches: () => {
-      // Mid-batch the graph lacks rows the table already has, while the saved watermark would claim them.
-      if (db.open && addedSinceSave > 0 && indexingAfter === undefined) save();
+      if (db.open && addedSinceSave > 0) save();
     },
     close: () => {
       if (!db.open) return;
       if (addedSinceSave > 0) save();
       db.close();
+      settleWaiters();
     },
   };
 }
@@ -291,7 +325,8 @@ function openIndex(db: SqliteDb, annFile: string, dimensions: number): { index: 
   const index = loaded?.index ?? createAnnIndex({ dimensions, initialCapacity: Math.max(1_024, count) });
   const watermark = loaded?.watermark ?? 0;
   const rows = db.prepare<[number], { content_pos: number; embedding: Buffer }>("SELECT content_pos, embedding FROM vector_items WHERE content_pos > ? ORDER BY content_pos");
-  for (const row of rows.iterate(watermark)) index.add(row.content_pos, toFloat32(row.embedding));
+  // Staged, not inserted: opening does not wait for the graph (the store drains it in the background).
+  for (const row of rows.iterate(watermark)) index.stage(row.content_pos, toFloat32(row.embedding));
   let scrubbed = false;
   if (loaded) {
     for (const { content_pos } of db.prepare("SELECT content_pos FROM vector_tombstones").all() as { content_pos: number }[]) {
