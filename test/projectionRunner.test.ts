@@ -166,6 +166,23 @@ describe("projection runtime", () => {
     expect(currentFile(dataDir, "graph")).toMatch(/graph-1\.db$/);
   });
 
+  it("lag tells how much a read model still indexes in the background (vector points outside the HNSW graph), and says nothing once it is done", async () => {
+    const { dataDir, head } = await writtenLog();
+    const { store, keyRing } = openLog(dataDir);
+    let staged = 7;
+    const lexical = definitions.find((d) => d.name === "lexical")!;
+    const indexingLexical: ReadModelDefinition = { name: "lexical", open: async (file) => Object.assign(await lexical.open(file), { backgroundIndexing: () => staged }) };
+    const runner = await startProjectionRunner({ eventStore: store, keyRing, directory: join(dataDir, "readmodels"), definitions: [indexingLexical] });
+    try {
+      expect(await runner.waitFor(head, 30_000)).toBe(true);
+      expect((await runner.lag())[0]).toMatchObject({ name: "lexical", behind: 0, indexPending: 7 });
+      staged = 0;
+      expect((await runner.lag())[0]!.indexPending).toBeUndefined();
+    } finally {
+      await runner.stop();
+    }
+  });
+
   it("a read model whose engine is down at start does not hold the others back: it reports the failure, retries, then catches up", async () => {
     const { dataDir, head } = await writtenLog();
     const { store, keyRing } = openLog(dataDir);

@@ -73,6 +73,8 @@ export interface ReadModelLag {
   readonly damaged?: string;
   /** The new generation's progress while rebuilding. */
   readonly rebuild?: RebuildProgress;
+  /** Folded units not yet in the background index (vector points outside the HNSW graph: searched exactly, slower). */
+  readonly indexPending?: number;
 }
 
 export interface ProjectionRunnerOptions {
@@ -521,6 +523,7 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
       return [...lanes.values()].map((lane) => {
         const checkpoint = liveCheckpoint(lane);
         const lastError = laneError(lane);
+        const indexing = lane.store?.backgroundIndexing?.() ?? 0;
         return {
           name: lane.definition.name,
           checkpoint,
@@ -530,6 +533,7 @@ export async function startProjectionRunner(options: ProjectionRunnerOptions): P
           ...(lastError !== undefined ? { lastError } : {}),
           ...(lane.damage !== undefined ? { damaged: lane.damage } : {}),
           ...(lane.rebuildRun !== undefined ? { rebuild: progressOf(lane.rebuildRun) } : {}),
+          ...(indexing > 0 ? { indexPending: indexing } : {}),
         };
       });
     },

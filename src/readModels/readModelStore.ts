@@ -22,6 +22,11 @@ export interface ReadModelStore {
   /** Global position of the last event folded in; 0 for an empty read model. Synchronous: remote stores cache what they committed. */
   checkpoint(): number;
   /**
+   * Folded and searchable, but not yet in an acceleration structure that fills in the background
+   * (vector points staged outside the HNSW graph, answered by an exact scan meanwhile); for lag reports.
+   */
+  backgroundIndexing?(): number;
+  /**
    * Slow, asynchronous work a batch needs before it can be folded (computing
    * embeddings). Must not change the read model: a crash after `prepare`
    * only costs the work again.

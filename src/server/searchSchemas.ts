@@ -131,5 +131,9 @@ export const readModelLagSchema = {
       description: "the new generation's progress while rebuilding",
       properties: { eventsFolded: { type: "integer" }, eventsToFold: { type: "integer" }, startedAt: { type: "string", format: "date-time" } },
     },
+    indexPending: {
+      type: "integer",
+      description: "vector points folded and searchable but not yet in the HNSW graph (searched by an exact scan meanwhile); absent when none",
+    },
   },
 } as const;

@@ -208,6 +208,7 @@ export function openSqliteVectorStore(file: string, embedder: Embedder, options:
     get size() {
       return index.size - (adoption?.uncheckedLabels ?? 0);
     },
+    backgroundIndexing: () => index.pendingCount,
     get indexBuild() {
       return { previousIndex, pointsInserted, pendingInserts: index.pendingCount };
     },
