@@ -14,7 +14,8 @@
  * BM25 has work to do; vectors are deterministic topic centroids plus noise (no model: the
  * retrievers' costs, not their quality, are measured here). Query embedding is not included,
  * except in the throughput table (`--concurrency`), where each query is embedded as part of it
- * (`--embedder onnx`: all-MiniLM-L6-v2 from .cache/models, the same 384 dimensions).
+ * (`--embedder onnx`: the product's default model, bge-small-en-v1.5 int8 from .cache/models, the same
+ * 384 dimensions; `--model-dir` picks another).
  *
  * `--dir` keeps the read models and reuses them on the next run with the same --memories and
  * --dims (the 100k setup takes minutes on a loaded machine). With QDRANT_URL set, the vectors are
@@ -22,11 +23,12 @@
  * beside the embedded HNSW, in the same run.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Envelope } from "../projections/envelope.js";
 import type { ProjectionEvent } from "../projections/projectionEvent.js";
 import type { Embedder } from "../src/embedding/embedderPort.js";
+import { defaultEmbeddingModelDir } from "../src/embedding/embeddingModelDir.js";
 import { openOnnxEmbedder } from "../src/embedding/onnxEmbedder.js";
 import { openSqliteLexicalStore } from "../src/readModels/lexical/sqliteLexicalStore.js";
 import type { MemoryFilters } from "../src/readModels/memoryView/memoryFilterSql.js";
@@ -50,10 +52,12 @@ const { values: args } = parseArgs({
     dir: { type: "string" },
     concurrency: { type: "string", default: "" },
     embedder: { type: "string", default: "synthetic" },
+    "model-dir": { type: "string", default: defaultEmbeddingModelDir },
     only: { type: "string", default: "" },
   },
 });
 const memoryCount = Number(args.memories);
+const queryModelDir = args["model-dir"];
 const queryCount = Number(args.queries);
 const dims = Number(args.dims);
 const modes = args.modes.split(",").map((m) => m.trim()) as ("bm25" | "vector" | "hybrid")[];
@@ -298,7 +302,7 @@ try {
    * at a time, so concurrency buys overlap only of the awaits (the embedder's native run, Qdrant's I/O).
    */
   async function throughput(): Promise<string> {
-    const onnx = args.embedder === "onnx" ? await openOnnxEmbedder({ modelDir: ".cache/models/all-MiniLM-L6-v2" }) : undefined;
+    const onnx = args.embedder === "onnx" ? await openOnnxEmbedder({ modelDir: queryModelDir }) : undefined;
     // Under the index's model id: search refuses a query vector from another space, and only the embedding's cost is measured here.
     const queryEmbedder: Embedder = onnx ? { modelId: embedder.modelId, dimensions: onnx.dimensions, embed: (texts, purpose) => onnx.embed(texts, purpose), close: () => onnx.close() } : embedder;
     if (queryEmbedder.dimensions !== dims) throw new Error(`--embedder ${args.embedder} gives ${queryEmbedder.dimensions} dimensions, the index holds ${dims}`);
@@ -326,7 +330,7 @@ try {
     }
     if (queryEmbedder !== embedder) await queryEmbedder.close();
     return formatTable({
-      title: `Hybrid search throughput with the query embedding included (${args.embedder === "onnx" ? "all-MiniLM-L6-v2, ONNX" : "synthetic embedder"}), ${memoryCount.toLocaleString("en")} memories`,
+      title: `Hybrid search throughput with the query embedding included (${args.embedder === "onnx" ? `${basename(queryModelDir)}, ONNX` : "synthetic embedder"}), ${memoryCount.toLocaleString("en")} memories`,
       headers: ["filter", "searches in flight", "searches / s", "latency p50", "latency p99"],
       rows: out,
       notes: ["each search embeds its query (no query cache: the query text carries its number); latency is per search, queueing included"],
