@@ -30,7 +30,7 @@ import type { ProjectionEvent } from "../projections/projectionEvent.js";
 import type { Embedder } from "../src/embedding/embedderPort.js";
 import { defaultEmbeddingModelDir } from "../src/embedding/embeddingModelDir.js";
 import { openOnnxEmbedder } from "../src/embedding/onnxEmbedder.js";
-import { openSqliteLexicalStore } from "../src/readModels/lexical/sqliteLexicalStore.js";
+import { openSqliteLexicalStore, type LexicalStore } from "../src/readModels/lexical/sqliteLexicalStore.js";
 import type { MemoryFilters } from "../src/readModels/memoryView/memoryFilterSql.js";
 import { openSqliteMemoryViewStore, type MemoryViewStore } from "../src/readModels/memoryView/sqliteMemoryViewStore.js";
 import { qdrantVectorReadModel } from "../src/readModels/vector/qdrantVectorStore.js";
@@ -53,6 +53,7 @@ const { values: args } = parseArgs({
     concurrency: { type: "string", default: "" },
     embedder: { type: "string", default: "synthetic" },
     "model-dir": { type: "string", default: defaultEmbeddingModelDir },
+    "bm25-thread-ab": { type: "boolean", default: false },
     only: { type: "string", default: "" },
   },
 });
@@ -283,6 +284,7 @@ try {
       }),
     );
   }
+  if (args["bm25-thread-ab"]) tables.push(await bm25ThreadAb());
   if (concurrencyLevels.length > 0) tables.push(await throughput());
   const markdown = tables.join("\n\n");
   console.log(markdown);
@@ -295,6 +297,63 @@ try {
   // The run's own collection (its prefix carries the start time) goes with it.
   await qdrantDefinition?.retire(qdrantFile);
   await qdrantDefinition?.close();
+
+  /**
+   * Unfiltered hybrid search with BM25 ranked on the lexical store's thread (overlapping the vector lane)
+   * against BM25 ranked on the event loop as before, interleaved query by query (the order swapped every
+   * query), so load drifting during the run hits both alike. Then the same pair with 4 searches in flight.
+   */
+  async function bm25ThreadAb(): Promise<string> {
+    const onLoop: LexicalStore = Object.assign(Object.create(lexical) as LexicalStore, { searchOnWorker: async (query: string, limit: number) => lexical.search(query, limit) });
+    const variants = [
+      { name: "BM25 on its own thread (now)", lexical },
+      { name: "BM25 on the event loop (before)", lexical: onLoop },
+    ];
+    const search = (store: LexicalStore, q: number) => {
+      const queryEmbedder: Embedder = { ...embedder, embed: async () => [queryVectors[q % queryVectors.length]!] };
+      return hybridSearch({ memoryView: view, lexical: store, vector, queryEmbedder }, plan(queries[q % queries.length]!, "hybrid", {}));
+    };
+    const durations = variants.map(() => [] as number[]);
+    const same: boolean[] = [];
+    for (let q = 0; q < queries.length; q++) {
+      const order = q % 2 === 0 ? [0, 1] : [1, 0];
+      const ids: string[][] = [];
+      for (const v of order) {
+        const started = nowMs();
+        const hits = await search(variants[v]!.lexical, q);
+        if (q >= warmup) durations[v]!.push(nowMs() - started);
+        ids[v] = hits.map((h) => h.memory.memoryId);
+      }
+      same.push(ids[0]!.join() === ids[1]!.join());
+    }
+    const rowsOut = variants.map((v, i) => {
+      const s = summarize(durations[i]!);
+      return [v.name, "1", fmtMs(s.p50), fmtMs(s.p99), fmtRatio(summarize(durations[1]!).p50 / s.p50)];
+    });
+    for (const c of [4]) {
+      const rates = variants.map(() => 0);
+      for (const round of [0, 1]) {
+        for (const v of round === 0 ? [0, 1] : [1, 0]) {
+          let next = 0;
+          const total = Math.max(queries.length, c * 25);
+          const started = nowMs();
+          await Promise.all(
+            Array.from({ length: c }, async () => {
+              for (let q = next++; q < total; q = next++) await search(variants[v]!.lexical, q);
+            }),
+          );
+          rates[v] = rates[v]! + total / ((nowMs() - started) / 1000) / 2;
+        }
+      }
+      variants.forEach((v, i) => rowsOut.push([v.name, String(c), `${fmtRate(rates[i]!)} searches/s`, "", fmtRatio(rates[i]! / rates[1]!)]));
+    }
+    return formatTable({
+      title: `Unfiltered hybrid search at ${memoryCount.toLocaleString("en")} memories: BM25 on its own thread or on the event loop (interleaved, query embedding excluded)`,
+      headers: ["BM25 ranked", "searches in flight", "p50 (in flight 1) / throughput", "p99", "vs on the event loop"],
+      rows: rowsOut,
+      notes: [`same top 10 on ${same.filter(Boolean).length} of ${same.length} queries`],
+    });
+  }
 
   /**
    * Searches per second with `c` searches in flight at once (each embedding its query first), and the

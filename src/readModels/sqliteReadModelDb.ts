@@ -85,5 +85,10 @@ export function applyInTransaction<E extends { readonly envelope: { readonly pos
  * holds the pages as they were before the delete until it is checkpointed.
  */
 export function purgeWriteAheadLog(db: SqliteDb): void {
-  db.pragma("wal_checkpoint(TRUNCATE)");
+  // TRUNCATE waits (busy_timeout) for readers on other connections (the BM25 ranking thread) to finish; if one
+  // still held the log after that, the erased pages would stay in it, so that is an error, never a quiet success.
+  const [result] = db.pragma("wal_checkpoint(TRUNCATE)") as Array<{ busy: number; log: number; checkpointed: number }>;
+  if (result !== undefined && result.busy !== 0) {
+    throw new Error(`could not truncate the write-ahead log of ${db.name}: another connection kept reading it past the busy timeout; the erasure's pages may still be in it until the next purge`);
+  }
 }

@@ -48,14 +48,43 @@ export async function vectorCandidates(
   }
 }
 
-/** BM25 candidates under the planner's strategy (filterPlan.ts). */
-export function lexicalCandidates(reader: SearchRowReader, planner: FilterPlanner, lexical: LexicalStore, query: string, pool: number): RankedRows<{ score: number }> {
+/** BM25 hits fetched ahead, on the lexical store's thread (`startLexicalFirstFetch`). */
+export interface LexicalFirstFetch {
+  readonly limit: number;
+  readonly hits: readonly LexicalHit[];
+}
+
+/**
+ * Starts, on the lexical store's ranking thread, the first BM25 fetch `lexicalCandidates` makes under
+ * a tentative post-filter plan (no filter narrows much: the unfiltered search), so the caller can run
+ * the vector lane meanwhile; undefined under other plans, whose BM25 work depends on the matching set.
+ * Resolves to undefined if the fetch fails: `lexicalCandidates` then ranks on this thread, and fails there.
+ */
+export function startLexicalFirstFetch(planner: FilterPlanner, lexical: LexicalStore, query: string, pool: number): Promise<LexicalFirstFetch | undefined> | undefined {
+  const plan = planner.initial();
+  if (plan.kind !== "postFilter" || !plan.tentative) return undefined;
+  const limit = postFilterFetch(pool, plan.share);
+  return lexical.searchOnWorker(query, limit).then(
+    (hits) => ({ limit, hits }),
+    () => undefined,
+  );
+}
+
+/** BM25 candidates under the planner's strategy (filterPlan.ts); `firstFetch`: the first fetch, made ahead. */
+export function lexicalCandidates(
+  reader: SearchRowReader,
+  planner: FilterPlanner,
+  lexical: LexicalStore,
+  query: string,
+  pool: number,
+  firstFetch?: LexicalFirstFetch,
+): RankedRows<{ score: number }> {
   const ranked = (hits: readonly LexicalHit[]) => rankRows(hits, reader, (h) => h.contentPosition, (h) => ({ score: h.score }));
   let plan = planner.initial();
   let limit = postFilterFetch(pool, 1);
   if (plan.kind === "postFilter" && plan.tentative) {
     limit = postFilterFetch(pool, plan.share);
-    const hits = lexical.search(query, limit);
+    const hits = firstFetch?.limit === limit ? firstFetch.hits : lexical.search(query, limit);
     const rows = ranked(hits);
     if (rows.length >= pool || hits.length < limit) return rows.slice(0, pool);
     plan = planner.exact();

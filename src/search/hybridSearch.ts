@@ -10,7 +10,7 @@ import { maximalMarginalRelevance } from "./maximalMarginalRelevance.js";
 import { reciprocalRankFusion, type RankedList } from "./rankFusion.js";
 import { searchRowReader, type SearchRowReader } from "./searchRowReader.js";
 import { filterPlanner, type FilterPlanTuning } from "./filterPlan.js";
-import { lexicalCandidates, postFilterLexicalCandidates, postFilterVectorCandidates, vectorCandidates } from "./filteredCandidates.js";
+import { lexicalCandidates, postFilterLexicalCandidates, postFilterVectorCandidates, startLexicalFirstFetch, vectorCandidates } from "./filteredCandidates.js";
 import type { Reranker } from "../reranking/rerankerPort.js";
 import { rerankFusedTop, type RerankCost } from "../reranking/rerankFusedTop.js";
 import { ReadModelEngineUnavailable } from "./searchErrors.js";
@@ -186,6 +186,11 @@ async function searchCube(models: SearchReadModels, plan: PlannedSearch, filters
   const planner = filterPlanner(models.memoryView, filters, plan.asOf, models.vector?.size, pool, models.filterPlanTuning);
   const postFilterOnly = models.filterStrategy === "postFilter";
   const lists: { vector?: Ranked<{ similarity: number }>; bm25?: Ranked<{ score: number }>; graph?: Ranked<{ score: number; via: readonly string[] }> } = {};
+  const lexicalQuery = plan.lexicalQuery ?? plan.query;
+  const vectorLaneRuns = plan.mode !== "bm25" && queryVector !== undefined && models.vector !== undefined;
+  // Both lanes are synchronous work on this thread; with a vector lane to run, BM25 ranks on the lexical store's
+  // own thread meanwhile, so on two cores the two overlap instead of adding up (docs/retrieval.md, "Search").
+  const lexicalFirstFetch = plan.mode === "hybrid" && vectorLaneRuns && !postFilterOnly ? startLexicalFirstFetch(planner, models.lexical, lexicalQuery, pool) : undefined;
   if (plan.mode !== "bm25" && queryVector && models.vector) {
     // In vector mode the vectors are the whole answer, so their failure is the search's; in hybrid mode BM25 carries on.
     const vector = models.vector;
@@ -193,11 +198,10 @@ async function searchCube(models: SearchReadModels, plan: PlannedSearch, filters
       postFilterOnly ? postFilterVectorCandidates(models.memoryView, rows, vector, queryVector, filters, plan.asOf, pool) : vectorCandidates(rows, planner, vector, queryVector, pool);
     lists.vector = plan.mode === "vector" ? await required("vector", retrieve) : await degradable(models, "vector", retrieve);
   }
-  const lexicalQuery = plan.lexicalQuery ?? plan.query;
   if (plan.mode !== "vector") {
     lists.bm25 = postFilterOnly
       ? postFilterLexicalCandidates(models.memoryView, rows, models.lexical, lexicalQuery, filters, plan.asOf, pool)
-      : lexicalCandidates(rows, planner, models.lexical, lexicalQuery, pool);
+      : lexicalCandidates(rows, planner, models.lexical, lexicalQuery, pool, await lexicalFirstFetch);
   }
   if (plan.mode === "hybrid" && plan.graphHops > 0 && models.graph) {
     const graph = models.graph;

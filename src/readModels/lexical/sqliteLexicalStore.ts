@@ -4,6 +4,7 @@ import { defaultContextualIndex, settingsFingerprint, type ContextualIndexSettin
 import { openSessionTurns, type LexicalEntry } from "./lexicalSessionTurns.js";
 import { sessionKeyOf } from "../../contextualIndex/sessionWindow.js";
 import type { ReadModelStore } from "../readModelStore.js";
+import { startRankingWorker, type RankingWorker } from "./rankingWorker.js";
 import { applyInTransaction, checkpointMembers, openReadModelDb, purgeWriteAheadLog, type SqliteDb } from "../sqliteReadModelDb.js";
 
 export const lexicalReadModel = "lexical";
@@ -21,6 +22,12 @@ export interface LexicalStore extends ReadModelStore {
   readonly file: string;
   /** Raw BM25 ranking over every content version (callers filter by validity and filters). */
   search(query: string, limit: number): LexicalHit[];
+  /**
+   * The same ranking as `search`, computed on a second thread (rankingWorker.ts) so the caller can do
+   * other work meanwhile (hybrid search runs its vector lane); the same rows in the same order. Falls
+   * back to `search` on this thread for an in-memory file or when the thread fails.
+   */
+  searchOnWorker(query: string, limit: number): Promise<LexicalHit[]>;
   /** BM25 ranking among these content versions only (a selective filter's matching set, from the memory view's tag and metadata tables). */
   searchWithin(query: string, contentPositions: readonly number[], limit: number): LexicalHit[];
   readonly db: SqliteDb;
@@ -66,10 +73,12 @@ export function openSqliteLexicalStore(file: string, options: LexicalStoreOption
     deleteFts.run(entry.contentPosition);
     write(entry);
   };
-  const ranked = db.prepare<[string, number], { content_pos: number; score: number }>(
-    // No join: the memory view resolves positions to units (and validity) in one indexed lookup afterwards.
-    `SELECT rowid AS content_pos, -bm25(lexical_fts, ${weights}) AS score FROM lexical_fts WHERE lexical_fts MATCH ? ORDER BY bm25(lexical_fts, ${weights}) LIMIT ?`,
-  );
+  // No join: the memory view resolves positions to units (and validity) in one indexed lookup afterwards.
+  const rankingSql = `SELECT rowid AS content_pos, -bm25(lexical_fts, ${weights}) AS score FROM lexical_fts WHERE lexical_fts MATCH ? ORDER BY bm25(lexical_fts, ${weights}) LIMIT ?`;
+  const ranked = db.prepare<[string, number], { content_pos: number; score: number }>(rankingSql);
+  // Started on the first ranking asked of it; an in-memory database cannot be opened from another thread.
+  let rankingWorker: RankingWorker | undefined;
+  let rankingWorkerFailed = file === ":memory:";
   const rankedWithin = db.prepare<[string, string, number], { content_pos: number; score: number }>(
     `SELECT rowid AS content_pos, -bm25(lexical_fts, ${weights}) AS score FROM lexical_fts WHERE lexical_fts MATCH ? AND rowid IN (SELECT value FROM json_each(?)) ORDER BY bm25(lexical_fts, ${weights}) LIMIT ?`,
   );
@@ -122,13 +131,38 @@ export function openSqliteLexicalStore(file: string, options: LexicalStoreOption
       const rows = ranked.all(match, limit);
       return rows.map((r) => ({ contentPosition: r.content_pos, score: r.score }));
     },
+    searchOnWorker: async (query, limit) => {
+      const match = ftsMatchExpression(query);
+      if (match === undefined) return [];
+      const onThisThread = () => ranked.all(match, limit).map((r) => ({ contentPosition: r.content_pos, score: r.score }));
+      if (rankingWorkerFailed || !db.open) return onThisThread();
+      rankingWorker ??= startRankingWorker(file);
+      try {
+        return (await rankingWorker.rank(rankingSql, match, limit)).map(([contentPosition, score]) => ({ contentPosition, score }));
+      } catch {
+        // A thread that cannot open the file or has died: rank here from now on (slower for hybrid search, never wrong).
+        rankingWorkerFailed = true;
+        return db.open ? onThisThread() : [];
+      }
+    },
     searchWithin: (query, positions, limit) => {
       const match = ftsMatchExpression(query);
       if (match === undefined || positions.length === 0) return [];
       return rankedWithin.all(match, JSON.stringify(positions), limit).map((r) => ({ contentPosition: r.content_pos, score: r.score }));
     },
     close: () => {
-      if (db.open) db.close();
+      rankingWorkerFailed = true;
+      const worker = rankingWorker;
+      rankingWorker = undefined;
+      if (worker === undefined) {
+        if (db.open) db.close();
+        return;
+      }
+      // The thread's connection first, so this one closes last and checkpoints the WAL away as a sole connection does;
+      // the runner awaits this before it deletes a replaced generation's file.
+      return worker.close().finally(() => {
+        if (db.open) db.close();
+      });
     },
   };
 }
@@ -138,7 +172,7 @@ function outdatedLexicalStore(db: SqliteDb, file: string, members: ReturnType<ty
   const outdated = () => {
     throw new Error(`the full-text index ${file} was built by an older projection version; it is being rebuilt`);
   };
-  return { ...members, file, db, apply: outdated, search: outdated, searchWithin: outdated, close: () => {
+  return { ...members, file, db, apply: outdated, search: outdated, searchWithin: outdated, searchOnWorker: outdated, close: () => {
       if (db.open) db.close();
     },
   };
