@@ -278,6 +278,19 @@ describe("REST request validation", () => {
       expect(await logHead()).toBe(before);
     });
 
+    it("a JSON body of only whitespace is not JSON: 400 InvalidJson before the memory is even looked at; a truly empty body is an empty object", async () => {
+      const memory = await newMemory("whitespace body");
+      const before = await logHead();
+      for (const payload of ["\n", "  ", "\t\r\n"]) {
+        const response = await app.inject({ method: "PATCH", url: `/memories/${memory.memoryId}`, headers: { ...headers, "content-type": "application/json" }, payload });
+        expect(response.statusCode, JSON.stringify(payload)).toBe(400);
+        expect(JSON.parse(response.body).error).toBe("InvalidJson");
+      }
+      expect(await logHead()).toBe(before);
+      const empty = await app.inject({ method: "POST", url: `/memories/${memory.memoryId}/archive`, headers: { ...headers, "content-type": "application/json" }, payload: "" });
+      expect(empty.statusCode).toBe(200);
+    });
+
     it("hardening #13: a path parameter over the limit is a 414 UriTooLong saying the limit", async () => {
       const response = await call("GET", `/memories/${"m".repeat(300)}`);
       expect(response).toMatchObject({ status: 414, body: { error: "UriTooLong" } });

@@ -99,10 +99,11 @@ export async function buildServer(ledger: MemLedger, options: ServerOptions = {}
   traceRequests(app);
   app.addHook("onRoute", declareCommonHeaders);
   answerMethodNotAllowed(app);
-  // An empty POST body with a JSON content type is an empty object, not a 400.
+  // An empty POST body with a JSON content type is an empty object, not a 400. Only a truly empty one: whitespace
+  // alone is not JSON, and taking it for {} let a malformed body reach the route's checks (the API fuzzer found it).
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
     const text = String(body);
-    if (text.trim() === "") return done(null, {});
+    if (text === "") return done(null, {});
     try {
       done(null, JSON.parse(text));
     } catch {
