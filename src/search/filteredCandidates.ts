@@ -55,15 +55,21 @@ export interface LexicalFirstFetch {
 }
 
 /**
- * Starts, on the lexical store's ranking thread, the first BM25 fetch `lexicalCandidates` makes under
- * a tentative post-filter plan (no filter narrows much: the unfiltered search), so the caller can run
- * the vector lane meanwhile; undefined under other plans, whose BM25 work depends on the matching set.
- * Resolves to undefined if the fetch fails: `lexicalCandidates` then ranks on this thread, and fails there.
+ * Starts, on the lexical store's ranking thread, the first BM25 fetch `lexicalCandidates` will make, so
+ * the caller can run the vector lane meanwhile: the whole-index ranking it filters (the unfiltered search,
+ * and a matching set too large to rank within). Undefined when it will rank within a small set instead
+ * (cheap, and on this thread). Resolves to undefined if the fetch fails: `lexicalCandidates` then ranks
+ * on this thread, and fails there.
  */
 export function startLexicalFirstFetch(planner: FilterPlanner, lexical: LexicalStore, query: string, pool: number): Promise<LexicalFirstFetch | undefined> | undefined {
   const plan = planner.initial();
-  if (plan.kind !== "postFilter" || !plan.tentative) return undefined;
-  const limit = postFilterFetch(pool, plan.share);
+  // The same first limit lexicalCandidates computes for this plan.
+  let limit: number;
+  if (plan.kind === "postFilter" && plan.tentative) limit = postFilterFetch(pool, plan.share);
+  // Within a set small enough to scan, the vector lane is a short exact scan: too little to overlap with
+  // for what handing the ranking's rows across threads costs (measured: 1.02× for two filters at 1 %).
+  else if (plan.kind === "within") return undefined;
+  else limit = Math.max(postFilterFetch(pool, 1) * 4, postFilterFetch(pool, plan.share));
   return lexical.searchOnWorker(query, limit).then(
     (hits) => ({ limit, hits }),
     () => undefined,
@@ -94,7 +100,8 @@ export function lexicalCandidates(
   // filter one ranking instead: with the set in memory, hits outside it are dropped before any row is read.
   const among = plan.kind === "postFilter" ? undefined : plan.among;
   for (limit = Math.max(limit * 4, postFilterFetch(pool, plan.share)); ; limit *= 4) {
-    const hits = lexical.search(query, limit);
+    // Limits only grow, so a fetch made ahead can only be the first one here.
+    const hits = firstFetch?.limit === limit ? firstFetch.hits : lexical.search(query, limit);
     const rows = ranked(among ? hits.filter((h) => among.has(h.contentPosition)) : hits);
     if (rows.length >= pool || hits.length < limit) return rows.slice(0, pool);
   }
