@@ -24,6 +24,7 @@ import { defaultRetrieverWeights, defaultRrfK } from "../src/search/normalizeSea
 import { reciprocalRankFusion } from "../src/search/rankFusion.js";
 import { ensureBgeModel } from "../test/support/bgeModel.js";
 import { loadLocomo, type LocomoTurn } from "./locomoDataset.js";
+import { ingestLocomo, locomoLineOf, locomoSessionOf } from "./locomoIngest.js";
 import { nowMs } from "./stats.js";
 
 function argument(name: string): string | undefined {
@@ -42,15 +43,12 @@ const manifest = existsSync(manifestFile) ? (JSON.parse(readFileSync(manifestFil
 const vectorWeight = manifest.searchVectorWeight ?? defaultRetrieverWeights.vector;
 const tunedOn = argument("split")?.split(",");
 
-const sessionOf = (turn: LocomoTurn) => /^D(\d+):/.exec(turn.diaId)?.[1] ?? "?";
-const lineOf = (turn: LocomoTurn) => `${turn.speaker}: ${turn.text}`;
-
 /** Indexes of the `previous` turns of the same session before each turn, oldest first. */
 function previousTurns(turns: readonly LocomoTurn[]): number[][] {
   return turns.map((turn, i) => {
     const window: number[] = [];
     for (let j = i - 1; j >= 0 && window.length < previous; j -= 1) {
-      if (turns[j]!.conversationId !== turn.conversationId || sessionOf(turns[j]!) !== sessionOf(turn)) break;
+      if (turns[j]!.conversationId !== turn.conversationId || locomoSessionOf(turns[j]!) !== locomoSessionOf(turn)) break;
       window.unshift(j);
     }
     return window;
@@ -89,28 +87,13 @@ const embedder = await openOnnxEmbedder({ modelDir });
 try {
   const started = nowMs();
   const conversations = [...new Set(dataset.turns.map((t) => t.conversationId))];
-  for (const conversationId of conversations) {
-    await ledger.cubes.create({ cubeId: conversationId, name: conversationId, owner: { kind: "project", id: "locomo" } });
-    const turns = dataset.turns.filter((t) => t.conversationId === conversationId);
-    for (let i = 0; i < turns.length; i += 200) {
-      await ledger.memories.add(conversationId, {
-        mode: "sync",
-        memories: turns.slice(i, i + 200).map((t) => ({
-          text: lineOf(t),
-          sessionId: `S${sessionOf(t)}`,
-          sources: [{ kind: "message" as const, ref: t.diaId, ...(t.sessionTime ? { at: t.sessionTime } : {}) }],
-          ...(t.sessionTime ? { eventTime: t.sessionTime } : {}),
-        })),
-      });
-    }
-  }
-  await ledger.readModels.catchUp(600_000);
+  await ingestLocomo(ledger, dataset, conversations);
   const windows = previousTurns(dataset.turns);
   const contextual = await embedder.embed(
-    dataset.turns.map((turn, i) => [...windows[i]!.map((j) => lineOf(dataset.turns[j]!)), lineOf(turn)].join("\n")),
+    dataset.turns.map((turn, i) => [...windows[i]!.map((j) => locomoLineOf(dataset.turns[j]!)), locomoLineOf(turn)].join("\n")),
     "passage",
   );
-  const own = await embedder.embed(dataset.turns.map(lineOf), "passage");
+  const own = await embedder.embed(dataset.turns.map(locomoLineOf), "passage");
   const variants: Array<[string, Float32Array[]]> = [["contextual vector", contextual], ...mixes.map((w): [string, Float32Array[]] => [`mixed vector ${w}`, mixed(own, windows, w)])];
   console.error(`ingested and embedded with context in ${((nowMs() - started) / 1000).toFixed(0)} s`);
 

@@ -36,6 +36,7 @@ import type { SearchMode } from "../src/search/searchRequest.js";
 import type { GraphEntityExtraction } from "../projections/graph.js";
 import { ensureBgeModel } from "../test/support/bgeModel.js";
 import { loadLocomo, type LocomoQuestion } from "./locomoDataset.js";
+import { ingestLocomo } from "./locomoIngest.js";
 import { nowMs } from "./stats.js";
 
 const ks = [5, 10, 20] as const;
@@ -77,22 +78,7 @@ const ledger = await openMemLedger({ dataDir, eventStore: { kind: "sqlite", dura
 try {
   const started = nowMs();
   const conversations = [...new Set(dataset.turns.map((t) => t.conversationId))];
-  for (const conversationId of conversations) {
-    await ledger.cubes.create({ cubeId: conversationId, name: conversationId, owner: { kind: "project", id: "locomo" } });
-    const turns = dataset.turns.filter((t) => t.conversationId === conversationId);
-    for (let i = 0; i < turns.length; i += 200) {
-      await ledger.memories.add(conversationId, {
-        mode: "sync",
-        memories: turns.slice(i, i + 200).map((t) => ({
-          text: `${t.speaker}: ${t.text}`,
-          sessionId: `S${/^D(\d+):/.exec(t.diaId)?.[1] ?? "?"}`,
-          sources: [{ kind: "message" as const, ref: t.diaId, ...(t.sessionTime ? { at: t.sessionTime } : {}) }],
-          ...(t.sessionTime ? { eventTime: t.sessionTime } : {}),
-        })),
-      });
-    }
-  }
-  await ledger.readModels.catchUp(600_000);
+  await ingestLocomo(ledger, dataset, conversations);
   const ingestSeconds = (nowMs() - started) / 1000;
 
   const recallAt = (sources: readonly string[], evidence: readonly string[], k: number) => {

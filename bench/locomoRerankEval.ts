@@ -21,6 +21,7 @@ import { chatModelFromEnv, rerankerFromEnv } from "../src/config.js";
 import { llmReranker } from "../src/reranking/llmReranker.js";
 import { ensureEmbeddingModel } from "../test/support/embeddingModel.js";
 import { loadLocomo } from "./locomoDataset.js";
+import { ingestLocomo } from "./locomoIngest.js";
 import { nowMs } from "./stats.js";
 
 const ks = [5, 10, 20] as const;
@@ -57,21 +58,7 @@ if (existsSync(sharedCache)) copyFileSync(sharedCache, join(dataDir, "embeddings
 const ledger = await openMemLedger({ dataDir, eventStore: { kind: "sqlite", durability: "normal" }, embedder: { kind: "onnx", modelDir }, worker: false, ...rerankOptions });
 try {
   const conversations = [...new Set(dataset.turns.map((t) => t.conversationId))].filter((c) => only === undefined || only.includes(c));
-  for (const conversationId of conversations) {
-    await ledger.cubes.create({ cubeId: conversationId, name: conversationId, owner: { kind: "project", id: "locomo" } });
-    const turns = dataset.turns.filter((t) => t.conversationId === conversationId);
-    for (let i = 0; i < turns.length; i += 200) {
-      await ledger.memories.add(conversationId, {
-        mode: "sync",
-        memories: turns.slice(i, i + 200).map((t) => ({
-          text: `${t.speaker}: ${t.text}`,
-          sources: [{ kind: "message" as const, ref: t.diaId, ...(t.sessionTime ? { at: t.sessionTime } : {}) }],
-          ...(t.sessionTime ? { eventTime: t.sessionTime } : {}),
-        })),
-      });
-    }
-  }
-  await ledger.readModels.catchUp(600_000);
+  await ingestLocomo(ledger, dataset, conversations);
   process.stderr.write(`ingested ${conversations.join(", ")}\n`);
 
   const questions = dataset.questions.filter((q) => conversations.includes(q.conversationId) && q.category !== 5).filter((_, i) => i % sampleEvery === 0);
