@@ -66,9 +66,15 @@ describe("AnnIndex with staged points, under any add/stage/index/remove sequence
         for (let i = 1; i < hits.length; i += 1) expect(hits[i - 1]!.similarity).toBeGreaterThanOrEqual(hits[i]!.similarity);
         for (const hit of hits) expect(hit.similarity).toBeCloseTo(cosine(live.get(hit.label)!, query), 5);
         for (const [label, vector] of live) expect(index.holdsVector(label, vector)).toBe(true);
-        // A short search, which the graph walk alone would fill from the graph's points only.
-        expect(index.search(query, 3)).toEqual(hits.slice(0, 3));
-        expect(index.searchAmong(query, 3, new Set(live.keys()))).toEqual(hits.slice(0, 3));
+        // A short search, which the graph walk alone would fill from the graph's points only. HNSW may miss a
+        // graph point (it is approximate, and a slot handed to another label can leave the graph poorly linked),
+        // but a staged point among the best three must be there: staged points are scanned exactly.
+        const similarityOf = new Map(hits.map((hit) => [hit.label, hit.similarity]));
+        for (const short of [index.search(query, 3), index.searchAmong(query, 3, new Set(live.keys()))]) {
+          expect(short).toHaveLength(Math.min(3, live.size));
+          for (const hit of short) expect(hit.similarity).toBe(similarityOf.get(hit.label));
+          for (const best of hits.slice(0, 3)) if (staged.has(best.label)) expect(short.map((hit) => hit.label)).toContain(best.label);
+        }
 
         const file = join(dir, `ann-${(run += 1)}.bin`);
         index.save(file, 1);
