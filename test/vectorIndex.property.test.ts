@@ -2,18 +2,16 @@
 import { cosineSimilarity as cosine } from "../src/embedding/vectorMath.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { smallLabel, smallNonZeroVector } from "./support/smallUnitVectors.js";
 import { createAnnIndex } from "../src/vectorIndex/annIndex.js";
 
 const DIMENSIONS = 4;
 
-const nonZeroVector = fc
-  .array(fc.integer({ min: -3, max: 3 }), { minLength: DIMENSIONS, maxLength: DIMENSIONS })
-  .filter((components) => components.some((x) => x !== 0))
-  .map((components) => Float32Array.from(components));
+const nonZeroVector = smallNonZeroVector(DIMENSIONS);
 
 const operation = fc.oneof(
-  fc.record({ kind: fc.constant("add" as const), label: fc.nat(15), vector: nonZeroVector }),
-  fc.record({ kind: fc.constant("remove" as const), label: fc.nat(15) }),
+  fc.record({ kind: fc.constant("add" as const), label: smallLabel, vector: nonZeroVector }),
+  fc.record({ kind: fc.constant("remove" as const), label: smallLabel }),
 );
 
 describe("AnnIndex under any add/remove sequence", () => {

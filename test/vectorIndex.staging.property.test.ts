@@ -10,22 +10,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { cosineSimilarity as cosine } from "../src/embedding/vectorMath.js";
+import { smallLabel, smallNonZeroVector } from "./support/smallUnitVectors.js";
 import { createAnnIndex, loadAnnIndex } from "../src/vectorIndex/annIndex.js";
 
 const DIMENSIONS = 4;
 const dir = mkdtempSync(join(tmpdir(), "memledger-ann-staging-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const nonZeroVector = fc
-  .array(fc.integer({ min: -3, max: 3 }), { minLength: DIMENSIONS, maxLength: DIMENSIONS })
-  .filter((components) => components.some((x) => x !== 0))
-  .map((components) => Float32Array.from(components));
+const nonZeroVector = smallNonZeroVector(DIMENSIONS);
 
 const operation = fc.oneof(
-  fc.record({ kind: fc.constant("add" as const), label: fc.nat(15), vector: nonZeroVector }),
-  fc.record({ kind: fc.constant("stage" as const), label: fc.nat(15), vector: nonZeroVector }),
+  fc.record({ kind: fc.constant("add" as const), label: smallLabel, vector: nonZeroVector }),
+  fc.record({ kind: fc.constant("stage" as const), label: smallLabel, vector: nonZeroVector }),
   fc.record({ kind: fc.constant("index" as const), count: fc.nat(4) }),
-  fc.record({ kind: fc.constant("remove" as const), label: fc.nat(15) }),
+  fc.record({ kind: fc.constant("remove" as const), label: smallLabel }),
 );
 
 describe("AnnIndex with staged points, under any add/stage/index/remove sequence", () => {
